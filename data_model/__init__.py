@@ -1,0 +1,1 @@
+"""PainTrail's store and clinical domain; knows nothing of Streamlit."""

@@ -1,0 +1,207 @@
+"""The SQL schema: typed SQLAlchemy 2 models for patients, surgeries, visits, treatments, users, audit."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# A naming convention keeps constraint names identical on SQLite and PostgreSQL, which Alembic
+# needs to alter them later.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Patient(Base):
+    __tablename__ = "patients"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mrn: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str | None] = mapped_column(String(200))
+    birth_year: Mapped[int | None] = mapped_column(Integer)
+    sex: Mapped[str] = mapped_column(String(16), default="unknown")
+    source: Mapped[str] = mapped_column(String(16), default="form")
+    source_ref: Mapped[str | None] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Bumped on every clinical write for this patient: a flag review holds until data is newer.
+    data_changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    __table_args__ = (Index("ix_patients_display_name", "display_name"),)
+
+
+class Surgery(Base):
+    __tablename__ = "surgeries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id", ondelete="RESTRICT"))
+    surgery_date: Mapped[date] = mapped_column(Date)
+    procedure: Mapped[str] = mapped_column(String(32))
+    spinal_levels: Mapped[str | None] = mapped_column(String(64))
+    surgeon: Mapped[str | None] = mapped_column(String(120))
+    notes: Mapped[str | None] = mapped_column(Text)
+    # What the source called it (a SNOMED display, a free-text procedure), when mapped to `other`.
+    source_code: Mapped[str | None] = mapped_column(String(200))
+    source: Mapped[str] = mapped_column(String(16), default="form")
+    source_ref: Mapped[str | None] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    voided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        Index("ix_surgeries_patient_date", "patient_id", "surgery_date"),
+        Index("ix_surgeries_surgeon", "surgeon"),
+    )
+
+
+class Visit(Base):
+    """One visit's measurements. Pain is stored on the 0-10 NRS with the instrument it came from."""
+
+    __tablename__ = "visits"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id", ondelete="RESTRICT"))
+    visit_date: Mapped[date] = mapped_column(Date)
+    back_pain: Mapped[float | None] = mapped_column(Float)
+    leg_pain: Mapped[float | None] = mapped_column(Float)
+    # Pain severity with no body site (e.g. LOINC 72514-3 from an EHR): counts as current pain.
+    pain_unspecified: Mapped[float | None] = mapped_column(Float)
+    pain_instrument: Mapped[str] = mapped_column(String(16), default="NRS")
+    odi: Mapped[float | None] = mapped_column(Float)
+    numbness: Mapped[bool | None] = mapped_column(Boolean)
+    tingling: Mapped[bool | None] = mapped_column(Boolean)
+    weakness: Mapped[bool | None] = mapped_column(Boolean)
+    mme_per_day: Mapped[float | None] = mapped_column(Float)
+    mme_source: Mapped[str | None] = mapped_column(String(64))
+    notes: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(16), default="form")
+    source_ref: Mapped[str | None] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_by: Mapped[str | None] = mapped_column(String(64))
+    voided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_visits_patient_date", "patient_id", "visit_date"),)
+
+
+class Treatment(Base):
+    __tablename__ = "treatments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id", ondelete="RESTRICT"))
+    code: Mapped[str] = mapped_column(String(48))
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date)
+    # Medication detail when known (e.g. an imported RxNorm opioid prescription).
+    drug: Mapped[str | None] = mapped_column(String(200))
+    mme_per_day: Mapped[float | None] = mapped_column(Float)
+    mme_source: Mapped[str | None] = mapped_column(String(64))
+    notes: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(16), default="form")
+    source_ref: Mapped[str | None] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    voided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_treatments_patient_start", "patient_id", "start_date"),)
+
+
+class Condition(Base):
+    """Diagnoses worth showing beside the trajectory (FBSS / post-laminectomy syndrome, low back pain)."""
+
+    __tablename__ = "conditions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id", ondelete="RESTRICT"))
+    code_system: Mapped[str] = mapped_column(String(64))
+    code: Mapped[str] = mapped_column(String(32))
+    display: Mapped[str] = mapped_column(String(200))
+    onset_date: Mapped[date | None] = mapped_column(Date)
+    source: Mapped[str] = mapped_column(String(16), default="fhir")
+    source_ref: Mapped[str | None] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    __table_args__ = (Index("ix_conditions_patient", "patient_id"),)
+
+
+class FlagReview(Base):
+    """A clinician's acknowledgement of a patient's flags; holds until newer data arrives."""
+
+    __tablename__ = "flag_reviews"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id", ondelete="RESTRICT"))
+    flags: Mapped[str] = mapped_column(String(400))  # the codes reviewed, joined by ';'
+    note: Mapped[str | None] = mapped_column(Text)
+    reviewed_by: Mapped[str] = mapped_column(String(64))
+    reviewed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    __table_args__ = (Index("ix_flag_reviews_patient_at", "patient_id", "reviewed_at"),)
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str | None] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str | None] = mapped_column(String(400))  # None: single sign-on only
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Setting(Base):
+    """A clinic's override of one default in data_model.settings (JSON value)."""
+
+    __tablename__ = "settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_by: Mapped[str | None] = mapped_column(String(64))
+
+
+class AuditEntry(Base):
+    """Who changed what, when, with the row before and after (JSON)."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32))  # insert, update, void, login_failed, import...
+    table_name: Mapped[str | None] = mapped_column(String(32))
+    row_id: Mapped[int | None] = mapped_column(Integer)
+    patient_id: Mapped[int | None] = mapped_column(Integer)
+    before: Mapped[str | None] = mapped_column(Text)
+    after: Mapped[str | None] = mapped_column(Text)
+    detail: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        Index("ix_audit_log_patient", "patient_id"),
+        Index("ix_audit_log_at", "at"),
+    )
