@@ -1,0 +1,1 @@
+"""PainTrail's Streamlit app and command line."""

@@ -1,0 +1,110 @@
+"""Local accounts: argon2 password hashes, roles, lockout after repeated failed logins."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from .audit import record_event
+from .catalog import ROLES
+from .models import User, utcnow
+from .validation import FieldError, ValidationFailed
+
+MIN_PASSWORD_LENGTH = 8
+MAX_FAILED_LOGINS = 5
+LOCKOUT = timedelta(minutes=15)
+_hasher = PasswordHasher()
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """Who is using the app: what pages and commands check, never the ORM row."""
+
+    username: str
+    role: str
+    display_name: str
+
+
+def _check_new_account(username: str, role: str, password: str | None) -> None:
+    errors = []
+    if not username or not username.replace(".", "").replace("_", "").replace("-", "").isalnum() or len(username) > 64:
+        errors.append(FieldError("username", username, "use 1-64 letters, digits, '.', '_' or '-'"))
+    if role not in ROLES:
+        errors.append(FieldError("role", role, f"must be one of {', '.join(ROLES)}"))
+    if password is not None and len(password) < MIN_PASSWORD_LENGTH:
+        errors.append(FieldError("password", "***", f"must be at least {MIN_PASSWORD_LENGTH} characters"))
+    if errors:
+        raise ValidationFailed(errors)
+
+
+def add_user(session: Session, username: str, role: str, password: str | None, display_name: str | None = None) -> User:
+    """Create an account (password None: single sign-on only)."""
+    username = (username or "").strip()
+    _check_new_account(username, role, password)
+    if session.scalar(select(User.id).where(func.lower(User.username) == username.lower())):
+        raise ValidationFailed([FieldError("username", username, "already exists")])
+    user = User(
+        username=username,
+        role=role,
+        display_name=display_name or username,
+        password_hash=_hasher.hash(password) if password is not None else None,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def count_users(session: Session) -> int:
+    return session.scalar(select(func.count(User.id)))
+
+
+def _as_aware(moment: datetime | None) -> datetime | None:
+    # SQLite hands back naive datetimes; they were stored in UTC.
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    user: SignedIn | None
+    message: str = ""
+
+
+WRONG_CREDENTIALS = "Unknown user name or wrong password."
+
+
+def authenticate(session: Session, username: str, password: str) -> LoginResult:
+    """Check a password in a write session: failed attempts are counted and audited, then lock."""
+    user = session.scalar(select(User).where(func.lower(User.username) == (username or "").strip().lower()))
+    if user is None or not user.active or user.password_hash is None:
+        record_event(session, "login_failed", {"username": username, "why": "unknown or inactive account"})
+        return LoginResult(None, WRONG_CREDENTIALS)
+    now = utcnow()
+    locked_until = _as_aware(user.locked_until)
+    if locked_until is not None and locked_until > now:
+        record_event(session, "login_refused_locked", {"username": user.username})
+        return LoginResult(None, f"This account is locked until {locked_until:%H:%M} UTC after repeated failed logins.")
+    try:
+        _hasher.verify(user.password_hash, password or "")
+    except (VerificationError, InvalidHashError):
+        user.failed_logins += 1
+        message = WRONG_CREDENTIALS
+        if user.failed_logins >= MAX_FAILED_LOGINS:
+            user.locked_until = now + LOCKOUT
+            user.failed_logins = 0
+            message = f"Too many failed logins: the account is locked for {LOCKOUT.seconds // 60} minutes."
+        record_event(session, "login_failed", {"username": user.username, "why": "wrong password"})
+        return LoginResult(None, message)
+    if user.failed_logins or user.locked_until:
+        user.failed_logins = 0
+        user.locked_until = None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+    record_event(session, "login", {"username": user.username})
+    return LoginResult(SignedIn(user.username, user.role, user.display_name or user.username))

@@ -1,0 +1,159 @@
+"""Clinical writes, one per user action: validated first, audited by data_model.audit, session first."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from .audit import ACTOR_KEY
+from .models import FlagReview, Patient, Setting, Surgery, Treatment, Visit, utcnow
+from .settings import DEFAULT_SETTINGS, Settings, dumps, to_values, validate
+from .validation import (
+    FieldError,
+    PatientIn,
+    SurgeryIn,
+    TreatmentIn,
+    ValidationFailed,
+    VisitIn,
+    check_patient,
+    check_surgery,
+    check_treatment,
+    check_visit,
+)
+
+
+class SameDayVisitExists(ValidationFailed):
+    """A visit is already recorded for that patient on that day; saving again needs confirmation."""
+
+
+def _validated(raw: Any, kind: type, checker, today: date | None):  # noqa: ANN001
+    if isinstance(raw, kind):
+        return raw
+    value, errors = checker(raw, today)
+    if errors:
+        raise ValidationFailed(errors)
+    return value
+
+
+def get_patient(session: Session, patient_id: int) -> Patient:
+    patient = session.get(Patient, patient_id)
+    if patient is None:
+        raise ValidationFailed([FieldError("patient", patient_id, "no such patient")])
+    return patient
+
+
+def register_patient(session: Session, raw: dict[str, Any] | PatientIn, source: str = "form") -> Patient:
+    data: PatientIn = _validated(raw, PatientIn, check_patient, None)
+    clash = session.scalar(select(Patient.id).where(Patient.mrn == data.mrn))
+    if clash is not None:
+        raise ValidationFailed([FieldError("mrn", data.mrn, "already belongs to another patient")])
+    patient = Patient(**asdict(data), source=source)
+    session.add(patient)
+    session.flush()
+    return patient
+
+
+def add_surgery(
+    session: Session, patient_id: int, raw: dict[str, Any] | SurgeryIn, today: date | None = None, source: str = "form"
+) -> Surgery:
+    data: SurgeryIn = _validated(raw, SurgeryIn, check_surgery, today)
+    get_patient(session, patient_id)
+    surgery = Surgery(patient_id=patient_id, source=source, **asdict(data))
+    session.add(surgery)
+    session.flush()
+    return surgery
+
+
+def visits_on(session: Session, patient_id: int, visit_date: date) -> int:
+    return session.scalar(
+        select(func.count(Visit.id)).where(
+            Visit.patient_id == patient_id, Visit.visit_date == visit_date, Visit.voided_at.is_(None)
+        )
+    )
+
+
+def add_visit(
+    session: Session,
+    patient_id: int,
+    raw: dict[str, Any] | VisitIn,
+    today: date | None = None,
+    allow_same_day: bool = False,
+    source: str = "form",
+    actor: str | None = None,
+) -> Visit:
+    """Record one visit; a second visit on the same day is refused unless allow_same_day."""
+    data: VisitIn = _validated(raw, VisitIn, check_visit, today)
+    get_patient(session, patient_id)
+    if not allow_same_day and visits_on(session, patient_id, data.visit_date):
+        raise SameDayVisitExists(
+            [FieldError("visit_date", data.visit_date.isoformat(), "this patient already has a visit on that day")]
+        )
+    values = asdict(data)
+    visit = Visit(
+        patient_id=patient_id,
+        source=source,
+        created_by=actor,
+        mme_source="entered" if data.mme_per_day is not None else None,
+        **values,
+    )
+    session.add(visit)
+    session.flush()
+    return visit
+
+
+def add_treatment(
+    session: Session, patient_id: int, raw: dict[str, Any] | TreatmentIn, today: date | None = None, source: str = "form"
+) -> Treatment:
+    data: TreatmentIn = _validated(raw, TreatmentIn, check_treatment, today)
+    get_patient(session, patient_id)
+    treatment = Treatment(patient_id=patient_id, source=source, **asdict(data))
+    session.add(treatment)
+    session.flush()
+    return treatment
+
+
+def void_visit(session: Session, visit_id: int, reason: str) -> Visit:
+    """Mark a visit entered in error; it stays in the database and the audit trail (never deleted)."""
+    visit = session.get(Visit, visit_id)
+    if visit is None:
+        raise ValidationFailed([FieldError("visit", visit_id, "no such visit")])
+    if not reason.strip():
+        raise ValidationFailed([FieldError("reason", reason, "say why the visit is voided")])
+    visit.voided_at = utcnow()
+    visit.notes = f"{visit.notes or ''}\n[voided: {reason.strip()}]".strip()
+    session.flush()
+    return visit
+
+
+def review_flags(session: Session, patient_id: int, flags: list[str], note: str | None, reviewer: str) -> FlagReview:
+    """A clinician acknowledges a patient's current flags; the review holds until newer data arrives."""
+    get_patient(session, patient_id)
+    if note is not None and len(note) > 4000:
+        raise ValidationFailed([FieldError("note", note[:40] + "…", "is longer than 4000 characters")])
+    review = FlagReview(
+        patient_id=patient_id, flags=";".join(flags), note=(note or "").strip() or None, reviewed_by=reviewer
+    )
+    session.add(review)
+    session.flush()
+    return review
+
+
+def save_settings(session: Session, new: Settings) -> Settings:
+    """Store the clinic's settings: only values that differ from the defaults are kept as rows."""
+    validate(new)
+    values, defaults = to_values(new), to_values(DEFAULT_SETTINGS)
+    for key, value in values.items():
+        row = session.get(Setting, key)
+        if value == defaults[key]:
+            if row is not None:
+                session.delete(row)
+        elif row is None:
+            session.add(Setting(key=key, value=dumps(value), updated_by=session.info.get(ACTOR_KEY)))
+        elif row.value != dumps(value):
+            row.value, row.updated_at, row.updated_by = dumps(value), utcnow(), session.info.get(ACTOR_KEY)
+    session.flush()
+    return new

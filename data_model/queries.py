@@ -1,0 +1,215 @@
+"""Reads: Select builders and functions returning DataFrames shaped for the rules and the pages."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pandas as pd
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session
+
+from .models import AuditEntry, Condition, FlagReview, Patient, Setting, Surgery, Treatment, User, Visit
+from .settings import Settings, from_values
+
+SURGERY_COLUMNS = ["patient_id", "surgery_id", "surgery_date", "procedure", "spinal_levels", "surgeon", "notes", "source_code"]
+VISIT_COLUMNS = [
+    "patient_id", "visit_id", "visit_date", "back_pain", "leg_pain", "pain_unspecified", "odi",
+    "numbness", "tingling", "weakness", "mme_per_day",
+]
+TREATMENT_COLUMNS = ["patient_id", "treatment_id", "code", "start_date", "end_date"]
+
+
+def _frame(session: Session, stmt: Select, columns: list[str], dates: list[str]) -> pd.DataFrame:
+    rows = session.execute(stmt).all()
+    frame = pd.DataFrame.from_records(rows, columns=columns)
+    for column in dates:
+        frame[column] = pd.to_datetime(frame[column])
+    return frame
+
+
+def _bool_as_float(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
+    # Nerve symptoms: 1/0/NaN floats so the rules can compare them vectorised.
+    for column in columns:
+        frame[column] = pd.to_numeric(frame[column].map({True: 1.0, False: 0.0}), errors="coerce")
+    return frame
+
+
+def surgeries_stmt(patient_ids: list[int] | None = None, as_of: date | None = None) -> Select:
+    stmt = select(
+        Surgery.patient_id, Surgery.id, Surgery.surgery_date, Surgery.procedure, Surgery.spinal_levels,
+        Surgery.surgeon, Surgery.notes, Surgery.source_code,
+    ).where(Surgery.voided_at.is_(None))
+    if patient_ids is not None:
+        stmt = stmt.where(Surgery.patient_id.in_(patient_ids))
+    if as_of is not None:
+        stmt = stmt.where(Surgery.surgery_date <= as_of)
+    return stmt.order_by(Surgery.patient_id, Surgery.surgery_date, Surgery.id)
+
+
+def visits_stmt(patient_ids: list[int] | None = None, as_of: date | None = None) -> Select:
+    stmt = select(
+        Visit.patient_id, Visit.id, Visit.visit_date, Visit.back_pain, Visit.leg_pain, Visit.pain_unspecified,
+        Visit.odi, Visit.numbness, Visit.tingling, Visit.weakness, Visit.mme_per_day,
+    ).where(Visit.voided_at.is_(None))
+    if patient_ids is not None:
+        stmt = stmt.where(Visit.patient_id.in_(patient_ids))
+    if as_of is not None:
+        stmt = stmt.where(Visit.visit_date <= as_of)
+    return stmt.order_by(Visit.patient_id, Visit.visit_date, Visit.id)
+
+
+def treatments_stmt(patient_ids: list[int] | None = None, as_of: date | None = None) -> Select:
+    stmt = select(
+        Treatment.patient_id, Treatment.id, Treatment.code, Treatment.start_date, Treatment.end_date
+    ).where(Treatment.voided_at.is_(None))
+    if patient_ids is not None:
+        stmt = stmt.where(Treatment.patient_id.in_(patient_ids))
+    if as_of is not None:
+        stmt = stmt.where(Treatment.start_date <= as_of)
+    return stmt.order_by(Treatment.patient_id, Treatment.start_date, Treatment.id)
+
+
+def surgeries_frame(session: Session, patient_ids: list[int] | None = None, as_of: date | None = None) -> pd.DataFrame:
+    return _frame(session, surgeries_stmt(patient_ids, as_of), SURGERY_COLUMNS, ["surgery_date"])
+
+
+def visits_frame(session: Session, patient_ids: list[int] | None = None, as_of: date | None = None) -> pd.DataFrame:
+    frame = _frame(session, visits_stmt(patient_ids, as_of), VISIT_COLUMNS, ["visit_date"])
+    return _bool_as_float(frame, ("numbness", "tingling", "weakness"))
+
+
+def treatments_frame(session: Session, patient_ids: list[int] | None = None, as_of: date | None = None) -> pd.DataFrame:
+    return _frame(session, treatments_stmt(patient_ids, as_of), TREATMENT_COLUMNS, ["start_date", "end_date"])
+
+
+def patients_frame(session: Session, patient_ids: list[int] | None = None) -> pd.DataFrame:
+    stmt = select(Patient.id, Patient.mrn, Patient.display_name, Patient.birth_year, Patient.sex, Patient.data_changed_at)
+    if patient_ids is not None:
+        stmt = stmt.where(Patient.id.in_(patient_ids))
+    return _frame(
+        session, stmt.order_by(Patient.id),
+        ["patient_id", "mrn", "display_name", "birth_year", "sex", "data_changed_at"], [],
+    )
+
+
+def find_patients(session: Session, text: str, limit: int = 20) -> pd.DataFrame:
+    """Patients whose MRN starts with, or whose name contains, the text (case-insensitive)."""
+    needle = (text or "").strip()
+    if not needle:
+        return pd.DataFrame(columns=["patient_id", "mrn", "display_name", "birth_year", "sex"])
+    escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    stmt = (
+        select(Patient.id, Patient.mrn, Patient.display_name, Patient.birth_year, Patient.sex)
+        .where(
+            or_(
+                func.lower(Patient.mrn).like(escaped.lower() + "%", escape="\\"),
+                func.lower(Patient.display_name).like("%" + escaped.lower() + "%", escape="\\"),
+            )
+        )
+        .order_by(Patient.mrn)
+        .limit(limit)
+    )
+    return _frame(session, stmt, ["patient_id", "mrn", "display_name", "birth_year", "sex"], [])
+
+
+def patient_by_mrn(session: Session, mrn: str) -> Patient | None:
+    return session.scalar(select(Patient).where(Patient.mrn == mrn))
+
+
+def visits_table(session: Session, patient_id: int) -> pd.DataFrame:
+    """One patient's visits as the visits table shows them, newest first, voided ones marked."""
+    stmt = (
+        select(
+            Visit.id, Visit.visit_date, Visit.back_pain, Visit.leg_pain, Visit.pain_unspecified, Visit.pain_instrument,
+            Visit.odi, Visit.numbness, Visit.tingling, Visit.weakness, Visit.mme_per_day, Visit.notes, Visit.source,
+            Visit.created_by, Visit.voided_at,
+        )
+        .where(Visit.patient_id == patient_id)
+        .order_by(Visit.visit_date.desc(), Visit.id.desc())
+    )
+    columns = [
+        "visit_id", "visit_date", "back_pain", "leg_pain", "pain_unspecified", "instrument", "odi", "numbness",
+        "tingling", "weakness", "mme_per_day", "notes", "source", "entered_by", "voided_at",
+    ]
+    return _frame(session, stmt, columns, [])
+
+
+def treatments_table(session: Session, patient_id: int) -> pd.DataFrame:
+    stmt = (
+        select(
+            Treatment.id, Treatment.code, Treatment.start_date, Treatment.end_date, Treatment.drug,
+            Treatment.mme_per_day, Treatment.notes, Treatment.source,
+        )
+        .where(Treatment.patient_id == patient_id, Treatment.voided_at.is_(None))
+        .order_by(Treatment.start_date, Treatment.id)
+    )
+    columns = ["treatment_id", "code", "start_date", "end_date", "drug", "mme_per_day", "notes", "source"]
+    return _frame(session, stmt, columns, [])
+
+
+def conditions_table(session: Session, patient_id: int) -> pd.DataFrame:
+    stmt = (
+        select(Condition.code_system, Condition.code, Condition.display, Condition.onset_date)
+        .where(Condition.patient_id == patient_id)
+        .order_by(Condition.onset_date)
+    )
+    return _frame(session, stmt, ["system", "code", "display", "onset_date"], [])
+
+
+def surgeons(session: Session) -> list[str]:
+    stmt = select(Surgery.surgeon).where(Surgery.surgeon.is_not(None)).distinct().order_by(Surgery.surgeon)
+    return list(session.scalars(stmt))
+
+
+def reviews_frame(session: Session) -> pd.DataFrame:
+    """The latest flag review per patient, with the patient's last data change for comparison."""
+    latest = (
+        select(FlagReview.patient_id, func.max(FlagReview.id).label("review_id"))
+        .group_by(FlagReview.patient_id)
+        .subquery()
+    )
+    stmt = select(
+        FlagReview.patient_id, FlagReview.flags, FlagReview.note, FlagReview.reviewed_by, FlagReview.reviewed_at,
+        Patient.data_changed_at,
+    ).join(latest, latest.c.review_id == FlagReview.id).join(Patient, Patient.id == FlagReview.patient_id)
+    return _frame(
+        session, stmt,
+        ["patient_id", "reviewed_flags", "review_note", "reviewed_by", "reviewed_at", "data_changed_at"], [],
+    )
+
+
+def data_version(session: Session) -> int:
+    """A number that grows with every audited write: the cache key for everything derived from data."""
+    return session.scalar(select(func.coalesce(func.max(AuditEntry.id), 0)))
+
+
+def load_settings(session: Session) -> Settings:
+    rows = session.execute(select(Setting.key, Setting.value)).all()
+    return from_values({key: json.loads(value) for key, value in rows})
+
+
+def users_frame(session: Session) -> pd.DataFrame:
+    stmt = select(User.username, User.display_name, User.role, User.active, User.locked_until, User.created_at)
+    return _frame(
+        session, stmt.order_by(User.username),
+        ["username", "display_name", "role", "active", "locked_until", "created_at"], [],
+    )
+
+
+def audit_frame(
+    session: Session, actor: str | None = None, table: str | None = None, patient_id: int | None = None, limit: int = 500
+) -> pd.DataFrame:
+    stmt = select(
+        AuditEntry.id, AuditEntry.at, AuditEntry.actor, AuditEntry.action, AuditEntry.table_name,
+        AuditEntry.row_id, AuditEntry.patient_id, AuditEntry.before, AuditEntry.after, AuditEntry.detail,
+    )
+    if actor:
+        stmt = stmt.where(AuditEntry.actor == actor)
+    if table:
+        stmt = stmt.where(AuditEntry.table_name == table)
+    if patient_id is not None:
+        stmt = stmt.where(AuditEntry.patient_id == patient_id)
+    stmt = stmt.order_by(AuditEntry.id.desc()).limit(limit)
+    columns = ["id", "at", "actor", "action", "table", "row_id", "patient_id", "before", "after", "detail"]
+    return _frame(session, stmt, columns, [])

@@ -1,0 +1,257 @@
+"""Field-by-field validation shared by the forms, the CSV importer and the FHIR importer."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from .catalog import PROCEDURE_CODES, SEXES, TREATMENT_CODES
+
+MRN_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$")
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+EARLIEST_DATE = date(1900, 1, 1)
+MAX_NOTE_LENGTH = 4000
+MAX_MME_PER_DAY = 5000.0  # far above any real dose: a typo guard, not a clinical limit
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One bad value: which field, what was given, what is wrong."""
+
+    field: str
+    value: Any
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message} (got {self.value!r})"
+
+
+class ValidationFailed(ValueError):
+    """Raised by commands when input is bad; carries every FieldError, nothing has been written."""
+
+    def __init__(self, errors: list[FieldError]):
+        self.errors = errors
+        super().__init__("; ".join(str(e) for e in errors))
+
+
+def _blank(raw: Any) -> bool:
+    if raw is None:
+        return True
+    if isinstance(raw, float) and math.isnan(raw):
+        return True
+    return isinstance(raw, str) and raw.strip() == ""
+
+
+class Fields:
+    """Collects typed values and errors for one record; each parse_* returns None on error."""
+
+    def __init__(self, raw: dict[str, Any], today: date | None = None):
+        self.raw = raw
+        self.today = today or date.today()
+        self.errors: list[FieldError] = []
+
+    def error(self, name: str, message: str) -> None:
+        self.errors.append(FieldError(name, self.raw.get(name), message))
+
+    def text(self, name: str, max_length: int = 200, required: bool = False) -> str | None:
+        raw = self.raw.get(name)
+        if _blank(raw):
+            if required:
+                self.error(name, "is required")
+            return None
+        value = str(raw).strip()
+        if CONTROL_CHARS.search(value):
+            self.error(name, "contains control characters")
+            return None
+        if len(value) > max_length:
+            self.error(name, f"is longer than {max_length} characters")
+            return None
+        return value
+
+    def mrn(self, name: str = "mrn") -> str | None:
+        value = self.text(name, max_length=64, required=True)
+        if value is not None and not MRN_PATTERN.match(value):
+            self.error(name, "must be letters, digits and . _ / - only, starting with a letter or digit")
+            return None
+        return value
+
+    def number(self, name: str, low: float, high: float, required: bool = False) -> float | None:
+        raw = self.raw.get(name)
+        if _blank(raw):
+            if required:
+                self.error(name, "is required")
+            return None
+        if isinstance(raw, bool):
+            self.error(name, "is not a number")
+            return None
+        try:
+            value = float(str(raw).strip()) if isinstance(raw, str) else float(raw)
+        except (TypeError, ValueError):
+            self.error(name, "is not a number")
+            return None
+        if not math.isfinite(value):
+            self.error(name, "is not a finite number")
+            return None
+        if not low <= value <= high:
+            self.error(name, f"must be between {low:g} and {high:g}")
+            return None
+        return value
+
+    def integer(self, name: str, low: int, high: int, required: bool = False) -> int | None:
+        value = self.number(name, low, high, required)
+        if value is None:
+            return None
+        if value != int(value):
+            self.error(name, "must be a whole number")
+            return None
+        return int(value)
+
+    def flag01(self, name: str) -> bool | None:
+        raw = self.raw.get(name)
+        if _blank(raw):
+            return None
+        if isinstance(raw, bool):
+            return raw
+        text = str(raw).strip().lower()
+        if text in ("1", "1.0", "true", "yes"):
+            return True
+        if text in ("0", "0.0", "false", "no"):
+            return False
+        self.error(name, "must be 0 or 1")
+        return None
+
+    def choice(self, name: str, allowed: tuple[str, ...], required: bool = False) -> str | None:
+        value = self.text(name, max_length=64, required=required)
+        if value is None:
+            return None
+        normalised = value.lower()
+        if normalised not in allowed:
+            self.error(name, f"must be one of {', '.join(allowed)}")
+            return None
+        return normalised
+
+    def date(self, name: str, required: bool = False) -> date | None:
+        raw = self.raw.get(name)
+        if _blank(raw):
+            if required:
+                self.error(name, "is required")
+            return None
+        if isinstance(raw, datetime):
+            value = raw.date()
+        elif isinstance(raw, date):
+            value = raw
+        else:
+            try:
+                value = date.fromisoformat(str(raw).strip())
+            except ValueError:
+                self.error(name, "is not a date in the form YYYY-MM-DD")
+                return None
+        if value > self.today:
+            self.error(name, f"is in the future (today is {self.today.isoformat()})")
+            return None
+        if value < EARLIEST_DATE:
+            self.error(name, f"is before {EARLIEST_DATE.isoformat()}")
+            return None
+        return value
+
+
+@dataclass(frozen=True)
+class PatientIn:
+    mrn: str
+    display_name: str | None = None
+    birth_year: int | None = None
+    sex: str = "unknown"
+
+
+@dataclass(frozen=True)
+class SurgeryIn:
+    surgery_date: date
+    procedure: str
+    spinal_levels: str | None = None
+    surgeon: str | None = None
+    notes: str | None = None
+
+
+@dataclass(frozen=True)
+class VisitIn:
+    visit_date: date
+    back_pain: float | None = None
+    leg_pain: float | None = None
+    odi: float | None = None
+    numbness: bool | None = None
+    tingling: bool | None = None
+    weakness: bool | None = None
+    mme_per_day: float | None = None
+    notes: str | None = None
+
+
+@dataclass(frozen=True)
+class TreatmentIn:
+    code: str
+    start_date: date
+    end_date: date | None = None
+    notes: str | None = None
+
+
+MEASUREMENTS = ("back_pain", "leg_pain", "odi", "numbness", "tingling", "weakness", "mme_per_day")
+
+
+def check_patient(raw: dict[str, Any], today: date | None = None) -> tuple[PatientIn | None, list[FieldError]]:
+    f = Fields(raw, today)
+    mrn = f.mrn()
+    name = f.text("display_name", 200)
+    birth_year = f.integer("birth_year", 1900, f.today.year)
+    sex = f.choice("sex", SEXES) or "unknown"
+    if f.errors:
+        return None, f.errors
+    return PatientIn(mrn, name, birth_year, sex), []
+
+
+def check_surgery(raw: dict[str, Any], today: date | None = None) -> tuple[SurgeryIn | None, list[FieldError]]:
+    f = Fields(raw, today)
+    when = f.date("surgery_date", required=True)
+    procedure = f.choice("procedure", PROCEDURE_CODES, required=True)
+    levels = f.text("spinal_levels", 64)
+    surgeon = f.text("surgeon", 120)
+    notes = f.text("notes", MAX_NOTE_LENGTH)
+    if f.errors:
+        return None, f.errors
+    return SurgeryIn(when, procedure, levels, surgeon, notes), []
+
+
+def check_visit(raw: dict[str, Any], today: date | None = None) -> tuple[VisitIn | None, list[FieldError]]:
+    f = Fields(raw, today)
+    when = f.date("visit_date", required=True)
+    values = {
+        "back_pain": f.number("back_pain", 0, 10),
+        "leg_pain": f.number("leg_pain", 0, 10),
+        "odi": f.number("odi", 0, 100),
+        "numbness": f.flag01("numbness"),
+        "tingling": f.flag01("tingling"),
+        "weakness": f.flag01("weakness"),
+        "mme_per_day": f.number("mme_per_day", 0, MAX_MME_PER_DAY),
+    }
+    notes = f.text("notes", MAX_NOTE_LENGTH)
+    if not f.errors and all(v is None for v in values.values()):
+        f.errors.append(
+            FieldError("measurements", None, "a visit needs at least one of " + ", ".join(MEASUREMENTS))
+        )
+    if f.errors:
+        return None, f.errors
+    return VisitIn(visit_date=when, notes=notes, **values), []
+
+
+def check_treatment(raw: dict[str, Any], today: date | None = None) -> tuple[TreatmentIn | None, list[FieldError]]:
+    f = Fields(raw, today)
+    code = f.choice("treatment", TREATMENT_CODES, required=True)
+    start = f.date("start_date", required=True)
+    end = f.date("end_date")
+    notes = f.text("notes", MAX_NOTE_LENGTH)
+    if start and end and end < start:
+        f.error("end_date", f"is before the start date {start.isoformat()}")
+    if f.errors:
+        return None, f.errors
+    return TreatmentIn(code, start, end, notes), []
