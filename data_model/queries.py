@@ -20,11 +20,16 @@ VISIT_COLUMNS = [
 TREATMENT_COLUMNS = ["patient_id", "treatment_id", "code", "start_date", "end_date"]
 
 
-def _frame(session: Session, stmt: Select, columns: list[str], dates: list[str]) -> pd.DataFrame:
+def _frame(
+    session: Session, stmt: Select, columns: list[str], dates: list[str], floats: tuple[str, ...] = ()
+) -> pd.DataFrame:
     rows = session.execute(stmt).all()
     frame = pd.DataFrame.from_records(rows, columns=columns)
     for column in dates:
         frame[column] = pd.to_datetime(frame[column])
+    # A column that is NULL on every row would otherwise arrive as object, not float.
+    for column in floats:
+        frame[column] = frame[column].astype("float64")
     return frame
 
 
@@ -75,7 +80,10 @@ def surgeries_frame(session: Session, patient_ids: list[int] | None = None, as_o
 
 
 def visits_frame(session: Session, patient_ids: list[int] | None = None, as_of: date | None = None) -> pd.DataFrame:
-    frame = _frame(session, visits_stmt(patient_ids, as_of), VISIT_COLUMNS, ["visit_date"])
+    frame = _frame(
+        session, visits_stmt(patient_ids, as_of), VISIT_COLUMNS, ["visit_date"],
+        ("back_pain", "leg_pain", "pain_unspecified", "odi", "mme_per_day"),
+    )
     return _bool_as_float(frame, ("numbness", "tingling", "weakness"))
 
 

@@ -1,0 +1,92 @@
+"""Sign-in, first-admin setup and the per-page role guard."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from data_model import accounts
+from data_model.audit import set_actor
+from data_model.db import run_write
+from data_model.permissions import Action, can
+from data_model.validation import ValidationFailed
+
+from . import data, state
+from .demo import DEMO_ACCOUNTS, demo_mode
+
+
+def _count_users() -> int:
+    return data._read(accounts.count_users)
+
+
+def login_page() -> None:
+    """The only thing an anonymous visitor sees: no patient data before sign-in."""
+    st.title("PainTrail")
+    st.caption("Follow-up of persistent pain after spine surgery")
+    notice = state.take_notice()
+    if notice:
+        st.info(notice)
+    if _count_users() == 0:
+        first_admin_form()
+        return
+    with st.form("login", enter_to_submit=True):
+        username = st.text_input("User name", key="login_username")
+        password = st.text_input("Password", type="password", key="login_password")
+        submitted = st.form_submit_button("Sign in", type="primary")
+    if submitted:
+        result = run_write(
+            data.engine(), lambda s: accounts.authenticate(set_actor(s, username or "anonymous"), username, password)
+        )
+        if result.user is None:
+            st.error(result.message)
+        else:
+            state.sign_in(result.user)
+            st.rerun()
+    if demo_mode():
+        st.info(
+            "Demo accounts (synthetic patients only): "
+            + ", ".join(f"**{name}** / `{password}` ({role})" for name, role, password in DEMO_ACCOUNTS)
+        )
+
+
+def first_admin_form() -> None:
+    """First start outside demo mode: there are no default passwords, so the first admin is created here."""
+    st.subheader("Create the first administrator account")
+    st.write("No accounts exist yet. The account created here can add clinicians and staff.")
+    with st.form("first_admin"):
+        username = st.text_input("User name", key="setup_username")
+        display_name = st.text_input("Full name", key="setup_display_name")
+        password = st.text_input("Password (at least 8 characters)", type="password", key="setup_password")
+        repeat = st.text_input("Repeat password", type="password", key="setup_repeat")
+        submitted = st.form_submit_button("Create administrator", type="primary")
+    if not submitted:
+        return
+    if password != repeat:
+        st.error("Password: the two entries differ.")
+        return
+
+    def create(session):
+        if accounts.count_users(session):  # another browser created one meanwhile
+            raise ValidationFailed([])
+        return accounts.add_user(session, username, "admin", password, display_name or None)
+
+    try:
+        run_write(data.engine(), lambda s: create(set_actor(s, "setup")))
+    except ValidationFailed as failure:
+        st.error("; ".join(str(e) for e in failure.errors) or "An administrator already exists; please sign in.")
+        return
+    st.success(f"Administrator {username} created. Please sign in.")
+    st.rerun()
+
+
+def guard(action: Action) -> None:
+    """Stop the page unless the signed-in user's role allows the action (menus are not enough)."""
+    user = state.current_user()
+    if user is None or not can(user.role, action):
+        role = user.role if user else "anonymous"
+        st.error(f"Your role ({role}) does not give access to this page.")
+        st.stop()
+
+
+def allowed(action: Action) -> bool:
+    user = state.current_user()
+    return user is not None and can(user.role, action)

@@ -1,0 +1,146 @@
+"""What every `paintrail` command shares: --db, dates, opening the store, one-line errors, no tracebacks."""
+
+from __future__ import annotations
+
+import getpass
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from typing import Annotated, Any, NoReturn
+
+import click
+import typer
+from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, OperationalError
+from typer.core import TyperGroup
+
+from data_model.db import DatabaseBusyError, make_engine, resolve_url
+from data_model.importers import CsvImportFailed
+from data_model.migrate import upgrade
+from data_model.permissions import NotAllowed
+from data_model.settings import SettingsError
+from data_model.validation import ValidationFailed
+
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        metavar="URL",
+        help="Database URL, e.g. sqlite:///paintrail.db or postgresql+psycopg://user@host/db. "
+        "Default: $PAINTRAIL_DATABASE_URL, else sqlite:///paintrail.db in the current folder.",
+        show_default=False,
+    ),
+]
+AsOfOption = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of", metavar="DATE", help="Evaluate as of this date (YYYY-MM-DD). Default: today.", show_default=False
+    ),
+]
+
+
+class UserError(Exception):
+    """Bad input from the operator: reported on one line, never with a traceback."""
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    """Print one line on stderr and exit non-zero."""
+    typer.echo("Error: " + " ".join(str(message).split()), err=True)
+    raise typer.Exit(code)
+
+
+class OneLineErrorsGroup(TyperGroup):
+    """Usage mistakes (a bad option, a missing argument) as one 'Error: ...' line, not a framed panel."""
+
+    def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
+             standalone_mode: bool = True, **extra: Any) -> Any:  # fmt: skip
+        try:
+            result = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.exceptions.NoArgsIsHelpError as exc:
+            typer.echo(exc.ctx.get_help())
+            result = 0
+        except click.ClickException as exc:
+            hint = f" Try '{exc.ctx.command_path} --help'." if getattr(exc, "ctx", None) is not None else ""
+            typer.echo("Error: " + " ".join(exc.format_message().split()) + hint, err=True)
+            result = exc.exit_code
+        except click.Abort:
+            typer.echo("Aborted.", err=True)
+            result = 1
+        if not standalone_mode:
+            return result
+        sys.exit(result if isinstance(result, int) else 0)
+
+
+def parse_date(option: str, value: str | None) -> date:
+    """An ISO date for an option, today when not given; a bad value is a one-line error naming it."""
+    if value is None or value.strip() == "":
+        return date.today()
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise UserError(f"{option}: {value!r} is not a date in the form YYYY-MM-DD") from None
+
+
+def shown_url(url: str) -> str:
+    """The URL with any password hidden, for messages."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
+
+
+def open_database(url: str | None) -> Engine:
+    """Engine for the resolved URL with its schema brought up to date (every command does this first)."""
+    resolved = resolve_url(url)
+    try:
+        engine = make_engine(resolved)
+    except (ArgumentError, NoSuchModuleError):
+        raise UserError(f"--db: {shown_url(resolved)!r} is not a database URL this tool can open") from None
+    try:
+        upgrade(engine)
+    except OperationalError as exc:
+        engine.dispose()
+        raise UserError(f"cannot open the database {shown_url(resolved)}: {_first_line(exc)}") from None
+    return engine
+
+
+def operator() -> str:
+    """Who the audit trail names for command-line writes when no account is given."""
+    try:
+        return f"cli:{getpass.getuser()}"[:64]
+    except (KeyError, OSError):  # no user name for this uid (some containers)
+        return "cli"
+
+
+def _first_line(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None)
+    text = str(orig if orig is not None else exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _validation_line(exc: ValidationFailed) -> str:
+    parts = []
+    for error in exc.errors:
+        shown = "" if error.value in (None, "") else f" {str(error.value)!r}"
+        parts.append(f"{error.field}{shown}: {error.message}")
+    return "; ".join(parts)
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn the store's refusals into one line on stderr and a non-zero exit; never a traceback."""
+    try:
+        yield
+    except CsvImportFailed as exc:
+        typer.echo(exc.report.format(), err=True)
+        raise typer.Exit(1) from None
+    except ValidationFailed as exc:
+        fail(_validation_line(exc))
+    except (UserError, NotAllowed, DatabaseBusyError, SettingsError) as exc:
+        fail(str(exc))
+    except IntegrityError as exc:
+        fail(f"the database refused the change, nothing was saved: {_first_line(exc)}")
+    except OperationalError as exc:
+        fail(f"database error, nothing was saved: {_first_line(exc)}")

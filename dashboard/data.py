@@ -1,0 +1,95 @@
+"""The pages' only door to the store: one cached engine, reads cached by data version, audited writes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import TypeVar
+
+import pandas as pd
+import streamlit as st
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from data_model import queries, services
+from data_model.audit import set_actor
+from data_model.db import make_engine, read_session, resolve_url, run_write
+from data_model.migrate import upgrade
+from data_model.settings import Settings
+
+from . import state
+
+T = TypeVar("T")
+
+
+@st.cache_resource(show_spinner=False)
+def _engine_for(url: str) -> Engine:
+    engine = make_engine(url)
+    upgrade(engine)  # bring the schema up to date once per process, before any page reads
+    return engine
+
+
+def database_url() -> str:
+    return resolve_url()
+
+
+def engine() -> Engine:
+    return _engine_for(database_url())
+
+
+def data_version() -> int:
+    """Grows with every audited write; part of every cache key so a save shows on the next rerun."""
+    with read_session(engine()) as session:
+        return queries.data_version(session)
+
+
+def _read(fn: Callable[[Session], T]) -> T:
+    with read_session(engine()) as session:
+        return fn(session)
+
+
+@st.cache_data(max_entries=16, show_spinner="Loading settings…")
+def _settings(url: str, version: int) -> Settings:
+    return _read(queries.load_settings)
+
+
+def settings() -> Settings:
+    return _settings(database_url(), data_version())
+
+
+@st.cache_data(max_entries=8, show_spinner="Computing the worklist…")
+def _worklist(url: str, version: int, as_of: date) -> pd.DataFrame:
+    return _read(lambda s: services.flag_worklist(s, as_of))
+
+
+def worklist(as_of: date) -> pd.DataFrame:
+    return _worklist(database_url(), data_version(), as_of)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _patient_record(url: str, version: int, patient_id: int, as_of: date) -> services.PatientRecord | None:
+    return _read(lambda s: services.patient_record(s, patient_id, as_of))
+
+
+def patient_record(patient_id: int, as_of: date) -> services.PatientRecord | None:
+    return _patient_record(database_url(), data_version(), patient_id, as_of)
+
+
+def find_patients(text: str) -> pd.DataFrame:
+    return _read(lambda s: queries.find_patients(s, text))
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def _surgeons(url: str, version: int) -> list[str]:
+    return _read(queries.surgeons)
+
+
+def surgeons() -> list[str]:
+    return _surgeons(database_url(), data_version())
+
+
+def write(action: Callable[[Session], T]) -> T:
+    """Run one user action as the signed-in user: one transaction, audited, retried while busy."""
+    user = state.current_user()
+    actor = user.username if user else "anonymous"
+    return run_write(engine(), lambda session: action(set_actor(session, actor)))

@@ -1,0 +1,37 @@
+"""Display helpers shared by pages and charts: labels, icons, number formats."""
+
+from __future__ import annotations
+
+import math
+
+from data_model.catalog import FLAG_CODES, PROCEDURES, TREATMENTS
+
+SEVERITY_ICON = {"high": "🔴 high", "medium": "🟠 medium", "low": "🟡 low"}
+
+
+def procedure_label(code: str) -> str:
+    return PROCEDURES[code].label if code in PROCEDURES else str(code)
+
+
+def treatment_label(code: str) -> str:
+    return TREATMENTS[code].label if code in TREATMENTS else str(code)
+
+
+def flag_label(code: str) -> str:
+    return FLAG_CODES[code].label if code in FLAG_CODES else str(code)
+
+
+def score(value: float | None, unit: str = "") -> str:
+    """6 not 6.0, 5.5 stays, missing says so."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "missing"
+    text = f"{value:.1f}".rstrip("0").rstrip(".")
+    return f"{text}{unit}"
+
+
+_MARKDOWN_SPECIALS = "\\`*_{}[]()<>#+-.!|~$"
+
+
+def plain(text: object) -> str:
+    """User-entered text shown through markdown as the literal characters typed, never as markup."""
+    return "".join("\\" + ch if ch in _MARKDOWN_SPECIALS else ch for ch in str(text))

@@ -1,0 +1,26 @@
+"""Which pages each role sees, in menu order; each page still checks the role itself."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from data_model.permissions import Action, can
+
+PAGES = Path(__file__).parent / "pages"
+
+# (file, title, icon, action needed, roles that land on it first)
+PAGE_TABLE: tuple[tuple[str, str, str, Action, tuple[str, ...]], ...] = (
+    ("worklist.py", "Worklist", ":material/flag:", Action.VIEW_PATIENTS, ("clinician", "admin")),
+    ("patient.py", "Patient", ":material/person:", Action.VIEW_PATIENTS, ()),
+    ("enter_visit.py", "Enter visit", ":material/edit_note:", Action.ENTER_DATA, ("staff",)),
+)
+
+
+def pages_for(role: str) -> list[st.Page]:
+    pages = []
+    for file, title, icon, action, landing in PAGE_TABLE:
+        if can(role, action):
+            pages.append(st.Page(PAGES / file, title=title, icon=icon, default=role in landing))
+    return pages

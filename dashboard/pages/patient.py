@@ -1,0 +1,88 @@
+"""Patient: the pain trajectory with surgeries and treatments, the flags with reasons, visits and treatments."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import auth, charts, data, state
+from dashboard.formatting import SEVERITY_ICON, flag_label, plain, procedure_label, score, treatment_label
+from data_model.permissions import Action
+
+auth.guard(Action.VIEW_PATIENTS)
+
+query = st.text_input("Find patient", placeholder="MRN or name", key="pt_query")
+if query.strip():
+    found = data.find_patients(query)
+    if found.empty:
+        st.warning(f"No patient matches {query.strip()!r}.")
+    else:
+        labels = dict(zip(found["mrn"] + " · " + found["display_name"].fillna(""), found["patient_id"], strict=True))
+        picked = st.selectbox("Matches", list(labels), key="pt_pick")
+        state.select_patient(int(labels[picked]))
+
+patient_id = state.selected_patient()
+if patient_id is None:
+    st.title("Patient")
+    st.info("Find a patient above, or open one from the worklist.")
+    st.stop()
+
+as_of = date.today()
+record = data.patient_record(patient_id, as_of)
+if record is None:
+    st.error(f"Patient {patient_id} does not exist.")
+    st.stop()
+
+patient = record.patient
+st.title(f"{plain(patient['mrn'])} · {plain(patient['display_name'] or '(no name)')}")
+st.caption(f"Born {patient['birth_year'] or 'unknown'} · {patient['sex']}")
+
+if record.status.empty:
+    st.info("No surgery recorded for this patient yet: the recovery window starts with a surgery.")
+else:
+    s = record.status.iloc[0]
+    cols = st.columns(5)
+    cols[0].metric("Procedure", procedure_label(s["procedure"]),
+                   help=f"Most recent surgery, {pd.Timestamp(s['index_surgery_date']):%Y-%m-%d}")
+    cols[1].metric("Weeks since surgery", f"{s['weeks_since_surgery']:.0f}",
+                   help=f"Recovery window: {s['window_weeks']} weeks")
+    cols[2].metric("Prior spine surgeries", int(s["prior_surgeries"]),
+                   help="Success rates fall with each repeat surgery.")
+    cols[3].metric("Current pain", score(s["current_pain"], "/10"),
+                   help=f"Worse of back and leg, mean of the {int(s['current_visits'])} most recent visit(s)")
+    baseline = s[["baseline_back", "baseline_leg", "baseline_unspecified"]].max()
+    cols[4].metric("Baseline", score(baseline, "/10"),
+                   help="Last score before the surgery (within the look-back); missing stays missing.")
+
+st.subheader("Flags")
+if record.flags.empty:
+    st.success("No flag as of today.")
+else:
+    for _, flag in record.flags.iterrows():
+        st.markdown(f"{SEVERITY_ICON.get(flag['severity'], flag['severity'])} · **{flag_label(flag['code'])}** — {flag['reason']}")
+
+st.plotly_chart(
+    charts.trajectory_figure(record.trajectory, record.surgeries, record.treatments, pd.Timestamp(as_of),
+                             title=f"Pain trajectory of {patient['mrn']}"),
+    key="pt_trajectory",
+)
+
+visits_tab, treatments_tab, surgeries_tab, conditions_tab = st.tabs(["Visits", "Treatments", "Surgeries", "Diagnoses"])
+with visits_tab:
+    st.dataframe(record.visits, hide_index=True, column_config={"visit_id": None})
+with treatments_tab:
+    if record.treatments.empty:
+        st.caption("No treatment recorded.")
+    else:
+        st.dataframe(record.treatments.assign(treatment=record.treatments["code"].map(treatment_label)),
+                     hide_index=True, column_order=["treatment", "start_date", "end_date", "drug", "mme_per_day", "notes", "source"])
+with surgeries_tab:
+    st.dataframe(record.surgeries.assign(procedure=record.surgeries["procedure"].map(procedure_label)),
+                 hide_index=True, column_config={"patient_id": None, "surgery_id": None})
+with conditions_tab:
+    if record.conditions.empty:
+        st.caption("No diagnosis recorded.")
+    else:
+        st.dataframe(record.conditions, hide_index=True)

@@ -1,0 +1,87 @@
+"""Worklist: patients whose pain persists past the recovery window, most severe first, with the reason."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import streamlit as st
+
+from dashboard import auth, data, state
+from dashboard.formatting import SEVERITY_ICON, procedure_label
+from data_model.catalog import FLAG_CODES, PROCEDURES
+from data_model.permissions import Action
+from data_model.services import WorklistFilter, filter_worklist
+
+auth.guard(Action.VIEW_PATIENTS)
+st.title("Worklist")
+
+top = st.columns([1, 3])
+as_of = top[0].date_input("As of", value=date.today(), max_value=date.today(), key="wl_as_of",
+                          help="Flags are computed from the data known on this date.")
+worklist = data.worklist(as_of)
+
+with st.expander("Filters", expanded=False):
+    cols = st.columns(4)
+    procedures = cols[0].multiselect("Procedure", list(PROCEDURES), format_func=procedure_label, key="wl_procedures")
+    surgeons = cols[1].multiselect("Surgeon", data.surgeons(), key="wl_surgeons")
+    flags = cols[2].multiselect("Flag", list(FLAG_CODES), format_func=lambda c: FLAG_CODES[c].label, key="wl_flags")
+    max_weeks = int(worklist["weeks_since_surgery"].max()) + 1 if not worklist.empty else 104
+    weeks = cols[3].slider("Weeks since surgery", 0, max(max_weeks, 1), (0, max(max_weeks, 1)), key="wl_weeks")
+    show_reviewed = st.toggle("Show patients whose flags were reviewed", key="wl_show_reviewed",
+                              help="A review holds until new data arrives for the patient.")
+
+shown = filter_worklist(
+    worklist, WorklistFilter(tuple(procedures), tuple(surgeons), tuple(flags), weeks, show_reviewed)
+)
+reviewed_hidden = int(worklist["reviewed"].sum()) - int(shown["reviewed"].sum()) if not worklist.empty else 0
+top[1].metric("Flagged patients", len(shown), help="After filters; reviewed patients hidden unless shown.")
+if reviewed_hidden:
+    st.caption(f"{reviewed_hidden} reviewed patient(s) hidden.")
+
+if shown.empty:
+    st.success("No patient matches: nobody is flagged with these filters." if not worklist.empty
+               else "No patient is flagged as of this date.")
+    st.stop()
+
+table = shown.assign(
+    sev=shown["severity"].map(SEVERITY_ICON),
+    procedure=shown["procedure"].map(procedure_label),
+    weeks=shown["weeks_since_surgery"].round(0).astype(int),
+)
+
+
+def _open_selected_row() -> None:
+    rows = st.session_state["wl_table"].selection.rows
+    if rows:
+        state.select_patient(st.session_state["wl_row_ids"][rows[0]])
+        st.session_state["wl_go"] = True
+
+
+st.session_state["wl_row_ids"] = [int(pid) for pid in shown["patient_id"]]
+st.dataframe(
+    table,
+    column_order=["sev", "mrn", "display_name", "procedure", "weeks", "current_pain", "flags", "reasons"],
+    column_config={
+        "sev": st.column_config.TextColumn("", width="small"),
+        "mrn": "MRN",
+        "display_name": "Name",
+        "procedure": "Procedure",
+        "weeks": st.column_config.NumberColumn("Weeks", help="Weeks since the most recent surgery"),
+        "current_pain": st.column_config.NumberColumn("Pain", format="%.1f", help="Current pain, worse of back and leg"),
+        "flags": "Flags",
+        "reasons": st.column_config.TextColumn("Why", width="large"),
+    },
+    hide_index=True,
+    on_select=_open_selected_row,
+    selection_mode="single-row",
+    key="wl_table",
+)
+
+choices = dict(zip(shown["mrn"] + " · " + shown["display_name"].fillna(""), shown["patient_id"], strict=True))
+col = st.columns([3, 1], vertical_alignment="bottom")
+chosen = col[0].selectbox("Patient to open", list(choices), key="wl_open_choice", help="Or click a row of the table.")
+if col[1].button("Open patient", type="primary", key="wl_open"):
+    state.select_patient(int(choices[chosen]))
+    st.session_state["wl_go"] = True
+if st.session_state.pop("wl_go", False):
+    st.switch_page("pages/patient.py")

@@ -1,0 +1,52 @@
+"""Sign-in: nothing about patients before it, wrong passwords refused, the first admin on an empty store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from tests.app.conftest import APP, COHORT, PASSWORDS
+
+
+def _all_text(at: AppTest) -> str:
+    parts = [e.value for e in at.markdown] + [e.value for e in at.title] + [e.value for e in at.caption]
+    return " ".join(str(p) for p in parts)
+
+
+def test_an_anonymous_visitor_sees_only_the_sign_in_form(app_db):
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    assert at.get("form")[0].proto.form.form_id == "login"
+    assert not any(mrn in _all_text(at) for mrn, *_ in COHORT)
+    assert len(at.dataframe) == 0
+
+
+def test_the_right_password_signs_in_and_lands_on_the_worklist(app_db):
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    at.text_input(key="login_username").input("doc")
+    at.text_input(key="login_password").input(PASSWORDS["doc"])
+    at.button[0].click().run()
+    assert not at.exception
+    assert at.title[0].value == "Worklist"
+
+
+def test_a_wrong_password_is_refused_with_a_message(app_db):
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    at.text_input(key="login_username").input("doc")
+    at.text_input(key="login_password").input("not-the-password")
+    at.button[0].click().run()
+    assert "wrong password" in at.error[0].value.lower()
+    assert "pt_user" not in at.session_state
+
+
+def test_an_empty_store_asks_for_the_first_administrator(tmp_path, monkeypatch):
+    monkeypatch.setenv("PAINTRAIL_DATABASE_URL", f"sqlite:///{Path(tmp_path) / 'empty.db'}")
+    monkeypatch.delenv("PAINTRAIL_DEMO", raising=False)
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    assert "first administrator" in at.subheader[0].value
+    at.text_input(key="setup_username").input("chief")
+    at.text_input(key="setup_password").input("long-enough-pw")
+    at.text_input(key="setup_repeat").input("long-enough-pw")
+    at.button[0].click().run()
+    assert not at.exception
+    assert at.get("form")[0].proto.form.form_id == "login"
