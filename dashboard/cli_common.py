@@ -9,11 +9,10 @@ from contextlib import contextmanager
 from datetime import date
 from typing import Annotated, Any, NoReturn
 
-import click
 import typer
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import ArgumentError, DatabaseError, IntegrityError, NoSuchModuleError, OperationalError
 from typer.core import TyperGroup
 
 from data_model.db import DatabaseBusyError, make_engine, resolve_url
@@ -51,21 +50,38 @@ def fail(message: str, code: int = 1) -> NoReturn:
     raise typer.Exit(code)
 
 
+# Recent Typer releases vendor click as typer._click; older ones use click itself. Take the exception
+# classes from wherever typer.BadParameter lives so both work.
+_click_errors = sys.modules[typer.BadParameter.__module__]
+_ClickException = _click_errors.ClickException
+_NoArgsIsHelpError = getattr(_click_errors, "NoArgsIsHelpError", ())
+_Aborts = tuple({typer.Abort, getattr(_click_errors, "Abort", typer.Abort)})
+
+
 class OneLineErrorsGroup(TyperGroup):
     """Usage mistakes (a bad option, a missing argument) as one 'Error: ...' line, not a framed panel."""
 
-    def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
-             standalone_mode: bool = True, **extra: Any) -> Any:  # fmt: skip
+    def main(
+        self,
+        args: Any = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
         try:
             result = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
-        except click.exceptions.NoArgsIsHelpError as exc:
+        except _NoArgsIsHelpError as exc:
             typer.echo(exc.ctx.get_help())
-            result = 0
-        except click.ClickException as exc:
+            result = 2
+        except _ClickException as exc:
             hint = f" Try '{exc.ctx.command_path} --help'." if getattr(exc, "ctx", None) is not None else ""
-            typer.echo("Error: " + " ".join(exc.format_message().split()) + hint, err=True)
+            message = " ".join(exc.format_message().split())
+            if hint and not message.endswith((".", "!", "?")):
+                message += "."
+            typer.echo("Error: " + message + hint, err=True)
             result = exc.exit_code
-        except click.Abort:
+        except _Aborts:
             typer.echo("Aborted.", err=True)
             result = 1
         if not standalone_mode:
@@ -100,7 +116,7 @@ def open_database(url: str | None) -> Engine:
         raise UserError(f"--db: {shown_url(resolved)!r} is not a database URL this tool can open") from None
     try:
         upgrade(engine)
-    except OperationalError as exc:
+    except DatabaseError as exc:  # unreachable server, missing folder, a file that is not a database
         engine.dispose()
         raise UserError(f"cannot open the database {shown_url(resolved)}: {_first_line(exc)}") from None
     return engine
