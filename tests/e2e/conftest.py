@@ -94,7 +94,7 @@ def page(browser):
 
 def sign_in(page, url: str, username: str, password: str) -> None:
     page.goto(url)
-    page.get_by_label("User name").fill(username)
+    page.get_by_role("textbox", name="User name").fill(username)
     page.locator("input[type=password]").fill(password)
     page.get_by_role("button", name="Sign in").click()
 
