@@ -1,0 +1,1 @@
+"""A deterministic synthetic cohort for demos, tests and benchmarks."""
