@@ -1,0 +1,394 @@
+"""Where each patient stands after the index surgery: weeks, baseline, current pain, MCID, trajectory."""
+
+# The clinical rules, as decided (DESIGN.md "The clinical model"); every number comes from Settings.
+#
+# - Index surgery: the most recent surgery on or before as_of (ties on a date: the higher
+#   surgery_id); a revision restarts the clock. prior_surgeries counts the surgeries before it.
+#   Patients without a surgery get no status row. Rows dated after as_of are ignored everywhere.
+# - days_since_surgery = (as_of - index date).days; the window (Settings.window_for(procedure))
+#   has ended when days_since_surgery >= window_weeks * 7.
+# - Per visit, pain = the worse of back, leg and unspecified pain (NaN ignored).
+# - Baseline per site (back, leg, unspecified, ODI): the last non-null score on a visit dated on or
+#   before the surgery date and at most baseline_lookback_days before it. Missing stays missing.
+# - Post-op visits are dated after the surgery date. Visits without any pain or ODI score (only a
+#   dose or a symptom) are left out of current pain, so they cannot push real scores out of the
+#   "recent" set; last_visit_date is the latest *scored* post-op visit.
+# - Current pain: post-op visits within recent_visit_days of the latest one, and on or after the
+#   latest treatment started after the surgery and on or before that visit (the evidence after the
+#   latest intervention), at most recent_visit_max of them. Each site is the mean of its scores
+#   over those visits, so one score decides alone only when it is the only recent one.
+#   current_pain is the worse site; current_site names it (ties: leg, then back, then 'pain').
+# - Evidence past the window: the latest scored post-op visit is on or after the window end.
+# - MCID measure, first that applies: (1) back or leg, among the sites with both a baseline and a
+#   current mean: the higher baseline, then the higher current, then leg; (2) 'pain': the worse
+#   baseline of any site against current_pain (covers an EHR score with no body site on either
+#   side); (3) ODI; otherwise unknown (mcid_met is <NA>). change_points = baseline - current
+#   (positive = better); change_percent is NaN when the baseline is 0. mcid_met = points or
+#   percent reach the NRS (or ODI) thresholds.
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import numpy as np
+import pandas as pd
+
+from .settings import DEFAULT_SETTINGS, Settings
+
+PAIN_COLUMNS = ("back_pain", "leg_pain", "pain_unspecified")
+SCORE_COLUMNS = (*PAIN_COLUMNS, "odi")
+_SITE_OF = {"back_pain": "back", "leg_pain": "leg", "pain_unspecified": "unspecified", "odi": "odi"}
+# Means of decimals carry float noise (8.2 - 6.2 = 1.9999999999999991); rounding well below any
+# clinically meaningful digit keeps threshold comparisons honest.
+_DECIMALS = 9
+
+STATUS_COLUMNS: dict[str, str] = {
+    # the index surgery and the clock
+    "patient_id": "int64", "surgery_id": "int64", "procedure": "object",
+    "index_surgery_date": "datetime64[ns]", "prior_surgeries": "int64",
+    "days_since_surgery": "int64", "weeks_since_surgery": "float64",
+    "window_weeks": "int64", "window_end_date": "datetime64[ns]", "window_ended": "bool",
+    # baseline per site; baseline_date is the date of the baseline the MCID compared
+    "baseline_back": "float64", "baseline_leg": "float64", "baseline_unspecified": "float64",
+    "baseline_odi": "float64", "baseline_date": "datetime64[ns]",
+    # current: per-site means over the recent visits, and how many visits each mean has
+    "current_back": "float64", "current_leg": "float64", "current_unspecified": "float64",
+    "current_odi": "float64", "current_back_visits": "int64", "current_leg_visits": "int64",
+    "current_unspecified_visits": "int64", "current_odi_visits": "int64",
+    "current_pain": "float64", "current_site": "object",  # 'back' | 'leg' | 'pain' | None
+    "current_visits": "int64", "last_visit_date": "datetime64[ns]", "last_visit_week": "float64",
+    "evidence_past_window": "bool",
+    # MCID: measure 'back' | 'leg' | 'pain' | 'odi' | None; mcid_met <NA> when unknown
+    "mcid_measure": "object", "mcid_baseline": "float64", "mcid_current": "float64",
+    "mcid_visits": "int64", "change_points": "float64", "change_percent": "float64",
+    "mcid_met": "boolean",
+}
+
+
+AsOf = date | datetime | str | pd.Timestamp
+
+
+def to_timestamp(as_of: AsOf) -> pd.Timestamp:
+    """as_of as a midnight Timestamp, so that a visit dated as_of counts."""
+    return pd.Timestamp(as_of).normalize()
+
+
+def visit_pain(visits: pd.DataFrame) -> pd.Series:
+    """Per visit, the worse of back, leg and unspecified pain (NaN when none was recorded)."""
+    return visits[list(PAIN_COLUMNS)].max(axis=1)
+
+
+def mcid_target(baseline: float | pd.Series, settings: Settings, odi: bool = False):
+    """The score at or below which the improvement counts as meaningful (either criterion suffices)."""
+    points = settings.mcid_odi_points if odi else settings.mcid_nrs_points
+    percent = settings.mcid_odi_percent if odi else settings.mcid_nrs_percent
+    return np.maximum(baseline - points, baseline * (1 - percent / 100))
+
+
+def index_surgeries(surgeries: pd.DataFrame, settings: Settings, as_of: AsOf) -> pd.DataFrame:
+    """One row per patient: the index surgery, prior surgeries, weeks since and the recovery window."""
+    cutoff = to_timestamp(as_of)
+    s = surgeries[surgeries["surgery_date"] <= cutoff]
+    pid = s["patient_id"].to_numpy("int64")
+    when = s["surgery_date"].to_numpy("datetime64[ns]")
+    order = np.lexsort((s["surgery_id"].to_numpy(), when, pid))  # one row per surgery: small
+    _, ends = _segments(pid[order])
+    starts = np.append(0, ends[:-1] + 1) if len(ends) else ends
+    index = order[ends]  # each patient's latest surgery (ties on a day: the higher surgery_id)
+    date_ = when[index]
+    days = ((cutoff.to_datetime64() - date_) // np.timedelta64(1, "D")).astype("int64")
+    procedure = s["procedure"].to_numpy(dtype=object)[index]
+    # window_for once per distinct procedure, not per row; unknown codes get the 'other' window
+    windows = {p: settings.window_for(p) for p in pd.unique(procedure)}
+    window = pd.Series(procedure).map(windows).to_numpy("int64")
+    return pd.DataFrame({
+        "patient_id": pid[index],
+        "surgery_id": s["surgery_id"].to_numpy("int64")[index],
+        "procedure": procedure,
+        "index_surgery_date": date_,
+        "prior_surgeries": (ends - starts).astype("int64"),
+        "days_since_surgery": days,
+        "weeks_since_surgery": days / 7.0,
+        "window_weeks": window,
+        "window_end_date": date_ + (window * 7).astype("timedelta64[D]"),
+        "window_ended": days >= window * 7,
+    })
+
+
+def _visit_order(pos: np.ndarray, day: np.ndarray, visit_id: np.ndarray) -> np.ndarray:
+    """Row order by (patient, date, visit id): the rules read visits in time, ties by id for stability."""
+    n = len(pos)
+    if n < 2:
+        return np.arange(n)
+    # patient positions follow patient_id order, so ordering by position orders by patient
+    key = pos.astype("int64") * (int(day.max() - day.min()) + 1) + (day - day.min())
+    step, id_step = np.diff(key), np.diff(visit_id)
+    if np.all((step > 0) | ((step == 0) & (id_step >= 0))):
+        return np.arange(n)  # queries usually deliver this order already
+    if int(key.max()) >= np.iinfo("int64").max // n:
+        return np.lexsort((visit_id, day, pos))  # keys too wide to pack: the slow, general sort
+    # Packing the id's rank into the key makes every key unique, so the fast (unstable) sort
+    # gives the one right order; a 3-column lexsort is several times slower on 2M rows.
+    if np.all(id_step >= 0):
+        id_rank = np.arange(n)
+    else:
+        id_rank = np.empty(n, dtype="int64")
+        id_rank[np.argsort(visit_id)] = np.arange(n)
+    return np.argsort(key * n + id_rank)
+
+
+def _segments(pos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For rows sorted by patient: each row's segment number and the last row of each segment."""
+    new = np.ones(len(pos), dtype=bool)
+    new[1:] = pos[1:] != pos[:-1]
+    starts = np.flatnonzero(new)
+    ends = np.append(starts[1:] - 1, len(pos) - 1) if len(pos) else starts
+    return np.cumsum(new) - 1, ends
+
+
+def _subset(visits: pd.DataFrame, rows: np.ndarray, pos: np.ndarray, vd: np.ndarray) -> pd.DataFrame:
+    """The given visit rows as a small frame in (patient, date, id) order, with patient positions."""
+    day = vd[rows].astype("datetime64[D]").astype("int64")
+    rows = rows[_visit_order(pos[rows], day, visits["visit_id"].to_numpy()[rows])]
+    v = pd.DataFrame({c: visits[c].to_numpy()[rows] for c in ("patient_id", "visit_id", *SCORE_COLUMNS)})
+    v["visit_date"] = vd[rows]
+    v["_pos"] = pos[rows]
+    return v
+
+
+def _visit_sets(
+    visits: pd.DataFrame, index: pd.DataFrame, treatments: pd.DataFrame, settings: Settings, cutoff: pd.Timestamp
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(baseline-window visits, the recent post-op visits current pain is the mean of), sorted.
+
+    Only these two small subsets are ever sorted: sorting all visits costs more than every rule.
+    """
+    vd = visits["visit_date"].to_numpy(dtype="datetime64[ns]")
+    pos = index_positions(index, visits["patient_id"])
+    surgery_by_pos = index["index_surgery_date"].to_numpy(dtype="datetime64[ns]")
+    sd = surgery_by_pos[pos]  # pos -1 picks some date, but those rows fail `known` below
+    known = (pos >= 0) & (vd <= cutoff.to_datetime64())
+    lookback = np.timedelta64(settings.baseline_lookback_days, "D")
+    pre_rows = np.flatnonzero(known & (vd <= sd) & (vd >= sd - lookback))
+    # a visit holding only a dose or a symptom says nothing about pain: it must not count as the
+    # latest visit nor push real scores out of the recent set
+    scored = ~np.logical_and.reduce([np.isnan(visits[c].to_numpy("float64")) for c in SCORE_COLUMNS])
+    post_rows = np.flatnonzero(known & (vd > sd) & scored)
+    p, d = pos[post_rows], vd[post_rows]
+    nat = np.iinfo("int64").min  # NaT's bit pattern, and below every date: a neutral start for max
+    last_by_pos = np.full(len(index), nat)
+    np.maximum.at(last_by_pos, p, d.view("int64"))
+    last_by_pos = last_by_pos.view("datetime64[ns]")
+    # the latest treatment started after the surgery and on or before the latest visit: the
+    # scores after it show how the patient is doing now
+    tpos = index_positions(index, treatments["patient_id"])
+    start = treatments["start_date"].to_numpy(dtype="datetime64[ns]")
+    ok = tpos >= 0
+    ok[ok] = (start[ok] > surgery_by_pos[tpos[ok]]) & (start[ok] <= last_by_pos[tpos[ok]])
+    started_by_pos = np.full(len(index), nat)
+    np.maximum.at(started_by_pos, tpos[ok], start[ok].view("int64"))
+    started = started_by_pos.view("datetime64[ns]")[p]
+    # comparisons with NaT are False, so a patient without such a treatment keeps every visit
+    in_window = d >= last_by_pos[p] - np.timedelta64(settings.recent_visit_days, "D")
+    recent = _subset(visits, post_rows[in_window & ~(d < started)], pos, vd)
+    seg, ends = _segments(recent["_pos"].to_numpy())
+    newest_first = ends[seg] - np.arange(len(recent))
+    recent = recent[newest_first < settings.recent_visit_max]
+    return _subset(visits, pre_rows, pos, vd), recent
+
+
+def _baselines(pre: pd.DataFrame, n: int) -> dict[str, np.ndarray]:
+    """Per patient position, the last non-null pre-op score of each site in the lookback, and its date."""
+    b = pre[["_pos", *SCORE_COLUMNS]].copy()
+    for col in SCORE_COLUMNS:
+        # the date of each site's own baseline, so baseline_date can name the one the MCID used
+        b[f"{col}_date"] = pre["visit_date"].where(pre[col].notna())
+    # groupby.last skips NaN: exactly "the last non-null score" per column
+    last = b.groupby("_pos", sort=False).last().reindex(range(n))
+    return {f"baseline_{_SITE_OF[c]}": last[c].to_numpy("float64") for c in SCORE_COLUMNS} | {
+        f"{c}_date": last[f"{c}_date"].to_numpy("datetime64[ns]") for c in SCORE_COLUMNS
+    }
+
+
+def index_positions(index: pd.DataFrame, patient_ids: pd.Series) -> np.ndarray:
+    """Row position of each patient in the index-surgery frame, -1 for patients without one."""
+    return pd.Index(index["patient_id"]).get_indexer(patient_ids)
+
+
+def _current(recent: pd.DataFrame, n: int) -> dict[str, np.ndarray]:
+    """Per patient position: mean and count of each site over the recent visits, latest visit date."""
+    g = recent.groupby("_pos", sort=False)
+    scores = list(SCORE_COLUMNS)
+    means = g[scores].mean().reindex(range(n))
+    counts = g[scores].count().reindex(range(n), fill_value=0)
+    out: dict[str, np.ndarray] = {}
+    for c in SCORE_COLUMNS:
+        out[f"current_{_SITE_OF[c]}"] = means[c].to_numpy("float64").round(_DECIMALS)
+        out[f"current_{_SITE_OF[c]}_visits"] = counts[c].to_numpy("int64")
+    out["current_visits"] = g.size().reindex(range(n), fill_value=0).to_numpy("int64")
+    out["last_visit_date"] = g["visit_date"].max().reindex(range(n)).to_numpy("datetime64[ns]")
+    return out
+
+
+def _mcid(a: dict[str, np.ndarray], settings: Settings) -> dict[str, object]:
+    """The MCID measure, its baseline and current value, the change and the verdict (rules above)."""
+    bb, bl, bo = a["baseline_back"], a["baseline_leg"], a["baseline_odi"]
+    cb, cl, co, cp = a["current_back"], a["current_leg"], a["current_odi"], a["current_pain"]
+    back_ok = ~np.isnan(bb) & ~np.isnan(cb)
+    leg_ok = ~np.isnan(bl) & ~np.isnan(cl)
+    leg = leg_ok & (~back_ok | (bl > bb) | ((bl == bb) & (cl >= cb)))
+    back = back_ok & ~leg
+    pain_baselines = np.column_stack([bb, bl, a["baseline_unspecified"]])
+    has_pain_baseline = ~np.isnan(pain_baselines).all(axis=1)
+    worst_baseline = np.fmax.reduce(pain_baselines, axis=1)  # fmax ignores NaN
+    overall = ~leg & ~back & has_pain_baseline & ~np.isnan(cp)
+    odi = ~leg & ~back & ~overall & ~np.isnan(bo) & ~np.isnan(co)
+    conditions = [leg, back, overall, odi]
+    baseline = np.select(conditions, [bl, bb, worst_baseline, bo], np.nan)
+    current = np.select(conditions, [cl, cb, cp, co], np.nan)
+    site = a["current_site"]
+    site_visits = np.select(
+        [site == s for s in ("back", "leg", "pain")],
+        [a[f"current_{s}_visits"] for s in ("back", "leg", "unspecified")],
+        0,
+    )
+    visits = [a["current_leg_visits"], a["current_back_visits"], site_visits, a["current_odi_visits"]]
+    change = np.round(baseline - current, _DECIMALS)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        percent = np.round(np.where(baseline > 0, 100 * change / baseline, np.nan), _DECIMALS)
+    points_needed = np.where(odi, settings.mcid_odi_points, settings.mcid_nrs_points)
+    percent_needed = np.where(odi, settings.mcid_odi_percent, settings.mcid_nrs_percent)
+    met = (change >= points_needed) | (percent >= percent_needed)
+    # baseline_date is the date of the baseline compared; for 'pain' the latest pain baseline date
+    pain_date = np.max(np.column_stack([a[f"{c}_date"] for c in PAIN_COLUMNS]).view("int64"), axis=1)
+    date_choices = [a["leg_pain_date"], a["back_pain_date"], pain_date.view("datetime64[ns]"), a["odi_date"]]
+    return {
+        "mcid_measure": np.select(conditions, ["leg", "back", "pain", "odi"], None),
+        "mcid_baseline": baseline,
+        "mcid_current": current,
+        "mcid_visits": np.select(conditions, visits, 0).astype("int64"),
+        "change_points": change,
+        "change_percent": percent,
+        # no baseline to compare with: unknown (<NA>), never False
+        "mcid_met": pd.array(np.where(np.isnan(change), None, met), dtype="boolean"),
+        "baseline_date": np.select(conditions, date_choices, np.datetime64("NaT", "ns")),
+    }
+
+
+def empty_status() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=t) for c, t in STATUS_COLUMNS.items()})
+
+
+def patient_status(
+    surgeries: pd.DataFrame,
+    visits: pd.DataFrame,
+    treatments: pd.DataFrame,
+    settings: Settings,
+    as_of: AsOf,
+) -> pd.DataFrame:
+    """One row per patient with an index surgery on or before as_of; columns STATUS_COLUMNS."""
+    cutoff = to_timestamp(as_of)
+    st = index_surgeries(surgeries, settings, cutoff)
+    if st.empty:
+        return empty_status()
+    pre, recent = _visit_sets(visits, st, treatments, settings, cutoff)
+    n = len(st)
+    a: dict = {c: st[c].to_numpy() for c in st.columns}
+    a |= _baselines(pre, n) | _current(recent, n)
+    sites = np.column_stack([a["current_leg"], a["current_back"], a["current_unspecified"]])
+    a["current_pain"] = np.fmax.reduce(sites, axis=1)  # fmax ignores NaN
+    # np.select takes the first match, which gives the documented tie order leg > back > pain
+    a["current_site"] = np.select(
+        [sites[:, i] == a["current_pain"] for i in range(3)], ["leg", "back", "pain"], None
+    )
+    a["last_visit_week"] = (a["last_visit_date"] - a["index_surgery_date"]) / np.timedelta64(7, "D")
+    a["evidence_past_window"] = a["last_visit_date"] >= a["window_end_date"]  # NaT: False
+    a |= _mcid(a, settings)
+    return pd.DataFrame({c: a[c] for c in STATUS_COLUMNS})
+
+
+TRAJECTORY_COLUMNS: dict[str, str] = {
+    "patient_id": "int64",
+    "visit_id": "int64",
+    "visit_date": "datetime64[ns]",
+    "days_from_surgery": "float64",  # negative before the index surgery; NaN without a surgery
+    "weeks_from_surgery": "float64",
+    "phase": "object",  # 'pre-op' (on or before the surgery date) | 'post-op' | None (no surgery)
+    "pain": "float64",  # the worse of the sites, as the rules read it
+    "back_pain": "float64", "leg_pain": "float64", "pain_unspecified": "float64", "odi": "float64",
+    "numbness": "float64", "tingling": "float64", "weakness": "float64", "mme_per_day": "float64",
+    "is_baseline": "bool",  # supplied at least one baseline score
+    "in_current": "bool",  # one of the recent visits current pain is the mean of
+    # per-patient constants repeated on each row, so a chart needs nothing else
+    "index_surgery_date": "datetime64[ns]",
+    "procedure": "object",
+    "prior_surgeries": "float64",
+    "window_weeks": "float64",
+    "baseline_back": "float64", "baseline_leg": "float64", "baseline_unspecified": "float64",
+    "baseline_odi": "float64",
+    "baseline_pain": "float64",  # the worse baseline site, comparable with the 'pain' line
+    "mcid_target_pain": "float64",  # 'pain' at or below this is a meaningful improvement
+    "mcid_target_odi": "float64",
+    "mcid_measure": "object",  # what the flags compared (see patient_status)
+    "mcid_baseline": "float64",
+    "mcid_target": "float64",
+}
+_VISIT_FIELDS = ["patient_id", "visit_id", "visit_date", *SCORE_COLUMNS, "numbness", "tingling",
+                 "weakness", "mme_per_day"]
+
+
+def patient_trajectory(
+    surgeries: pd.DataFrame,
+    visits: pd.DataFrame,
+    as_of: AsOf,
+    settings: Settings = DEFAULT_SETTINGS,
+    treatments: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """ONE patient's visits up to as_of against the index surgery, for the chart (TRAJECTORY_COLUMNS).
+
+    Pass the patient's treatments to make in_current match the flags (a treatment start narrows
+    the recent visits); without them in_current ignores treatments.
+    """
+    patients = pd.unique(pd.concat([surgeries["patient_id"], visits["patient_id"]]))
+    if len(patients) > 1:
+        raise ValueError(f"patient_trajectory: expected one patient, got {len(patients)}")
+    if treatments is None:
+        treatments = pd.DataFrame(
+            {"patient_id": pd.Series(dtype="int64"), "start_date": pd.Series(dtype="datetime64[ns]")}
+        )
+    cutoff = to_timestamp(as_of)
+    v = visits.loc[visits["visit_date"] <= cutoff].reindex(columns=_VISIT_FIELDS)
+    v = v.sort_values(["visit_date", "visit_id"], kind="stable")
+    out = v.reset_index(drop=True)
+    out["visit_date"] = out["visit_date"].astype("datetime64[ns]")
+    out["pain"] = visit_pain(out)
+    out["is_baseline"] = False
+    out["in_current"] = False
+    st = patient_status(surgeries, visits, treatments, settings, cutoff)
+    if st.empty or out.empty:
+        return _trajectory_frame(out, st, settings)
+    s = st.iloc[0]
+    days = (out["visit_date"] - s["index_surgery_date"]).dt.days
+    out["days_from_surgery"] = days.astype("float64")
+    out["weeks_from_surgery"] = days / 7.0
+    out["phase"] = np.where(days <= 0, "pre-op", "post-op")
+    pre, recent = _visit_sets(visits, st, treatments, settings, cutoff)
+    supplied = [pre.loc[pre[c].notna(), "visit_id"].iloc[-1:] for c in SCORE_COLUMNS]
+    out["is_baseline"] = out["visit_id"].isin(pd.concat(supplied))
+    out["in_current"] = out["visit_id"].isin(recent["visit_id"])
+    return _trajectory_frame(out, st, settings)
+
+
+def _trajectory_frame(out: pd.DataFrame, st: pd.DataFrame, settings: Settings) -> pd.DataFrame:
+    constants = ["index_surgery_date", "procedure", "prior_surgeries", "window_weeks", "mcid_measure",
+                 "mcid_baseline", *(f"baseline_{s}" for s in ("back", "leg", "unspecified", "odi"))]
+    for col in constants:
+        out[col] = st[col].iloc[0] if len(st) else None
+    out = out.reindex(columns=list(TRAJECTORY_COLUMNS)).astype(TRAJECTORY_COLUMNS)
+    out["baseline_pain"] = out[["baseline_back", "baseline_leg", "baseline_unspecified"]].max(axis=1)
+    out["mcid_target_pain"] = mcid_target(out["baseline_pain"], settings)
+    out["mcid_target_odi"] = mcid_target(out["baseline_odi"], settings, odi=True)
+    out["mcid_target"] = np.where(
+        out["mcid_measure"] == "odi", out["mcid_target_odi"], mcid_target(out["mcid_baseline"], settings)
+    )
+    return out
