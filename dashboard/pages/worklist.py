@@ -7,7 +7,7 @@ from datetime import date
 import streamlit as st
 
 from dashboard import auth, data, state
-from dashboard.formatting import SEVERITY_ICON, procedure_label
+from dashboard.formatting import SEVERITY_TEXT, flag_label, procedure_label
 from data_model.catalog import FLAG_CODES, PROCEDURES
 from data_model.permissions import Action
 from data_model.services import WorklistFilter, filter_worklist
@@ -44,9 +44,10 @@ if shown.empty:
     st.stop()
 
 table = shown.assign(
-    sev=shown["severity"].map(SEVERITY_ICON),
-    procedure=shown["procedure"].map(procedure_label),
+    sev=shown["severity"].map(SEVERITY_TEXT),
+    procedure=shown["procedure"].str.capitalize(),
     weeks=shown["weeks_since_surgery"].round(0).astype(int),
+    flag_names=shown["flags"].map(lambda codes: ", ".join(flag_label(c) for c in codes.split(";"))),
 )
 
 
@@ -60,16 +61,16 @@ def _open_selected_row() -> None:
 st.session_state["wl_row_ids"] = [int(pid) for pid in shown["patient_id"]]
 st.dataframe(
     table,
-    column_order=["sev", "mrn", "display_name", "procedure", "weeks", "current_pain", "flags", "reasons"],
+    column_order=["sev", "mrn", "display_name", "procedure", "weeks", "current_pain", "reasons", "flag_names"],
     column_config={
-        "sev": st.column_config.TextColumn("", width="small"),
+        "sev": st.column_config.TextColumn("Severity", width="small"),
         "mrn": "MRN",
         "display_name": "Name",
         "procedure": "Procedure",
         "weeks": st.column_config.NumberColumn("Weeks", help="Weeks since the most recent surgery"),
         "current_pain": st.column_config.NumberColumn("Pain", format="%.1f", help="Current pain, worse of back and leg"),
-        "flags": "Flags",
         "reasons": st.column_config.TextColumn("Why", width="large"),
+        "flag_names": "Flags",
     },
     hide_index=True,
     on_select=_open_selected_row,
