@@ -36,7 +36,12 @@ def trajectory_figure(
 ) -> go.Figure:
     """Back and leg pain against weeks since the index surgery, with baseline, MCID target, recovery
     window, earlier surgeries and the treatments tried in a lane below."""
-    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.75, 0.25], vertical_spacing=0.04)
+    lanes = max(treatments["code"].nunique() if not treatments.empty else 0, 1)
+    # The treatment lane grows with the number of distinct treatments so every label stays readable.
+    lane_px, pain_px = 26 * lanes + 30, 380
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.04,
+                        row_heights=[pain_px / (pain_px + lane_px), lane_px / (pain_px + lane_px)])
+    fig.update_layout(height=pain_px + lane_px + 140)
     if trajectory.empty or trajectory["index_surgery_date"].isna().all():
         fig.add_annotation(text="No surgery or no visit recorded yet", showarrow=False, x=0.5, y=0.5,
                            xref="paper", yref="paper")

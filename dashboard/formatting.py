@@ -6,7 +6,9 @@ import math
 
 from data_model.catalog import FLAG_CODES, PROCEDURES, TREATMENTS
 
-SEVERITY_ICON = {"high": "🔴 high", "medium": "🟠 medium", "low": "🟡 low"}
+# Plain words for tables (emoji need a font the clinic's browser may lack); badges for markdown.
+SEVERITY_TEXT = {"high": "HIGH", "medium": "medium", "low": "low"}
+SEVERITY_BADGE = {"high": ":red-badge[High]", "medium": ":orange-badge[Medium]", "low": ":gray-badge[Low]"}
 
 
 def procedure_label(code: str) -> str:

@@ -15,6 +15,7 @@ PAGE_TABLE: tuple[tuple[str, str, str, Action, tuple[str, ...]], ...] = (
     ("worklist.py", "Worklist", ":material/flag:", Action.VIEW_PATIENTS, ("clinician", "admin")),
     ("patient.py", "Patient", ":material/person:", Action.VIEW_PATIENTS, ()),
     ("enter_visit.py", "Enter visit", ":material/edit_note:", Action.ENTER_DATA, ("staff",)),
+    ("settings.py", "Settings", ":material/tune:", Action.MANAGE_SETTINGS, ()),
 )
 
 

@@ -187,6 +187,26 @@ def reviews_frame(session: Session) -> pd.DataFrame:
     )
 
 
+def latest_review(session: Session, patient_id: int) -> dict | None:
+    """The patient's most recent flag review, and whether newer data has arrived since."""
+    row = session.execute(
+        select(FlagReview.flags, FlagReview.note, FlagReview.reviewed_by, FlagReview.reviewed_at, Patient.data_changed_at)
+        .join(Patient, Patient.id == FlagReview.patient_id)
+        .where(FlagReview.patient_id == patient_id)
+        .order_by(FlagReview.id.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        return None
+    return {
+        "flags": row.flags.split(";") if row.flags else [],
+        "note": row.note,
+        "reviewed_by": row.reviewed_by,
+        "reviewed_at": row.reviewed_at,
+        "newer_data": row.data_changed_at > row.reviewed_at,
+    }
+
+
 def data_version(session: Session) -> int:
     """A number that grows with every audited write: the cache key for everything derived from data."""
     return session.scalar(select(func.coalesce(func.max(AuditEntry.id), 0)))

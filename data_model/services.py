@@ -92,6 +92,7 @@ class PatientRecord:
     visits: pd.DataFrame
     treatments: pd.DataFrame
     conditions: pd.DataFrame
+    review: dict | None  # the latest flag review (queries.latest_review)
 
 
 def patient_record(session: Session, patient_id: int, as_of: date, settings: Settings | None = None) -> PatientRecord | None:
@@ -110,6 +111,7 @@ def patient_record(session: Session, patient_id: int, as_of: date, settings: Set
         visits=queries.visits_table(session, patient_id),
         treatments=queries.treatments_table(session, patient_id),
         conditions=queries.conditions_table(session, patient_id),
+        review=queries.latest_review(session, patient_id),
     )
 
 

@@ -8,7 +8,8 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import auth, charts, data, state
-from dashboard.formatting import SEVERITY_ICON, flag_label, plain, procedure_label, score, treatment_label
+from dashboard.review import review_section
+from dashboard.formatting import SEVERITY_BADGE, flag_label, plain, procedure_label, score, treatment_label
 from data_model.permissions import Action
 
 auth.guard(Action.VIEW_PATIENTS)
@@ -44,8 +45,9 @@ if record.status.empty:
 else:
     s = record.status.iloc[0]
     cols = st.columns(5)
-    cols[0].metric("Procedure", procedure_label(s["procedure"]),
-                   help=f"Most recent surgery, {pd.Timestamp(s['index_surgery_date']):%Y-%m-%d}")
+    cols[0].metric("Procedure", str(s["procedure"]).capitalize(),
+                   help=f"{procedure_label(s['procedure'])}, the most recent surgery, "
+                   f"{pd.Timestamp(s['index_surgery_date']):%Y-%m-%d}")
     cols[1].metric("Weeks since surgery", f"{s['weeks_since_surgery']:.0f}",
                    help=f"Recovery window: {s['window_weeks']} weeks")
     cols[2].metric("Prior spine surgeries", int(s["prior_surgeries"]),
@@ -61,7 +63,8 @@ if record.flags.empty:
     st.success("No flag as of today.")
 else:
     for _, flag in record.flags.iterrows():
-        st.markdown(f"{SEVERITY_ICON.get(flag['severity'], flag['severity'])} · **{flag_label(flag['code'])}** — {flag['reason']}")
+        st.markdown(f"{SEVERITY_BADGE.get(flag['severity'], flag['severity'])} **{flag_label(flag['code'])}** — {flag['reason']}")
+review_section(patient_id, record.flags, record.review)
 
 st.plotly_chart(
     charts.trajectory_figure(record.trajectory, record.surgeries, record.treatments, pd.Timestamp(as_of),

@@ -16,6 +16,7 @@ from data_model.db import make_engine, run_write
 from data_model.migrate import upgrade
 
 APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
+PAGES = Path(APP).parent / "pages"
 TODAY = date.today()
 PASSWORDS = {"doc": "doc-password", "nurse": "nurse-password", "boss": "boss-password"}
 ROLES = {"doc": "clinician", "nurse": "staff", "boss": "admin"}

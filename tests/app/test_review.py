@@ -1,0 +1,39 @@
+"""Flag review: a clinician marks a patient's flags reviewed; the worklist hides them until new data."""
+
+from __future__ import annotations
+
+from datetime import date
+
+
+def _open_patient(at, mrn):
+    at.run()
+    at.switch_page("pages/patient.py").run()
+    at.text_input(key="pt_query").input(mrn).run()
+    return at
+
+
+def test_a_reviewed_patient_leaves_the_worklist_until_new_data_arrives(as_user):
+    at = _open_patient(as_user("doc"), "PERSIST1")
+    at.text_input(key="review_note").input("SCS trial booked")
+    at.button(key="FormSubmitter:review_form_1-Mark flags reviewed").click().run()
+    assert "Reviewed: Persistent pain" in at.success[0].value
+    assert any("SCS trial booked" in c.value for c in at.caption)
+
+    at.switch_page("pages/worklist.py").run()
+    assert "PERSIST1" not in set(at.dataframe[0].value["mrn"])
+    at.toggle(key="wl_show_reviewed").set_value(True).run()
+    assert "PERSIST1" in set(at.dataframe[0].value["mrn"])
+
+    at.switch_page("pages/enter_visit.py").run()
+    at.text_input(key="ef_query").input("PERSIST1").run()
+    at.number_input(key="v_leg_0").set_value(7.5)
+    at.button(key="FormSubmitter:visit_form_0-Save visit").click().run()
+    at.switch_page("pages/worklist.py").run()
+    at.toggle(key="wl_show_reviewed").set_value(False).run()
+    assert "PERSIST1" in set(at.dataframe[0].value["mrn"]), "new data ends the review"
+
+
+def test_staff_see_the_flags_but_cannot_review_them(as_user):
+    at = _open_patient(as_user("nurse"), "PERSIST1")
+    assert not at.exception
+    assert not [b for b in at.button if "review" in (b.label or "").lower()]
