@@ -15,7 +15,7 @@ from .demo import DEMO_ACCOUNTS, demo_mode
 
 
 def _count_users() -> int:
-    return data._read(accounts.count_users)
+    return data.count_users()
 
 
 def login_page() -> None:

@@ -11,7 +11,7 @@ import streamlit as st
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from data_model import queries, services
+from data_model import accounts, queries, services
 from data_model.audit import set_actor
 from data_model.db import make_engine, read_session, resolve_url, run_write
 from data_model.migrate import upgrade
@@ -93,3 +93,15 @@ def write(action: Callable[[Session], T]) -> T:
     user = state.current_user()
     actor = user.username if user else "anonymous"
     return run_write(engine(), lambda session: action(set_actor(session, actor)))
+
+
+def users() -> pd.DataFrame:
+    return _read(queries.users_frame)
+
+
+def audit(actor: str | None, table: str | None, patient_id: int | None, limit: int) -> pd.DataFrame:
+    return _read(lambda s: queries.audit_frame(s, actor, table, patient_id, limit))
+
+
+def count_users() -> int:
+    return _read(accounts.count_users)

@@ -108,3 +108,45 @@ def authenticate(session: Session, username: str, password: str) -> LoginResult:
         user.password_hash = _hasher.hash(password)
     record_event(session, "login", {"username": user.username})
     return LoginResult(SignedIn(user.username, user.role, user.display_name or user.username))
+
+
+def _user(session: Session, username: str) -> User:
+    user = session.scalar(select(User).where(func.lower(User.username) == (username or "").strip().lower()))
+    if user is None:
+        raise ValidationFailed([FieldError("username", username, "no such account")])
+    return user
+
+
+def update_account(
+    session: Session,
+    username: str,
+    role: str | None = None,
+    active: bool | None = None,
+    password: str | None = None,
+    unlock: bool = False,
+    acting_admin: str | None = None,
+) -> User:
+    """Change an account's role, active state or password, or lift a lockout; audited like any write."""
+    user = _user(session, username)
+    if role is not None and role not in ROLES:
+        raise ValidationFailed([FieldError("role", role, f"must be one of {', '.join(ROLES)}")])
+    if password is not None and len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationFailed([FieldError("password", "***", f"must be at least {MIN_PASSWORD_LENGTH} characters")])
+    demoting_self = acting_admin is not None and acting_admin.lower() == user.username.lower()
+    if demoting_self and ((role is not None and role != "admin") or active is False):
+        raise ValidationFailed([FieldError("username", username, "you cannot remove your own admin access")])
+    if user.role == "admin" and ((role is not None and role != "admin") or active is False):
+        admins = session.scalar(select(func.count(User.id)).where(User.role == "admin", User.active.is_(True)))
+        if admins <= 1:
+            raise ValidationFailed([FieldError("role", role or "inactive", "the last active admin must stay an admin")])
+    if role is not None:
+        user.role = role
+    if active is not None:
+        user.active = active
+    if password is not None:
+        user.password_hash = _hasher.hash(password)
+    if unlock or password is not None:
+        user.failed_logins = 0
+        user.locked_until = None
+    session.flush()
+    return user
