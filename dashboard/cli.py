@@ -14,6 +14,7 @@ from sqlalchemy import Engine, func, select
 import dashboard
 from dashboard import cli_flags, cli_serve
 from dashboard.cli_common import DbOption, OneLineErrorsGroup, UserError, open_database, operator, parse_date, user_errors
+from dashboard.cli_export import export_app
 from dashboard.cli_import import import_app
 from dashboard.cli_users import users_app
 from data_model.db import read_session
@@ -29,15 +30,17 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 app.add_typer(import_app, name="import")
+app.add_typer(export_app, name="export")
 app.add_typer(users_app, name="users")
 app.command("serve")(cli_serve.serve)
 app.command("demo")(cli_serve.demo)
 app.command("flags")(cli_flags.flags)
 
 # Further importers (`paintrail import fhir`, ...) live in their own dashboard/cli_import_*.py module,
-# registering on cli_import.import_app; importing them here is all it takes to add them.
+# registering on cli_import.import_app, and further exports (`paintrail export csv`, ...) in
+# dashboard/cli_export_*.py on cli_export.export_app; importing them here is all it takes to add them.
 for _module in pkgutil.iter_modules(dashboard.__path__):
-    if _module.name.startswith("cli_import_"):
+    if _module.name.startswith(("cli_import_", "cli_export_")):
         importlib.import_module(f"dashboard.{_module.name}")
 
 

@@ -17,6 +17,7 @@ PAGE_TABLE: tuple[tuple[str, str, str, Action, tuple[str, ...]], ...] = (
     ("enter_visit.py", "Enter visit", ":material/edit_note:", Action.ENTER_DATA, ("staff",)),
     ("settings.py", "Settings", ":material/tune:", Action.MANAGE_SETTINGS, ()),
     ("users.py", "Accounts", ":material/group:", Action.MANAGE_USERS, ()),
+    ("audit.py", "Audit trail", ":material/history:", Action.VIEW_AUDIT, ()),
 )
 
 

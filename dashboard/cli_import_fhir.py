@@ -1,0 +1,65 @@
+"""`paintrail import fhir PATH...`: FHIR R4 bundles, one transaction per bundle, with a progress bar."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+from dashboard.cli_common import DbOption, UserError, open_database, user_errors
+from dashboard.cli_import import AsUserOption, import_actor, import_app
+from data_model.importers.fhir_import import import_fhir
+from data_model.importers.fhir_read import bundle_files
+
+
+@import_app.command("fhir")
+def import_fhir_command(
+    paths: Annotated[
+        list[Path],
+        typer.Argument(
+            metavar="PATH...",
+            help="FHIR R4 Bundle files (JSON), or folders searched for *.json recursively.",
+            show_default=False,
+        ),
+    ],
+    db: DbOption = None,
+    as_user: AsUserOption = None,
+    strict: Annotated[
+        bool,
+        typer.Option("--strict", help="Reject a whole bundle when any resource in it has bad data "
+                     "(by default that resource is skipped and listed)."),
+    ] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", help="List every data error, not only the first 20.")] = False,
+) -> None:
+    """Import FHIR R4 bundles: patients, spine surgeries, pain scores, ODI, pain medications, diagnoses.
+
+    Each bundle is one transaction: all of it, or none of it when it cannot be read.
+    A rejected bundle does not stop the others. Importing the same bundle again adds nothing.
+    The report lists what was imported, what was skipped and why, and the resource types not read.
+    Exit status 1 when any bundle was rejected.
+    """
+    with user_errors():
+        files, problems = bundle_files(paths)
+        if not files:
+            raise UserError("; ".join(problems) or "no FHIR bundle files given")
+        engine = open_database(db)
+        try:
+            actor = import_actor(engine, as_user)
+            console = Console(stderr=True)
+            with Progress(TextColumn("Importing"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
+                          console=console, transient=True, disable=len(files) < 2 or not console.is_terminal) as bar:
+                task = bar.add_task("", total=len(files))
+
+                def advance(done: int, total: int, path: Path) -> None:
+                    bar.update(task, completed=done, description=path.name)
+
+                report = import_fhir(engine, paths, actor, progress=advance, strict=strict)
+        finally:
+            engine.dispose()
+    typer.echo(report.format(verbose=verbose))
+    if not report.ok:
+        typer.echo("Error: " + report.failure_line(), err=True)
+        raise typer.Exit(1)

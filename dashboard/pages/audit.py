@@ -1,0 +1,38 @@
+"""Audit trail (admin): every write and sign-in, newest first, with filters."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import auth, data
+from data_model.permissions import Action
+
+auth.guard(Action.VIEW_AUDIT)
+st.title("Audit trail")
+st.caption("Every insert, update and void with who, when and the row before and after; sign-ins; imports.")
+
+cols = st.columns(4)
+actor = cols[0].text_input("User", key="audit_actor").strip() or None
+table = cols[1].selectbox("Table", ["(any)", "patients", "surgeries", "visits", "treatments", "conditions",
+                                    "flag_reviews", "settings", "users"], key="audit_table")
+mrn = cols[2].text_input("Patient MRN", key="audit_mrn").strip()
+limit = cols[3].number_input("Rows", 10, 5000, 200, step=50, key="audit_limit")
+
+patient_id = None
+if mrn:
+    found = data.find_patients(mrn)
+    exact = found[found["mrn"].str.lower() == mrn.lower()]
+    if exact.empty:
+        st.warning(f"No patient with MRN {mrn!r}.")
+        st.stop()
+    patient_id = int(exact.iloc[0]["patient_id"])
+
+entries = data.audit(actor, None if table == "(any)" else table, patient_id, int(limit))
+if entries.empty:
+    st.info("No audit entry matches.")
+else:
+    st.dataframe(entries, hide_index=True, column_config={
+        "at": st.column_config.DatetimeColumn("When (UTC)", format="YYYY-MM-DD HH:mm:ss"),
+        "before": st.column_config.TextColumn("Before", width="medium"),
+        "after": st.column_config.TextColumn("After", width="medium"),
+    })
