@@ -25,6 +25,6 @@ else:
     with st.sidebar:
         st.markdown(f"**{user.display_name}**  \n{user.role}")
         if st.button("Sign out", key="sign_out"):
-            state.sign_out("You are signed out.")
+            auth.sign_out()
             st.rerun()
     st.navigation(pages_for(user.role)).run()

@@ -28,6 +28,8 @@ def login_page() -> None:
     if _count_users() == 0:
         first_admin_form()
         return
+    if sso_configured():
+        single_sign_on()
     with st.form("login", enter_to_submit=True):
         username = st.text_input("User name", key="login_username")
         password = st.text_input("Password", type="password", key="login_password")
@@ -46,6 +48,37 @@ def login_page() -> None:
             "Demo accounts (synthetic patients only): "
             + ", ".join(f"**{name}** / `{password}` ({role})" for name, role, password in DEMO_ACCOUNTS)
         )
+
+
+def sso_configured() -> bool:
+    """Single sign-on is on when the site put an [auth] section in .streamlit/secrets.toml."""
+    try:
+        return "auth" in st.secrets
+    except Exception:  # noqa: BLE001 - no secrets file at all means no single sign-on
+        return False
+
+
+def single_sign_on() -> None:
+    """OIDC through st.login; the e-mail the provider returns must match an active local account."""
+    if not st.user.get("is_logged_in", False):
+        st.button("Sign in with single sign-on", on_click=st.login, key="sso_login", type="primary")
+        st.caption("Or sign in with a PainTrail password below.")
+        return
+    email = st.user.get("email")
+    result = run_write(data.engine(), lambda s: accounts.sso_sign_in(set_actor(s, email or "sso"), email))
+    if result.user is None:
+        st.error(result.message)
+        st.button("Sign out of single sign-on", on_click=st.logout, key="sso_logout")
+        return
+    state.sign_in(result.user, via_sso=True)
+    st.rerun()
+
+
+def sign_out() -> None:
+    was_sso = state.signed_in_via_sso()
+    state.sign_out("You are signed out.")
+    if was_sso:
+        st.logout()
 
 
 def first_admin_form() -> None:

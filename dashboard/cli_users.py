@@ -42,13 +42,16 @@ def add(
     display_name: Annotated[
         str | None, typer.Option("--display-name", help="Name shown in the app. Default: NAME.", show_default=False)
     ] = None,
+    sso: Annotated[
+        bool, typer.Option("--sso", help="Single sign-on only: NAME is the e-mail the identity provider reports; no password.")
+    ] = False,
     db: DbOption = None,
 ) -> None:
     """Create an account. The password is asked for (hidden, twice) or read from the first line of stdin."""
     with user_errors():
         engine = open_database(db)
         try:
-            password = read_password()
+            password = None if sso else read_password()
             run_write(
                 engine,
                 lambda session: add_user(set_actor(session, operator()), name, role.value, password, display_name),

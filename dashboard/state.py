@@ -13,6 +13,7 @@ USER = "pt_user"
 LAST_ACTIVE = "pt_last_active"
 PATIENT_ID = "pt_patient_id"
 NOTICE = "pt_notice"
+SSO = "pt_sso"
 IDLE_MINUTES = float(os.environ.get("PAINTRAIL_IDLE_MINUTES", "30"))
 
 
@@ -20,9 +21,14 @@ def current_user() -> SignedIn | None:
     return st.session_state.get(USER)
 
 
-def sign_in(user: SignedIn) -> None:
+def sign_in(user: SignedIn, via_sso: bool = False) -> None:
     st.session_state[USER] = user
+    st.session_state[SSO] = via_sso
     st.session_state[LAST_ACTIVE] = time.monotonic()
+
+
+def signed_in_via_sso() -> bool:
+    return bool(st.session_state.get(SSO))
 
 
 def sign_out(reason: str | None = None) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -15,6 +16,7 @@ from .catalog import ROLES
 from .models import User, utcnow
 from .validation import FieldError, ValidationFailed
 
+USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 MIN_PASSWORD_LENGTH = 8
 MAX_FAILED_LOGINS = 5
 LOCKOUT = timedelta(minutes=15)
@@ -32,8 +34,8 @@ class SignedIn:
 
 def _check_new_account(username: str, role: str, password: str | None) -> None:
     errors = []
-    if not username or not username.replace(".", "").replace("_", "").replace("-", "").isalnum() or len(username) > 64:
-        errors.append(FieldError("username", username, "use 1-64 letters, digits, '.', '_' or '-'"))
+    if not USERNAME.match(username or ""):
+        errors.append(FieldError("username", username, "use 1-64 letters, digits, '.', '_', '-' or '@' (an e-mail address for single sign-on)"))
     if role not in ROLES:
         errors.append(FieldError("role", role, f"must be one of {', '.join(ROLES)}"))
     if password is not None and len(password) < MIN_PASSWORD_LENGTH:
@@ -107,6 +109,16 @@ def authenticate(session: Session, username: str, password: str) -> LoginResult:
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)
     record_event(session, "login", {"username": user.username})
+    return LoginResult(SignedIn(user.username, user.role, user.display_name or user.username))
+
+
+def sso_sign_in(session: Session, email: str | None) -> LoginResult:
+    """Single sign-on: the identity provider vouched for the e-mail; the local account decides the role."""
+    user = session.scalar(select(User).where(func.lower(User.username) == (email or "").strip().lower()))
+    if user is None or not user.active:
+        record_event(session, "login_failed", {"username": email, "why": "single sign-on without an active account"})
+        return LoginResult(None, f"{email or 'This identity'} has no active PainTrail account; ask an administrator.")
+    record_event(session, "login", {"username": user.username, "via": "single sign-on"})
     return LoginResult(SignedIn(user.username, user.role, user.display_name or user.username))
 
 

@@ -50,3 +50,18 @@ def test_an_empty_store_asks_for_the_first_administrator(tmp_path, monkeypatch):
     at.button[0].click().run()
     assert not at.exception
     assert at.get("form")[0].proto.form.form_id == "login"
+
+
+def test_single_sign_on_is_offered_when_the_site_configures_it(app_db):
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.secrets["auth"] = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x" * 32,
+                          "client_id": "paintrail", "client_secret": "s",
+                          "server_metadata_url": "https://idp.example/.well-known/openid-configuration"}
+    at.run()
+    assert at.button(key="sso_login").label == "Sign in with single sign-on"
+    assert at.get("form")[0].proto.form.form_id == "login", "local accounts still sign in"
+
+
+def test_without_single_sign_on_configured_no_sso_button_is_shown(app_db):
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    assert not [b for b in at.button if b.key == "sso_login"]

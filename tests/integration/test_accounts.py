@@ -1,0 +1,69 @@
+"""Accounts: argon2 hashes, lockout after failed sign-ins (audited), single sign-on mapped to local roles."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from data_model import accounts
+from data_model.audit import set_actor
+from data_model.db import read_session, run_write
+from data_model.models import AuditEntry, User
+
+
+def _add(engine, name="ann", role="clinician", password="correct-horse"):
+    run_write(engine, lambda s: accounts.add_user(set_actor(s, "setup"), name, role, password))
+
+
+def _login(engine, name, password):
+    return run_write(engine, lambda s: accounts.authenticate(set_actor(s, name), name, password))
+
+
+def test_passwords_are_stored_as_argon2_hashes_never_in_clear(engine):
+    _add(engine)
+    with read_session(engine) as s:
+        stored = s.scalar(select(User.password_hash))
+    assert stored.startswith("$argon2") and "correct-horse" not in stored
+
+
+def test_five_wrong_passwords_lock_the_account_even_for_the_right_one(engine):
+    _add(engine)
+    for _ in range(accounts.MAX_FAILED_LOGINS):
+        assert _login(engine, "ann", "wrong-password").user is None
+    locked = _login(engine, "ann", "correct-horse")
+    assert locked.user is None and "locked" in locked.message
+    with read_session(engine) as s:
+        failures = s.scalar(select(func.count(AuditEntry.id)).where(AuditEntry.action == "login_failed"))
+    assert failures == accounts.MAX_FAILED_LOGINS
+
+
+def test_an_admin_unlock_lets_the_user_back_in(engine):
+    _add(engine)
+    _add(engine, "boss", "admin", "boss-password")
+    for _ in range(accounts.MAX_FAILED_LOGINS):
+        _login(engine, "ann", "nope-nope")
+    run_write(engine, lambda s: accounts.update_account(set_actor(s, "boss"), "ann", unlock=True, acting_admin="boss"))
+    assert _login(engine, "ann", "correct-horse").user.role == "clinician"
+
+
+def test_single_sign_on_maps_the_email_to_the_local_role(engine):
+    run_write(engine, lambda s: accounts.add_user(set_actor(s, "setup"), "Dr.Lee@clinic.org", "clinician", None))
+    ok = run_write(engine, lambda s: accounts.sso_sign_in(set_actor(s, "sso"), "dr.lee@clinic.org"))
+    assert ok.user.role == "clinician"
+    unknown = run_write(engine, lambda s: accounts.sso_sign_in(set_actor(s, "sso"), "stranger@else.org"))
+    assert unknown.user is None and "no active PainTrail account" in unknown.message
+
+
+def test_an_sso_only_account_cannot_sign_in_with_a_password(engine):
+    run_write(engine, lambda s: accounts.add_user(set_actor(s, "setup"), "sso@clinic.org", "staff", None))
+    assert _login(engine, "sso@clinic.org", "anything-at-all").user is None
+
+
+def test_the_last_admin_cannot_be_deactivated(engine):
+    _add(engine, "boss", "admin", "boss-password")
+    _add(engine, "other", "clinician", "other-password")
+    import pytest
+
+    from data_model.validation import ValidationFailed
+
+    with pytest.raises(ValidationFailed, match="last active admin"):
+        run_write(engine, lambda s: accounts.update_account(set_actor(s, "x"), "boss", active=False))
