@@ -17,7 +17,7 @@ st.set_page_config(page_title="PainTrail", page_icon="🩺", layout="wide")
 
 user = state.current_user()
 if user is not None and state.idle_timed_out():
-    st.rerun()
+    user = None
 
 if user is None:
     st.navigation([st.Page(auth.login_page, title="Sign in", url_path="login")], position="hidden").run()

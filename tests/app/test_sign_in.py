@@ -65,3 +65,29 @@ def test_single_sign_on_is_offered_when_the_site_configures_it(app_db):
 def test_without_single_sign_on_configured_no_sso_button_is_shown(app_db):
     at = AppTest.from_file(APP, default_timeout=30).run()
     assert not [b for b in at.button if b.key == "sso_login"]
+
+
+def test_an_idle_session_is_signed_out_with_a_notice(as_user):
+    import time
+
+    from dashboard.state import IDLE_MINUTES, LAST_ACTIVE
+
+    # AppTest re-runs only the page script after its first run, so the idle check in the
+    # entrypoint is exercised on a first run with a session that has been idle too long.
+    at = as_user("doc")
+    at.session_state[LAST_ACTIVE] = time.monotonic() - IDLE_MINUTES * 60 - 5
+    at.run()
+    assert at.get("form")[0].proto.form.form_id == "login"
+    assert "without activity" in at.info[0].value
+    assert len(at.dataframe) == 0
+
+
+def test_a_recently_active_session_stays_signed_in(as_user):
+    import time
+
+    from dashboard.state import LAST_ACTIVE
+
+    at = as_user("doc")
+    at.session_state[LAST_ACTIVE] = time.monotonic() - 60
+    at.run()
+    assert at.title[0].value == "Worklist"
