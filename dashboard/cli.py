@@ -12,7 +12,7 @@ import typer
 from sqlalchemy import Engine, func, select
 
 import dashboard
-from dashboard import cli_flags, cli_serve
+from dashboard import cli_backup, cli_flags, cli_serve
 from dashboard.cli_common import DbOption, OneLineErrorsGroup, UserError, open_database, operator, parse_date, user_errors
 from dashboard.cli_export import export_app
 from dashboard.cli_import import import_app
@@ -35,6 +35,8 @@ app.add_typer(users_app, name="users")
 app.command("serve")(cli_serve.serve)
 app.command("demo")(cli_serve.demo)
 app.command("flags")(cli_flags.flags)
+app.command("backup")(cli_backup.backup)
+app.command("restore")(cli_backup.restore)
 
 # Further importers (`paintrail import fhir`, ...) live in their own dashboard/cli_import_*.py module,
 # registering on cli_import.import_app, and further exports (`paintrail export csv`, ...) in

@@ -78,4 +78,5 @@ def export_fhir_command(
         finally:
             engine.dispose()
     shown = ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items())) or "no resources"
-    typer.echo(f"Wrote {out} ({'identified' if identified else 'de-identified'} FHIR R4 {bundle_type} Bundle): {shown}.")
+    kind = "identified" if identified else "de-identified"
+    typer.echo(f"Wrote {out} ({kind} FHIR R4 {bundle_type} Bundle): {shown}.")

@@ -1,0 +1,258 @@
+"""FHIR R4 export: valid resources, identified round trip, de-identification, the command line."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from fhir.resources.R4B import get_fhir_model_class
+from fhir.resources.R4B.bundle import Bundle
+from sqlalchemy import Engine, func, select
+from typer.testing import CliRunner
+
+from dashboard.cli import app
+from data_model.audit import set_actor
+from data_model.db import make_engine, read_session, write_session
+from data_model.exporters import export_fhir
+from data_model.importers.fhir_import import import_fhir
+from data_model.migrate import upgrade
+from data_model.models import AuditEntry, Condition, Patient, Setting, Surgery, Treatment, Visit
+from data_model.pseudonyms import KEY_ENV, PseudonymKeyMissing, date_shift_days, pseudonym
+from sample_data.generator import generate_cohort
+from sample_data.writer import write_cohort
+from tests.conftest import _drop_schema, _postgres_engine
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "fhir"
+TODAY = date(2026, 6, 1)
+KEY = "test-site-secret-0123456789"
+runner = CliRunner()
+
+
+@pytest.fixture
+def cohort(engine) -> Engine:
+    """The engine holding a small synthetic cohort plus the two FHIR fixtures (conditions, drugs, MME)."""
+    write_cohort(engine, generate_cohort(25, 11, TODAY))
+    assert import_fhir(engine, [FIXTURES], "nurse1", today=TODAY).ok
+    return engine
+
+
+@pytest.fixture
+def empty_twin(engine, tmp_path) -> Iterator[Engine]:
+    """A second empty database on the same kind of server as `engine`."""
+    if engine.dialect.name == "sqlite":
+        twin = make_engine(f"sqlite:///{tmp_path / 'twin.db'}")
+        upgrade(twin)
+        yield twin
+        twin.dispose()
+        return
+    schema = f"pt_{uuid.uuid4().hex[:12]}"
+    twin = _postgres_engine(schema)
+    try:
+        upgrade(twin)
+        yield twin
+    finally:
+        twin.dispose()
+        _drop_schema(schema)
+
+
+def snapshot(engine: Engine) -> dict[str, list[tuple]]:
+    """Everything the round trip must keep, keyed by MRN, in a stable order."""
+    with read_session(engine) as s:
+        mrn = dict(s.execute(select(Patient.id, Patient.mrn)).all())
+        people = select(Patient.mrn, Patient.display_name, Patient.birth_year, Patient.sex)
+        out = {"patients": sorted(s.execute(people))}
+        out["surgeries"] = sorted(
+            (mrn[r.patient_id], r.surgery_date, r.procedure, r.spinal_levels, r.surgeon, r.notes, r.source_code)
+            for r in s.scalars(select(Surgery)))
+        out["visits"] = sorted(
+            (mrn[v.patient_id], v.visit_date, v.back_pain, v.leg_pain, v.pain_unspecified, v.pain_instrument, v.odi,
+             v.numbness, v.tingling, v.weakness, v.mme_per_day, v.notes) for v in s.scalars(select(Visit)))
+        out["treatments"] = sorted(
+            (mrn[t.patient_id], t.code, t.start_date, t.end_date, t.drug or "", t.mme_per_day or 0.0, t.notes or "")
+            for t in s.scalars(select(Treatment)))
+        out["conditions"] = sorted(
+            (mrn[c.patient_id], c.code_system, c.code, c.display, c.onset_date) for c in s.scalars(select(Condition)))
+    return out
+
+
+def export(engine: Engine, **kwargs) -> dict:
+    with read_session(engine) as s:
+        return export_fhir(s, **kwargs)
+
+
+def test_every_exported_resource_and_the_bundle_are_valid_fhir_r4(cohort):
+    for kwargs in ({}, {"deidentify": True, "key": KEY}, {"bundle_type": "transaction"}):
+        bundle = export(cohort, **kwargs)
+
+        Bundle.model_validate(bundle)
+        for entry in bundle["entry"]:
+            resource = entry["resource"]
+            get_fhir_model_class(resource["resourceType"]).model_validate(resource)
+            assert entry["fullUrl"] == f"urn:uuid:{resource['id']}"
+    kinds = {e["resource"]["resourceType"] for e in bundle["entry"]}
+    assert kinds == {"Patient", "Procedure", "Observation", "MedicationStatement", "Condition"}
+    assert all(e["request"]["method"] == "PUT" for e in bundle["entry"])
+
+
+def test_an_identified_export_imported_into_an_empty_database_gives_back_the_same_data(cohort, empty_twin, tmp_path):
+    original = snapshot(cohort)
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps(export(cohort)), encoding="utf-8")
+
+    report = import_fhir(empty_twin, [path], "nurse1", today=TODAY)
+
+    assert report.ok and not report.total("skipped"), report.format()
+    assert snapshot(empty_twin) == original
+    assert len(original["patients"]) == 27 and len(original["conditions"]) == 2
+    assert {row[5] for row in original["visits"]} == {"NRS", "VAS"}
+    # ... and importing the export into the database it came from adds nothing
+    before = {name: len(rows) for name, rows in snapshot(cohort).items()}
+    assert import_fhir(cohort, [path], "nurse1", today=TODAY).ok
+    assert {name: len(rows) for name, rows in snapshot(cohort).items()} == before
+
+
+def _dates_by_patient(bundle: dict) -> dict[str, list[str]]:
+    dates: dict[str, list[str]] = {}
+    for entry in bundle["entry"]:
+        r = entry["resource"]
+        subject = r["id"] if r["resourceType"] == "Patient" else r["subject"]["reference"].removeprefix("urn:uuid:")
+        for field in ("performedDateTime", "effectiveDateTime", "onsetDateTime"):
+            if field in r:
+                dates.setdefault(subject, []).append(r[field])
+        for period in (r.get("performedPeriod"), r.get("effectivePeriod")):
+            dates.setdefault(subject, []).extend((period or {}).values())
+    return dates
+
+
+def test_a_deidentified_export_has_no_mrn_name_or_notes_and_shifts_each_patients_dates_alike(cohort):
+    identified = export(cohort)
+    hidden = export(cohort, deidentify=True, key=KEY)
+
+    text = json.dumps(hidden)
+    with read_session(cohort) as s:
+        patients = s.scalars(select(Patient)).all()
+    for p in patients:
+        assert p.mrn not in text and (p.display_name or "§") not in text
+    assert "Decompression for stenosis" not in text and "FHIR status stopped" not in text
+    assert hidden["meta"]["security"][0]["code"] == "PSEUDED"
+    hidden_patients = [e["resource"] for e in hidden["entry"] if e["resource"]["resourceType"] == "Patient"]
+    assert all("name" not in p for p in hidden_patients)
+    assert all(re.fullmatch(r"P-[0-9a-f]{10}", p["identifier"][0]["value"]) for p in hidden_patients)
+    assert sorted(p["birthDate"] for p in hidden_patients) == sorted(str(p.birth_year) for p in patients)
+    # Entries come out in the same order, so each de-identified date pairs with its true date.
+    true_dates, shifted_dates = _dates_by_patient(identified), _dates_by_patient(hidden)
+    offsets = set()
+    for (true_id, true), (_, shifted) in zip(true_dates.items(), shifted_dates.items(), strict=True):
+        deltas = {(date.fromisoformat(b) - date.fromisoformat(a)).days for a, b in zip(true, shifted, strict=True)}
+        assert len(deltas) == 1, f"patient {true_id}: dates shifted by different amounts {deltas}"
+        offsets |= deltas
+    assert all(-30 <= d <= 30 for d in offsets) and len(offsets) > 1
+    assert offsets <= {date_shift_days(p.mrn, KEY) for p in patients}
+
+
+def test_pseudonyms_are_stable_for_a_key_and_differ_between_keys():
+    assert pseudonym("MRN000001", KEY) == pseudonym("MRN000001", KEY)
+    assert re.fullmatch(r"P-[0-9a-f]{10}", pseudonym("MRN000001", KEY))
+    assert pseudonym("MRN000001", KEY) != pseudonym("MRN000001", KEY + "x")
+    assert pseudonym("MRN000001", KEY) != pseudonym("MRN000002", KEY)
+    shifts = {date_shift_days(f"MRN{i:06d}", KEY) for i in range(500)}
+    assert min(shifts) == -30 and max(shifts) == 30
+
+
+def test_a_deidentified_export_needs_the_site_key_from_the_environment_or_the_settings_table(engine, monkeypatch):
+    monkeypatch.delenv(KEY_ENV, raising=False)
+    write_cohort(engine, generate_cohort(2, 1, TODAY))
+    with pytest.raises(PseudonymKeyMissing):
+        export(engine, deidentify=True)
+
+    monkeypatch.setenv(KEY_ENV, KEY)
+    from_env = export(engine, deidentify=True)
+    monkeypatch.delenv(KEY_ENV)
+    with write_session(engine) as s:
+        set_actor(s, "admin")
+        s.add(Setting(key="pseudonym_key", value=json.dumps(KEY)))
+    assert export(engine, deidentify=True)["entry"][0] == from_env["entry"][0]
+
+
+def test_patient_ids_limit_the_export_to_those_patients(cohort):
+    with read_session(cohort) as s:
+        first = s.scalar(select(Patient).order_by(Patient.id))
+    bundle = export(cohort, patient_ids=[first.id])
+
+    patients = [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Patient"]
+    assert [p["identifier"][0]["value"] for p in patients] == [first.mrn]
+    assert {e["resource"].get("subject", {}).get("reference") for e in bundle["entry"]} - {None} == {
+        f"urn:uuid:{patients[0]['id']}"}
+
+
+# --- the command line ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def cli_db(tmp_path) -> str:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    result = runner.invoke(app, ["import", "fhir", str(FIXTURES), "--db", url])
+    assert result.exit_code == 0, result.output
+    return url
+
+
+def test_export_fhir_writes_a_deidentified_bundle_by_default_and_audits_it(cli_db, tmp_path, monkeypatch):
+    monkeypatch.setenv(KEY_ENV, KEY)
+    out = tmp_path / "cohort.json"
+
+    result = runner.invoke(app, ["export", "fhir", "--out", str(out), "--db", cli_db])
+
+    assert result.exit_code == 0, result.output
+    assert "de-identified FHIR R4 collection Bundle" in result.stdout and "2 Patient" in result.stdout
+    bundle = json.loads(out.read_text(encoding="utf-8"))
+    Bundle.model_validate(bundle)
+    assert "SP-001" not in out.read_text(encoding="utf-8") and "Olsen" not in out.read_text(encoding="utf-8")
+    engine = make_engine(cli_db)
+    try:
+        with read_session(engine) as s:
+            event = s.scalar(select(AuditEntry).where(AuditEntry.action == "export_fhir"))
+            assert json.loads(event.detail)["identified"] is False
+    finally:
+        engine.dispose()
+
+
+def test_export_fhir_identified_keeps_mrns_and_names(cli_db, tmp_path, monkeypatch):
+    monkeypatch.delenv(KEY_ENV, raising=False)
+    out = tmp_path / "identified.json"
+
+    result = runner.invoke(app, ["export", "fhir", "--out", str(out), "--db", cli_db, "--identified"])
+
+    assert result.exit_code == 0, result.output
+    text = out.read_text(encoding="utf-8")
+    assert "SP-001" in text and "Marta Olsen" in text
+
+
+def test_export_fhir_without_a_site_key_or_identified_fails_in_one_line_and_writes_nothing(cli_db, tmp_path,
+                                                                                         monkeypatch):
+    monkeypatch.delenv(KEY_ENV, raising=False)
+    out = tmp_path / "never.json"
+
+    result = runner.invoke(app, ["export", "fhir", "--out", str(out), "--db", cli_db])
+
+    assert result.exit_code == 1 and not out.exists()
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: ") and KEY_ENV in lines[0] and "--identified" in lines[0]
+    engine = make_engine(cli_db)
+    try:
+        with read_session(engine) as s:
+            assert s.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "export_fhir")) == 0
+    finally:
+        engine.dispose()
+
+
+def test_export_fhir_refuses_an_out_folder_that_does_not_exist(cli_db, tmp_path):
+    result = runner.invoke(app, ["export", "fhir", "--out", str(tmp_path / "no" / "x.json"), "--db", cli_db,
+                                 "--identified"])
+
+    assert result.exit_code == 1 and "does not exist" in result.stderr
+
