@@ -46,7 +46,9 @@ def _empty(fig: go.Figure, title: str, x_title: str, y_title: str, text: str = N
     fig.add_annotation(text=text, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper",
                        font={"size": 16})
     bare = {"showticklabels": False, "showgrid": False, "zeroline": False}
-    fig.update_layout(title=title, xaxis={"title": x_title, **bare}, yaxis={"title": y_title, **bare}, **_LAYOUT)
+    # Every chart says its n, an empty one too.
+    fig.update_layout(title=f"{title} (n = 0)", xaxis={"title": x_title, **bare}, yaxis={"title": y_title, **bare},
+                      **_LAYOUT)
     return fig
 
 

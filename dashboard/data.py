@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from data_model import accounts, queries, services
 from data_model.audit import set_actor
+from data_model.cohort_view import CohortFilter, CohortView, cohort_view
 from data_model.db import make_engine, read_session, resolve_url, run_write
 from data_model.migrate import upgrade
 from data_model.settings import Settings
@@ -57,9 +58,29 @@ def settings() -> Settings:
     return _settings(database_url(), data_version())
 
 
+# cache_resource, not cache_data: the evaluation holds every visit of the clinic, and cache_data
+# would copy it on every read. Nothing mutates it; a write changes the version and so the key.
+@st.cache_resource(max_entries=4, show_spinner="Evaluating every patient…")
+def _evaluation(url: str, version: int, as_of: date) -> services.Evaluation:
+    return _read(lambda s: services.evaluate_clinic(s, as_of))
+
+
+def evaluation(as_of: date) -> services.Evaluation:
+    return _evaluation(database_url(), data_version(), as_of)
+
+
 @st.cache_data(max_entries=8, show_spinner="Computing the worklist…")
 def _worklist(url: str, version: int, as_of: date) -> pd.DataFrame:
-    return _read(lambda s: services.flag_worklist(s, as_of))
+    return _read(lambda s: services.worklist_of(s, _evaluation(url, version, as_of)))
+
+
+@st.cache_data(max_entries=16, show_spinner="Computing the cohort figures…")
+def _cohort(url: str, version: int, as_of: date, chosen: CohortFilter) -> CohortView:
+    return cohort_view(_evaluation(url, version, as_of), chosen)
+
+
+def cohort(as_of: date, chosen: CohortFilter) -> CohortView:
+    return _cohort(database_url(), data_version(), as_of, chosen)
 
 
 def worklist(as_of: date) -> pd.DataFrame:

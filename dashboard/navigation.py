@@ -14,6 +14,7 @@ PAGES = Path(__file__).parent / "pages"
 PAGE_TABLE: tuple[tuple[str, str, str, Action, tuple[str, ...]], ...] = (
     ("worklist.py", "Worklist", ":material/flag:", Action.VIEW_PATIENTS, ("clinician", "admin")),
     ("patient.py", "Patient", ":material/person:", Action.VIEW_PATIENTS, ()),
+    ("cohort.py", "Cohort", ":material/monitoring:", Action.VIEW_PATIENTS, ()),
     ("enter_visit.py", "Enter visit", ":material/edit_note:", Action.ENTER_DATA, ("staff",)),
     ("settings.py", "Settings", ":material/tune:", Action.MANAGE_SETTINGS, ()),
     ("users.py", "Accounts", ":material/group:", Action.MANAGE_USERS, ()),

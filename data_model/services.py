@@ -43,6 +43,24 @@ def evaluate(data: ClinicalData, settings: Settings, as_of: date) -> tuple[pd.Da
     return compute_flags(data.surgeries, data.visits, data.treatments, settings, as_of)
 
 
+@dataclass(frozen=True)
+class Evaluation:
+    """The whole clinic evaluated once as of a date; the worklist and the cohort page both read it."""
+
+    as_of: date
+    settings: Settings
+    data: ClinicalData
+    status: pd.DataFrame
+    flags: pd.DataFrame
+
+
+def evaluate_clinic(session: Session, as_of: date, settings: Settings | None = None) -> Evaluation:
+    settings = settings or queries.load_settings(session)
+    data = load_clinical_data(session, as_of)
+    status, flags = evaluate(data, settings, as_of)
+    return Evaluation(as_of, settings, data, status, flags)
+
+
 def _index_surgeon(surgeries: pd.DataFrame, status: pd.DataFrame) -> pd.Series:
     surgeon_of = surgeries.set_index("surgery_id")["surgeon"]
     return pd.Series(status["surgery_id"].map(surgeon_of).to_numpy(), index=status["patient_id"])
@@ -64,10 +82,13 @@ def attach_reviews(worklist: pd.DataFrame, reviews: pd.DataFrame) -> pd.DataFram
 
 def flag_worklist(session: Session, as_of: date, settings: Settings | None = None) -> pd.DataFrame:
     """Flagged patients, most severe first, with identity, surgeon and review state."""
-    settings = settings or queries.load_settings(session)
-    data = load_clinical_data(session, as_of)
-    status, flags = evaluate(data, settings, as_of)
-    worklist = build_worklist(status, flags)
+    return worklist_of(session, evaluate_clinic(session, as_of, settings))
+
+
+def worklist_of(session: Session, evaluation: Evaluation) -> pd.DataFrame:
+    """The worklist of an evaluation, joined with who the patients are and their reviews."""
+    data, status = evaluation.data, evaluation.status
+    worklist = build_worklist(status, evaluation.flags)
     if worklist.empty:
         return pd.DataFrame(columns=WORKLIST_COLUMNS)
     worklist = worklist.merge(
