@@ -8,7 +8,7 @@ from datetime import date
 import pandas as pd
 from sqlalchemy.orm import Session
 
-from . import queries
+from . import queries, treatment_response
 from .flag_rules import compute_flags
 from .recovery import patient_trajectory
 from .settings import Settings
@@ -114,6 +114,8 @@ class PatientRecord:
     treatments: pd.DataFrame
     conditions: pd.DataFrame
     review: dict | None  # the latest flag review (queries.latest_review)
+    treatment_response: pd.DataFrame  # pain before and after each treatment started
+    steps: pd.DataFrame  # the catalogue's stepped order, tried or not (information only)
 
 
 def patient_record(session: Session, patient_id: int, as_of: date, settings: Settings | None = None) -> PatientRecord | None:
@@ -133,6 +135,10 @@ def patient_record(session: Session, patient_id: int, as_of: date, settings: Set
         treatments=queries.treatments_table(session, patient_id),
         conditions=queries.conditions_table(session, patient_id),
         review=queries.latest_review(session, patient_id),
+        treatment_response=treatment_response.per_treatment(
+            data.visits, data.treatments, settings, as_of, surgeries=data.surgeries
+        ),
+        steps=treatment_response.not_yet_tried(data.treatments, as_of),
     )
 
 

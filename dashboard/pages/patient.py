@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import auth, charts, data, state
+from dashboard.patient_treatments import treatment_response_section
 from dashboard.review import review_section
 from dashboard.formatting import SEVERITY_BADGE, flag_label, plain, procedure_label, score, treatment_label
 from data_model.permissions import Action
@@ -72,9 +73,11 @@ st.plotly_chart(
     key="pt_trajectory",
 )
 
+treatment_response_section(record.treatment_response, record.steps)
+
 visits_tab, treatments_tab, surgeries_tab, conditions_tab = st.tabs(["Visits", "Treatments", "Surgeries", "Diagnoses"])
 with visits_tab:
-    st.dataframe(record.visits, hide_index=True, column_config={"visit_id": None})
+    st.dataframe(record.visits, hide_index=True, column_config={"visit_id": None}, key="pt_visits")
 with treatments_tab:
     if record.treatments.empty:
         st.caption("No treatment recorded.")

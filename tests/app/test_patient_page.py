@@ -14,6 +14,11 @@ def _open(at, mrn):
     return at
 
 
+def _table_with(at, column: str):
+    """The page's table that has this column (AppTest does not look dataframes up by key)."""
+    return next(df.value for df in at.dataframe if column in df.value.columns)
+
+
 def _figure(at) -> dict:
     return json.loads(at.get("plotly_chart")[0].proto.spec)
 
@@ -46,5 +51,34 @@ def test_a_recovered_patient_has_no_flag(as_user):
 
 def test_the_visits_table_lists_every_visit(as_user):
     at = _open(as_user("doc"), "PERSIST1")
-    visits = at.dataframe[0].value
+    visits = _table_with(at, "leg_pain")
     assert len(visits) == 4 and visits["leg_pain"].max() == 7
+
+
+def test_treatment_response_shows_pain_before_and_after_with_the_windows(as_user, app_db):
+    from datetime import date, timedelta
+
+    from data_model import commands
+    from data_model.audit import set_actor
+    from data_model.db import make_engine, run_write
+    from data_model.queries import patient_by_mrn
+
+    engine = make_engine(app_db)
+    start = date.today() - timedelta(weeks=20)  # PERSIST1's surgery was 40 weeks ago: week 20
+
+    def add(session):
+        set_actor(session, "nurse")
+        patient = patient_by_mrn(session, "PERSIST1")
+        commands.add_treatment(session, patient.id, {"treatment": "scs_implant", "start_date": start})
+
+    run_write(engine, add)
+    engine.dispose()
+    at = _open(as_user("doc"), "PERSIST1")
+    response = _table_with(at, "Pain before").iloc[0]
+    assert response["Treatment"] == "Spinal cord stimulator implant"
+    assert response["Pain before"] == "7 (n=1)" and response["Pain after"] == "7 (n=2)"
+    assert response["Responder (≥ 30 %)"] == "no"
+    assert str(start) in response["Before window"]
+    steps = _table_with(at, "label").rename(columns={"label": "Treatment", "tried": ""})
+    assert steps.set_index("Treatment").loc["Spinal cord stimulator implant", ""] == "tried"
+    assert (steps[""] == "not yet").sum() == len(steps) - 1
