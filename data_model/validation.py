@@ -12,6 +12,8 @@ from .catalog import PROCEDURE_CODES, SEXES, TREATMENT_CODES
 
 MRN_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$")
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Lone UTF-16 surrogates (e.g. "\ud800" escapes in JSON) are not text: no database encoding can store them.
+SURROGATES = re.compile("[\ud800-\udfff]")
 EARLIEST_DATE = date(1900, 1, 1)
 MAX_NOTE_LENGTH = 4000
 MAX_MME_PER_DAY = 5000.0  # far above any real dose: a typo guard, not a clinical limit
@@ -66,6 +68,9 @@ class Fields:
         if CONTROL_CHARS.search(value):
             self.error(name, "contains control characters")
             return None
+        if SURROGATES.search(value):
+            self.error(name, "contains characters that are not valid Unicode text")
+            return None
         if len(value) > max_length:
             self.error(name, f"is longer than {max_length} characters")
             return None
@@ -88,9 +93,18 @@ class Fields:
             self.error(name, "is not a number")
             return None
         try:
-            value = float(str(raw).strip()) if isinstance(raw, str) else float(raw)
+            if isinstance(raw, str):
+                text = raw.strip()
+                if "_" in text:  # float() reads "5_0" as 50 (Python's digit grouping): no one means that
+                    raise ValueError(text)
+                value = float(text)
+            else:
+                value = float(raw)
         except (TypeError, ValueError):
             self.error(name, "is not a number")
+            return None
+        except OverflowError:  # an integer too large for a float (e.g. from JSON): out of any range
+            self.error(name, f"must be between {low:g} and {high:g}")
             return None
         if not math.isfinite(value):
             self.error(name, "is not a finite number")

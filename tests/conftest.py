@@ -98,3 +98,20 @@ def sqlite_engine(tmp_path) -> Iterator[Engine]:
     upgrade(eng)
     yield eng
     eng.dispose()
+
+
+def subprocess_url(engine: Engine, **query: str) -> tuple[str, str | None]:
+    """(url, schema) another process can open to reach the same database as `engine`.
+
+    For SQLite, the file URL (schema None). For the PostgreSQL fixture's throwaway schema, the URL
+    carries libpq's `options=-csearch_path=<schema>`, so any process that opens it (a worker,
+    `paintrail ... --db URL`) lands in that schema without a connect hook. Extra libpq parameters
+    (e.g. application_name) go into the query string on PostgreSQL and are ignored on SQLite.
+    """
+    url = engine.url
+    schema = None
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            schema = conn.execute(text("SELECT current_schema()")).scalar_one()
+        url = url.update_query_dict({"options": f"-csearch_path={schema}", **query})
+    return url.render_as_string(hide_password=False), schema

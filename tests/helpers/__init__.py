@@ -1,0 +1,1 @@
+"""Helpers for the tests that drive PainTrail from other processes (workers, CSV folders, CLI runs)."""
