@@ -14,6 +14,7 @@ MRN_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$")
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # Lone UTF-16 surrogates (e.g. "\ud800" escapes in JSON) are not text: no database encoding can store them.
 SURROGATES = re.compile("[\ud800-\udfff]")
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 EARLIEST_DATE = date(1900, 1, 1)
 MAX_NOTE_LENGTH = 4000
 MAX_MME_PER_DAY = 5000.0  # far above any real dose: a typo guard, not a clinical limit
@@ -158,8 +159,12 @@ class Fields:
         elif isinstance(raw, date):
             value = raw
         else:
+            text = str(raw).strip()
             try:
-                value = date.fromisoformat(str(raw).strip())
+                # fromisoformat alone also takes 20260101 and 2026-W05-1; the format is YYYY-MM-DD.
+                if not ISO_DATE.match(text):
+                    raise ValueError(text)
+                value = date.fromisoformat(text)
             except ValueError:
                 self.error(name, "is not a date in the form YYYY-MM-DD")
                 return None

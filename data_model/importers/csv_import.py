@@ -12,7 +12,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from ..audit import record_event, set_actor
-from ..db import run_write
+from ..db import read_session, run_write
 from ..models import Patient, Surgery, Treatment, Visit
 from ..validation import (
     FieldError,
@@ -234,16 +234,26 @@ def import_csv_folder(engine: Engine, folder: Path, actor: str, today: date | No
     tables = _read_folder(folder, file_problems)
     report.counts = {name: len(t.rows) for name, t in tables.items()}
 
-    def action(session: Session) -> ImportReport:
-        set_actor(session, actor)
-        # Looked up inside the write transaction so no one can add the same MRN in between.
-        existing = _existing_mrns(session, _referenced_mrns(tables))
-        problems = list(file_problems)  # a fresh list per attempt: run_write may retry when the store is busy
+    def check(existing: dict[str, int]) -> _Plan:
+        problems = list(file_problems)  # a fresh list per check: the check may run twice
         plan = _validate(tables, existing, today, problems)
         if problems:
             report.problems = sorted(problems, key=_problem_order)
             raise CsvImportFailed(report)
-        _write(session, plan, existing, actor)
+        return plan
+
+    # Validate before taking the write lock: a big file takes seconds to check, and staff saving
+    # visits meanwhile must not wait for it.
+    with read_session(engine) as session:
+        seen = _existing_mrns(session, _referenced_mrns(tables))
+    plan = check(seen)
+
+    def action(session: Session) -> ImportReport:
+        set_actor(session, actor)
+        # Looked up again inside the write transaction so no one can add the same MRN in between;
+        # only if the database changed under us is the whole file checked again.
+        existing = _existing_mrns(session, _referenced_mrns(tables))
+        _write(session, plan if existing == seen else check(existing), existing, actor)
         record_event(session, "import_csv", {"folder": report.folder, "rows": report.counts})
         return report
 
