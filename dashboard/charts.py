@@ -33,9 +33,14 @@ def trajectory_figure(
     treatments: pd.DataFrame,
     as_of: pd.Timestamp,
     title: str = "Pain trajectory",
+    dates: bool = True,
 ) -> go.Figure:
     """Back and leg pain against weeks since the index surgery, with baseline, MCID target, recovery
-    window, earlier surgeries and the treatments tried in a lane below."""
+    window, earlier surgeries and the treatments tried in a lane below.
+
+    The title gets the number of visits drawn. dates=False (a de-identified export) names no calendar
+    date anywhere, in the axis title or the hover: only weeks since surgery.
+    """
     lanes = max(treatments["code"].nunique() if not treatments.empty else 0, 1)
     # The treatment lane grows with the number of distinct treatments so every label stays readable.
     lane_px, pain_px = 26 * lanes + 30, 380
@@ -45,12 +50,13 @@ def trajectory_figure(
     if trajectory.empty or trajectory["index_surgery_date"].isna().all():
         fig.add_annotation(text="No surgery or no visit recorded yet", showarrow=False, x=0.5, y=0.5,
                            xref="paper", yref="paper")
-        fig.update_layout(title=title)
+        fig.update_layout(title=f"{title} (n = 0 visits)")
         return fig
     first = trajectory.iloc[0]
     index_date = pd.Timestamp(first["index_surgery_date"])
     x = trajectory["weeks_from_surgery"]
-    hover = trajectory["visit_date"].dt.strftime("%Y-%m-%d")
+    hover = (trajectory["visit_date"].dt.strftime("%Y-%m-%d") if dates
+             else "week " + x.map(lambda w: f"{w:.0f}"))
     for column, name, colour in (
         ("back_pain", "Back pain", BACK_COLOUR),
         ("leg_pain", "Leg pain", LEG_COLOUR),
@@ -80,15 +86,23 @@ def trajectory_figure(
         fig.add_vline(x=week, line_color="#000", line_width=1.5, row="all", col=1)
         fig.add_annotation(x=week, y=10.4, text=procedure_label(surgery["procedure"]), showarrow=False,
                            textangle=-90, xanchor="right", yanchor="top", font={"size": 10}, row=1, col=1)
-    _treatment_lanes(fig, treatments, index_date, as_of)
+    _treatment_lanes(fig, treatments, index_date, as_of, dates)
     fig.update_yaxes(title_text="Pain (NRS 0–10)", range=[0, 10.5], row=1, col=1)
-    fig.update_xaxes(title_text=f"Weeks since surgery of {index_date:%Y-%m-%d}", row=2, col=1)
-    fig.update_layout(title=title, hovermode="closest", legend={"orientation": "h", "y": -0.15},
-                      margin={"l": 60, "r": 20, "t": 60, "b": 60})
+    surgery = procedure_label(first["procedure"]).lower() + (f" of {index_date:%Y-%m-%d}" if dates else "")
+    fig.update_xaxes(title_text=f"Weeks since {surgery}", row=2, col=1)
+    visits = int(trajectory[["back_pain", "leg_pain", "pain_unspecified"]].notna().any(axis=1).sum())
+    fig.update_layout(title=f"{title} (n = {visits} visit{'' if visits == 1 else 's'})", hovermode="closest",
+                      legend={"orientation": "h", "y": -0.15}, margin={"l": 60, "r": 20, "t": 60, "b": 60})
     return fig
 
 
-def _treatment_lanes(fig: go.Figure, treatments: pd.DataFrame, index_date: pd.Timestamp, as_of: pd.Timestamp) -> None:
+def _when(day: object, week: float, dates: bool) -> str:
+    return f"{pd.Timestamp(day):%Y-%m-%d}" if dates else f"week {week:.0f}"
+
+
+def _treatment_lanes(
+    fig: go.Figure, treatments: pd.DataFrame, index_date: pd.Timestamp, as_of: pd.Timestamp, dates: bool = True,
+) -> None:
     if treatments.empty:
         fig.update_yaxes(visible=False, row=2, col=1)
         return
@@ -103,8 +117,8 @@ def _treatment_lanes(fig: go.Figure, treatments: pd.DataFrame, index_date: pd.Ti
             go.Scatter(x=[start, max(end, start + 0.3)], y=[label, label], mode="lines+markers",
                        line={"color": GROUP_COLOURS.get(group, OTHER_COLOUR), "width": 8}, marker={"size": 8},
                        name=label, showlegend=False,
-                       hovertemplate=f"{label}<br>{pd.Timestamp(t['start_date']):%Y-%m-%d}"
-                       + (f" to {pd.Timestamp(t['end_date']):%Y-%m-%d}" if pd.notna(t["end_date"]) else ", ongoing")
+                       hovertemplate=f"{label}<br>{_when(t['start_date'], start, dates)}"
+                       + (f" to {_when(t['end_date'], end, dates)}" if pd.notna(t["end_date"]) else ", ongoing")
                        + "<extra></extra>"),
             row=2, col=1,
         )

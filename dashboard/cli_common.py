@@ -7,7 +7,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from sqlalchemy import Engine
@@ -15,12 +15,16 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DatabaseError, IntegrityError, NoSuchModuleError, OperationalError
 from typer.core import TyperGroup
 
+from data_model.catalog import PROCEDURES
 from data_model.db import DatabaseBusyError, make_engine, resolve_url
 from data_model.importers import CsvImportFailed
 from data_model.migrate import upgrade
 from data_model.permissions import NotAllowed
 from data_model.settings import SettingsError
 from data_model.validation import ValidationFailed
+
+if TYPE_CHECKING:
+    from data_model.cohort_view import CohortFilter
 
 DbOption = Annotated[
     str | None,
@@ -38,6 +42,34 @@ AsOfOption = Annotated[
         "--as-of", metavar="DATE", help="Evaluate as of this date (YYYY-MM-DD). Default: today.", show_default=False
     ),
 ]
+
+
+# The cohort page's definition, as options of the exports that draw cohort figures.
+ProcedureOption = Annotated[
+    list[str] | None,
+    typer.Option("--procedure", metavar="NAME", help="Only this index procedure (repeatable): discectomy, "
+                 "laminectomy, fusion, other. Default: all.", show_default=False),
+]
+SurgeonOption = Annotated[
+    list[str] | None,
+    typer.Option("--surgeon", metavar="NAME", help="Only this surgeon's index surgeries (repeatable). Default: all.",
+                 show_default=False),
+]
+FromOption = Annotated[
+    str | None,
+    typer.Option("--from", metavar="DATE", help="Index surgery on or after this date (YYYY-MM-DD).",
+                 show_default=False),
+]
+ToOption = Annotated[
+    str | None,
+    typer.Option("--to", metavar="DATE", help="Index surgery on or before this date (YYYY-MM-DD).", show_default=False),
+]
+SurgeryOrderOption = Annotated[
+    str,
+    typer.Option("--surgery", metavar="any|first|repeat", help="All index surgeries, first surgeries only, or "
+                 "repeat surgeries only."),
+]
+SURGERY_ORDERS = ("any", "first", "repeat")
 
 
 class UserError(Exception):
@@ -97,6 +129,31 @@ def parse_date(option: str, value: str | None) -> date:
         return date.fromisoformat(value.strip())
     except ValueError:
         raise UserError(f"{option}: {value!r} is not a date in the form YYYY-MM-DD") from None
+
+
+def optional_date(option: str, value: str | None) -> date | None:
+    return None if value is None or value.strip() == "" else parse_date(option, value)
+
+
+def cohort_filter(
+    procedures: list[str] | None, surgeons: list[str] | None, date_from: str | None, date_to: str | None,
+    surgery_order: str,
+) -> CohortFilter:
+    """The cohort options checked and turned into the cohort page's CohortFilter."""
+    from data_model.cohort_view import CohortFilter  # lifelines takes seconds to import: only when needed
+
+    chosen_procedures = tuple(dict.fromkeys(p.strip().lower() for p in procedures or ()))
+    for procedure in chosen_procedures:
+        if procedure not in PROCEDURES:
+            raise UserError(f"--procedure: {procedure!r} is not one of {', '.join(PROCEDURES)}")
+    order = surgery_order.strip().lower()
+    if order not in SURGERY_ORDERS:
+        raise UserError(f"--surgery: {surgery_order!r} is not one of {', '.join(SURGERY_ORDERS)}")
+    start, end = optional_date("--from", date_from), optional_date("--to", date_to)
+    if start and end and end < start:
+        raise UserError(f"--to: {end.isoformat()} is before --from {start.isoformat()}")
+    chosen_surgeons = tuple(dict.fromkeys(s.strip() for s in surgeons or () if s.strip()))
+    return CohortFilter(chosen_procedures, chosen_surgeons, start, end, order)
 
 
 def shown_url(url: str) -> str:

@@ -14,11 +14,10 @@ from typing import Annotated
 
 import typer
 
-from dashboard.cli_common import DbOption, UserError, open_database, operator, user_errors
-from data_model.audit import record_event, set_actor
-from data_model.db import read_session, write_session
+from dashboard.cli_auth import AsUserOption, IdentifiedOption, audit_export, export_action, export_key, open_for_export
+from dashboard.cli_common import DbOption, UserError, user_errors
+from data_model.db import read_session
 from data_model.exporters import export_fhir
-from data_model.pseudonyms import KEY_ENV, PseudonymKeyMissing
 
 export_app = typer.Typer(help="Export data: de-identified unless asked otherwise.", no_args_is_help=True)
 
@@ -27,14 +26,15 @@ OutOption = Annotated[
 ]
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """Write text to path through a temporary file in the same folder: never a half-written file."""
+def write_atomically(path: Path, content: str | bytes) -> None:
+    """Write text (UTF-8) or bytes to path through a temporary file in the same folder: never a
+    half-written file."""
     if not path.parent.is_dir():
         raise UserError(f"--out: the folder {str(path.parent)!r} does not exist")
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
+        with os.fdopen(handle, "wb") as out:
+            out.write(content.encode("utf-8") if isinstance(content, str) else content)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
@@ -44,37 +44,32 @@ def write_atomically(path: Path, text: str) -> None:
 @export_app.command("fhir")
 def export_fhir_command(
     out: OutOption,
+    as_user: AsUserOption,
     db: DbOption = None,
-    identified: Annotated[
-        bool,
-        typer.Option("--identified", help="Keep MRNs, names, notes and true dates. Default: de-identified "
-                     f"(pseudonyms from the site secret ${KEY_ENV}, no names or notes, dates shifted per patient)."),
-    ] = False,
+    identified: IdentifiedOption = False,
     bundle_type: Annotated[
         str, typer.Option("--bundle-type", metavar="collection|transaction", help="The Bundle type.")
     ] = "collection",
 ) -> None:
     """Export every patient as one FHIR R4 Bundle (JSON): patients, surgeries, visit measures, treatments.
 
-    De-identified by default; --identified keeps identities (role checks come with accounts on the command line).
+    De-identified by default (clinicians and admins); --identified keeps identities (admins only).
     """
     with user_errors():
         if bundle_type not in ("collection", "transaction"):
             raise UserError(f"--bundle-type: {bundle_type!r} must be collection or transaction")
-        engine = open_database(db)
+        if not out.parent.is_dir():
+            raise UserError(f"--out: the folder {str(out.parent)!r} does not exist")
+        engine, user = open_for_export(db, as_user, export_action(identified), "export fhir")
         try:
+            key = None if identified else export_key(engine, user)
             with read_session(engine) as session:
-                try:
-                    bundle = export_fhir(session, deidentify=not identified, bundle_type=bundle_type)
-                except PseudonymKeyMissing as exc:
-                    raise UserError(f"{exc}, or pass --identified") from None
+                bundle = export_fhir(session, deidentify=not identified, key=key, bundle_type=bundle_type)
             write_atomically(out, json.dumps(bundle, ensure_ascii=False, indent=1))
             kinds: dict[str, int] = {}
             for entry in bundle["entry"]:
                 kinds[entry["resource"]["resourceType"]] = kinds.get(entry["resource"]["resourceType"], 0) + 1
-            with write_session(engine) as session:
-                set_actor(session, operator())
-                record_event(session, "export_fhir", {"file": out.name, "identified": identified, "resources": kinds})
+            audit_export(engine, user, "export_fhir", {"file": out.name, "identified": identified, "resources": kinds})
         finally:
             engine.dispose()
     shown = ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items())) or "no resources"

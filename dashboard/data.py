@@ -11,11 +11,13 @@ import streamlit as st
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from data_model import accounts, queries, services
-from data_model.audit import set_actor
+from data_model import accounts, deidentify, queries, services
+from data_model.audit import record_event, set_actor
 from data_model.cohort_view import CohortFilter, CohortView, cohort_view
 from data_model.db import make_engine, read_session, resolve_url, run_write
+from data_model.exporters.csv_export import export_csv, zip_bytes
 from data_model.migrate import upgrade
+from data_model.pseudonyms import ensure_site_key
 from data_model.settings import Settings
 
 from . import state
@@ -126,3 +128,52 @@ def audit(actor: str | None, table: str | None, patient_id: int | None, limit: i
 
 def count_users() -> int:
     return _read(accounts.count_users)
+
+
+# --- exports: the pseudonym key, de-identified reads, and downloads made on click and audited ---------
+
+
+def _actor() -> str:
+    user = state.current_user()
+    return user.username if user else "anonymous"
+
+
+# Created once per database, the first time anyone needs it (an audited write), then read from memory.
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _site_key(url: str, _actor_name: str) -> str:
+    return run_write(_engine_for(url), lambda session: ensure_site_key(set_actor(session, _actor_name)))
+
+
+def site_key() -> str:
+    """The pseudonym key; raises pseudonyms.PseudonymKeyMissing when $PAINTRAIL_PSEUDONYM_KEY is unusable."""
+    return _site_key(database_url(), _actor())
+
+
+def deidentified_worklist(as_of: date, patient_ids: list[int]) -> pd.DataFrame:
+    """The worklist of these patients by pseudonym: no MRN, name, surgeon or dates (deidentify.py)."""
+    frame = worklist(as_of)
+    return deidentify.deidentified_worklist(frame[frame["patient_id"].isin(list(patient_ids))], site_key())
+
+
+def audited(event: str, detail: dict, make: Callable[[], bytes], patient_id: int | None = None) -> Callable[[], bytes]:
+    """make() for a deferred download button, recorded in the audit trail as the signed-in user when the
+    file is made. The engine and user are taken now: the click runs outside the page script."""
+    eng, actor = engine(), _actor()
+
+    def run() -> bytes:
+        content = make()
+        run_write(eng, lambda session: record_event(set_actor(session, actor), event, detail, patient_id))
+        return content
+
+    return run
+
+
+def deidentified_csv_zip(patient_ids: list[int]) -> Callable[[], bytes]:
+    """A maker of the de-identified CSV import folder of these patients as one zip (read on click)."""
+    eng, key, ids = engine(), site_key(), [int(i) for i in patient_ids]
+
+    def make() -> bytes:
+        with read_session(eng) as session:
+            return zip_bytes(export_csv(session, ids, deidentify=True, key=key))
+
+    return make

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -19,6 +20,10 @@ FORMATS: dict[str, str] = {
 # Print size: wide enough for a slide, with room for the legend and the n in the title.
 WIDTH, HEIGHT, PNG_SCALE = 1200, 700, 2
 
+# plotly warns on every image that its per-call kaleido options are unused with a running server: they
+# are, by design (the server is the point), so the warning is noise on the command line.
+warnings.filterwarnings("ignore", message="The kopts argument is ignored if using a server")
+
 _lock = threading.Lock()
 _server_started = False
 
@@ -31,6 +36,12 @@ def _ensure_server() -> None:
         _server_started = True
 
 
+def start_server() -> None:
+    """Start the shared server now rather than at the first image (a long batch, a test module)."""
+    with _lock:
+        _ensure_server()
+
+
 def stop_server() -> None:
     global _server_started
     with _lock:
@@ -41,11 +52,18 @@ def stop_server() -> None:
 
 @contextmanager
 def image_batch() -> Iterator[None]:
-    """For a command that writes several images: start the server once, stop it at the end."""
+    """For a command that writes several images: one server for all of them, stopped at the end.
+
+    Nested in a batch (or while a long-lived process keeps its server), it leaves the running server
+    alone: whoever started it stops it.
+    """
+    with _lock:
+        owner = not _server_started
     try:
         yield
     finally:
-        stop_server()
+        if owner:
+            stop_server()
 
 
 def figure_bytes(figure: go.Figure, fmt: str, width: int = WIDTH, height: int | None = None) -> bytes:

@@ -1,4 +1,5 @@
-"""PDF reports with fpdf2: the cohort report and the one-page clinician summary of a patient."""
+"""PDF reports with fpdf2 (the cohort report, the one-page clinician summary of a patient) and the figures
+the exports share with the pages: the cohort page's four charts and a patient's trajectory."""
 
 from __future__ import annotations
 
@@ -11,8 +12,41 @@ import pandas as pd
 import plotly.graph_objects as go
 from fpdf import FPDF
 
+from data_model.deidentify import weeks_instead_of_dates
+from data_model.pseudonyms import pseudonym
+
+from . import charts, cohort_charts
 from .figure_export import figure_bytes
 from .formatting import flag_label, procedure_label, score, treatment_label
+
+# The cohort page's figures, by the name the downloads and `paintrail export chart NAME` use.
+COHORT_CHARTS: dict[str, str] = {
+    "pain_curve": "Pain curve",
+    "responders": "Responders",
+    "time_to_recovery": "Time to recovery",
+    "treatment_response": "Treatment response",
+}
+
+
+def cohort_figures(view, threshold_percent: float = 30.0) -> dict[str, go.Figure]:  # noqa: ANN001 - CohortView
+    """The four cohort figures of a cohort_view.CohortView, in COHORT_CHARTS order (page, exports, report).
+    threshold_percent is the responder threshold the treatment response used (Settings.mcid_nrs_percent)."""
+    return {
+        "pain_curve": cohort_charts.pain_curve_figure(view.curve),
+        "responders": cohort_charts.responder_figure(view.responders),
+        "time_to_recovery": cohort_charts.km_figure(view.recovery),
+        "treatment_response": cohort_charts.treatment_response_figure(view.treatments,
+                                                                      threshold_percent=threshold_percent),
+    }
+
+
+def trajectory_for_export(record, as_of: date, key: str | None = None) -> go.Figure:  # noqa: ANN001
+    """A patient's trajectory (services.PatientRecord) as the patient page draws it, titled with the MRN;
+    with a key, de-identified: titled with the pseudonym and without a calendar date anywhere."""
+    mrn = str(record.patient["mrn"])
+    who = pseudonym(mrn, key) if key else mrn
+    return charts.trajectory_figure(record.trajectory, record.surgeries, record.treatments, pd.Timestamp(as_of),
+                                    title=f"Pain trajectory of {who}", dates=key is None)
 
 UNICODE_FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 UNICODE_BOLD = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
@@ -60,7 +94,8 @@ class Report(FPDF):
         self.multi_cell(0, 5, self.text_of(text), new_x="LMARGIN", new_y="NEXT")
 
     def figure(self, fig: go.Figure, height_mm: float = 95) -> None:
-        png = figure_bytes(fig, "png", width=1100, height=int(1100 * height_mm / 180))
+        # 900 px across 180 mm keeps the chart's 13 px text at about 7 pt on paper
+        png = figure_bytes(fig, "png", width=900, height=int(900 * height_mm / 180))
         if self.get_y() + height_mm > self.h - 20:
             self.add_page()
         self.image(io.BytesIO(png), w=180, h=height_mm)
@@ -80,15 +115,18 @@ def _pdf_bytes(report: Report) -> bytes:
 
 
 def cohort_report_pdf(
-    definition: str, as_of: date, summary: pd.DataFrame, figures: dict[str, go.Figure], flagged: pd.DataFrame
+    definition: str, as_of: date, summary: pd.DataFrame, figures: dict[str, go.Figure], flagged: pd.DataFrame,
+    mcid_text: str = "2 points or 30 %",
 ) -> bytes:
     """Cohort definition, key figures, the cohort charts, and the flagged patients de-identified.
 
-    `flagged` must already be de-identified (pseudonym, no name, no dates): this function prints it as given.
+    `flagged` must already be de-identified (deidentify.deidentified_worklist: pseudonym, no name, no dates):
+    this function prints it as given.
     """
     report = Report("PainTrail cohort report", f"Cohort: {definition}. As of {as_of:%Y-%m-%d}. Counts are patients.")
     report.add_page()
     report.heading("Key figures")
+    point = str(summary["ftp_time_point"].iloc[0]) if "ftp_time_point" in summary and len(summary) else "3 months"
     rows = []
     for _, r in summary.iterrows():
         rows.append([
@@ -98,23 +136,27 @@ def cohort_report_pdf(
             _share(r["persistent_pain_share"]),
             f"{_share(r['ftp_failure_share'])} of {int(r['n_ftp_eligible'])} ({int(r['n_ftp_missing'])} missing)",
         ])
-    report.table(["Procedure", "Patients", "Flagged", "Persistent pain", "No MCID by 3 months"], rows,
+    report.table(["Procedure", "Patients", "Flagged", "Persistent pain", f"No MCID by {point}"], rows,
                  (50, 20, 20, 30, 60))
     report.paragraph(
-        "Failure to progress: patients with a baseline whose 3-month window has closed and who did not reach the "
-        "minimal clinically important difference (2 points or 30 %) by then. Patients with no visit are counted as "
-        "missing, never as improved."
+        f"Failure to progress: patients with a baseline whose window for the {point} visit has closed and who did "
+        f"not reach the minimal clinically important difference ({mcid_text}) by then. Patients with no visit are "
+        "counted as missing, never as improved."
     )
     for fig in figures.values():
         report.figure(fig)
     report.add_page()
     report.heading(f"Flagged patients ({len(flagged)}), de-identified")
-    report.table(
-        ["Pseudonym", "Procedure", "Weeks", "Pain", "Flags", "Why"],
-        ([r["pseudonym"], r["procedure"], f"{r['weeks_since_surgery']:.0f}", score(r["current_pain"]),
-          ", ".join(flag_label(c) for c in r["flags"].split(";")), r["reasons"]] for _, r in flagged.iterrows()),
-        (20, 20, 12, 12, 30, 86),
-    )
+    if flagged.empty:
+        report.paragraph("No patient of this cohort is flagged.")
+    else:
+        report.table(
+            ["Pseudonym", "Procedure", "Weeks", "Pain", "Flags", "Why"],
+            ([r["pseudonym"], procedure_label(r["procedure"]), f"{r['weeks_since_surgery']:.0f}",
+              score(r["current_pain"]), ", ".join(flag_label(c) for c in str(r["flags"]).split(";")), r["reasons"]]
+             for _, r in flagged.iterrows()),
+            (23, 20, 11, 14, 30, 82),
+        )
     return _pdf_bytes(report)
 
 
@@ -122,34 +164,71 @@ def _share(value: float) -> str:
     return "-" if pd.isna(value) else f"{value:.0%}"
 
 
-def patient_summary_pdf(record, figure: go.Figure, as_of: date) -> bytes:  # noqa: ANN001 - services.PatientRecord
-    """One page for the clinician: who, where in recovery, the trajectory, flags and treatments."""
+def _week(day: object, index_date: pd.Timestamp | None) -> str:
+    if day is None or pd.isna(day):
+        return ""
+    if index_date is None:
+        return "(date removed)"
+    return f"week {(pd.Timestamp(day) - index_date).days / 7:.0f}"
+
+
+def patient_summary_pdf(
+    record, as_of: date, figure: go.Figure | None = None, *, deidentified: bool = False,  # noqa: ANN001
+    key: str | None = None,
+) -> bytes:
+    """One page for the clinician: who, where in recovery, the trajectory, flags and treatments.
+
+    deidentified=True (needs the site key): the pseudonym instead of the MRN and name, every date as weeks
+    since the index surgery (the as-of day too, since it and the weeks would give the surgery date back),
+    no notes; the trajectory is drawn de-identified, whatever `figure` is. Otherwise `figure` defaults to
+    the patient page's trajectory.
+    """
+    if deidentified and not key:
+        raise ValueError("a de-identified summary needs the site key")
     p = record.patient
-    subtitle = f"{p['mrn']} - {p['display_name'] or ''} - born {p['birth_year'] or 'unknown'} - as of {as_of:%Y-%m-%d}"
+    s = None if record.status.empty else record.status.iloc[0]
+    index_date = None if s is None or pd.isna(s["index_surgery_date"]) else pd.Timestamp(s["index_surgery_date"])
+    if deidentified:
+        figure = trajectory_for_export(record, as_of, key)
+        now = f"week {s['weeks_since_surgery']:.0f} after surgery" if s is not None else "no surgery recorded"
+        subtitle = (f"{pseudonym(str(p['mrn']), key)} - born {p['birth_year'] or 'unknown'} - {p['sex']} - "
+                    f"as of {now} - de-identified: no name, no MRN, no dates")
+    else:
+        figure = figure or trajectory_for_export(record, as_of)
+        subtitle = (f"{p['mrn']} - {p['display_name'] or ''} - born {p['birth_year'] or 'unknown'} - "
+                    f"as of {as_of:%Y-%m-%d}")
     report = Report("Clinician summary", subtitle)
     report.add_page()
-    if not record.status.empty:
-        s = record.status.iloc[0]
+    if s is not None:
+        when = "" if deidentified else f" on {index_date:%Y-%m-%d}"
         report.paragraph(
-            f"{procedure_label(s['procedure'])} on {pd.Timestamp(s['index_surgery_date']):%Y-%m-%d}, "
+            f"{procedure_label(s['procedure'])}{when}, "
             f"week {s['weeks_since_surgery']:.0f} of a {int(s['window_weeks'])}-week recovery window; "
-            f"{int(s['prior_surgeries'])} prior spine surgery(ies). Current pain {score(s['current_pain'])}/10; "
-            f"baseline {score(s[['baseline_back', 'baseline_leg', 'baseline_unspecified']].max())}/10."
+            f"{int(s['prior_surgeries'])} prior spine surgery(ies). Current pain {score(s['current_pain'], '/10')}; "
+            f"baseline {score(s[['baseline_back', 'baseline_leg', 'baseline_unspecified']].max(), '/10')}."
         )
-    report.figure(figure, height_mm=105)
+    report.figure(figure, height_mm=100)
     report.heading("Flags")
     if record.flags.empty:
         report.paragraph("No flag.")
     for _, f in record.flags.iterrows():
-        report.paragraph(f"{f['severity'].upper()} - {flag_label(f['code'])}: {f['reason']}")
+        reason = weeks_instead_of_dates(f["reason"], index_date) if deidentified else f["reason"]
+        report.paragraph(f"{f['severity'].upper()} - {flag_label(f['code'])}: {reason}")
     report.heading("Treatments")
     if record.treatments.empty:
         report.paragraph("No treatment recorded.")
+    elif deidentified:
+        report.table(
+            ["Treatment", "Start", "End"],
+            ([treatment_label(t["code"]), _week(t["start_date"], index_date),
+              _week(t["end_date"], index_date) or "ongoing"] for _, t in record.treatments.tail(10).iterrows()),
+            (90, 45, 45),
+        )
     else:
         report.table(
             ["Treatment", "Start", "End", "Notes"],
             ([treatment_label(t["code"]), t["start_date"], t["end_date"] or "ongoing", t["notes"] or ""]
-             for _, t in record.treatments.tail(12).iterrows()),
+             for _, t in record.treatments.tail(10).iterrows()),
             (60, 25, 25, 70),
         )
     return _pdf_bytes(report)

@@ -13,8 +13,14 @@ from .models import AuditEntry, Base, Condition, Patient, Surgery, Treatment, Vi
 
 ACTOR_KEY = "paintrail_actor"
 CLINICAL = (Visit, Surgery, Treatment, Condition)
-# Never copy a password hash into the audit trail.
+# Never copy a password hash into the audit trail, nor a site secret (site_secrets.value: only that
+# table's `value`, since settings.value must stay visible). The row's insert is still audited, as "***".
 REDACTED_COLUMNS = {"password_hash"}
+REDACTED_TABLE_COLUMNS = {"site_secrets": {"value"}}
+
+
+def _redacted(obj: Base, column: str) -> bool:
+    return column in REDACTED_COLUMNS or column in REDACTED_TABLE_COLUMNS.get(obj.__tablename__, ())
 
 
 def set_actor(session: Session, actor: str) -> Session:
@@ -32,7 +38,7 @@ def _plain(value: Any) -> Any:
 def row_values(obj: Base) -> dict[str, Any]:
     mapper = inspect(obj).mapper
     return {
-        c.key: ("***" if c.key in REDACTED_COLUMNS else _plain(getattr(obj, c.key)))
+        c.key: ("***" if _redacted(obj, c.key) else _plain(getattr(obj, c.key)))
         for c in mapper.column_attrs
     }
 
@@ -48,7 +54,7 @@ def _before_values(obj: Base) -> dict[str, Any]:
             value = hist.unchanged[0]
         else:
             value = None
-        before[attr.key] = "***" if attr.key in REDACTED_COLUMNS else _plain(value)
+        before[attr.key] = "***" if _redacted(obj, attr.key) else _plain(value)
     return before
 
 

@@ -203,6 +203,16 @@ class Setting(Base):
     updated_by: Mapped[str | None] = mapped_column(String(64))
 
 
+class SiteSecret(Base):
+    """A secret of this installation (the pseudonym key): never shown, never copied into the audit trail."""
+
+    __tablename__ = "site_secrets"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
 class AuditEntry(Base):
     """Who changed what, when, with the row before and after (JSON)."""
 

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import os
+import secrets
 from datetime import date, timedelta
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from .models import Setting
+from .audit import record_event
+from .models import SiteSecret
 
 KEY_ENV = "PAINTRAIL_PSEUDONYM_KEY"
-KEY_SETTING = "pseudonym_key"
+KEY_NAME = "pseudonym_key"  # the site_secrets row
 MAX_SHIFT_DAYS = 30
 MIN_KEY_LENGTH = 16
 
@@ -38,29 +40,55 @@ def date_shift_days(mrn: str, key: str | bytes) -> int:
     return value % (2 * MAX_SHIFT_DAYS + 1) - MAX_SHIFT_DAYS
 
 
+def past_shift_days(mrn: str, key: str | bytes) -> int:
+    """date_shift_days moved wholly into the past (-61..-1 days): a shifted date never lands after the
+    export day, so a de-identified CSV export passes the importer's "not in the future" check."""
+    return date_shift_days(mrn, key) - MAX_SHIFT_DAYS - 1
+
+
 def shift(day: date | None, days: int) -> date | None:
     return None if day is None else day + timedelta(days=days)
 
 
-def site_key(session: Session) -> str:
-    """The site secret: $PAINTRAIL_PSEUDONYM_KEY, else the settings row 'pseudonym_key'.
+def _checked(key: str, where: str) -> str:
+    if len(key) < MIN_KEY_LENGTH:
+        raise PseudonymKeyMissing(f"{where} is too short: use at least {MIN_KEY_LENGTH} characters")
+    return key
 
-    Nothing is generated or stored here: a key written through the ORM would be copied into the audit
-    trail, and data_model.settings.from_values refuses unknown setting keys (see the FHIR export notes).
+
+def site_key(session: Session) -> str:
+    """The site secret: $PAINTRAIL_PSEUDONYM_KEY, else the site_secrets row 'pseudonym_key'.
+
+    Raises PseudonymKeyMissing when neither exists; ensure_site_key creates the row.
     """
     key = os.environ.get(KEY_ENV, "").strip()
-    if not key:
-        row = session.get(Setting, KEY_SETTING)
-        if row is not None:
-            try:
-                stored = json.loads(row.value)
-            except ValueError:
-                stored = row.value
-            key = str(stored).strip()
-    if not key:
+    if key:
+        return _checked(key, KEY_ENV)
+    row = session.get(SiteSecret, KEY_NAME)
+    if row is None or not row.value.strip():
         raise PseudonymKeyMissing(
-            f"a de-identified export needs the site secret: set {KEY_ENV} (at least {MIN_KEY_LENGTH} characters)"
+            f"a de-identified export needs the site secret: set {KEY_ENV} (at least {MIN_KEY_LENGTH} characters) "
+            "or let an export create one"
         )
-    if len(key) < MIN_KEY_LENGTH:
-        raise PseudonymKeyMissing(f"{KEY_ENV} is too short: use at least {MIN_KEY_LENGTH} characters")
-    return key
+    return _checked(row.value.strip(), f"the stored site secret {KEY_NAME!r}")
+
+
+def ensure_site_key(session: Session) -> str:
+    """The site secret, created (32 random bytes as hex) and stored when there is none yet.
+
+    Call it in a write session with an actor set (audit.set_actor): the row's audit entry shows its value
+    as "***" (audit.REDACTED_TABLE_COLUMNS), and an event 'site_secret_created' records who made it.
+    Two exports racing to create it end with the same key: the loser reads the winner's row.
+    """
+    try:
+        return site_key(session)
+    except PseudonymKeyMissing:
+        if os.environ.get(KEY_ENV, "").strip():
+            raise  # a key is configured but unusable: never replace it silently with a stored one
+    try:
+        with session.begin_nested():
+            session.add(SiteSecret(name=KEY_NAME, value=secrets.token_hex(32)))
+            record_event(session, "site_secret_created", {"name": KEY_NAME})
+    except IntegrityError:  # another process stored one in between (PostgreSQL; SQLite writes serialise)
+        session.expire_all()
+    return site_key(session)

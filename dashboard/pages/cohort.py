@@ -6,8 +6,8 @@ from datetime import date
 
 import streamlit as st
 
-from dashboard import auth, cohort_charts, data
-from dashboard.downloads import chart_downloads
+from dashboard import auth, data, reports
+from dashboard.downloads import chart_downloads, cohort_downloads
 from dashboard.formatting import procedure_label
 from data_model.cohort_view import CohortFilter
 from data_model.catalog import PROCEDURES
@@ -52,13 +52,9 @@ cols[3].metric(
           "counted as missing, never as improved."),
 )
 
-figures = {
-    "pain_curve": cohort_charts.pain_curve_figure(view.curve),
-    "responders": cohort_charts.responder_figure(view.responders),
-    "time_to_recovery": cohort_charts.km_figure(view.recovery),
-    "treatment_response": cohort_charts.treatment_response_figure(view.treatments),
-}
-tabs = st.tabs(["Pain curve", "Responders", "Time to recovery", "Treatment response"])
+settings = data.settings()
+figures = reports.cohort_figures(view, settings.mcid_nrs_percent)  # the same figures `paintrail export chart` draws
+tabs = st.tabs(list(reports.COHORT_CHARTS.values()))
 tables = [view.curve, view.responders, view.recovery, view.treatments]
 for tab, (name, figure), table in zip(tabs, figures.items(), tables, strict=True):
     with tab:
@@ -69,3 +65,5 @@ for tab, (name, figure), table in zip(tabs, figures.items(), tables, strict=True
 
 with st.expander("Per procedure"):
     st.dataframe(view.summary, hide_index=True)
+
+cohort_downloads(view, figures, as_of, f"{settings.mcid_nrs_points:g} points or {settings.mcid_nrs_percent:g} %")

@@ -9,6 +9,7 @@ import streamlit as st
 
 from dashboard import auth, charts, data, state
 from dashboard.patient_treatments import treatment_response_section
+from dashboard.downloads import patient_downloads
 from dashboard.review import review_section
 from dashboard.formatting import SEVERITY_BADGE, flag_label, plain, procedure_label, score, treatment_label
 from data_model.permissions import Action
@@ -92,3 +93,6 @@ with conditions_tab:
         st.caption("No diagnosis recorded.")
     else:
         st.dataframe(record.conditions, hide_index=True)
+
+# Downloads: the trajectory chart and the clinician summary, as the role allows (dashboard/downloads.py).
+patient_downloads(record, as_of)

@@ -7,6 +7,7 @@ from datetime import date
 import streamlit as st
 
 from dashboard import auth, data, state
+from dashboard.downloads import worklist_download
 from dashboard.formatting import SEVERITY_TEXT, flag_label, procedure_label
 from data_model.catalog import FLAG_CODES, PROCEDURES
 from data_model.permissions import Action
@@ -86,3 +87,5 @@ if col[1].button("Open patient", type="primary", key="wl_open"):
     st.session_state["wl_go"] = True
 if st.session_state.pop("wl_go", False):
     st.switch_page("pages/patient.py")
+
+worklist_download(shown, as_of)  # clinicians and admins: the list as filtered, by pseudonym

@@ -21,8 +21,10 @@ from data_model.db import make_engine, read_session, write_session
 from data_model.exporters import export_fhir
 from data_model.importers.fhir_import import import_fhir
 from data_model.migrate import upgrade
-from data_model.models import AuditEntry, Condition, Patient, Setting, Surgery, Treatment, Visit
-from data_model.pseudonyms import KEY_ENV, PseudonymKeyMissing, date_shift_days, pseudonym
+from data_model.accounts import add_user
+from data_model.models import AuditEntry, Condition, Patient, SiteSecret, Surgery, Treatment, Visit
+from data_model.pseudonyms import KEY_ENV, PseudonymKeyMissing, date_shift_days, ensure_site_key, pseudonym
+from data_model.queries import load_settings
 from sample_data.generator import generate_cohort
 from sample_data.writer import write_cohort
 from tests.conftest import _drop_schema, _postgres_engine
@@ -164,19 +166,33 @@ def test_pseudonyms_are_stable_for_a_key_and_differ_between_keys():
     assert min(shifts) == -30 and max(shifts) == 30
 
 
-def test_a_deidentified_export_needs_the_site_key_from_the_environment_or_the_settings_table(engine, monkeypatch):
+def test_the_site_key_is_the_environment_variable_else_one_created_once_and_stored_unaudited(engine, monkeypatch):
     monkeypatch.delenv(KEY_ENV, raising=False)
     write_cohort(engine, generate_cohort(2, 1, TODAY))
     with pytest.raises(PseudonymKeyMissing):
-        export(engine, deidentify=True)
+        export(engine, deidentify=True)  # nothing configured and nothing created yet
+
+    with write_session(engine) as s:
+        created = ensure_site_key(set_actor(s, "doc"))
+    with write_session(engine) as s:
+        assert ensure_site_key(set_actor(s, "doc")) == created  # created once, then read back
+    first, second = export(engine, deidentify=True), export(engine, deidentify=True)
+    assert re.fullmatch(r"[0-9a-f]{64}", created)
+    assert first["entry"] == second["entry"] and first["entry"] == export(engine, deidentify=True, key=created)["entry"]
 
     monkeypatch.setenv(KEY_ENV, KEY)
     from_env = export(engine, deidentify=True)
-    monkeypatch.delenv(KEY_ENV)
+    assert from_env["entry"] == export(engine, deidentify=True, key=KEY)["entry"] != first["entry"]
     with write_session(engine) as s:
-        set_actor(s, "admin")
-        s.add(Setting(key="pseudonym_key", value=json.dumps(KEY)))
-    assert export(engine, deidentify=True)["entry"][0] == from_env["entry"][0]
+        assert ensure_site_key(set_actor(s, "doc")) == KEY  # the environment wins, nothing more is stored
+
+    with read_session(engine) as s:
+        load_settings(s)  # a key kept in the settings table used to break this
+        audit = s.scalars(select(AuditEntry)).all()
+        assert s.scalar(select(func.count()).select_from(SiteSecret)) == 1
+    assert [(e.action, e.actor) for e in audit if e.action == "site_secret_created"] == [("site_secret_created", "doc")]
+    assert [json.loads(e.after)["value"] for e in audit if e.table_name == "site_secrets"] == ["***"]
+    assert not any(created in (e.before or "") + (e.after or "") + (e.detail or "") for e in audit)
 
 
 def test_patient_ids_limit_the_export_to_those_patients(cohort):
@@ -193,19 +209,35 @@ def test_patient_ids_limit_the_export_to_those_patients(cohort):
 # --- the command line ---------------------------------------------------------------------------------
 
 
+PASSWORDS = {"doc": "doc-password", "boss": "boss-password"}
+
+
 @pytest.fixture
 def cli_db(tmp_path) -> str:
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     result = runner.invoke(app, ["import", "fhir", str(FIXTURES), "--db", url])
     assert result.exit_code == 0, result.output
+    engine = make_engine(url)
+    try:
+        with write_session(engine) as s:
+            set_actor(s, "setup")
+            add_user(s, "doc", "clinician", PASSWORDS["doc"])
+            add_user(s, "boss", "admin", PASSWORDS["boss"])
+    finally:
+        engine.dispose()
     return url
+
+
+def export_as(user: str, *args: str):
+    """`paintrail export fhir ... --as-user USER`, the password from $PAINTRAIL_PASSWORD."""
+    return runner.invoke(app, ["export", "fhir", *args, "--as-user", user], env={"PAINTRAIL_PASSWORD": PASSWORDS[user]})
 
 
 def test_export_fhir_writes_a_deidentified_bundle_by_default_and_audits_it(cli_db, tmp_path, monkeypatch):
     monkeypatch.setenv(KEY_ENV, KEY)
     out = tmp_path / "cohort.json"
 
-    result = runner.invoke(app, ["export", "fhir", "--out", str(out), "--db", cli_db])
+    result = export_as("doc", "--out", str(out), "--db", cli_db)
 
     assert result.exit_code == 0, result.output
     assert "de-identified FHIR R4 collection Bundle" in result.stdout and "2 Patient" in result.stdout
@@ -216,7 +248,7 @@ def test_export_fhir_writes_a_deidentified_bundle_by_default_and_audits_it(cli_d
     try:
         with read_session(engine) as s:
             event = s.scalar(select(AuditEntry).where(AuditEntry.action == "export_fhir"))
-            assert json.loads(event.detail)["identified"] is False
+            assert json.loads(event.detail)["identified"] is False and event.actor == "doc"
     finally:
         engine.dispose()
 
@@ -225,34 +257,37 @@ def test_export_fhir_identified_keeps_mrns_and_names(cli_db, tmp_path, monkeypat
     monkeypatch.delenv(KEY_ENV, raising=False)
     out = tmp_path / "identified.json"
 
-    result = runner.invoke(app, ["export", "fhir", "--out", str(out), "--db", cli_db, "--identified"])
+    result = export_as("boss", "--out", str(out), "--db", cli_db, "--identified")
 
     assert result.exit_code == 0, result.output
     text = out.read_text(encoding="utf-8")
     assert "SP-001" in text and "Marta Olsen" in text
 
 
-def test_export_fhir_without_a_site_key_or_identified_fails_in_one_line_and_writes_nothing(cli_db, tmp_path,
-                                                                                         monkeypatch):
+def test_export_fhir_without_a_configured_key_creates_one_and_is_deidentified_with_the_same_pseudonyms_each_time(
+        cli_db, tmp_path, monkeypatch):
     monkeypatch.delenv(KEY_ENV, raising=False)
-    out = tmp_path / "never.json"
+    first, second = tmp_path / "first.json", tmp_path / "second.json"
 
-    result = runner.invoke(app, ["export", "fhir", "--out", str(out), "--db", cli_db])
+    results = [export_as("doc", "--out", str(out), "--db", cli_db) for out in (first, second)]
 
-    assert result.exit_code == 1 and not out.exists()
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("Error: ") and KEY_ENV in lines[0] and "--identified" in lines[0]
+    assert all(r.exit_code == 0 for r in results), [r.output for r in results]
+    texts = [out.read_text(encoding="utf-8") for out in (first, second)]
+    assert all("SP-001" not in t and "Olsen" not in t for t in texts)
+    ids = [sorted(e["resource"]["identifier"][0]["value"] for e in json.loads(t)["entry"]
+                  if e["resource"]["resourceType"] == "Patient") for t in texts]
+    assert ids[0] == ids[1] and all(re.fullmatch(r"P-[0-9a-f]{10}", p) for p in ids[0])
     engine = make_engine(cli_db)
     try:
         with read_session(engine) as s:
-            assert s.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "export_fhir")) == 0
+            created = s.scalars(select(AuditEntry.actor).where(AuditEntry.action == "site_secret_created")).all()
+            exports = s.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "export_fhir"))
+        assert created == ["doc"] and exports == 2
     finally:
         engine.dispose()
 
 
 def test_export_fhir_refuses_an_out_folder_that_does_not_exist(cli_db, tmp_path):
-    result = runner.invoke(app, ["export", "fhir", "--out", str(tmp_path / "no" / "x.json"), "--db", cli_db,
-                                 "--identified"])
+    result = export_as("boss", "--out", str(tmp_path / "no" / "x.json"), "--db", cli_db, "--identified")
 
     assert result.exit_code == 1 and "does not exist" in result.stderr
-
