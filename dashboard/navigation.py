@@ -16,6 +16,7 @@ PAGE_TABLE: tuple[tuple[str, str, str, Action, tuple[str, ...]], ...] = (
     ("patient.py", "Patient", ":material/person:", Action.VIEW_PATIENTS, ()),
     ("cohort.py", "Cohort", ":material/monitoring:", Action.VIEW_PATIENTS, ()),
     ("enter_visit.py", "Enter visit", ":material/edit_note:", Action.ENTER_DATA, ("staff",)),
+    ("import_data.py", "Import", ":material/upload_file:", Action.ENTER_DATA, ()),
     ("settings.py", "Settings", ":material/tune:", Action.MANAGE_SETTINGS, ()),
     ("users.py", "Accounts", ":material/group:", Action.MANAGE_USERS, ()),
     ("audit.py", "Audit trail", ":material/history:", Action.VIEW_AUDIT, ()),
