@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from data_model import accounts, deidentify, queries, services
 from data_model.audit import record_event, set_actor
 from data_model.cohort_view import CohortFilter, CohortView, cohort_view
+from data_model.follow_up_list import follow_up_list
 from data_model.db import make_engine, read_session, resolve_url, run_write
 from data_model.exporters.csv_export import export_csv, zip_bytes
 from data_model.migrate import upgrade
@@ -128,6 +129,15 @@ def audit(actor: str | None, table: str | None, patient_id: int | None, limit: i
 
 def count_users() -> int:
     return _read(accounts.count_users)
+
+
+@st.cache_data(max_entries=8, show_spinner="Listing follow-ups…")
+def _follow_ups(url: str, version: int, as_of: date, days_ahead: int) -> pd.DataFrame:
+    return _read(lambda s: follow_up_list(s, _evaluation(url, version, as_of), days_ahead))
+
+
+def follow_ups(as_of: date, days_ahead: int = 7) -> pd.DataFrame:
+    return _follow_ups(database_url(), data_version(), as_of, days_ahead)
 
 
 # --- exports: the pseudonym key, de-identified reads, and downloads made on click and audited ---------

@@ -14,6 +14,7 @@ PAGES = Path(__file__).parent / "pages"
 PAGE_TABLE: tuple[tuple[str, str, str, Action, tuple[str, ...]], ...] = (
     ("worklist.py", "Worklist", ":material/flag:", Action.VIEW_PATIENTS, ("clinician", "admin")),
     ("patient.py", "Patient", ":material/person:", Action.VIEW_PATIENTS, ()),
+    ("follow_ups.py", "Follow-ups", ":material/event_upcoming:", Action.VIEW_PATIENTS, ()),
     ("cohort.py", "Cohort", ":material/monitoring:", Action.VIEW_PATIENTS, ()),
     ("enter_visit.py", "Enter visit", ":material/edit_note:", Action.ENTER_DATA, ("staff",)),
     ("import_data.py", "Import", ":material/upload_file:", Action.ENTER_DATA, ()),

@@ -13,10 +13,15 @@
 # - Post-op visits are dated after the surgery date. Visits without any pain or ODI score (only a
 #   dose or a symptom) are left out of current pain, so they cannot push real scores out of the
 #   "recent" set; last_visit_date is the latest *scored* post-op visit.
-# - Current pain: post-op visits within recent_visit_days of the latest one, and on or after the
-#   latest treatment started after the surgery and on or before that visit (the evidence after the
-#   latest intervention), at most recent_visit_max of them. Each site is the mean of its scores
-#   over those visits, so one score decides alone only when it is the only recent one.
+# - Current pain: post-op visits within recent_visit_days of the latest one, at most
+#   recent_visit_max of them, narrowed twice:
+#   - when the latest visit is on or after the window end, only visits on or after the window end
+#     count: an early post-op score must never be averaged into pain "persisting past the window";
+#   - a treatment started after the surgery and strictly before the latest visit narrows them to
+#     the visits strictly after the latest such start (a visit on the day a treatment starts is the
+#     pre-procedure score; a treatment started on the latest visit's day has no evidence yet).
+#   Each site is the mean of its scores over those visits, so one score decides alone only when it
+#   is the only recent one.
 #   current_pain is the worse site; current_site names it (ties: leg, then back, then 'pain').
 # - Evidence past the window: the latest scored post-op visit is on or after the window end.
 # - MCID measure, first that applies: (1) back or leg, among the sites with both a baseline and a
@@ -38,6 +43,7 @@ from .settings import DEFAULT_SETTINGS, Settings
 PAIN_COLUMNS = ("back_pain", "leg_pain", "pain_unspecified")
 SCORE_COLUMNS = (*PAIN_COLUMNS, "odi")
 _SITE_OF = {"back_pain": "back", "leg_pain": "leg", "pain_unspecified": "unspecified", "odi": "odi"}
+_NS_PER_DAY = 86_400_000_000_000
 # Means of decimals carry float noise (8.2 - 6.2 = 1.9999999999999991); rounding well below any
 # clinically meaningful digit keeps threshold comparisons honest.
 _DECIMALS = 9
@@ -91,7 +97,9 @@ def index_surgeries(surgeries: pd.DataFrame, settings: Settings, as_of: AsOf) ->
     s = surgeries[surgeries["surgery_date"] <= cutoff]
     pid = s["patient_id"].to_numpy("int64")
     when = s["surgery_date"].to_numpy("datetime64[ns]")
-    order = np.lexsort((s["surgery_id"].to_numpy(), when, pid))  # one row per surgery: small
+    sid = s["surgery_id"].to_numpy("int64")
+    # queries deliver (patient, date, id) order; sort only when they did not
+    order = np.arange(len(pid)) if _in_order(pid, when.view("int64"), sid) else np.lexsort((sid, when, pid))
     _, ends = _segments(pid[order])
     starts = np.append(0, ends[:-1] + 1) if len(ends) else ends
     index = order[ends]  # each patient's latest surgery (ties on a day: the higher surgery_id)
@@ -112,24 +120,33 @@ def index_surgeries(surgeries: pd.DataFrame, settings: Settings, as_of: AsOf) ->
         "window_weeks": window,
         "window_end_date": date_ + (window * 7).astype("timedelta64[D]"),
         "window_ended": days >= window * 7,
-    })
+    }, copy=False)
 
 
-def _visit_order(pos: np.ndarray, day: np.ndarray, visit_id: np.ndarray) -> np.ndarray:
-    """Row order by (patient, date, visit id): the rules read visits in time, ties by id for stability."""
+def _in_order(*keys: np.ndarray) -> bool:
+    """Whether rows are sorted by the keys (the first one primary), ties allowed."""
+    ordered = np.ones(max(len(keys[0]) - 1, 0), dtype=bool)
+    tied = np.ones_like(ordered)
+    for key in keys:
+        step = np.diff(key)
+        ordered &= ~tied | (step >= 0)
+        tied &= step == 0
+    return bool(ordered.all())
+
+
+def visit_order(pos: np.ndarray, day: np.ndarray, visit_id: np.ndarray) -> np.ndarray | None:
+    """Row order by (patient position, day, visit id), the order the rules read visits in (ties by id
+    for stability); None when the rows are in that order already, as queries deliver them."""
     n = len(pos)
-    if n < 2:
-        return np.arange(n)
+    if _in_order(pos, day, visit_id):
+        return None
     # patient positions follow patient_id order, so ordering by position orders by patient
     key = pos.astype("int64") * (int(day.max() - day.min()) + 1) + (day - day.min())
-    step, id_step = np.diff(key), np.diff(visit_id)
-    if np.all((step > 0) | ((step == 0) & (id_step >= 0))):
-        return np.arange(n)  # queries usually deliver this order already
     if int(key.max()) >= np.iinfo("int64").max // n:
         return np.lexsort((visit_id, day, pos))  # keys too wide to pack: the slow, general sort
     # Packing the id's rank into the key makes every key unique, so the fast (unstable) sort
     # gives the one right order; a 3-column lexsort is several times slower on 2M rows.
-    if np.all(id_step >= 0):
+    if np.all(np.diff(visit_id) >= 0):
         id_rank = np.arange(n)
     else:
         id_rank = np.empty(n, dtype="int64")
@@ -146,14 +163,17 @@ def _segments(pos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.cumsum(new) - 1, ends
 
 
+def _sorted(visits: pd.DataFrame, rows: np.ndarray, pos: np.ndarray, vd: np.ndarray) -> np.ndarray:
+    """The given visit rows in (patient, date, id) order."""
+    day = vd[rows].view("int64") // _NS_PER_DAY  # integer days: cheaper than astype("datetime64[D]")
+    order = visit_order(pos[rows], day, visits["visit_id"].to_numpy()[rows])
+    return rows if order is None else rows[order]
+
+
 def _subset(visits: pd.DataFrame, rows: np.ndarray, pos: np.ndarray, vd: np.ndarray) -> pd.DataFrame:
-    """The given visit rows as a small frame in (patient, date, id) order, with patient positions."""
-    day = vd[rows].astype("datetime64[D]").astype("int64")
-    rows = rows[_visit_order(pos[rows], day, visits["visit_id"].to_numpy()[rows])]
-    v = pd.DataFrame({c: visits[c].to_numpy()[rows] for c in ("patient_id", "visit_id", *SCORE_COLUMNS)})
-    v["visit_date"] = vd[rows]
-    v["_pos"] = pos[rows]
-    return v
+    """The given visit rows (already in order) as a small frame, with patient positions."""
+    columns = {c: visits[c].to_numpy()[rows] for c in ("patient_id", "visit_id", *SCORE_COLUMNS)}
+    return pd.DataFrame(columns | {"visit_date": vd[rows], "_pos": pos[rows]}, copy=False)
 
 
 def _visit_sets(
@@ -179,55 +199,76 @@ def _visit_sets(
     last_by_pos = np.full(len(index), nat)
     np.maximum.at(last_by_pos, p, d.view("int64"))
     last_by_pos = last_by_pos.view("datetime64[ns]")
-    # the latest treatment started after the surgery and on or before the latest visit: the
-    # scores after it show how the patient is doing now
+    # the latest treatment started after the surgery and strictly before the latest visit: the
+    # scores strictly after it show how the patient is doing now
     tpos = index_positions(index, treatments["patient_id"])
     start = treatments["start_date"].to_numpy(dtype="datetime64[ns]")
     ok = tpos >= 0
-    ok[ok] = (start[ok] > surgery_by_pos[tpos[ok]]) & (start[ok] <= last_by_pos[tpos[ok]])
+    ok[ok] = (start[ok] > surgery_by_pos[tpos[ok]]) & (start[ok] < last_by_pos[tpos[ok]])
     started_by_pos = np.full(len(index), nat)
     np.maximum.at(started_by_pos, tpos[ok], start[ok].view("int64"))
     started = started_by_pos.view("datetime64[ns]")[p]
+    last = last_by_pos[p]
+    window_end = index["window_end_date"].to_numpy(dtype="datetime64[ns]")[p]
     # comparisons with NaT are False, so a patient without such a treatment keeps every visit
-    in_window = d >= last_by_pos[p] - np.timedelta64(settings.recent_visit_days, "D")
-    recent = _subset(visits, post_rows[in_window & ~(d < started)], pos, vd)
-    seg, ends = _segments(recent["_pos"].to_numpy())
+    keep = d >= last - np.timedelta64(settings.recent_visit_days, "D")
+    keep &= ~(d <= started)
+    keep &= ~((last >= window_end) & (d < window_end))  # evidence past the window: only from past it
+    recent = _sorted(visits, post_rows[keep], pos, vd)
+    seg, ends = _segments(pos[recent])
     newest_first = ends[seg] - np.arange(len(recent))
     recent = recent[newest_first < settings.recent_visit_max]
-    return _subset(visits, pre_rows, pos, vd), recent
+    return _subset(visits, _sorted(visits, pre_rows, pos, vd), pos, vd), _subset(visits, recent, pos, vd)
 
 
 def _baselines(pre: pd.DataFrame, n: int) -> dict[str, np.ndarray]:
-    """Per patient position, the last non-null pre-op score of each site in the lookback, and its date."""
-    b = pre[["_pos", *SCORE_COLUMNS]].copy()
+    """Per patient position, the last non-null pre-op score of each site in the lookback, and its date
+    (the date of each site's own baseline, so baseline_date can name the one the MCID used)."""
+    pos = pre["_pos"].to_numpy()
+    dates = pre["visit_date"].to_numpy("datetime64[ns]")
+    out: dict[str, np.ndarray] = {}
     for col in SCORE_COLUMNS:
-        # the date of each site's own baseline, so baseline_date can name the one the MCID used
-        b[f"{col}_date"] = pre["visit_date"].where(pre[col].notna())
-    # groupby.last skips NaN: exactly "the last non-null score" per column
-    last = b.groupby("_pos", sort=False).last().reindex(range(n))
-    return {f"baseline_{_SITE_OF[c]}": last[c].to_numpy("float64") for c in SCORE_COLUMNS} | {
-        f"{c}_date": last[f"{c}_date"].to_numpy("datetime64[ns]") for c in SCORE_COLUMNS
-    }
+        values = pre[col].to_numpy("float64")
+        rows = np.flatnonzero(~np.isnan(values))
+        # rows are in (patient, date, id) order: a patient's last non-null row is the baseline
+        last = rows[np.r_[pos[rows][1:] != pos[rows][:-1], True]] if len(rows) else rows
+        baseline, when = np.full(n, np.nan), np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
+        baseline[pos[last]], when[pos[last]] = values[last], dates[last]
+        out[f"baseline_{_SITE_OF[col]}"], out[f"{col}_date"] = baseline, when
+    return out
 
 
 def index_positions(index: pd.DataFrame, patient_ids: pd.Series) -> np.ndarray:
     """Row position of each patient in the index-surgery frame, -1 for patients without one."""
-    return pd.Index(index["patient_id"]).get_indexer(patient_ids)
+    ids = np.asarray(patient_ids)
+    if len(ids) > 1000:
+        starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
+        if len(starts) * 4 < len(ids):
+            # rows come in runs per patient (queries order by patient): look each run up once
+            return np.repeat(pd.Index(index["patient_id"]).get_indexer(ids[starts]), np.diff(np.r_[starts, len(ids)]))
+    return pd.Index(index["patient_id"]).get_indexer(ids)
 
 
 def _current(recent: pd.DataFrame, n: int) -> dict[str, np.ndarray]:
     """Per patient position: mean and count of each site over the recent visits, latest visit date."""
-    g = recent.groupby("_pos", sort=False)
-    scores = list(SCORE_COLUMNS)
-    means = g[scores].mean().reindex(range(n))
-    counts = g[scores].count().reindex(range(n), fill_value=0)
+    pos = recent["_pos"].to_numpy()
+    starts = np.flatnonzero(np.r_[True, pos[1:] != pos[:-1]]) if len(pos) else np.zeros(0, dtype="int64")
+    ends, who = np.append(starts[1:], len(pos))[: len(starts)], pos[starts]
     out: dict[str, np.ndarray] = {}
     for c in SCORE_COLUMNS:
-        out[f"current_{_SITE_OF[c]}"] = means[c].to_numpy("float64").round(_DECIMALS)
-        out[f"current_{_SITE_OF[c]}_visits"] = counts[c].to_numpy("int64")
-    out["current_visits"] = g.size().reindex(range(n), fill_value=0).to_numpy("int64")
-    out["last_visit_date"] = g["visit_date"].max().reindex(range(n)).to_numpy("datetime64[ns]")
-    return out
+        values = recent[c].to_numpy("float64")
+        has = ~np.isnan(values)
+        count, total = np.zeros(n, dtype="int64"), np.zeros(n)
+        if len(starts):  # sums over each patient's run of rows
+            count[who] = np.add.reduceat(has.astype("int64"), starts)
+            total[who] = np.add.reduceat(np.where(has, values, 0.0), starts)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[f"current_{_SITE_OF[c]}"] = np.round(total / count, _DECIMALS)  # no score: 0/0 is NaN
+        out[f"current_{_SITE_OF[c]}_visits"] = count
+    visits, last = np.zeros(n, dtype="int64"), np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
+    # rows are in (patient, date, id) order: a patient's last row is the latest visit
+    visits[who], last[who] = ends - starts, recent["visit_date"].to_numpy("datetime64[ns]")[ends - 1]
+    return out | {"current_visits": visits, "last_visit_date": last}
 
 
 def _mcid(a: dict[str, np.ndarray], settings: Settings) -> dict[str, object]:
@@ -246,9 +287,9 @@ def _mcid(a: dict[str, np.ndarray], settings: Settings) -> dict[str, object]:
     conditions = [leg, back, overall, odi]
     baseline = np.select(conditions, [bl, bb, worst_baseline, bo], np.nan)
     current = np.select(conditions, [cl, cb, cp, co], np.nan)
-    site = a["current_site"]
+    site = a["_site"]  # 1 leg, 2 back, 3 'pain', 0 none
     site_visits = np.select(
-        [site == s for s in ("back", "leg", "pain")],
+        [site == 2, site == 1, site == 3],
         [a[f"current_{s}_visits"] for s in ("back", "leg", "unspecified")],
         0,
     )
@@ -262,15 +303,16 @@ def _mcid(a: dict[str, np.ndarray], settings: Settings) -> dict[str, object]:
     # baseline_date is the date of the baseline compared; for 'pain' the latest pain baseline date
     pain_date = np.max(np.column_stack([a[f"{c}_date"] for c in PAIN_COLUMNS]).view("int64"), axis=1)
     date_choices = [a["leg_pain_date"], a["back_pain_date"], pain_date.view("datetime64[ns]"), a["odi_date"]]
+    measure = np.select(conditions, [1, 2, 3, 4], 0)
     return {
-        "mcid_measure": np.select(conditions, ["leg", "back", "pain", "odi"], None),
+        "mcid_measure": np.array([None, "leg", "back", "pain", "odi"], dtype=object)[measure],
         "mcid_baseline": baseline,
         "mcid_current": current,
         "mcid_visits": np.select(conditions, visits, 0).astype("int64"),
         "change_points": change,
         "change_percent": percent,
         # no baseline to compare with: unknown (<NA>), never False
-        "mcid_met": pd.array(np.where(np.isnan(change), None, met), dtype="boolean"),
+        "mcid_met": pd.arrays.BooleanArray(met, np.isnan(change)),
         "baseline_date": np.select(conditions, date_choices, np.datetime64("NaT", "ns")),
     }
 
@@ -295,16 +337,16 @@ def patient_status(
     n = len(st)
     a: dict = {c: st[c].to_numpy() for c in st.columns}
     a |= _baselines(pre, n) | _current(recent, n)
-    sites = np.column_stack([a["current_leg"], a["current_back"], a["current_unspecified"]])
-    a["current_pain"] = np.fmax.reduce(sites, axis=1)  # fmax ignores NaN
+    leg, back, unspecified = a["current_leg"], a["current_back"], a["current_unspecified"]
+    a["current_pain"] = np.fmax(np.fmax(leg, back), unspecified)  # fmax ignores NaN
     # np.select takes the first match, which gives the documented tie order leg > back > pain
-    a["current_site"] = np.select(
-        [sites[:, i] == a["current_pain"] for i in range(3)], ["leg", "back", "pain"], None
-    )
+    a["_site"] = np.select([leg == a["current_pain"], back == a["current_pain"], unspecified == a["current_pain"]],
+                           [1, 2, 3], 0)
+    a["current_site"] = np.array([None, "leg", "back", "pain"], dtype=object)[a["_site"]]
     a["last_visit_week"] = (a["last_visit_date"] - a["index_surgery_date"]) / np.timedelta64(7, "D")
     a["evidence_past_window"] = a["last_visit_date"] >= a["window_end_date"]  # NaT: False
     a |= _mcid(a, settings)
-    return pd.DataFrame({c: a[c] for c in STATUS_COLUMNS})
+    return pd.DataFrame({c: a[c] for c in STATUS_COLUMNS}, copy=False)
 
 
 TRAJECTORY_COLUMNS: dict[str, str] = {

@@ -40,6 +40,8 @@ class Settings:
     mcid_odi_points: float = 10.0
     mcid_odi_percent: float = 30.0
     no_improvement_min_pain: float = 3.0  # mild pain (<3) is not flagged for lack of improvement
+    # ...and on the ODI fallback, minimal disability (ODI < 20; Fairbank's 0-20 band) is not either
+    no_improvement_min_odi: float = 20.0
     baseline_lookback_days: int = 90  # baseline: the last score this close before surgery
     recent_visit_days: int = 42  # current pain: visits this close to the latest one...
     recent_visit_max: int = 3  # ...at most this many of them
@@ -49,13 +51,18 @@ class Settings:
     off_track_min_cohort_patients: int = 30  # fewer than this: use the documented fallback curve
     # WORSENING / REBOUND
     worsening_points: float = 2.0  # rise over recent visits, or above baseline, by this much
+    worsening_previous_visits: int = 2  # the latest visit is compared with the mean of this many before it
     rebound_points: float = 2.0  # pain back up by this much from its best after an MCID response
+    # NEW_NERVE_SYMPTOMS: a symptom that appeared longer ago than this is no longer "new"
+    nerve_symptom_recent_days: int = 90
     # HIGH_OPIOID_DOSE (CDC 2022)
     opioid_mme_threshold: float = 50.0
     opioid_mme_high: float = 90.0
     opioid_max_weeks: int = 13  # opioids continued past 3 months
     # OVERDUE_FOLLOW_UP
     follow_up_schedule: tuple[FollowUpPoint, ...] = DEFAULT_SCHEDULE
+    follow_up_upcoming_days: int = 14  # a window opening this soon is "due soon"
+    overdue_max_weeks: int = 26  # a window closed longer ago than this is "missed", not "overdue"
 
     def window_for(self, procedure: str) -> int:
         return self.window_weeks.get(procedure, self.window_weeks["other"])
@@ -99,6 +106,9 @@ def validate(settings: Settings) -> Settings:
     for name in ("mcid_nrs_percent", "mcid_odi_percent", "off_track_percentile"):
         _check_range(name, getattr(settings, name), 1, 99)
     _check_range("mcid_odi_points", settings.mcid_odi_points, 1, 100)
+    _check_range("no_improvement_min_odi", settings.no_improvement_min_odi, 0, 100)
+    _check_range("worsening_previous_visits", settings.worsening_previous_visits, 1, 5)
+    _check_range("nerve_symptom_recent_days", settings.nerve_symptom_recent_days, 1, 3650)
     _check_range("baseline_lookback_days", settings.baseline_lookback_days, 1, 365)
     _check_range("recent_visit_days", settings.recent_visit_days, 0, 365)
     _check_range("recent_visit_max", settings.recent_visit_max, 1, 10)
@@ -107,6 +117,8 @@ def validate(settings: Settings) -> Settings:
     _check_range("opioid_mme_threshold", settings.opioid_mme_threshold, 1, 1000)
     _check_range("opioid_mme_high", settings.opioid_mme_high, 1, 1000)
     _check_range("opioid_max_weeks", settings.opioid_max_weeks, 1, 520)
+    _check_range("follow_up_upcoming_days", settings.follow_up_upcoming_days, 0, 365)
+    _check_range("overdue_max_weeks", settings.overdue_max_weeks, 0, 520)
     if not settings.follow_up_schedule:
         raise SettingsError("follow_up_schedule: at least one time point is needed")
     for point in settings.follow_up_schedule:

@@ -6,11 +6,17 @@ from dataclasses import replace
 
 import pytest
 
-from data_model.settings import DEFAULT_SETTINGS
-from tests.unit.builders import Cohort, codes, day, flag, week
+from data_model.settings import DEFAULT_SETTINGS, SettingsError, from_values
+from tests.unit import builders
+from tests.unit.builders import Cohort, day, flag, week
 
 NMI = "NO_MEANINGFUL_IMPROVEMENT"
 PP = "PERSISTENT_PAIN"
+
+
+def codes(flags, patient_id: int) -> list[str]:
+    """The patient's past-window flag codes (the other rules have their own test files)."""
+    return [c for c in builders.codes(flags, patient_id) if c in (PP, NMI)]
 
 
 def _leg(baseline: float, now: float, procedure: str = "discectomy", at_week: int = 14) -> Cohort:
@@ -146,3 +152,29 @@ def test_scores_after_as_of_are_ignored():
     cohort = _leg(8, 8).visit(1, week(30), leg=1)
     assert NMI in codes(cohort.flags(as_of=week(20)), 1)
     assert NMI not in codes(cohort.flags(as_of=week(30)), 1)
+
+
+@pytest.mark.parametrize(("odi_now", "flagged"), [(19, False), (20, True), (25, True)])
+def test_minimal_disability_on_the_odi_is_not_flagged_for_lack_of_improvement(odi_now, flagged):
+    # 26 -> 19..25 is short of 10 points and 30 %; below 20 the disability is minimal (no pain score at all)
+    cohort = Cohort().surgery(1).visit(1, day(-7), odi=26).visit(1, week(13), odi=odi_now)
+    assert (NMI in codes(cohort.flags(as_of=week(13)), 1)) is flagged
+
+
+def test_the_minimal_disability_bar_follows_the_clinic_settings():
+    cohort = Cohort().surgery(1).visit(1, day(-7), odi=30).visit(1, week(13), odi=25)
+    assert NMI in codes(cohort.flags(as_of=week(13)), 1)
+    stricter = replace(DEFAULT_SETTINGS, no_improvement_min_odi=26.0)
+    assert NMI not in codes(cohort.flags(as_of=week(13), settings=stricter), 1)
+
+
+def test_the_minimal_disability_bar_applies_only_when_the_odi_is_compared():
+    # leg pain is compared here; an ODI of 10 does not excuse 6/10 leg pain short of the MCID
+    cohort = Cohort().surgery(1).visit(1, day(-7), leg=7, odi=15).visit(1, week(13), leg=6, odi=10)
+    assert NMI in codes(cohort.flags(as_of=week(13)), 1)
+
+
+@pytest.mark.parametrize("value", [-1, 101])
+def test_an_out_of_range_minimal_disability_bar_is_refused_by_name(value):
+    with pytest.raises(SettingsError, match="no_improvement_min_odi"):
+        from_values({"no_improvement_min_odi": value})

@@ -12,9 +12,19 @@ from data_model.catalog import FLAG_CODES
 from data_model.flag_rules import RULES, compute_flags
 from data_model.settings import DEFAULT_SETTINGS
 from data_model.worklist import WORKLIST_COLUMNS, build_worklist
-from tests.unit.builders import Cohort, codes, day, flag, week
+from tests.unit import builders
+from tests.unit.builders import Cohort, day, flag, week
 
 PP = "PERSISTENT_PAIN"
+NMI = "NO_MEANINGFUL_IMPROVEMENT"
+PAST_WINDOW = (PP, NMI)  # the past-window rules; the other rules have their own test files
+
+
+def codes(flags: pd.DataFrame, patient_id: int) -> list[str]:
+    """The patient's past-window flag codes, in order."""
+    return [c for c in builders.codes(flags, patient_id) if c in PAST_WINDOW]
+
+
 WINDOWS = {"discectomy": 6, "laminectomy": 12, "fusion": 26, "other": 12}
 
 
@@ -128,6 +138,38 @@ def test_pain_after_a_failed_treatment_is_still_flagged():
     assert flag(cohort.flags(as_of=week(15)), 1, PP)["severity"] == "high"
 
 
+def test_pain_relieved_by_a_treatment_months_ago_is_not_flagged():
+    cohort = (Cohort().surgery(1).visit(1, day(-5), leg=8).visit(1, week(10), leg=8).visit(1, week(12), leg=8)
+              .treatment(1, "radiofrequency_ablation", week(13)).visit(1, week(16), leg=2).visit(1, week(40), leg=2))
+    assert codes(cohort.flags(as_of=week(44)), 1) == []
+
+
+def test_the_score_on_the_day_a_treatment_starts_is_the_pre_procedure_score():
+    cohort = (Cohort().surgery(1).visit(1, week(10), leg=8)
+              .treatment(1, "epidural_steroid_injection", week(13)).visit(1, week(13), leg=8).visit(1, week(15), leg=2))
+    assert codes(cohort.flags(as_of=week(15)), 1) == []
+
+
+def test_a_treatment_started_on_the_latest_visit_day_does_not_narrow_the_scores_yet():
+    cohort = (Cohort().surgery(1).visit(1, week(10), leg=8).visit(1, week(12), leg=6)
+              .treatment(1, "medial_branch_block", week(12)))
+    row = flag(cohort.flags(as_of=week(12)), 1, PP)
+    assert row["reason"].startswith("Leg pain 7/10 (mean of 2 visits) at week 12")
+
+
+def test_an_early_post_op_score_is_never_averaged_into_pain_past_the_window():
+    # day 7 at 9/10 and day 42 (the window end) at 3/10: the 6/10 mean must not read as persisting
+    cohort = Cohort().surgery(1).visit(1, day(7), leg=9).visit(1, day(42), leg=3)
+    assert codes(cohort.flags(as_of=day(42)), 1) == []
+    assert codes(cohort.flags(as_of=day(60)), 1) == []
+
+
+def test_visits_from_before_the_window_end_do_not_dilute_pain_past_it():
+    cohort = Cohort().surgery(1).visit(1, day(30), leg=2).visit(1, day(43), leg=5)
+    row = flag(cohort.flags(as_of=day(43)), 1, PP)
+    assert row["reason"].startswith("Leg pain 5/10 at week 6,")
+
+
 def test_visits_only_inside_the_window_are_not_flagged_later():
     cohort = Cohort().surgery(1, procedure="laminectomy").visit(1, week(4), back=9).visit(1, week(11), back=9)
     assert codes(cohort.flags(as_of=week(40)), 1) == []
@@ -158,7 +200,8 @@ def test_every_rule_has_a_catalogue_flag_code():
 
 
 def _worklist(cohort: Cohort, as_of) -> pd.DataFrame:
-    return build_worklist(*compute_flags(*cohort.frames(), DEFAULT_SETTINGS, as_of))
+    status, flags = compute_flags(*cohort.frames(), DEFAULT_SETTINGS, as_of)
+    return build_worklist(status, flags[flags["code"].isin(PAST_WINDOW)])
 
 
 def test_the_worklist_lists_each_flagged_patient_once_most_severe_first():
@@ -207,14 +250,14 @@ _pain = st.integers(0, 100).map(lambda x: x / 10)
     st.lists(st.tuples(st.integers(-90, 300), _pain, _pain), max_size=8),
     st.integers(0, 300),
 )
-def test_no_flag_fires_before_the_window_of_the_latest_surgery_ends(surgeries, visits, as_of_day):
+def test_no_past_window_flag_fires_before_the_window_of_the_latest_surgery_ends(surgeries, visits, as_of_day):
     cohort = Cohort()
     for d, procedure in surgeries:
         cohort.surgery(1, day(d), procedure)
     for d, back, leg in visits:
         cohort.visit(1, day(d), back=back, leg=leg)
     flags = cohort.flags(as_of=day(as_of_day))
-    if not flags.empty:
+    if flags["code"].isin(PAST_WINDOW).any():
         # the index surgery: the latest on or before as_of; on one day, the last one recorded
         index_day, _, procedure = max((d, i, p) for i, (d, p) in enumerate(surgeries) if d <= as_of_day)
         window_end = index_day + WINDOWS[procedure] * 7

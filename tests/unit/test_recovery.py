@@ -151,6 +151,34 @@ def test_only_visits_since_the_latest_treatment_count():
     assert (status["current_pain"], status["current_visits"]) == (2, 1)
 
 
+def test_a_visit_on_the_day_a_treatment_starts_is_the_score_before_it():
+    cohort = (Cohort().surgery(1).visit(1, week(14), leg=8).treatment(1, "epidural_steroid_injection", week(16))
+              .visit(1, week(16), leg=8).visit(1, week(17), leg=2))
+    status = cohort.status(as_of=LATER).loc[1]
+    assert (status["current_pain"], status["current_visits"]) == (2, 1)
+
+
+def test_a_treatment_started_on_the_latest_visit_day_narrows_nothing_yet():
+    cohort = (Cohort().surgery(1).visit(1, week(14), leg=8).visit(1, week(16), leg=6)
+              .treatment(1, "epidural_steroid_injection", week(16)))
+    status = cohort.status(as_of=LATER).loc[1]
+    assert (status["current_pain"], status["current_visits"]) == (7, 2)
+
+
+def test_past_the_window_only_visits_from_the_window_end_on_count():
+    # discectomy window: 42 days; the day-41 score is inside it, the day-42 one is not
+    cohort = Cohort().surgery(1).visit(1, day(7), leg=9).visit(1, day(41), leg=8).visit(1, day(42), leg=3)
+    status = cohort.status(as_of=LATER).loc[1]
+    assert (status["current_pain"], status["current_visits"]) == (3, 1)
+    assert status["evidence_past_window"]
+
+
+def test_inside_the_window_the_recent_visits_are_not_cut_at_the_window_end():
+    cohort = Cohort().surgery(1).visit(1, day(7), leg=9).visit(1, day(41), leg=3)
+    status = cohort.status(as_of=day(41)).loc[1]
+    assert (status["current_pain"], status["current_visits"]) == (6, 2)
+
+
 def test_a_treatment_after_the_latest_visit_does_not_hide_the_scores():
     cohort = (Cohort().surgery(1).visit(1, week(14), leg=8)
               .treatment(1, "radiofrequency_ablation", week(16)))

@@ -1,0 +1,54 @@
+"""Follow-ups: registry visits overdue or due this week, by time point, and the way to the visit form."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import streamlit as st
+
+from dashboard import auth, data, state
+from data_model.followup import time_point_name
+from data_model.permissions import Action
+
+auth.guard(Action.VIEW_PATIENTS)
+st.title("Follow-ups")
+st.caption("Registry time points after the most recent surgery: 6 weeks, 3, 12 and 24 months, each with a "
+           "due window. Overdue means the window closed without a visit (in the last 26 weeks).")
+
+cols = st.columns([1, 1, 2])
+as_of = cols[0].date_input("As of", value=date.today(), max_value=date.today(), key="fu_as_of")
+ahead = cols[1].number_input("Due within (days)", 1, 60, 7, key="fu_ahead")
+rows = data.follow_ups(as_of, int(ahead))
+
+if rows.empty:
+    st.success("Nobody is overdue and nobody is due in this period.")
+    st.stop()
+
+overdue = rows[rows["status"] == "overdue"]
+due = rows[rows["status"] != "overdue"]
+cols[2].metric("Overdue / due", f"{overdue['patient_id'].nunique()} / {due['patient_id'].nunique()} patients")
+table = rows.assign(
+    follow_up=rows["time_point"].map(time_point_name),
+    state=rows["status"].map({"overdue": "OVERDUE", "due": "due now", "upcoming": "due soon", "future": "due soon"}),
+    window=rows["window_start"].dt.strftime("%Y-%m-%d") + " to " + rows["window_end"].dt.strftime("%Y-%m-%d"),
+    procedure=rows["procedure"].str.capitalize(),
+)
+for title, part in (("Overdue", table[table["status"] == "overdue"]), ("Due", table[table["status"] != "overdue"])):
+    st.subheader(f"{title} ({len(part)})")
+    if part.empty:
+        st.caption("None.")
+        continue
+    st.dataframe(part, hide_index=True, key=f"fu_table_{title}",
+                 column_order=["state", "mrn", "display_name", "procedure", "follow_up", "window", "days_overdue"],
+                 column_config={"state": "", "mrn": "MRN", "display_name": "Name", "procedure": "Procedure",
+                                "follow_up": "Follow-up", "window": "Due window",
+                                "days_overdue": st.column_config.NumberColumn("Days overdue")})
+
+choices = dict(zip(table["mrn"] + " · " + table["display_name"].fillna("") + " · " + table["follow_up"],
+                   table["patient_id"], strict=True))
+col = st.columns([3, 1], vertical_alignment="bottom")
+chosen = col[0].selectbox("Patient", list(choices), key="fu_choice")
+if auth.allowed(Action.ENTER_DATA) and col[1].button("Enter their visit", type="primary", key="fu_enter"):
+    state.select_patient(int(choices[chosen]))
+    st.session_state.pop("ef_query", None)
+    st.switch_page("pages/enter_visit.py")
