@@ -44,7 +44,7 @@ def _saved(form: str, message: str) -> None:
     st.rerun()
 
 
-def _save(form: str, action, success: str, after=None) -> None:  # noqa: ANN001
+def save(form: str, action, success: str, after=None) -> None:  # noqa: ANN001
     """Write, then clear the form and say what was saved; on bad input say why and keep the entries."""
     try:
         result = data.write(action)
@@ -143,7 +143,7 @@ def _visit_summary(raw: dict[str, Any]) -> str:
 def _save_visit(patient: dict[str, Any], pid: int, raw: dict[str, Any], allow_same_day: bool) -> None:
     user = state.current_user()
     try:
-        _save(
+        save(
             "visit",
             lambda s: commands.add_visit(s, pid, raw, allow_same_day=allow_same_day, actor=user.username),
             f"Saved the visit of {raw['visit_date']} for {patient['mrn']}: {_visit_summary(raw)}.",
@@ -166,7 +166,7 @@ def treatment_form(patient: dict[str, Any]) -> None:
         submitted = st.form_submit_button("Save treatment", type="primary")
     if submitted:
         raw = {"treatment": code, "start_date": start, "end_date": end, "notes": notes}
-        _save("treatment", lambda s: commands.add_treatment(s, pid, raw),
+        save("treatment", lambda s: commands.add_treatment(s, pid, raw),
               f"Saved {treatment_label(code)} from {start} for {patient['mrn']}.")
 
 
@@ -177,7 +177,7 @@ def surgery_form(patient: dict[str, Any]) -> None:
         raw = _surgery_fields(gen)
         submitted = st.form_submit_button("Save surgery", type="primary")
     if submitted:
-        _save("surgery", lambda s: commands.add_surgery(s, pid, raw),
+        save("surgery", lambda s: commands.add_surgery(s, pid, raw),
               f"Saved {procedure_label(raw['procedure'])} on {raw['surgery_date']} for {patient['mrn']}; "
               "the recovery window restarts from this surgery.")
 
@@ -215,4 +215,4 @@ def new_patient_form() -> None:
                     commands.add_surgery(session, created.id, surgery)
                 return created.id
 
-            _save("patient", register, f"Registered {raw['mrn']}.", after=state.select_patient)
+            save("patient", register, f"Registered {raw['mrn']}.", after=state.select_patient)

@@ -157,3 +157,17 @@ def save_settings(session: Session, new: Settings) -> Settings:
             row.value, row.updated_at, row.updated_by = dumps(value), utcnow(), session.info.get(ACTOR_KEY)
     session.flush()
     return new
+
+
+def correct_visit(session: Session, visit_id: int, raw: dict[str, Any] | VisitIn, today: date | None = None) -> Visit:
+    """Replace a visit's values with corrected ones; the audit trail keeps the values before."""
+    data: VisitIn = _validated(raw, VisitIn, check_visit, today)
+    visit = session.get(Visit, visit_id)
+    if visit is None or visit.voided_at is not None:
+        raise ValidationFailed([FieldError("visit", visit_id, "no such visit, or it was voided")])
+    for name, value in asdict(data).items():
+        setattr(visit, name, value)
+    if data.mme_per_day is not None and visit.mme_source is None:
+        visit.mme_source = "entered"
+    session.flush()
+    return visit

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import streamlit as st
 
 from dashboard import auth, data, forms, state
+from dashboard.corrections import correction_form
 from dashboard.formatting import plain
 from data_model.permissions import Action
 
@@ -18,13 +21,18 @@ if patient is None:
     st.stop()
 
 st.markdown(f"**{plain(patient['mrn'])}** · {plain(patient['display_name'] or '(no name)')} · born {patient['birth_year'] or '?'}")
-visit_tab, treatment_tab, surgery_tab, new_tab = st.tabs(["Visit", "Treatment", "Surgery", "New patient"])
+visit_tab, treatment_tab, surgery_tab, correct_tab, new_tab = st.tabs(
+    ["Visit", "Treatment", "Surgery", "Correct a visit", "New patient"]
+)
 with visit_tab:
     forms.visit_form(patient)
 with treatment_tab:
     forms.treatment_form(patient)
 with surgery_tab:
     forms.surgery_form(patient)
+with correct_tab:
+    record = data.patient_record(int(patient["patient_id"]), date.today())
+    correction_form(patient, record.visits)
 with new_tab:
     forms.new_patient_form()
 if st.button("Open this patient's trajectory", key="ev_open_patient"):

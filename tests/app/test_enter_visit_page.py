@@ -95,3 +95,34 @@ def test_record_a_treatment(as_user, app_db):
     at.button(key="FormSubmitter:treatment_form_0-Save treatment").click().run()
     assert "Spinal cord stimulation trial" in at.success[0].value
     assert _count(app_db, Treatment, code="scs_trial") == 1
+
+
+def test_a_wrong_visit_is_corrected_and_the_audit_keeps_the_value_before(as_user, app_db):
+    import json
+
+    from data_model.models import AuditEntry
+
+    at = _find(as_user("nurse"), "EARLY1")
+    first = at.selectbox(key="c_visit").options[0]
+    vid = first.rsplit("#", 1)[1]
+    at.number_input(key=f"c_leg_{vid}").set_value(2.5)
+    at.button(key=f"FormSubmitter:correct_form_{vid}-Save correction").click().run()
+    assert "Corrected the visit" in at.success[0].value
+    engine = make_engine(app_db)
+    with read_session(engine) as s:
+        entry = s.scalars(select(AuditEntry).where(AuditEntry.table_name == "visits", AuditEntry.action == "update")).one()
+        assert json.loads(entry.after)["leg_pain"] == 2.5 and json.loads(entry.before)["leg_pain"] != 2.5
+    engine.dispose()
+
+
+def test_voiding_needs_a_reason_and_keeps_the_visit(as_user, app_db):
+    before = _count(app_db, Visit)
+    at = _find(as_user("nurse"), "EARLY1")
+    vid = at.selectbox(key="c_visit").options[0].rsplit("#", 1)[1]
+    assert at.button(key=f"c_void_{vid}").disabled
+    at.text_input(key=f"c_reason_{vid}").input("entered for the wrong patient").run()
+    at.button(key=f"c_void_{vid}").click().run()
+    assert "Voided the visit" in at.success[0].value
+    assert _count(app_db, Visit) == before, "nothing is deleted"
+    at.run()
+    assert all(f"#{vid}" not in o for o in at.selectbox(key="c_visit").options)

@@ -198,3 +198,24 @@ def test_the_site_secret_is_never_written_into_the_audit_trail(db, tmp_path):
         engine.dispose()
     assert secret and secret not in trail
     assert Path(tmp_path / "x" / "patients.csv").exists()
+
+
+@pytest.mark.parametrize("who", ["nurse", "doc"])
+def test_only_admins_export_the_audit_trail(db, tmp_path, who):
+    out = tmp_path / "audit.csv"
+    result = runner.invoke(app, ["export", "audit", "--out", str(out), "--as-user", who, "--db", db],
+                           env={"PAINTRAIL_PASSWORD": PASSWORDS[who]})
+    assert result.exit_code == 1 and not out.exists()
+    assert "may not" in result.stderr
+
+
+def test_an_admin_exports_the_audit_trail_with_who_and_what(db, tmp_path):
+    out = tmp_path / "audit.csv"
+    result = runner.invoke(app, ["export", "audit", "--out", str(out), "--as-user", "boss", "--db", db],
+                           env={"PAINTRAIL_PASSWORD": PASSWORDS["boss"]})
+    assert result.exit_code == 0, result.output
+    import csv
+
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert {"id", "at", "actor", "action", "table", "before", "after"} <= set(rows[0])
+    assert any(r["action"] == "seed" for r in rows) and any(r["table"] == "users" for r in rows)
