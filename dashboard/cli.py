@@ -86,6 +86,11 @@ def seed(
         typer.Option("--as-of", metavar="DATE", help="The cohort's 'today' (YYYY-MM-DD); nothing is dated later. "
                      "Default: today.", show_default=False),
     ] = None,
+    dense: Annotated[
+        bool,
+        typer.Option("--dense", help="Also see everyone routinely every few weeks: about 20 visits per patient "
+                     "(100,000 patients: two million visits), as a large network's load for benchmarks."),
+    ] = False,
     db: DbOption = None,
 ) -> None:
     """Write a synthetic cohort (patients, surgeries, visits, treatments) for demos and tests.
@@ -97,11 +102,13 @@ def seed(
         engine = open_database(db)
         try:
             from sample_data.generator import generate_cohort
+            from sample_data.params import DENSE_VISITS_PER_PATIENT
             from sample_data.writer import write_cohort
 
             _refuse_real_patients(engine)
-            typer.echo(f"Generating {patients} synthetic patients (seed {seed}, as of {today.isoformat()})...")
-            frames = generate_cohort(patients, seed, today)
+            kind = " with dense follow-up" if dense else ""
+            typer.echo(f"Generating {patients} synthetic patients{kind} (seed {seed}, as of {today.isoformat()})...")
+            frames = generate_cohort(patients, seed, today, DENSE_VISITS_PER_PATIENT if dense else None)
             typer.echo("Writing them to the database...")
             try:
                 counts = write_cohort(engine, frames, actor=operator())

@@ -9,6 +9,7 @@ import pandas as pd
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
+from . import bulk_read
 from .models import AuditEntry, Condition, FlagReview, Patient, Setting, Surgery, Treatment, User, Visit
 from .settings import Settings, from_values
 
@@ -75,11 +76,36 @@ def treatments_stmt(patient_ids: list[int] | None = None, as_of: date | None = N
     return stmt.order_by(Treatment.patient_id, Treatment.start_date, Treatment.id)
 
 
+def _fast_frame(
+    session: Session, table: bulk_read.Table, columns: list[str], patient_ids: list[int] | None, as_of: date | None
+) -> pd.DataFrame | None:
+    """The frame from data_model.bulk_read (SQLite, PostgreSQL/psycopg), or None for another driver.
+
+    Same columns, dtypes, values and row order as the ORM path (tests/integration/test_bulk_read.py)."""
+    conn = session.connection()
+    arrays = bulk_read.read(conn, table, patient_ids, as_of)
+    if arrays is None:
+        return None
+    frame = pd.DataFrame({c: arrays[c] for c in columns}, copy=False)
+    if frame.empty:
+        # the ORM path's empty frame: ids carry no type (object), as pandas infers from no rows
+        for c in columns:
+            if bulk_read.TABLES[table.name].column(c).kind == "id":
+                frame[c] = frame[c].astype(object)
+    return frame
+
+
 def surgeries_frame(session: Session, patient_ids: list[int] | None = None, as_of: date | None = None) -> pd.DataFrame:
+    fast = _fast_frame(session, bulk_read.SURGERIES, SURGERY_COLUMNS, patient_ids, as_of)
+    if fast is not None:
+        return fast
     return _frame(session, surgeries_stmt(patient_ids, as_of), SURGERY_COLUMNS, ["surgery_date"])
 
 
 def visits_frame(session: Session, patient_ids: list[int] | None = None, as_of: date | None = None) -> pd.DataFrame:
+    fast = _fast_frame(session, bulk_read.VISITS, VISIT_COLUMNS, patient_ids, as_of)
+    if fast is not None:
+        return fast
     frame = _frame(
         session, visits_stmt(patient_ids, as_of), VISIT_COLUMNS, ["visit_date"],
         ("back_pain", "leg_pain", "pain_unspecified", "odi", "mme_per_day"),
@@ -88,7 +114,22 @@ def visits_frame(session: Session, patient_ids: list[int] | None = None, as_of: 
 
 
 def treatments_frame(session: Session, patient_ids: list[int] | None = None, as_of: date | None = None) -> pd.DataFrame:
+    fast = _fast_frame(session, bulk_read.TREATMENTS, TREATMENT_COLUMNS, patient_ids, as_of)
+    if fast is not None:
+        return fast
     return _frame(session, treatments_stmt(patient_ids, as_of), TREATMENT_COLUMNS, ["start_date", "end_date"])
+
+
+def orm_frames(session: Session, patient_ids: list[int] | None = None, as_of: date | None = None) -> tuple[
+        pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(surgeries, visits, treatments) through the ORM alone: the reference the fast reads are tested against."""
+    surgeries = _frame(session, surgeries_stmt(patient_ids, as_of), SURGERY_COLUMNS, ["surgery_date"])
+    visits = _bool_as_float(_frame(
+        session, visits_stmt(patient_ids, as_of), VISIT_COLUMNS, ["visit_date"],
+        ("back_pain", "leg_pain", "pain_unspecified", "odi", "mme_per_day"),
+    ), ("numbness", "tingling", "weakness"))
+    treatments = _frame(session, treatments_stmt(patient_ids, as_of), TREATMENT_COLUMNS, ["start_date", "end_date"])
+    return surgeries, visits, treatments
 
 
 def patients_frame(session: Session, patient_ids: list[int] | None = None) -> pd.DataFrame:

@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from .settings import DEFAULT_SETTINGS, Settings
+from .sorting import in_order
 
 PAIN_COLUMNS = ("back_pain", "leg_pain", "pain_unspecified")
 SCORE_COLUMNS = (*PAIN_COLUMNS, "odi")
@@ -99,7 +100,7 @@ def index_surgeries(surgeries: pd.DataFrame, settings: Settings, as_of: AsOf) ->
     when = s["surgery_date"].to_numpy("datetime64[ns]")
     sid = s["surgery_id"].to_numpy("int64")
     # queries deliver (patient, date, id) order; sort only when they did not
-    order = np.arange(len(pid)) if _in_order(pid, when.view("int64"), sid) else np.lexsort((sid, when, pid))
+    order = np.arange(len(pid)) if in_order(pid, when.view("int64"), sid) else np.lexsort((sid, when, pid))
     _, ends = _segments(pid[order])
     starts = np.append(0, ends[:-1] + 1) if len(ends) else ends
     index = order[ends]  # each patient's latest surgery (ties on a day: the higher surgery_id)
@@ -123,22 +124,11 @@ def index_surgeries(surgeries: pd.DataFrame, settings: Settings, as_of: AsOf) ->
     }, copy=False)
 
 
-def _in_order(*keys: np.ndarray) -> bool:
-    """Whether rows are sorted by the keys (the first one primary), ties allowed."""
-    ordered = np.ones(max(len(keys[0]) - 1, 0), dtype=bool)
-    tied = np.ones_like(ordered)
-    for key in keys:
-        step = np.diff(key)
-        ordered &= ~tied | (step >= 0)
-        tied &= step == 0
-    return bool(ordered.all())
-
-
 def visit_order(pos: np.ndarray, day: np.ndarray, visit_id: np.ndarray) -> np.ndarray | None:
     """Row order by (patient position, day, visit id), the order the rules read visits in (ties by id
     for stability); None when the rows are in that order already, as queries deliver them."""
     n = len(pos)
-    if _in_order(pos, day, visit_id):
+    if in_order(pos, day, visit_id):
         return None
     # patient positions follow patient_id order, so ordering by position orders by patient
     key = pos.astype("int64") * (int(day.max() - day.min()) + 1) + (day - day.min())

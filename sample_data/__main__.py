@@ -11,6 +11,7 @@ from data_model.db import make_engine, resolve_url
 from data_model.migrate import upgrade
 
 from .generator import generate_cohort
+from .params import DENSE_VISITS_PER_PATIENT
 from .writer import write_cohort
 
 
@@ -19,12 +20,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--patients", type=int, required=True)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--today", type=date.fromisoformat, default=None, help="YYYY-MM-DD (default: today)")
+    parser.add_argument("--dense", action="store_true", help="about 20 visits per patient (routine follow-up)")
     parser.add_argument("--db", default=None, help="database URL (default: $PAINTRAIL_DATABASE_URL or SQLite)")
     args = parser.parse_args(argv)
     engine = make_engine(resolve_url(args.db))
     upgrade(engine)
     started = time.perf_counter()
-    frames = generate_cohort(args.patients, seed=args.seed, today=args.today)
+    frames = generate_cohort(args.patients, seed=args.seed, today=args.today,
+                             visits_per_patient=DENSE_VISITS_PER_PATIENT if args.dense else None)
     generated = time.perf_counter()
     try:
         counts = write_cohort(engine, frames)

@@ -46,11 +46,18 @@ class CohortFrames:
         }
 
 
-def generate_cohort(n_patients: int, seed: int = 42, today: date | None = None) -> CohortFrames:
-    """A synthetic cohort of n_patients, identical for the same (n_patients, seed, today).
+def generate_cohort(
+    n_patients: int, seed: int = 42, today: date | None = None, visits_per_patient: float | None = None
+) -> CohortFrames:
+    """A synthetic cohort of n_patients, identical for the same (n_patients, seed, today, visits_per_patient).
 
     Nothing is dated after `today` (default: date.today()); surgeries spread over the 3 years before it.
+    visits_per_patient (None: the calibrated clinic, about 6 visits per patient) adds routine follow-up
+    visits every few weeks for everyone until there are about that many per patient (a dense clinic:
+    params.DENSE_VISITS_PER_PATIENT gives about two million visits for 100,000 patients).
     """
+    if visits_per_patient is not None and not visits_per_patient > 0:
+        raise ValueError(f"visits_per_patient: {visits_per_patient!r} must be positive")
     if n_patients < 0:
         raise ValueError(f"n_patients: {n_patients!r} must not be negative")
     today_day = ((today or date.today()) - _EPOCH).days
@@ -91,7 +98,9 @@ def generate_cohort(n_patients: int, seed: int = 42, today: date | None = None) 
 
     mrn = _mrns(n)
     patients = _patients(rng, mrn, proc, day)
-    visits = make_visits(rng, eps, opioids, today_day)
+    # routine visits draw from their own stream, so the calibrated cohort is the same with or without them
+    routine_rng = np.random.default_rng([seed, 1]) if visits_per_patient is not None else None
+    visits = make_visits(rng, eps, opioids, today_day, visits_per_patient, routine_rng)
     treatments = _treatments(eps, plan, today_day)
 
     ep_order = np.lexsort((eps["day"].to_numpy(), eps["patient"].to_numpy()))

@@ -93,6 +93,13 @@ REGISTRY_JITTER_SD = np.array([5.0, 8.0, 18.0, 25.0])
 REGISTRY_MISSED = 0.15
 EXTRA_VISIT_SLOTS = 40
 PARTIAL_EXTRA_SHARE = 0.35
+# A dense clinic (generate_cohort(visits_per_patient=...), `paintrail seed --dense`): everyone is also
+# seen routinely from this many days after surgery, gaps uniform within +-SPREAD of a mean gap chosen
+# to reach the wanted visits per patient, and kept within these bounds (days).
+ROUTINE_START_DAYS = 14.0
+ROUTINE_GAP_BOUNDS_DAYS = (14.0, 91.0)
+ROUTINE_GAP_SPREAD = 0.5
+DENSE_VISITS_PER_PATIENT = 20.0  # 100,000 patients: about two million visits
 
 # --- Nerve symptoms (numbness, tingling, weakness): logit intercepts, per-point leg pain slope ----------
 NERVE_INTERCEPT = np.array([-3.0, -3.3, -4.5])

@@ -113,17 +113,54 @@ def _visit_times(rng: np.random.Generator, eps: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def make_visits(
-    rng: np.random.Generator, eps: pd.DataFrame, opioids: pd.DataFrame, today_day: int
+def _routine_times(
+    rng: np.random.Generator, eps: pd.DataFrame, today_day: int, wanted: float
 ) -> pd.DataFrame:
-    """Visits with measurements: episode, patient, day (days since 1970-01-01) and the model's columns."""
-    v = _visit_times(rng, eps)
+    """Routine follow-up visits (kind 4) for every episode, from ROUTINE_START_DAYS after surgery to the
+    next surgery or today, spaced so that about `wanted` of them fall in that span (a dense clinic)."""
+    n_ep = len(eps)
+    start = eps["day"].to_numpy() + P.ROUTINE_START_DAYS
+    stop = np.minimum(eps["next_day"].to_numpy(), today_day + 1.0)
+    span = np.maximum(stop - start, 0.0)
+    if n_ep == 0 or wanted <= 0 or span.sum() <= 0:
+        return pd.DataFrame({"episode": np.array([], dtype=np.int64), "t": np.array([], dtype=float),
+                             "kind": np.array([], dtype=np.int8)})
+    # the mean gap that spreads `wanted` visits over every episode's span, kept within 2 weeks - 3 months
+    gap = float(np.clip(span.sum() / wanted, *P.ROUTINE_GAP_BOUNDS_DAYS))
+    lo, hi = gap * (1 - P.ROUTINE_GAP_SPREAD), gap * (1 + P.ROUTINE_GAP_SPREAD)
+    seen = np.flatnonzero(span > 0)
+    slots = int(np.ceil(span.max() / lo)) + 1
+    gaps = lo + rng.random((seen.shape[0], slots)) * (hi - lo)
+    t = P.ROUTINE_START_DAYS + np.round(np.cumsum(gaps, axis=1) - gaps[:, :1] * rng.random((seen.shape[0], 1)))
+    rows, cols = np.nonzero(t < span[seen, None] + P.ROUTINE_START_DAYS)
+    return pd.DataFrame({"episode": seen[rows], "t": t[rows, cols], "kind": np.full(len(rows), 4, dtype=np.int8)})
+
+
+def _dated(eps: pd.DataFrame, v: pd.DataFrame, today_day: int) -> pd.DataFrame:
+    """Candidate visits that fall inside their episode (after the surgery before, before the next) and by today."""
     e = v["episode"].to_numpy()
     day = eps["day"].to_numpy()[e] + v["t"].to_numpy()
     next_day = eps["next_day"].to_numpy()[e]
     prev_day = eps["prev_day"].to_numpy()[e]
     ok = (day <= today_day) & (day < next_day) & (day > prev_day)
-    v = v[ok].assign(day=day[ok].astype(np.int64))
+    return v[ok].assign(day=day[ok].astype(np.int64))
+
+
+def make_visits(
+    rng: np.random.Generator, eps: pd.DataFrame, opioids: pd.DataFrame, today_day: int,
+    visits_per_patient: float | None = None, routine_rng: np.random.Generator | None = None,
+) -> pd.DataFrame:
+    """Visits with measurements: episode, patient, day (days since 1970-01-01) and the model's columns.
+
+    visits_per_patient (None: the calibrated clinic, about 6) adds routine follow-up visits for everyone
+    until the cohort has about that many visits per patient; their times come from routine_rng, so the
+    calibrated visits keep their dates."""
+    v = _dated(eps, _visit_times(rng, eps), today_day)
+    if visits_per_patient is not None:
+        n_patients = int(eps["patient"].max()) + 1 if len(eps) else 0
+        wanted = visits_per_patient * n_patients - len(v)
+        routine = _routine_times(routine_rng or np.random.default_rng(0), eps, today_day, wanted)
+        v = pd.concat([v, _dated(eps, routine, today_day)], ignore_index=True)
     v["patient"] = eps["patient"].to_numpy()[v["episode"].to_numpy()]
     # One visit a day per patient; registry and baseline visits win over extras.
     v = v.sort_values(["patient", "day", "kind"], kind="stable").drop_duplicates(["patient", "day"])

@@ -276,3 +276,23 @@ def test_persistent_patients_try_more_steps(cohort):
         cohort.treatments["code"].map(lambda c: TREATMENTS[c].group in ("interventional", "neuromodulation"))
     ]
     assert interventional["mrn"].isin(truth[truth == "full"].index).mean() < 0.1
+
+
+def test_a_dense_clinic_sees_everyone_about_twenty_times_and_keeps_the_calibrated_visits():
+    plain = generate_cohort(500, seed=5, today=TODAY)
+    dense = generate_cohort(500, seed=5, today=TODAY, visits_per_patient=20)
+    per_patient = len(dense.visits) / 500
+    assert 17 <= per_patient <= 23, per_patient
+    assert not dense.visits.duplicated(["mrn", "visit_date"]).any()  # still one visit a day per patient
+    assert (dense.visits["visit_date"] <= pd.Timestamp(TODAY)).all()
+    pd.testing.assert_frame_equal(dense.patients, plain.patients)
+    pd.testing.assert_frame_equal(dense.surgeries, plain.surgeries)
+    # the routine visits come on top: every calibrated visit's date is still there
+    key = ["mrn", "visit_date"]
+    kept = plain.visits[key].merge(dense.visits[key], on=key, how="left", indicator=True)
+    assert (kept["_merge"] == "both").all()
+
+
+def test_visits_per_patient_must_be_positive():
+    with pytest.raises(ValueError, match="visits_per_patient"):
+        generate_cohort(10, seed=1, today=TODAY, visits_per_patient=0)
