@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from datetime import date
 from typing import TypeVar
@@ -11,7 +12,7 @@ import streamlit as st
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from data_model import accounts, deidentify, queries, services
+from data_model import accounts, deidentify, incremental, queries, services
 from data_model.audit import record_event, set_actor
 from data_model.cohort_view import CohortFilter, CohortView, cohort_view
 from data_model.follow_up_list import follow_up_list
@@ -61,33 +62,55 @@ def settings() -> Settings:
     return _settings(database_url(), data_version())
 
 
+class _HeldEvaluation:
+    """The latest evaluation of the clinic for one date, shared by every session of this server."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.current: services.Evaluation | None = None
+
+
 # cache_resource, not cache_data: the evaluation holds every visit of the clinic, and cache_data
-# would copy it on every read. Nothing mutates it; a write changes the version and so the key.
-@st.cache_resource(max_entries=4, show_spinner="Evaluating every patient…")
-def _evaluation(url: str, version: int, as_of: date) -> services.Evaluation:
-    return _read(lambda s: services.evaluate_clinic(s, as_of))
+# would copy it on every read. Nothing mutates an Evaluation; refresh() returns a new one.
+@st.cache_resource(max_entries=2, show_spinner=False)  # today and one other date: each holds every visit
+def _held(url: str, as_of: date) -> _HeldEvaluation:
+    return _HeldEvaluation()
 
 
 def evaluation(as_of: date) -> services.Evaluation:
-    return _evaluation(database_url(), data_version(), as_of)
+    """The evaluation of the data as it is now: after a write only the patients it touched are
+    evaluated again (incremental.py); the first read of a day evaluates everyone."""
+    version, held = data_version(), _held(database_url(), as_of)
+    with held.lock:
+        current = held.current
+        if current is None or current.version < version:
+            spinner = "Evaluating every patient…" if current is None else "Updating the flags…"
+            with st.spinner(spinner, show_time=current is None):
+                held.current = current = _read(lambda s: incremental.refresh(s, held.current, as_of))
+        return current
 
 
+# Figures derived from an evaluation are cached by its version; the evaluation itself is passed
+# unhashed (the leading underscore): hashing every visit of the clinic on each rerun would cost more
+# than the figures.
 @st.cache_data(max_entries=8, show_spinner="Computing the worklist…")
-def _worklist(url: str, version: int, as_of: date) -> pd.DataFrame:
-    return _read(lambda s: services.worklist_of(s, _evaluation(url, version, as_of)))
+def _worklist(url: str, version: int, as_of: date, _evaluation: services.Evaluation) -> pd.DataFrame:
+    return _read(lambda s: services.worklist_of(s, _evaluation))
 
 
 @st.cache_data(max_entries=16, show_spinner="Computing the cohort figures…")
-def _cohort(url: str, version: int, as_of: date, chosen: CohortFilter) -> CohortView:
-    return cohort_view(_evaluation(url, version, as_of), chosen)
+def _cohort(url: str, version: int, as_of: date, chosen: CohortFilter, _evaluation: services.Evaluation) -> CohortView:
+    return cohort_view(_evaluation, chosen)
 
 
 def cohort(as_of: date, chosen: CohortFilter) -> CohortView:
-    return _cohort(database_url(), data_version(), as_of, chosen)
+    ev = evaluation(as_of)
+    return _cohort(database_url(), ev.version, as_of, chosen, ev)
 
 
 def worklist(as_of: date) -> pd.DataFrame:
-    return _worklist(database_url(), data_version(), as_of)
+    ev = evaluation(as_of)
+    return _worklist(database_url(), ev.version, as_of, ev)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -132,12 +155,13 @@ def count_users() -> int:
 
 
 @st.cache_data(max_entries=8, show_spinner="Listing follow-ups…")
-def _follow_ups(url: str, version: int, as_of: date, days_ahead: int) -> pd.DataFrame:
-    return _read(lambda s: follow_up_list(s, _evaluation(url, version, as_of), days_ahead))
+def _follow_ups(url: str, version: int, as_of: date, days_ahead: int, _evaluation: services.Evaluation) -> pd.DataFrame:
+    return _read(lambda s: follow_up_list(s, _evaluation, days_ahead))
 
 
 def follow_ups(as_of: date, days_ahead: int = 7) -> pd.DataFrame:
-    return _follow_ups(database_url(), data_version(), as_of, days_ahead)
+    ev = evaluation(as_of)
+    return _follow_ups(database_url(), ev.version, as_of, days_ahead, ev)
 
 
 # --- exports: the pseudonym key, de-identified reads, and downloads made on click and audited ---------

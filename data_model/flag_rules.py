@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .catalog import FLAG_CODES, SEVERITY_RANK
+from .cohort_curve import Curve
 from .flag_rules_base import FLAG_COLUMNS, FlagInput, Rule, empty_flags, fmt_int, fmt_number, frame_of
 from .flag_rules_course import rebound, worsening
 from .flag_rules_recovery import no_meaningful_improvement, off_track, persistent_pain
@@ -24,8 +25,8 @@ from .recovery import AsOf, patient_status, to_timestamp
 from .settings import Settings
 
 __all__ = [
-    "FLAG_COLUMNS", "RULES", "FlagInput", "Rule", "compute_flags", "empty_flags", "fmt_int", "fmt_number",
-    "run_rules",
+    "FLAG_COLUMNS", "RULES", "FlagInput", "Rule", "compute_flags", "empty_flags", "flags_with_curve", "fmt_int",
+    "fmt_number", "run_rules",
 ]
 
 # In catalog.FLAG_CODES order.
@@ -81,7 +82,17 @@ def compute_flags(
     as_of: AsOf,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The entry point the app and CLI call: (status per patient, flags FLAG_COLUMNS)."""
+    status, flags, _ = flags_with_curve(surgeries, visits, treatments, settings, as_of)
+    return status, flags
+
+
+def flags_with_curve(
+    surgeries: pd.DataFrame, visits: pd.DataFrame, treatments: pd.DataFrame, settings: Settings, as_of: AsOf,
+    held_curve: Curve | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame, Curve]:
+    """(status, flags, the clinic curve OFF_TRACK compared with). With held_curve (an earlier evaluation
+    of the whole clinic), OFF_TRACK compares these patients with it instead of with themselves."""
     cutoff = to_timestamp(as_of)
     status = patient_status(surgeries, visits, treatments, settings, cutoff)
-    inp = FlagInput(status, surgeries, visits, treatments, settings, cutoff)
-    return status, run_rules(inp)
+    inp = FlagInput(status, surgeries, visits, treatments, settings, cutoff, held_curve)
+    return status, run_rules(inp), inp.clinic_curve

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .catalog import PROCEDURES
+from .cohort_curve import Curve, buckets_end, curve_from_visits, procedure_index
 from .flag_rules_timeline import Timeline
 from .settings import Settings
 
@@ -38,11 +39,26 @@ class FlagInput:
     treatments: pd.DataFrame
     settings: Settings
     as_of: pd.Timestamp
+    # The clinic's curve from an earlier evaluation of everyone: a recomputation of a few patients
+    # (incremental.py) must compare them with the whole clinic, not with themselves.
+    held_curve: Curve | None = None
 
     @cached_property
     def timeline(self) -> Timeline:
         """The visits up to as_of in (patient, date) order, built once and shared by the rules."""
         return Timeline(self.status, self.visits, self.as_of)
+
+    @cached_property
+    def clinic_curve(self) -> Curve:
+        """OFF_TRACK's curve: the held one, else from everyone's early post-op visits (only the buckets
+        some recovery window reaches are ever compared)."""
+        if self.held_curve is not None:
+            return self.held_curve
+        s, tl = self.settings, self.timeline
+        early = np.flatnonzero(tl.post & (tl.since < buckets_end(max(s.window_weeks.values()) * 7)))
+        early = early[~np.isnan(tl.pain[early])]
+        return curve_from_visits(procedure_index(self.status["procedure"]), tl.pos[early], tl.since[early],
+                                 tl.pain[early], s)
 
 
 Rule = Callable[[FlagInput], pd.DataFrame]

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from .cohort_curve import (
-    BUCKET_LABELS, CURVE_PROCEDURES, bucket_of, buckets_end, curve_from_visits, procedure_index,
+    BUCKET_LABELS, CURVE_PROCEDURES, bucket_of, buckets_end, procedure_index,
 )
 from .flag_rules_base import (
     FlagInput, ODI_NOTE, PROCEDURE_NAME, SITE_TITLE, baseline_phrase, empty_flags, g, make_flags, num, one_decimal,
@@ -91,10 +91,9 @@ def off_track(inp: FlagInput) -> pd.DataFrame:
     if not inside.any():
         return empty_flags()
     row_of = procedure_index(st["procedure"])
-    # the curve from everyone's visits, once; only the buckets some window reaches are ever compared
+    curve = inp.clinic_curve
     early = np.flatnonzero(tl.post & (tl.since < buckets_end(max(s.window_weeks.values()) * 7)))
     early = early[~np.isnan(tl.pain[early])]
-    curve = curve_from_visits(row_of, tl.pos[early], tl.since[early], tl.pain[early], s)
     rows = early[inside[tl.pos[early]]]
     pos, pain = tl.pos[rows], tl.pain[rows]
     bucket = bucket_of(tl.since[rows])

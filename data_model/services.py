@@ -9,7 +9,8 @@ import pandas as pd
 from sqlalchemy.orm import Session
 
 from . import queries, treatment_response
-from .flag_rules import compute_flags
+from .cohort_curve import Curve
+from .flag_rules import compute_flags, flags_with_curve
 from .recovery import patient_trajectory
 from .settings import Settings
 from .worklist import build_worklist
@@ -52,13 +53,17 @@ class Evaluation:
     data: ClinicalData
     status: pd.DataFrame
     flags: pd.DataFrame
+    version: int = 0  # queries.data_version of the data evaluated (incremental.refresh goes on from it)
+    curve: Curve | None = None  # the clinic curve OFF_TRACK compared with
 
 
 def evaluate_clinic(session: Session, as_of: date, settings: Settings | None = None) -> Evaluation:
+    # the version first: data read after it is at least as new, so a refresh from it misses nothing
+    version = queries.data_version(session)
     settings = settings or queries.load_settings(session)
     data = load_clinical_data(session, as_of)
-    status, flags = evaluate(data, settings, as_of)
-    return Evaluation(as_of, settings, data, status, flags)
+    status, flags, curve = flags_with_curve(data.surgeries, data.visits, data.treatments, settings, as_of)
+    return Evaluation(as_of, settings, data, status, flags, version, curve)
 
 
 def _index_surgeon(surgeries: pd.DataFrame, status: pd.DataFrame) -> pd.Series:
@@ -91,9 +96,7 @@ def worklist_of(session: Session, evaluation: Evaluation) -> pd.DataFrame:
     worklist = build_worklist(status, evaluation.flags)
     if worklist.empty:
         return pd.DataFrame(columns=WORKLIST_COLUMNS)
-    worklist = worklist.merge(
-        queries.patients_frame(session, None)[["patient_id", "mrn", "display_name"]], on="patient_id", how="left"
-    )
+    worklist = worklist.merge(queries.patient_names(session), on="patient_id", how="left")
     worklist["surgeon"] = worklist["patient_id"].map(_index_surgeon(data.surgeries, status))
     worklist = attach_reviews(worklist, queries.reviews_frame(session))
     return worklist[[c for c in WORKLIST_COLUMNS if c in worklist.columns] + [

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import date
 
+import pandas as pd
 import streamlit as st
 
 from dashboard import auth, data, state
+from dashboard.paging import paginate
 from data_model.followup import time_point_name
 from data_model.permissions import Action
 
@@ -33,19 +35,23 @@ table = rows.assign(
     window=rows["window_start"].dt.strftime("%Y-%m-%d") + " to " + rows["window_end"].dt.strftime("%Y-%m-%d"),
     procedure=rows["procedure"].str.capitalize(),
 )
+on_screen = []
 for title, part in (("Overdue", table[table["status"] == "overdue"]), ("Due", table[table["status"] != "overdue"])):
-    st.subheader(f"{title} ({len(part)})")
+    st.subheader(f"{title} ({len(part):,})")
     if part.empty:
         st.caption("None.")
         continue
+    part = paginate(part, f"fu_{title.lower()}", noun="follow-ups")
+    on_screen.append(part)
     st.dataframe(part, hide_index=True, key=f"fu_table_{title}",
                  column_order=["state", "mrn", "display_name", "procedure", "follow_up", "window", "days_overdue"],
                  column_config={"state": "", "mrn": "MRN", "display_name": "Name", "procedure": "Procedure",
                                 "follow_up": "Follow-up", "window": "Due window",
                                 "days_overdue": st.column_config.NumberColumn("Days overdue")})
 
-choices = dict(zip(table["mrn"] + " · " + table["display_name"].fillna("") + " · " + table["follow_up"],
-                   table["patient_id"], strict=True))
+listed = pd.concat(on_screen)  # the rows on screen: a selectbox of every follow-up would be tens of thousands
+choices = dict(zip(listed["mrn"] + " · " + listed["display_name"].fillna("") + " · " + listed["follow_up"],
+                   listed["patient_id"], strict=True))
 col = st.columns([3, 1], vertical_alignment="bottom")
 chosen = col[0].selectbox("Patient", list(choices), key="fu_choice")
 if auth.allowed(Action.ENTER_DATA) and col[1].button("Enter their visit", type="primary", key="fu_enter"):

@@ -9,6 +9,7 @@ import streamlit as st
 from dashboard import auth, data, state
 from dashboard.downloads import worklist_download
 from dashboard.formatting import SEVERITY_TEXT, flag_label, procedure_label
+from dashboard.paging import paginate
 from data_model.catalog import FLAG_CODES, PROCEDURES
 from data_model.permissions import Action
 from data_model.services import WorklistFilter, filter_worklist
@@ -44,11 +45,12 @@ if shown.empty:
                else "No patient is flagged as of this date.")
     st.stop()
 
-table = shown.assign(
-    sev=shown["severity"].map(SEVERITY_TEXT),
-    procedure=shown["procedure"].str.capitalize(),
-    weeks=shown["weeks_since_surgery"].round(0).astype(int),
-    flag_names=shown["flags"].map(lambda codes: ", ".join(flag_label(c) for c in codes.split(";"))),
+page = paginate(shown, "wl", noun="patients")
+table = page.assign(
+    sev=page["severity"].map(SEVERITY_TEXT),
+    procedure=page["procedure"].str.capitalize(),
+    weeks=page["weeks_since_surgery"].round(0).astype(int),
+    flag_names=page["flags"].map(lambda codes: ", ".join(flag_label(c) for c in codes.split(";"))),
 )
 
 
@@ -59,7 +61,7 @@ def _open_selected_row() -> None:
         st.session_state["wl_go"] = True
 
 
-st.session_state["wl_row_ids"] = [int(pid) for pid in shown["patient_id"]]
+st.session_state["wl_row_ids"] = [int(pid) for pid in page["patient_id"]]
 st.dataframe(
     table,
     column_order=["sev", "mrn", "display_name", "procedure", "weeks", "current_pain", "reasons", "flag_names"],
@@ -79,7 +81,7 @@ st.dataframe(
     key="wl_table",
 )
 
-choices = dict(zip(shown["mrn"] + " · " + shown["display_name"].fillna(""), shown["patient_id"], strict=True))
+choices = dict(zip(page["mrn"] + " · " + page["display_name"].fillna(""), page["patient_id"], strict=True))
 col = st.columns([3, 1], vertical_alignment="bottom")
 chosen = col[0].selectbox("Patient to open", list(choices), key="wl_open_choice", help="Or click a row of the table.")
 if col[1].button("Open patient", type="primary", key="wl_open"):

@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
+
+from sqlalchemy import select
+
+from data_model import commands
+from data_model.audit import set_actor
+from data_model.db import make_engine, read_session, run_write
+from data_model.models import Patient
 from tests.app.conftest import signed_in_app
 
 
@@ -48,3 +56,20 @@ def test_open_patient_goes_to_the_patient_page(as_user):
 def test_staff_can_read_the_worklist_url_but_lands_on_visit_entry(as_user):
     at = as_user("nurse").run()
     assert at.title[0].value == "Enter visit"
+
+
+def test_a_visit_saved_elsewhere_shows_on_the_worklist_at_the_next_rerun(as_user, app_db):
+    """The worklist holds its evaluation between reruns and brings in another user's new visit."""
+    at = as_user("doc")
+    at.run()
+    assert "RECOVER1" not in set(at.dataframe[0].value["mrn"])
+    engine = make_engine(app_db)
+    with read_session(engine) as session:
+        patient_id = session.scalar(select(Patient.id).where(Patient.mrn == "RECOVER1"))
+    run_write(engine, lambda s: commands.add_visit(set_actor(s, "nurse"), patient_id,
+                                                   {"visit_date": date.today(), "back_pain": 8, "leg_pain": 8.5}))
+    engine.dispose()
+    at.run()
+    rows = at.dataframe[0].value
+    assert "RECOVER1" in set(rows["mrn"])
+    assert "8.5" in rows.loc[rows["mrn"] == "RECOVER1", "reasons"].iloc[0]

@@ -1,0 +1,122 @@
+"""Keep the clinic's evaluation current after a write by recomputing only the patients it touched."""
+
+# Every write is audited (audit.py), so the audit entries after an evaluation's version say exactly
+# what changed since: rows of clinical tables name their patient. refresh() re-reads and re-evaluates
+# those patients alone and splices them into the held evaluation, a few milliseconds where a full
+# evaluation of 100,000 patients takes seconds. It evaluates everyone again when:
+# - the settings changed (every rule's thresholds), or the audit log went backwards (a restore);
+# - a bulk event arrived (a seed, an import, a restore), or a table this module does not know;
+# - more than MAX_PATIENTS patients changed (one full pass is then as cheap).
+# OFF_TRACK compares a recomputed patient with the clinic curve held from the last full evaluation:
+# one visit moves a percentile of thousands of patients by nothing a flag could see, and the curve
+# is rebuilt at the next full evaluation (at the latest, the next day: the app keys evaluations by date).
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from . import queries
+from .flag_rules import flags_with_curve
+from .models import AuditEntry
+from .services import ClinicalData, Evaluation, evaluate_clinic, load_clinical_data
+from .sorting import in_order
+
+MAX_PATIENTS = 500
+PATIENT_TABLES = {"visits", "surgeries", "treatments", "conditions"}
+# tables whose rows no rule reads (the worklist joins names and reviews afresh on every build)
+NEUTRAL_TABLES = {"patients", "users", "flag_reviews", "site_secrets"}
+BULK_EVENTS = {"seed", "import_csv", "import_fhir", "restore"}
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What the audit log says changed after a version: None patients means 'evaluate everyone'."""
+
+    version: int
+    patients: frozenset[int] | None
+
+
+def changes_since(session: Session, version: int) -> Changes:
+    latest = queries.data_version(session)
+    if latest < version:
+        return Changes(latest, None)
+    rows = session.execute(
+        select(AuditEntry.table_name, AuditEntry.patient_id, AuditEntry.action)
+        .where(AuditEntry.id > version, AuditEntry.id <= latest)
+    ).all()
+    patients: set[int] = set()
+    for table, patient_id, action in rows:
+        if table is None:
+            if action in BULK_EVENTS:
+                return Changes(latest, None)
+        elif table in PATIENT_TABLES and patient_id is not None:
+            patients.add(int(patient_id))
+        elif table not in NEUTRAL_TABLES:
+            return Changes(latest, None)  # settings, or a table added after this module
+        if len(patients) > MAX_PATIENTS:
+            return Changes(latest, None)
+    return Changes(latest, frozenset(patients))
+
+
+def refresh(session: Session, previous: Evaluation | None, as_of: date) -> Evaluation:
+    """The evaluation of the data as it is now: `previous` itself when nothing relevant changed, the
+    changed patients recomputed into it when few did, else everyone evaluated afresh."""
+    if previous is None or previous.as_of != as_of or previous.curve is None:
+        return evaluate_clinic(session, as_of)
+    changes = changes_since(session, previous.version)
+    if changes.patients is None:
+        return evaluate_clinic(session, as_of)
+    if not changes.patients:
+        return replace(previous, version=changes.version)
+    ids = sorted(changes.patients)
+    data = load_clinical_data(session, as_of, ids)
+    status, flags, _ = flags_with_curve(
+        data.surgeries, data.visits, data.treatments, previous.settings, as_of, held_curve=previous.curve,
+    )
+    old, key = previous.data, np.array(ids, dtype="int64")
+    return replace(
+        previous,
+        version=changes.version,
+        data=ClinicalData(
+            surgeries=splice(old.surgeries, data.surgeries, key),
+            visits=splice(old.visits, data.visits, key),
+            treatments=splice(old.treatments, data.treatments, key),
+        ),
+        status=splice(previous.status, status, key),
+        flags=splice(previous.flags, flags, key),
+    )
+
+
+def splice(old: pd.DataFrame, new: pd.DataFrame, patient_ids: np.ndarray) -> pd.DataFrame:
+    """old with the rows of these (sorted) patients replaced by new's, keeping old's patient order,
+    columns and dtypes: a few slices of old around each patient, not a re-sort of everything."""
+    old_pid, new_pid = old["patient_id"].to_numpy("int64"), new["patient_id"].to_numpy("int64")
+    if not (in_order(old_pid) and in_order(new_pid)):
+        kept = old[~np.isin(old_pid, patient_ids)]
+        both = pd.concat([kept, new.astype(old.dtypes.to_dict())], ignore_index=True)
+        return both.sort_values("patient_id", kind="stable", ignore_index=True)
+    lo, hi = np.searchsorted(old_pid, patient_ids, "left"), np.searchsorted(old_pid, patient_ids, "right")
+    new_lo, new_hi = np.searchsorted(new_pid, patient_ids, "left"), np.searchsorted(new_pid, patient_ids, "right")
+    typed = new.astype(old.dtypes.to_dict()) if len(new) else new
+    pieces, start = [], 0  # (frame, first row, end row)
+    for i in range(len(patient_ids)):
+        pieces += [(old, start, lo[i]), (typed, new_lo[i], new_hi[i])]
+        start = hi[i]
+    pieces = [p for p in [*pieces, (old, start, len(old))] if p[2] > p[1]]
+    # column by column: pandas' concat inspects every value of an object column that is all NA in
+    # one piece (a patient without notes), a tenth of a second on 100,000 surgeries
+    columns = {}
+    for name in old.columns:
+        if isinstance(old[name].dtype, np.dtype):
+            columns[name] = np.concatenate([frame[name].to_numpy()[a:b] for frame, a, b in pieces] or [
+                old[name].to_numpy()[:0]])
+        else:  # an extension array (the nullable boolean mcid_met)
+            parts = [frame[name].array[a:b] for frame, a, b in pieces] or [old[name].array[:0]]
+            columns[name] = type(parts[0])._concat_same_type(parts)
+    return pd.DataFrame(columns, columns=old.columns, copy=False)

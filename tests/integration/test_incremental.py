@@ -1,0 +1,115 @@
+"""After a write, refreshing the held evaluation gives what a full evaluation of the clinic gives."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, timedelta
+
+import pandas as pd
+import pytest
+
+from data_model import commands, incremental, services
+from data_model.audit import record_event, set_actor
+from data_model.db import read_session, run_write
+from data_model.flag_rules import flags_with_curve
+from data_model.settings import DEFAULT_SETTINGS
+from sample_data.generator import generate_cohort
+from sample_data.writer import write_cohort
+
+TODAY = date(2026, 6, 30)
+
+
+@pytest.fixture
+def clinic(engine):
+    write_cohort(engine, generate_cohort(150, seed=21, today=TODAY))
+    with read_session(engine) as session:
+        held = services.evaluate_clinic(session, TODAY)
+    return engine, held
+
+
+def _write(engine, action):
+    return run_write(engine, lambda session: action(set_actor(session, "tester")))
+
+
+def _refresh(engine, held):
+    with read_session(engine) as session:
+        return incremental.refresh(session, held, TODAY), services.evaluate_clinic(session, TODAY)
+
+
+def _assert_same_data(got, full):
+    for name in ("surgeries", "visits", "treatments"):
+        pd.testing.assert_frame_equal(getattr(got.data, name), getattr(full.data, name))
+    pd.testing.assert_frame_equal(got.status, full.status)
+    assert got.version == full.version
+
+
+def _patients_with_visits(held, n):
+    return [int(p) for p in held.data.visits["patient_id"].drop_duplicates().sample(n, random_state=1)]
+
+
+def test_a_new_visit_updates_that_patient_exactly_as_a_full_evaluation(clinic):
+    engine, held = clinic
+    pid = _patients_with_visits(held, 1)[0]
+    _write(engine, lambda s: commands.add_visit(s, pid, {"visit_date": TODAY, "back_pain": 9, "leg_pain": 9.5}))
+    got, full = _refresh(engine, held)
+    _assert_same_data(got, full)
+    assert got.curve is held.curve  # the clinic curve is held, not rebuilt from one patient
+    # every flag as in the full evaluation, OFF_TRACK judged against the held curve
+    expected = flags_with_curve(full.data.surgeries, full.data.visits, full.data.treatments, full.settings, TODAY,
+                                held_curve=held.curve)[1]
+    pd.testing.assert_frame_equal(got.flags, expected)
+    assert 9.5 in got.data.visits.loc[got.data.visits["patient_id"] == pid, "leg_pain"].tolist()
+
+
+def test_voids_treatments_and_several_patients_at_once(clinic):
+    engine, held = clinic
+    first, second, third = _patients_with_visits(held, 3)
+    visit_id = int(held.data.visits.loc[held.data.visits["patient_id"] == first, "visit_id"].iloc[-1])
+    _write(engine, lambda s: commands.void_visit(s, visit_id, "entered on the wrong patient"))
+    _write(engine, lambda s: commands.add_treatment(s, second, {"treatment": "physical_therapy", "start_date": TODAY - timedelta(30)}))
+    _write(engine, lambda s: commands.add_visit(s, third, {"visit_date": TODAY, "back_pain": 0, "leg_pain": 0}))
+    got, full = _refresh(engine, held)
+    _assert_same_data(got, full)
+    assert visit_id not in got.data.visits["visit_id"].tolist()
+
+
+def test_nothing_clinical_changed_keeps_the_evaluation(clinic):
+    engine, held = clinic
+    _write(engine, lambda s: record_event(s, "login", {"username": "doc"}))
+    got, _ = _refresh(engine, held)
+    assert got.version > held.version
+    assert got.status is held.status and got.flags is held.flags
+
+
+@pytest.mark.parametrize("change", ["settings", "bulk import"])
+def test_settings_and_bulk_writes_evaluate_everyone_again(clinic, change):
+    engine, held = clinic
+    if change == "settings":
+        stricter = replace(DEFAULT_SETTINGS, off_track_percentile=60.0)
+        _write(engine, lambda s: commands.save_settings(s, stricter))
+    else:
+        _write(engine, lambda s: record_event(s, "import_csv", {"rows": {"visits": 0}}))
+    got, full = _refresh(engine, held)
+    _assert_same_data(got, full)
+    pd.testing.assert_frame_equal(got.flags, full.flags)
+    assert got.curve is not held.curve
+    if change == "settings":
+        assert got.settings.off_track_percentile == 60.0
+
+
+def test_a_new_day_evaluates_everyone(clinic):
+    engine, held = clinic
+    with read_session(engine) as session:
+        tomorrow = incremental.refresh(session, held, TODAY + timedelta(days=1))
+    assert tomorrow.as_of == TODAY + timedelta(days=1) and tomorrow.curve is not held.curve
+
+
+def test_splice_keeps_order_and_dtypes_when_a_patient_is_new_or_gone():
+    old = pd.DataFrame({"patient_id": [1, 2, 2, 4], "v": [1.0, 2.0, 2.5, 4.0], "t": ["a", None, "b", "d"],
+                        "m": pd.array([True, None, False, True], dtype="boolean")})
+    new = pd.DataFrame({"patient_id": [3, 4, 4], "v": [3.0, 4.5, 4.6], "t": [None, "x", "y"],
+                        "m": pd.array([None, True, False], dtype="boolean")})
+    got = incremental.splice(old, new, pd.array([2, 3, 4]).to_numpy("int64"))
+    assert got["patient_id"].tolist() == [1, 3, 4, 4]
+    assert got["v"].tolist() == [1.0, 3.0, 4.5, 4.6]
+    pd.testing.assert_series_equal(got.dtypes, old.dtypes)
