@@ -1,4 +1,4 @@
-"""`paintrail`: the command line (demo, serve, seed, flags, import, users); see DESIGN.md for the contract."""
+"""`paintrail`: the command line (demo, serve, seed, flags, import, export, users, bench); DESIGN.md has the contract."""
 
 from __future__ import annotations
 
@@ -12,8 +12,10 @@ import typer
 from sqlalchemy import Engine, func, select
 
 import dashboard
-from dashboard import cli_backup, cli_flags, cli_serve
-from dashboard.cli_common import DbOption, OneLineErrorsGroup, UserError, open_database, operator, parse_date, user_errors
+from dashboard import cli_backup, cli_bench, cli_flags, cli_serve
+from dashboard.cli_common import (
+    DbOption, OneLineErrorsGroup, UserError, open_database, operator, parse_date, user_errors,
+)
 from dashboard.cli_export import export_app
 from dashboard.cli_import import import_app
 from dashboard.cli_users import users_app
@@ -37,6 +39,7 @@ app.command("demo")(cli_serve.demo)
 app.command("flags")(cli_flags.flags)
 app.command("backup")(cli_backup.backup)
 app.command("restore")(cli_backup.restore)
+app.command("bench")(cli_bench.bench)
 
 # Further importers (`paintrail import fhir`, ...) live in their own dashboard/cli_import_*.py module,
 # registering on cli_import.import_app, and further exports (`paintrail export csv`, ...) in

@@ -1,0 +1,63 @@
+"""`paintrail bench` end to end on a tiny cohort: every figure on SQLite and PostgreSQL, a table and JSON."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from dashboard.benchmark.report import MEASURES, ROWS
+from tests.conftest import POSTGRES_URL
+from tests.helpers.processes import REPO, clean_env, paintrail
+
+# The measures that also report a traced memory peak (a compute-only split and a ratio have none).
+TRACED = [key for key in MEASURES if key not in ("seed", "compute_only", "flags_over_raw")]
+
+
+def _bench_schemas() -> set[str]:
+    engine = create_engine(POSTGRES_URL)
+    try:
+        with engine.connect() as conn:
+            return set(conn.scalars(text(
+                "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'paintrail_bench_%'")))
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.postgres
+def test_bench_prints_every_figure_on_both_databases_and_writes_them_as_json(tmp_path):
+    # No skip when PostgreSQL is missing: the command itself exits 1 then, and this test fails, as CI must.
+    before = _bench_schemas()
+    out = tmp_path / "bench.json"
+    done = subprocess.run(
+        paintrail("bench", "--patients", 300, "--runs", 1, "--no-dense", "--json", out, "--postgres-url", POSTGRES_URL),
+        cwd=REPO, env=clean_env(COLUMNS="200"), capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+
+    result = json.loads(out.read_text())
+    assert set(result["databases"]) == {"sqlite", "postgresql"}
+    for kind, db in result["databases"].items():
+        assert db["counts"]["patients"] == 300, kind
+        for key in MEASURES:
+            measure = db["measures"][key]
+            assert measure["n"] >= 1 and measure["median"] > 0, (kind, key)
+            assert all(value > 0 for value in measure["runs"]), (kind, key)
+        for key in TRACED:
+            assert db["measures"][key]["peak_traced_bytes"] > 0, (kind, key)
+        assert db["max_rss_bytes"]["seed_process"] > 0 and db["max_rss_bytes"]["measure_process"] > 0, kind
+        assert db["measures"]["refresh_after_visit"]["flags_differing_from_full_evaluation"] == 0, kind
+    assert result["machine"]["cpu_count"] >= 1 and result["machine"]["postgresql_server"]
+    assert result["parameters"]["patients"] == 300 and result["postgresql_problem"] is None
+    assert [row["key"] for row in result["table"]] == [row.key for row in ROWS]
+    assert all(row["sqlite"] > 0 and row["postgresql"] > 0 for row in result["table"])
+    assert all(row["status"] for row in result["table"])
+
+    for header in ("measure", "SQLite", "PostgreSQL", "PG/SQLite", "target", "status"):
+        assert header in done.stdout
+    for row in ROWS:
+        assert row.label in done.stdout, row.label
+    assert "[sqlite] seeding" in done.stderr and "[postgresql] seeding" in done.stderr  # progress on stderr
+    assert _bench_schemas() <= before  # the throwaway schema is dropped
