@@ -309,7 +309,7 @@ def _iso_dates(text: str, n: int) -> np.ndarray:
     raw = np.frombuffer((text + ",").encode("ascii", "replace"), dtype=np.uint8)
     if len(raw) == 11 * n:
         grid = raw.reshape(n, 11)
-        digits = grid[:, [0, 1, 2, 3, 5, 6, 8, 9]].astype("int64") - 48
+        digits = grid[:, [0, 1, 2, 3, 5, 6, 8, 9]].astype("int32") - 48  # int32: half the memory of int64
         shaped = (grid[:, 4] == 45).all() and (grid[:, 7] == 45).all() and (grid[:, 10] == 44).all()
         if shaped and ((digits >= 0) & (digits <= 9)).all():
             year = digits[:, 0] * 1000 + digits[:, 1] * 100 + digits[:, 2] * 10 + digits[:, 3]
