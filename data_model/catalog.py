@@ -26,7 +26,7 @@ PROCEDURES: dict[str, Procedure] = {
             "no improvement by about 3 months means failure",
         ),
         Procedure("fusion", "Fusion", 26, "fusion keeps improving to 12 months"),
-        Procedure("other", "Other spine surgery", 12, "ICD-11 chronic postsurgical pain: 3 months"),
+        Procedure("other", "Other surgery", 12, "ICD-11 chronic postsurgical pain: 3 months"),
     )
 }
 PROCEDURE_CODES: tuple[str, ...] = tuple(PROCEDURES)
