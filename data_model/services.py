@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 from . import queries, treatment_response
 from .cohort_curve import Curve
 from .flag_rules import compute_flags, flags_with_curve
-from .recovery import patient_trajectory
 from .settings import Settings
+from .trajectory import patient_trajectory
 from .worklist import build_worklist
 
 WORKLIST_COLUMNS = [

@@ -11,7 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings as hyp_settings, strategies as st
 
 from data_model.flag_rules import compute_flags
-from data_model.recovery import STATUS_COLUMNS, TRAJECTORY_COLUMNS, mcid_target, patient_status, patient_trajectory
+from data_model.recovery import STATUS_COLUMNS, mcid_target, patient_status
+from data_model.trajectory import TRAJECTORY_COLUMNS, patient_trajectory
 from data_model.settings import DEFAULT_SETTINGS
 from tests.unit.builders import Cohort, day, week
 
