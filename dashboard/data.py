@@ -77,16 +77,26 @@ def _held(url: str, as_of: date) -> _HeldEvaluation:
     return _HeldEvaluation()
 
 
+# The evaluation last made for any date: a new day (or a look back) starts from its rows.
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _latest(url: str) -> _HeldEvaluation:
+    return _HeldEvaluation()
+
+
 def evaluation(as_of: date) -> services.Evaluation:
     """The evaluation of the data as it is now: after a write only the patients it touched are
-    evaluated again (incremental.py); the first read of a day evaluates everyone."""
-    version, held = data_version(), _held(database_url(), as_of)
+    evaluated again, and a new date starts from the rows held for another (incremental.py); only the
+    first evaluation of a server reads every row."""
+    url = database_url()
+    version, held, latest = data_version(), _held(url, as_of), _latest(url)
     with held.lock:
         current = held.current
         if current is None or current.version < version:
-            spinner = "Evaluating every patient…" if current is None else "Updating the flags…"
-            with st.spinner(spinner, show_time=current is None):
-                held.current = current = _read(lambda s: incremental.refresh(s, held.current, as_of))
+            base = latest.current if current is None else None
+            spinner = "Updating the flags…" if current is not None or base is not None else "Evaluating every patient…"
+            with st.spinner(spinner, show_time=True):
+                held.current = current = _read(lambda s: incremental.refresh(s, held.current, as_of, base))
+            latest.current = current
         return current
 
 

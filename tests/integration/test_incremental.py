@@ -113,3 +113,60 @@ def test_splice_keeps_order_and_dtypes_when_a_patient_is_new_or_gone():
     assert got["patient_id"].tolist() == [1, 3, 4, 4]
     assert got["v"].tolist() == [1.0, 3.0, 4.5, 4.6]
     pd.testing.assert_series_equal(got.dtypes, old.dtypes)
+
+
+def _same_as_full(got, full):
+    _assert_same_data(got, full)
+    pd.testing.assert_frame_equal(got.flags, full.flags)
+
+
+def test_the_next_day_is_evaluated_from_the_held_rows_without_reading_them(clinic, monkeypatch):
+    engine, held = clinic
+    tomorrow = TODAY + timedelta(days=1)
+    with read_session(engine) as session:
+        full = services.evaluate_clinic(session, tomorrow)
+        monkeypatch.setattr(incremental, "load_clinical_data", _no_reads)
+        monkeypatch.setattr(incremental, "evaluate_clinic", _no_reads)
+        got = incremental.refresh(session, None, tomorrow, base=held)
+    _same_as_full(got, full)
+    assert got.data.visits is held.data.visits  # the same rows, not a copy
+
+
+def test_a_look_back_is_evaluated_from_the_held_rows_up_to_that_date(clinic, monkeypatch):
+    engine, held = clinic
+    earlier = TODAY - timedelta(days=120)
+    with read_session(engine) as session:
+        full = services.evaluate_clinic(session, earlier)
+        monkeypatch.setattr(incremental, "evaluate_clinic", _no_reads)
+        got = incremental.refresh(session, None, earlier, base=held)
+    _same_as_full(got, full)
+    assert (got.data.visits["visit_date"] <= pd.Timestamp(earlier)).all()
+
+
+def test_rows_dated_after_the_held_date_make_the_new_date_read_everything(clinic):
+    engine, held = clinic
+    later = TODAY + timedelta(days=10)
+    pid = _patients_with_visits(held, 1)[0]
+    # dated after the held evaluation's date: a row the held data cannot have
+    _write(engine, lambda s: commands.add_visit(s, pid, {"visit_date": TODAY + timedelta(days=3), "back_pain": 7},
+                                                today=later))
+    with read_session(engine) as session:
+        assert incremental.redate(session, held, later) is None
+        got = incremental.refresh(session, None, later, base=held)
+        full = services.evaluate_clinic(session, later)
+    _same_as_full(got, full)
+
+
+def test_a_write_after_the_held_evaluation_is_applied_on_the_new_date_too(clinic):
+    engine, held = clinic
+    pid = _patients_with_visits(held, 1)[0]
+    _write(engine, lambda s: commands.add_visit(s, pid, {"visit_date": TODAY, "back_pain": 9, "leg_pain": 9}))
+    tomorrow = TODAY + timedelta(days=1)
+    with read_session(engine) as session:
+        got = incremental.refresh(session, None, tomorrow, base=held)
+        full = services.evaluate_clinic(session, tomorrow)
+    _assert_same_data(got, full)
+
+
+def _no_reads(*args, **kwargs):
+    raise AssertionError("the rows were read again")
