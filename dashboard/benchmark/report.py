@@ -42,6 +42,7 @@ TIMED = (
     ("raw_read", "raw column read (the app's reader: the floor)", None),
     ("flags", "flags: read + compute (evaluate_clinic)", 2.0),
     ("compute_only", "flags: compute alone, on what was read", None),
+    ("next_day", "flags for the next day, from the held rows", None),
     ("patient_reads", "one patient's reads (patient_record)", 0.05),
     ("refresh_after_visit", "flags after one new visit (refresh)", 0.2),
     ("worklist_page_cold", "worklist page, cold", 3.0),
@@ -56,7 +57,7 @@ ROWS: tuple[Row, ...] = (
     Row("flags_over_raw", "flags / raw read, in the same run", "ratio", 1.5, _median("flags_over_raw")),
     *(Row(key, label, "s", target, _median(key)) for key, label, target in TIMED[4:]),
     *(Row(f"{key}.peak", f"peak memory (traced): {label.split(' (')[0]}", "bytes", MEMORY_TARGET, _peak(key))
-      for key, label, _ in TIMED if key not in ("seed", "compute_only")),
+      for key, label, _ in TIMED if key not in ("seed", "compute_only", "next_day")),
     Row("max_rss.seed_process", "peak RSS of the seeding process", "bytes", MEMORY_TARGET, _rss("seed_process")),
     Row("max_rss.measure_process", "peak RSS of the timed-runs process", "bytes", MEMORY_TARGET,
         _rss("measure_process")),
