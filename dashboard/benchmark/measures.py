@@ -74,7 +74,7 @@ def clinic(engine: Engine, as_of: date, runs: int, traced: bool) -> dict[str, di
             return services.evaluate_clinic(session, as_of)
 
     if traced:
-        return {"raw_read": peak(read), "flags": peak(evaluate)}
+        return {"raw_read": peak(read), "flags": peak(evaluate), **next_day(engine, as_of, runs, traced)}
     evaluate()  # warm-up: one-time costs (lazy imports, the first connection) off the first timed run
     with read_session(engine) as session:
         settings = queries.load_settings(session)
@@ -87,14 +87,14 @@ def clinic(engine: Engine, as_of: date, runs: int, traced: bool) -> dict[str, di
         flags.append(stopwatch(evaluate)[0])
         say(f"  run {run}/{runs}: raw read {raw[-1]:.3f} s, compute {compute[-1]:.3f} s, flags {flags[-1]:.3f} s")
     return {
-        **next_day(engine, as_of, runs),
+        **next_day(engine, as_of, runs, traced),
         "raw_read": summary(raw), "flags": summary(flags), "compute_only": summary(compute),
         # per run, since both ran side by side
         "flags_over_raw": summary([f / r for f, r in zip(flags, raw, strict=True)], unit="ratio"),
     }
 
 
-def next_day(engine: Engine, as_of: date, runs: int) -> dict[str, dict]:
+def next_day(engine: Engine, as_of: date, runs: int, traced: bool) -> dict[str, dict]:
     """The first evaluation of the next day, from the rows held for today (incremental.redate), as the
     app makes it when the date turns: the rules for everyone, without the read."""
     from data_model import incremental
@@ -106,6 +106,8 @@ def next_day(engine: Engine, as_of: date, runs: int) -> dict[str, dict]:
         with read_session(engine) as session:
             return incremental.refresh(session, None, as_of + timedelta(days=1), base=today)
 
+    if traced:
+        return {"next_day": peak(evaluate_next_day)}
     samples = [stopwatch(evaluate_next_day)[0] for _ in range(runs)]
     say(f"  next day from the held rows: median {statistics.median(samples):.3f} s")
     return {"next_day": summary(samples)}

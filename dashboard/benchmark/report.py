@@ -57,7 +57,7 @@ ROWS: tuple[Row, ...] = (
     Row("flags_over_raw", "flags / raw read, in the same run", "ratio", 1.5, _median("flags_over_raw")),
     *(Row(key, label, "s", target, _median(key)) for key, label, target in TIMED[4:]),
     *(Row(f"{key}.peak", f"peak memory (traced): {label.split(' (')[0]}", "bytes", MEMORY_TARGET, _peak(key))
-      for key, label, _ in TIMED if key not in ("seed", "compute_only", "next_day")),
+      for key, label, _ in TIMED if key not in ("seed", "compute_only")),
     Row("max_rss.seed_process", "peak RSS of the seeding process", "bytes", MEMORY_TARGET, _rss("seed_process")),
     Row("max_rss.measure_process", "peak RSS of the timed-runs process", "bytes", MEMORY_TARGET,
         _rss("measure_process")),
