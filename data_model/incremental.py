@@ -2,7 +2,7 @@
 
 # Every write is audited (audit.py), so the audit entries after an evaluation's version say exactly
 # what changed since: rows of clinical tables name their patient. refresh() re-reads and re-evaluates
-# those patients alone and splices them into the held evaluation, a few milliseconds where a full
+# those patients alone and splices them into the held evaluation, a tenth of a second where a full
 # evaluation of 100,000 patients takes seconds. It evaluates everyone again when:
 # - the settings changed (every rule's thresholds), or the audit log went backwards (a restore);
 # - a bulk event arrived (a seed, an import, a restore), or a table this module does not know;
