@@ -68,6 +68,21 @@ def _dumps(values: dict[str, Any] | None) -> str | None:
     return None if values is None else json.dumps(values, sort_keys=True, default=str)
 
 
+# A PostgreSQL transaction-scoped advisory lock (any constant key PainTrail alone uses).
+_AUDIT_ORDER_LOCK = 7_272_514
+
+
+@event.listens_for(Session, "before_flush")
+def _audit_in_commit_order(session: Session, _flush_context, _instances) -> None:  # noqa: ANN001
+    # PostgreSQL hands out audit ids from a sequence before commit, so two writers could commit them
+    # out of order, and a reader that saw the later id would never look back for the earlier one
+    # (incremental.py reads the entries after the last id it saw). Writers take this lock at their
+    # first flush and hold it to commit: ids then commit in order, as SQLite's single writer does.
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_AUDIT_ORDER_LOCK})")
+
+
 @event.listens_for(Session, "after_flush")
 def _audit_after_flush(session: Session, _flush_context) -> None:  # noqa: ANN001
     actor = session.info.get(ACTOR_KEY)

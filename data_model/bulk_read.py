@@ -34,6 +34,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 import numpy as np
 from sqlalchemy import Connection
@@ -229,7 +230,12 @@ def _parallel_rows(raw, table: Table, sql: str, params: list) -> list[tuple] | N
     import sqlite3
     import threading
 
-    other = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False, isolation_level=None)
+    try:
+        other = sqlite3.connect(Path(path).as_uri() + "?mode=ro", uri=True, check_same_thread=False,
+                                isolation_level=None)
+    except sqlite3.Error:
+        return None  # one connection will do
+    worker = None
     try:
         other.execute("BEGIN")
         if other.execute("SELECT max(id) FROM audit_log").fetchone()[0] != version[0]:
@@ -247,6 +253,8 @@ def _parallel_rows(raw, table: Table, sql: str, params: list) -> list[tuple] | N
         worker.join()
         return [halves[0], halves[1]] if 1 in halves else None
     finally:
+        if worker is not None:
+            worker.join()  # never close the connection under the thread still reading on it
         other.close()
 
 

@@ -4,7 +4,8 @@
 # what changed since: rows of clinical tables name their patient. refresh() re-reads and re-evaluates
 # those patients alone and splices them into the held evaluation, a tenth of a second where a full
 # evaluation of 100,000 patients takes seconds. It evaluates everyone again when:
-# - the settings changed (every rule's thresholds), or the audit log went backwards (a restore);
+# - the settings changed (every rule's thresholds), or the audit log is not the one the evaluation
+#   was read from (a restore: the version went back, or its entry has another timestamp);
 # - a bulk event arrived (a seed, an import, a restore), or a table this module does not know;
 # - more than MAX_PATIENTS patients changed (one full pass is then as cheap).
 # A new date (the next day, or a past date a clinician looks back at) is evaluated from the rows
@@ -42,13 +43,17 @@ class Changes:
     """What the audit log says changed after a version: None patients means 'evaluate everyone'."""
 
     version: int
+    stamp: str | None
     patients: frozenset[int] | None
 
 
-def changes_since(session: Session, version: int) -> Changes:
+def changes_since(session: Session, version: int, stamp: str | None) -> Changes:
+    """The patients written since (version, stamp); everyone when the log is not the one that version
+    was read from (a restore: the version went back, or the entry at it is another one)."""
     latest = queries.data_version(session)
-    if latest < version:
-        return Changes(latest, None)
+    latest_stamp = queries.version_stamp(session, latest)
+    if latest < version or queries.version_stamp(session, version) != stamp:
+        return Changes(latest, latest_stamp, None)
     rows = session.execute(
         select(AuditEntry.table_name, AuditEntry.patient_id, AuditEntry.action)
         .where(AuditEntry.id > version, AuditEntry.id <= latest)
@@ -57,14 +62,14 @@ def changes_since(session: Session, version: int) -> Changes:
     for table, patient_id, action in rows:
         if table is None:
             if action in BULK_EVENTS:
-                return Changes(latest, None)
+                return Changes(latest, latest_stamp, None)
         elif table in PATIENT_TABLES and patient_id is not None:
             patients.add(int(patient_id))
         elif table not in NEUTRAL_TABLES:
-            return Changes(latest, None)  # settings, or a table added after this module
+            return Changes(latest, latest_stamp, None)  # settings, or a table added after this module
         if len(patients) > MAX_PATIENTS:
-            return Changes(latest, None)
-    return Changes(latest, frozenset(patients))
+            return Changes(latest, latest_stamp, None)
+    return Changes(latest, latest_stamp, frozenset(patients))
 
 
 def refresh(
@@ -78,11 +83,11 @@ def refresh(
         previous = redate(session, base, as_of)
     if previous is None or previous.as_of != as_of or previous.curve is None:
         return evaluate_clinic(session, as_of)
-    changes = changes_since(session, previous.version)
+    changes = changes_since(session, previous.version, previous.stamp)
     if changes.patients is None:
         return evaluate_clinic(session, as_of)
     if not changes.patients:
-        return replace(previous, version=changes.version)
+        return replace(previous, version=changes.version, stamp=changes.stamp)
     ids = sorted(changes.patients)
     data = load_clinical_data(session, as_of, ids)
     status, flags, _ = flags_with_curve(
@@ -92,6 +97,7 @@ def refresh(
     return replace(
         previous,
         version=changes.version,
+        stamp=changes.stamp,
         data=ClinicalData(
             surgeries=splice(old.surgeries, data.surgeries, key),
             visits=splice(old.visits, data.visits, key),
@@ -149,4 +155,4 @@ def redate(session: Session, base: Evaluation, as_of: date) -> Evaluation | None
             treatments=data.treatments[data.treatments["start_date"] <= cutoff].reset_index(drop=True),
         )
     status, flags, curve = flags_with_curve(data.surgeries, data.visits, data.treatments, base.settings, as_of)
-    return Evaluation(as_of, base.settings, data, status, flags, base.version, curve)
+    return Evaluation(as_of, base.settings, data, status, flags, base.version, curve, base.stamp, base.read_at)

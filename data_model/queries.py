@@ -277,6 +277,13 @@ def data_version(session: Session) -> int:
     return session.scalar(select(func.coalesce(func.max(AuditEntry.id), 0)))
 
 
+def version_stamp(session: Session, version: int) -> str | None:
+    """When the audit entry `version` was written: with the version, it names the data. A restored
+    database can reach the same version with other entries (and other data); the stamp then differs."""
+    at = session.scalar(select(AuditEntry.at).where(AuditEntry.id == version))
+    return None if at is None else at.isoformat()
+
+
 def load_settings(session: Session) -> Settings:
     rows = session.execute(select(Setting.key, Setting.value)).all()
     return from_values({key: json.loads(value) for key, value in rows})

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timezone
 
 import pandas as pd
 from sqlalchemy.orm import Session
@@ -55,15 +55,18 @@ class Evaluation:
     flags: pd.DataFrame
     version: int = 0  # queries.data_version of the data evaluated (incremental.refresh goes on from it)
     curve: Curve | None = None  # the clinic curve OFF_TRACK compared with
+    stamp: str | None = None  # queries.version_stamp of that version
+    read_at: datetime | None = None  # when every row was last read from the database (UTC)
 
 
 def evaluate_clinic(session: Session, as_of: date, settings: Settings | None = None) -> Evaluation:
     # the version first: data read after it is at least as new, so a refresh from it misses nothing
     version = queries.data_version(session)
+    stamp, read_at = queries.version_stamp(session, version), datetime.now(timezone.utc)
     settings = settings or queries.load_settings(session)
     data = load_clinical_data(session, as_of)
     status, flags, curve = flags_with_curve(data.surgeries, data.visits, data.treatments, settings, as_of)
-    return Evaluation(as_of, settings, data, status, flags, version, curve)
+    return Evaluation(as_of, settings, data, status, flags, version, curve, stamp, read_at)
 
 
 def _index_surgeon(surgeries: pd.DataFrame, status: pd.DataFrame) -> pd.Series:

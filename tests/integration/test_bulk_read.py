@@ -9,7 +9,8 @@ import pytest
 
 from data_model import bulk_read, queries
 from data_model.audit import set_actor
-from data_model.db import read_session, run_write
+from data_model.db import make_engine, read_session, run_write
+from data_model.migrate import upgrade
 from data_model.models import Surgery, Treatment, Visit
 from sample_data.generator import generate_cohort
 from sample_data.writer import write_cohort
@@ -83,7 +84,11 @@ def test_empty_database_gives_the_orm_empty_frames(engine):
         pd.testing.assert_series_equal(got.dtypes, want.dtypes)
 
 
-def test_a_big_sqlite_table_read_in_two_halves_at_once_equals_the_orm_read(sqlite_engine, monkeypatch):
+@pytest.mark.parametrize("folder", ["plain", "clinic #1 100% (copy)"])
+def test_a_big_sqlite_table_read_in_two_halves_at_once_equals_the_orm_read(tmp_path, monkeypatch, folder):
+    (tmp_path / folder).mkdir()
+    sqlite_engine = make_engine(f"sqlite:///{tmp_path / folder / 'paintrail.db'}")
+    upgrade(sqlite_engine)
     write_cohort(sqlite_engine, generate_cohort(60, seed=11, today=TODAY))
     _add_awkward_rows(sqlite_engine)
     monkeypatch.setattr(bulk_read, "_PARALLEL_ROWS", 10)
@@ -94,3 +99,4 @@ def test_a_big_sqlite_table_read_in_two_halves_at_once_equals_the_orm_read(sqlit
     assert halves and all(h is not None and len(h) == 2 for h in halves)  # every table took the two-half path
     for got, want in zip((surgeries, visits, treatments), reference, strict=True):
         pd.testing.assert_frame_equal(got, want)
+    sqlite_engine.dispose()
