@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 
 import pytest
@@ -61,3 +62,13 @@ def test_bench_prints_every_figure_on_both_databases_and_writes_them_as_json(tmp
         assert row.label in done.stdout, row.label
     assert "[sqlite] seeding" in done.stderr and "[postgresql] seeding" in done.stderr  # progress on stderr
     assert _bench_schemas() <= before  # the throwaway schema is dropped
+
+
+def test_server_memory_reads_the_resident_and_peak_memory_of_a_process():
+    from dashboard.benchmark.server_memory import server_memory_mb
+
+    ballast = bytearray(64 * 1024 * 1024)  # 64 MB touched: RSS must see at least that much
+    ballast[::4096] = b"x" * len(ballast[::4096])
+    memory = server_memory_mb(os.getpid())
+    assert 64 <= memory["rss_mb"] <= memory["peak_mb"]
+    del ballast
