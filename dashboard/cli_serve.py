@@ -59,7 +59,7 @@ def _run_streamlit(url: str, port: int, address: str, demo: bool) -> int:
     if demo:
         env[DEMO_ENV] = "1"
     command = [
-        sys.executable, "-m", "streamlit", "run", str(APP),
+        sys.executable, "-m", "dashboard.streamlit_launch", "run", str(APP),
         "--server.port", str(port),
         "--server.headless", "true",
         "--server.address", address,
