@@ -17,10 +17,10 @@ creating Python objects. Here each column crosses the driver as ONE value instea
     byte matrix, and anything else falls back to numpy's ISO parser.
   - a full read of a big table runs as two halves at once, the second on its own read-only
     connection in a thread, when both connections see the same last audit entry (the same data).
-- PostgreSQL (psycopg): one query whose string_agg builds the rows as CSV lines server-side, parsed by
-  pyarrow's multi-threaded CSV reader (pyarrow ships with Streamlit). Floats are printed with
-  extra_float_digits = 3 (shortest exact text on PostgreSQL 12+), dates as whole days since 1970,
-  text quoted (an unquoted empty field is NULL).
+- PostgreSQL (psycopg, bulk_read_postgres.py): one query whose string_agg builds the rows as CSV
+  lines server-side, parsed by pyarrow's multi-threaded CSV reader (pyarrow ships with Streamlit).
+  Floats are printed with extra_float_digits = 3 (shortest exact text on PostgreSQL 12+), dates as
+  whole days since 1970, text quoted (an unquoted empty field is NULL).
 - Small patient sets (the patient page, incremental updates) are plain row fetches on the same driver.
 - Rows come back in (patient_id, date, id) order, as the ORM queries order them; the big reads sort in
   numpy (cheaper than SQLite's ORDER BY through the index).
@@ -43,7 +43,6 @@ from .sorting import in_order
 
 SMALL_PATIENT_SET = 2000  # up to this many patient ids: plain row fetch (index look-ups, no full scan)
 _FIELD, _NULL = "\x1f", "\x1e"
-_EPOCH_DAY = np.datetime64("1970-01-01", "D")
 
 
 @dataclass(frozen=True)
@@ -91,7 +90,9 @@ def supported(conn: Connection) -> bool:
         dialect.name == "postgresql" and dialect.driver == "psycopg")
 
 
-def read(conn: Connection, table: Table, patient_ids: list[int] | None = None, as_of: date | None = None) -> Arrays | None:
+def read(
+    conn: Connection, table: Table, patient_ids: list[int] | None = None, as_of: date | None = None
+) -> Arrays | None:
     """The table's non-voided rows (dated on or before as_of; of these patients) as numpy arrays:
     ids int64, floats and nerve-symptom flags float64 (NaN: unknown; flags 1.0 / 0.0), dates
     datetime64[ns] (NaT), text object (None); ordered by patient_id, date, id. None: unsupported driver."""
@@ -102,13 +103,17 @@ def read(conn: Connection, table: Table, patient_ids: list[int] | None = None, a
     sqlite = conn.dialect.name == "sqlite"
     if ids is not None and len(ids) <= SMALL_PATIENT_SET:
         return _row_read(raw, table, ids, as_of, sqlite)
-    return _sqlite_bulk(raw, table, ids, as_of) if sqlite else _postgres_bulk(raw, table, ids, as_of)
+    if not sqlite:
+        from .bulk_read_postgres import postgres_bulk  # it needs this module's tables: imported here, once
+
+        return postgres_bulk(raw, table, ids, as_of)
+    return _sqlite_bulk(raw, table, ids, as_of)
 
 
 # --- The WHERE clause ----------------------------------------------------------------------------------
 
 
-def _where(table: Table, ids: list[int] | None, as_of: date | None, sqlite: bool) -> tuple[str, list]:
+def where_clause(table: Table, ids: list[int] | None, as_of: date | None, sqlite: bool) -> tuple[str, list]:
     mark = "?" if sqlite else "%s"
     clauses, params = ["voided_at IS NULL"], []
     if as_of is not None:
@@ -129,7 +134,7 @@ def _where(table: Table, ids: list[int] | None, as_of: date | None, sqlite: bool
 
 
 def _row_read(raw, table: Table, ids: list[int], as_of: date | None, sqlite: bool) -> Arrays:  # noqa: ANN001
-    where, params = _where(table, ids, as_of, sqlite)
+    where, params = where_clause(table, ids, as_of, sqlite)
     select = ", ".join(c.sql for c in table.columns)
     sql = f"SELECT {select} FROM {table.name} WHERE {where} ORDER BY patient_id, {table.date_column}, id"
     cursor = raw.cursor()
@@ -139,10 +144,10 @@ def _row_read(raw, table: Table, ids: list[int], as_of: date | None, sqlite: boo
     finally:
         cursor.close()
     values = list(zip(*rows)) if rows else [()] * len(table.columns)
-    return {c.name: _from_python(c.kind, v) for c, v in zip(table.columns, values, strict=True)}
+    return {c.name: from_python(c.kind, v) for c, v in zip(table.columns, values, strict=True)}
 
 
-def _from_python(kind: str, values: tuple) -> np.ndarray:
+def from_python(kind: str, values: tuple) -> np.ndarray:
     if kind == "id":
         return np.array(values, dtype="int64")
     if kind in ("float", "flag"):
@@ -199,7 +204,7 @@ def _sqlite_plan(table: Table) -> list[tuple[str, str, tuple[Column, ...]]]:
 
 
 def _sqlite_bulk(raw, table: Table, ids: list[int] | None, as_of: date | None) -> Arrays:  # noqa: ANN001
-    where, params = _where(table, ids, as_of, sqlite=True)
+    where, params = where_clause(table, ids, as_of, sqlite=True)
     plan = _sqlite_plan(table)
     sql = f"SELECT count(*), {', '.join(agg for _, agg, _ in plan)} FROM {table.name} WHERE {where}"
     rows = _parallel_rows(raw, table, sql, params) if ids is None else None
@@ -207,7 +212,7 @@ def _sqlite_bulk(raw, table: Table, ids: list[int] | None, as_of: date | None) -
         rows = [raw.execute(sql, params).fetchone()]
     parts = [_decode(plan, row) for row in rows if row[0]]
     again = [c for c in table.columns if any(p[c.name] is None for p in parts)]
-    out: Arrays = {c.name: np.concatenate([p[c.name] for p in parts]) if parts else _from_python(c.kind, ())
+    out: Arrays = {c.name: np.concatenate([p[c.name] for p in parts]) if parts else from_python(c.kind, ())
                    for c in table.columns if c not in again}
     if again:  # values the fast path cannot carry exactly: one plain read of those columns, by id
         cursor = raw.cursor()
@@ -215,7 +220,7 @@ def _sqlite_bulk(raw, table: Table, ids: list[int] | None, as_of: date | None) -
             _read_again(cursor, table, again, where, params, out)
         finally:
             cursor.close()
-    return _ordered(table, out)
+    return ordered(table, out)
 
 
 def _parallel_rows(raw, table: Table, sql: str, params: list) -> list[tuple] | None:  # noqa: ANN001
@@ -297,7 +302,7 @@ def _read_again(cursor, table: Table, columns: list[Column], where: str, params:
     at = sorter[np.searchsorted(row_id, out[key], sorter=sorter)]
     for j, c in enumerate(columns, start=1):
         values = [r[j] for r in rows]
-        converted = _from_python(c.kind, tuple(values))
+        converted = from_python(c.kind, tuple(values))
         out[c.name] = converted[at]
 
 
@@ -335,81 +340,10 @@ def _iso_dates(text: str, n: int) -> np.ndarray:
     return _dates_from_objects(tuple(None if v == "0000-00-00" else v for v in values))
 
 
-# --- PostgreSQL: the rows as CSV lines, aggregated server-side ------------------------------------------
-
-
-def _postgres_bulk(raw, table: Table, ids: list[int] | None, as_of: date | None) -> Arrays:  # noqa: ANN001
-    import pyarrow as pa
-    from pyarrow import csv as pacsv
-
-    where, params = _where(table, ids, as_of, sqlite=False)
-    fields, types = [], {}
-    for c in table.columns:
-        x = c.sql
-        if c.kind == "id":
-            fields.append(f"{x}::text")
-            types[c.name] = pa.int64()
-        elif c.kind == "float":
-            fields.append(f"coalesce({x}::float8::text, '')")
-            types[c.name] = pa.float64()
-        elif c.kind == "flag":
-            fields.append(f"coalesce({x}::int::text, '')")
-            types[c.name] = pa.float64()
-        elif c.kind in ("date", "date_or_null"):
-            fields.append(f"coalesce(({x} - DATE '1970-01-01')::text, '')")
-            types[c.name] = pa.int64()
-        else:  # text, always quoted: an unquoted empty field is NULL
-            fields.append(f"coalesce('\"' || replace({x}, '\"', '\"\"') || '\"', '')")
-            types[c.name] = pa.string()
-    line = " || ',' || ".join(fields)
-    cursor = raw.cursor()
-    try:
-        cursor.execute("SET LOCAL extra_float_digits = 3")  # shortest exact float text (PostgreSQL 12+)
-        cursor.execute(f"SELECT count(*), string_agg({line}, E'\\n') FROM {table.name} WHERE {where}", params)
-        n, text = cursor.fetchone()
-    finally:
-        cursor.close()
-    names = [c.name for c in table.columns]
-    if not n:
-        return _ordered(table, {c.name: _from_python(c.kind, ()) for c in table.columns})
-    parsed = pacsv.read_csv(
-        # the closing newline matters: pyarrow reads an empty last field of the last line as '' (not NULL)
-        pa.py_buffer((text + "\n").encode("utf-8")),
-        read_options=pacsv.ReadOptions(column_names=names, block_size=1 << 24),
-        parse_options=pacsv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False),
-        convert_options=pacsv.ConvertOptions(column_types=types, strings_can_be_null=True,
-                                             quoted_strings_can_be_null=False, null_values=[""]),
-    )
-    del text
-    if parsed.num_rows != n:
-        raise RuntimeError(f"bulk read: {parsed.num_rows} rows parsed, {n} in {table.name}")
-    out: Arrays = {}
-    for c in table.columns:
-        column = parsed.column(c.name)
-        if c.kind == "id":
-            out[c.name] = column.to_numpy().astype("int64", copy=False)
-        elif c.kind in ("float", "flag"):
-            out[c.name] = column.to_numpy(zero_copy_only=False).astype("float64", copy=False)
-        elif c.kind in ("date", "date_or_null"):
-            days = column.to_numpy(zero_copy_only=False)  # float with NaN where NULL
-            out[c.name] = _days_to_dates(days)
-        else:
-            out[c.name] = np.array(column.to_pylist(), dtype=object)
-    return _ordered(table, out)
-
-
-def _days_to_dates(days: np.ndarray) -> np.ndarray:
-    days = np.asarray(days, dtype="float64")
-    out = np.full(len(days), np.datetime64("NaT"), dtype="datetime64[D]")
-    known = ~np.isnan(days)
-    out[known] = _EPOCH_DAY + days[known].astype("int64").astype("timedelta64[D]")
-    return out.astype("datetime64[ns]")
-
-
 # --- Order ------------------------------------------------------------------------------------------------
 
 
-def _ordered(table: Table, out: Arrays) -> Arrays:
+def ordered(table: Table, out: Arrays) -> Arrays:
     """Rows in (patient_id, date, id) order; already so (a freshly seeded table), nothing moves."""
     pid = out["patient_id"]
     if len(pid) < 2:
