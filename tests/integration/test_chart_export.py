@@ -37,14 +37,6 @@ runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
-def renderer():
-    """One chart server for the module; every export's own batch finds it running and leaves it alone."""
-    figure_export.start_server()
-    yield
-    figure_export.stop_server()
-
-
-@pytest.fixture(scope="module")
 def db(tmp_path_factory) -> str:
     url = f"sqlite:///{tmp_path_factory.mktemp('charts') / 'charts.db'}"
     engine = make_engine(url)

@@ -14,7 +14,6 @@ from pypdf import PdfReader
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from dashboard import figure_export
 from dashboard.cli import app
 from dashboard.reports import patient_summary_pdf
 from data_model import services
@@ -34,13 +33,6 @@ TODAY = date(2026, 6, 1)
 KEY = "report-test-site-secret-0123456789"
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 runner = CliRunner()
-
-
-@pytest.fixture(scope="module")
-def renderer():
-    figure_export.start_server()
-    yield
-    figure_export.stop_server()
 
 
 @pytest.fixture(scope="module")
