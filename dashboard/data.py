@@ -69,6 +69,7 @@ class _HeldEvaluation:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.current: services.Evaluation | None = None
+        self.rereading = False  # a daily read of every row is under way (one at a time)
 
 
 # cache_resource, not cache_data: the evaluation holds every visit of the clinic, and cache_data
@@ -99,7 +100,8 @@ def evaluation(as_of: date) -> services.Evaluation:
             with st.spinner(spinner, show_time=True):
                 held.current = current = _read(lambda s: incremental.refresh(s, held.current, as_of, base))
             latest.current = current
-            if current.read_at is not None and current.read_at.date() < datetime.now(timezone.utc).date():
+            stale = current.read_at is not None and current.read_at.date() < datetime.now(timezone.utc).date()
+            if stale and not held.rereading:
                 _read_again_in_background(held, as_of)
         return current
 
@@ -109,15 +111,19 @@ def _read_again_in_background(held: _HeldEvaluation, as_of: date) -> None:
     the audit log is trusted for the day, not for ever (a fix made outside PainTrail shows by the next
     day). The page does not wait; the fresh evaluation replaces the held one when it is ready."""
     eng = engine()  # taken here: the thread has no Streamlit script context
+    held.rereading = True  # the caller holds held.lock
 
     def work() -> None:
         try:
             with read_session(eng) as session:
                 fresh = incremental.refresh(session, None, as_of)
-        except Exception:  # the held evaluation stays; tomorrow's first page tries again
+        except Exception:  # the held evaluation stays; the next update of it tries again
             logging.getLogger(__name__).exception("the daily read of every row failed")
+            with held.lock:
+                held.rereading = False
             return
         with held.lock:
+            held.rereading = False
             if held.current is not None and held.current.as_of == fresh.as_of:
                 held.current = fresh  # a write during the read is applied at the next rerun (version differs)
 

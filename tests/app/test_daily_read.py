@@ -30,6 +30,6 @@ def test_an_evaluation_read_yesterday_is_replaced_by_a_fresh_read(app_db):
     held.current = stale
     data._read_again_in_background(held, today)
     _wait_for_daily_read()
-    assert held.current is not stale
+    assert held.current is not stale and not held.rereading  # done, and ready for the next day
     assert held.current.read_at.date() == datetime.now(timezone.utc).date()
     assert len(held.current.data.visits) == len(evaluated.data.visits)  # the missing row is back
