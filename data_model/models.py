@@ -192,6 +192,29 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
+class SignIn(Base):
+    """One browser's sign-in: the hash of the token its cookie holds, for which account, active until when.
+
+    Written with SQL statements, not ORM objects, so that recording activity neither fills the audit
+    trail nor changes the data version; signing in and out are audited as events."""
+
+    __tablename__ = "sign_ins"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # The account as it was at sign-in: a changed role or password ends the sign-in.
+    role: Mapped[str] = mapped_column(String(16))
+    credential: Mapped[str] = mapped_column(String(64))
+    via_sso: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A one-time code the browser trades for its token (the token then lives only in its cookie).
+    handoff_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    ended_why: Mapped[str | None] = mapped_column(String(32))
+
+
 class Setting(Base):
     """A clinic's override of one default in data_model.settings (JSON value)."""
 
