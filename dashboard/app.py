@@ -1,4 +1,4 @@
-"""Entrypoint: page config, sign-in, navigation by role; every page lives in dashboard/pages/."""
+"""Entrypoint: page config, the sign-in check, navigation by role; every page lives in dashboard/pages/."""
 
 from __future__ import annotations
 
@@ -10,21 +10,25 @@ import streamlit as st
 # `streamlit run dashboard/app.py` puts dashboard/ on sys.path, not the project root.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from dashboard import auth, state  # noqa: E402
-from dashboard.navigation import pages_for  # noqa: E402
+from dashboard import auth, browser_session  # noqa: E402
+from dashboard.navigation import pages_for, sign_in_pages  # noqa: E402
 
 st.set_page_config(page_title="PainTrail", page_icon="🩺", layout="wide")
 
-user = state.current_user()
-if user is not None and state.idle_timed_out():
-    user = None
+user = browser_session.signed_in()  # the cookie, checked against the account on every run
 
 if user is None:
-    st.navigation([st.Page(auth.login_page, title="Sign in", url_path="login")], position="hidden").run()
+    # Every page's address shows the sign-in form, and keeps its query: after signing in, the
+    # browser comes back to the same address and finds the page (and patient) it asked for.
+    st.navigation(sign_in_pages(auth.login_page), position="hidden").run()
 else:
     with st.sidebar:
         st.markdown(f"**{user.display_name}**  \n{user.role}")
         if st.button("Sign out", key="sign_out"):
             auth.sign_out()
             st.rerun()
-    st.navigation(pages_for(user.role)).run()
+    browser_session.watch()
+    try:
+        st.navigation(pages_for(user.role)).run()
+    finally:
+        browser_session.seen()

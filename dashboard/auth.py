@@ -10,7 +10,7 @@ from data_model.db import run_write
 from data_model.permissions import Action, can
 from data_model.validation import ValidationFailed
 
-from . import data, state
+from . import browser_session, data, state
 from .demo import DEMO_ACCOUNTS, demo_mode
 
 
@@ -22,7 +22,7 @@ def login_page() -> None:
     """The only thing an anonymous visitor sees: no patient data before sign-in."""
     st.title("PainTrail")
     st.caption("Follow-up of persistent pain after spine surgery")
-    notice = state.take_notice()
+    notice = state.notice()
     if notice:
         st.info(notice)
     if _count_users() == 0:
@@ -41,8 +41,7 @@ def login_page() -> None:
         if result.user is None:
             st.error(result.message)
         else:
-            state.sign_in(result.user)
-            st.rerun()
+            browser_session.hand_over(result.user)
     if demo_mode():
         st.info(
             "Demo accounts (synthetic patients only): "
@@ -70,13 +69,12 @@ def single_sign_on() -> None:
         st.error(result.message)
         st.button("Sign out of single sign-on", on_click=st.logout, key="sso_logout")
         return
-    state.sign_in(result.user, via_sso=True)
-    st.rerun()
+    browser_session.hand_over(result.user, via_sso=True)
 
 
 def sign_out() -> None:
     was_sso = state.signed_in_via_sso()
-    state.sign_out("You are signed out.")
+    browser_session.sign_out()
     if was_sso:
         st.logout()
 

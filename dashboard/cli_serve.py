@@ -21,7 +21,7 @@ from data_model.audit import set_actor
 from data_model.db import URL_ENV, read_session, resolve_url, run_write
 from data_model.models import Patient, User
 
-APP = Path(__file__).resolve().parent / "app.py"
+APP = Path(__file__).resolve().parent / "asgi.py"  # app.py behind the sign-in and download guards
 DEMO_SEED = 42
 
 PortOption = Annotated[int, typer.Option("--port", min=1, max=65535, help="TCP port to serve on.")]
@@ -47,7 +47,7 @@ def absolute_url(url: str) -> str:
 
 
 def run_app(url: str, port: int, address: str, demo: bool = False) -> int:
-    """Run `streamlit run dashboard/app.py` in a child process until it stops; return a shell exit code."""
+    """Run `streamlit run dashboard/asgi.py` (the app and its web server) in a child process until it stops; return a shell exit code."""
     code = _run_streamlit(url, port, address, demo)
     return 128 - code if code < 0 else code  # killed by signal N: exit 128+N, as a shell reports it
 

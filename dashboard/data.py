@@ -10,37 +10,21 @@ from typing import TypeVar
 
 import pandas as pd
 import streamlit as st
-from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from data_model import accounts, deidentify, incremental, queries, services
 from data_model.audit import record_event, set_actor
 from data_model.cohort_view import CohortFilter, CohortView, cohort_view
 from data_model.follow_up_list import follow_up_list
-from data_model.db import make_engine, read_session, resolve_url, run_write
+from data_model.db import read_session, run_write
 from data_model.exporters.csv_export import export_csv, zip_bytes
-from data_model.migrate import upgrade
 from data_model.pseudonyms import ensure_site_key
 from data_model.settings import Settings
 
-from . import state
+from . import browser_session, state
+from .store import database_url, engine, engine_for
 
 T = TypeVar("T")
-
-
-@st.cache_resource(show_spinner=False)
-def _engine_for(url: str) -> Engine:
-    engine = make_engine(url)
-    upgrade(engine)  # bring the schema up to date once per process, before any page reads
-    return engine
-
-
-def database_url() -> str:
-    return resolve_url()
-
-
-def engine() -> Engine:
-    return _engine_for(database_url())
 
 
 def data_version() -> int:
@@ -181,10 +165,10 @@ def surgeons() -> list[str]:
 
 
 def write(action: Callable[[Session], T]) -> T:
-    """Run one user action as the signed-in user: one transaction, audited, retried while busy."""
-    user = state.current_user()
-    actor = user.username if user else "anonymous"
-    return run_write(engine(), lambda session: action(set_actor(session, actor)))
+    """Run one user action as the signed-in user: one transaction, audited, retried while busy. The sign-in
+    is checked again first: a widget callback runs before the check at the top of the script."""
+    user = browser_session.require_signed_in()
+    return run_write(engine(), lambda session: action(set_actor(session, user.username)))
 
 
 def users() -> pd.DataFrame:
@@ -220,7 +204,7 @@ def _actor() -> str:
 # Created once per database, the first time anyone needs it (an audited write), then read from memory.
 @st.cache_resource(max_entries=4, show_spinner=False)
 def _site_key(url: str, _actor_name: str) -> str:
-    return run_write(_engine_for(url), lambda session: ensure_site_key(set_actor(session, _actor_name)))
+    return run_write(engine_for(url), lambda session: ensure_site_key(set_actor(session, _actor_name)))
 
 
 def site_key() -> str:

@@ -1,28 +1,55 @@
 """Download buttons: every chart as PNG, SVG, PDF and HTML; the cohort report, a patient's summary and CSVs.
 
-Files are made only when a button is clicked (deferred downloads: kaleido takes a moment per image), and
-the patient-data ones are audited then (data.audited). Who may download what follows the role matrix:
-staff no patient data, clinicians de-identified, admins identified.
+Files are made only when a button is clicked (deferred downloads: kaleido takes a moment per image), only
+while the sign-in that showed the button holds, and only that browser may fetch the file, once
+(owned_downloads.py); the patient-data ones are audited then (data.audited). Who may download what
+follows the role matrix: staff no patient data, clinicians de-identified, admins identified.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from datetime import date
 
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from data_model import sign_ins
 from data_model.exporters.csv_export import neutralise
 from data_model.permissions import Action
 from data_model.pseudonyms import PseudonymKeyMissing, pseudonym
 
-from . import auth, data, reports, state
+from . import auth, browser_session, data, owned_downloads, reports, state
 from .figure_export import FORMATS, figure_bytes
 
 PDF = "application/pdf"
+
+
+class SignInEnded(PermissionError):
+    """The sign-in that showed a download button has ended: the file is not made."""
+
+
+def owned(make: Callable[[], bytes]) -> Callable[[], bytes]:
+    """make() for a deferred download button, run only while this browser's sign-in holds; the file is
+    then fetchable by this browser alone, once. The token is taken now: the click runs outside the script."""
+    token, engine, idle = browser_session.presented_token(), data.engine(), browser_session.idle_limit()
+
+    def run() -> bytes:
+        if token is None or sign_ins.check(engine, token, idle, touch=False).user is None:
+            raise SignInEnded("the sign-in that asked for this download has ended")
+        content = make()
+        owned_downloads.hold(content, token)
+        return content
+
+    return run
+
+
+def _button(where, label: str, make: Callable[[], bytes], **options) -> None:  # noqa: ANN001, ANN003
+    """A download button whose file is made on click for this sign-in (never at page load)."""
+    where.download_button(label, data=owned(make), on_click="ignore", **options)
 
 
 def chart_downloads(name: str, figure: go.Figure, audit: dict | None = None, patient_id: int | None = None) -> None:
@@ -33,10 +60,8 @@ def chart_downloads(name: str, figure: go.Figure, audit: dict | None = None, pat
         make = lambda fmt=fmt: figure_bytes(figure, fmt)  # noqa: E731
         if audit is not None:
             make = data.audited("export_chart", {**audit, "charts": [name], "format": fmt}, make, patient_id)
-        col.download_button(
-            fmt.upper(), data=make, file_name=f"paintrail-{name}.{fmt}",
-            mime=mime, key=f"dl_{name}_{fmt}", help=f"Download this chart as {fmt.upper()}", on_click="ignore",
-        )
+        _button(col, fmt.upper(), make, file_name=f"paintrail-{name}.{fmt}", mime=mime, key=f"dl_{name}_{fmt}",
+                help=f"Download this chart as {fmt.upper()}")
 
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:
@@ -79,20 +104,19 @@ def cohort_downloads(view, figures: dict[str, go.Figure], as_of: date, mcid_text
         return reports.cohort_report_pdf(definition, as_of, view.summary, figures, flagged, mcid_text)
 
     cols = st.columns(2)
-    cols[0].download_button(
-        "Cohort report (PDF)", key="dl_cohort_report", mime=PDF, file_name=f"paintrail-cohort-{as_of:%Y%m%d}.pdf",
-        data=data.audited("export_report", {"cohort": definition, "as_of": as_of.isoformat(), "via": "app"}, report),
+    _button(
+        cols[0], "Cohort report (PDF)",
+        data.audited("export_report", {"cohort": definition, "as_of": as_of.isoformat(), "via": "app"}, report),
+        key="dl_cohort_report", mime=PDF, file_name=f"paintrail-cohort-{as_of:%Y%m%d}.pdf",
         help="Definition, key figures, the four charts and the flagged patients by pseudonym (no MRN, name or date)",
-        on_click="ignore",
     )
-    cols[1].download_button(
-        "Cohort data (CSV, de-identified)", key="dl_cohort_csv", mime="application/zip",
-        file_name=f"paintrail-cohort-{as_of:%Y%m%d}-csv.zip",
-        data=data.audited("export_csv", {"cohort": definition, "patients": len(ids), "via": "app"},
-                          data.deidentified_csv_zip(ids)),
+    _button(
+        cols[1], "Cohort data (CSV, de-identified)",
+        data.audited("export_csv", {"cohort": definition, "patients": len(ids), "via": "app"},
+                     data.deidentified_csv_zip(ids)),
+        key="dl_cohort_csv", mime="application/zip", file_name=f"paintrail-cohort-{as_of:%Y%m%d}-csv.zip",
         help="patients.csv, surgeries.csv, visits.csv, treatments.csv in the import format: pseudonyms, no names, "
         "surgeons or notes, each patient's dates shifted alike",
-        on_click="ignore",
     )
 
 
@@ -119,10 +143,11 @@ def patient_downloads(record, as_of: date) -> None:  # noqa: ANN001 - services.P
     def summary() -> bytes:
         return reports.patient_summary_pdf(record, as_of, figure, deidentified=key is not None, key=key)
 
-    st.download_button(
-        "Clinician summary (PDF)", key="dl_patient_summary", mime=PDF, file_name=f"paintrail-summary-{who}.pdf",
-        data=data.audited("export_summary", {"identified": key is None, "via": "app"}, summary, patient_id),
-        help="One page: recovery status, the trajectory, flags and treatments", on_click="ignore",
+    _button(
+        st, "Clinician summary (PDF)",
+        data.audited("export_summary", {"identified": key is None, "via": "app"}, summary, patient_id),
+        key="dl_patient_summary", mime=PDF, file_name=f"paintrail-summary-{who}.pdf",
+        help="One page: recovery status, the trajectory, flags and treatments",
     )
 
 
@@ -133,11 +158,10 @@ def worklist_download(shown: pd.DataFrame, as_of: date) -> None:
     if _key_or_warning() is None:
         return
     frame = data.deidentified_worklist(as_of, [int(i) for i in shown["patient_id"]])
-    st.download_button(
-        "Download worklist (CSV, de-identified)", key="dl_worklist_csv", mime="text/csv",
-        file_name=f"paintrail-worklist-{as_of:%Y%m%d}.csv",
-        data=data.audited("export_worklist", {"as_of": as_of.isoformat(), "patients": len(frame), "via": "app"},
-                          lambda: csv_bytes(frame)),
+    _button(
+        st, "Download worklist (CSV, de-identified)",
+        data.audited("export_worklist", {"as_of": as_of.isoformat(), "patients": len(frame), "via": "app"},
+                     lambda: csv_bytes(frame)),
+        key="dl_worklist_csv", mime="text/csv", file_name=f"paintrail-worklist-{as_of:%Y%m%d}.csv",
         help="Pseudonyms instead of MRNs and names; no surgeon, no dates (dates in the reasons become weeks)",
-        on_click="ignore",
     )

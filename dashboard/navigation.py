@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import streamlit as st
@@ -29,4 +30,13 @@ def pages_for(role: str) -> list[st.Page]:
     for file, title, icon, action, landing in PAGE_TABLE:
         if can(role, action):
             pages.append(st.Page(PAGES / file, title=title, icon=icon, default=role in landing))
+    return pages
+
+
+def sign_in_pages(login_page: Callable[[], None]) -> list[st.Page]:
+    """The sign-in form at the root and at every page's address (hidden), so that a link or bookmark
+    opened before signing in keeps its address, and lands on its page once the person is signed in."""
+    pages = [st.Page(login_page, title="Sign in", url_path="login", default=True)]
+    for file, *_ in PAGE_TABLE:
+        pages.append(st.Page(login_page, title="Sign in", url_path=Path(file).stem, visibility="hidden"))
     return pages

@@ -1,30 +1,30 @@
-"""The little state shared across pages: who is signed in, since when, which patient is open."""
+"""The little state shared across pages: who this run is signed in as, the notice for the sign-in page,
+which patient is open (mirrored in the URL so a reload or a link finds it again)."""
 
 from __future__ import annotations
-
-import os
-import time
 
 import streamlit as st
 
 from data_model.accounts import SignedIn
 
-USER = "pt_user"
-LAST_ACTIVE = "pt_last_active"
+USER = "pt_user"  # the account as checked at the top of this run (dashboard/browser_session.py)
+SIGN_IN = "pt_sign_in"  # the sign-in this session's state belongs to
+CHECKED = "pt_checked"  # the sign-in was checked at least once in this session
+RUN_STARTED = "pt_run_started"
 PATIENT_ID = "pt_patient_id"
 NOTICE = "pt_notice"
 SSO = "pt_sso"
-IDLE_MINUTES = float(os.environ.get("PAINTRAIL_IDLE_MINUTES", "30"))
+PATIENT_PARAM = "patient"
 
 
 def current_user() -> SignedIn | None:
     return st.session_state.get(USER)
 
 
-def sign_in(user: SignedIn, via_sso: bool = False) -> None:
+def sign_in(user: SignedIn, sign_in_id: int | None, via_sso: bool = False) -> None:
     st.session_state[USER] = user
+    st.session_state[SIGN_IN] = sign_in_id
     st.session_state[SSO] = via_sso
-    st.session_state[LAST_ACTIVE] = time.monotonic()
 
 
 def signed_in_via_sso() -> bool:
@@ -38,19 +38,9 @@ def sign_out(reason: str | None = None) -> None:
         st.session_state[NOTICE] = reason
 
 
-def idle_timed_out() -> bool:
-    """True (and signs out) when the user did nothing for IDLE_MINUTES; otherwise records activity."""
-    last = st.session_state.get(LAST_ACTIVE)
-    now = time.monotonic()
-    if last is not None and now - last > IDLE_MINUTES * 60:
-        sign_out(f"You were signed out after {IDLE_MINUTES:g} minutes without activity.")
-        return True
-    st.session_state[LAST_ACTIVE] = now
-    return False
-
-
-def take_notice() -> str | None:
-    return st.session_state.pop(NOTICE, None)
+def notice() -> str | None:
+    """Why the sign-in page is showing (signed out, idle, a changed account): kept until the next sign-in."""
+    return st.session_state.get(NOTICE)
 
 
 def selected_patient() -> int | None:
@@ -59,3 +49,16 @@ def selected_patient() -> int | None:
 
 def select_patient(patient_id: int | None) -> None:
     st.session_state[PATIENT_ID] = patient_id
+
+
+def patient_in_url() -> int | None | str:
+    """The patient the URL names: its id, None when it names none, or the text when it is no id at all."""
+    raw = st.query_params.get(PATIENT_PARAM)
+    if raw is None or raw == "":
+        return None
+    return int(raw) if raw.isdigit() else raw
+
+
+def put_patient_in_url(patient_id: int) -> None:
+    if st.query_params.get(PATIENT_PARAM) != str(patient_id):
+        st.query_params[PATIENT_PARAM] = str(patient_id)

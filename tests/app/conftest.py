@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
 from datetime import date, timedelta
 from pathlib import Path
@@ -9,8 +11,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from data_model import accounts, commands
-from data_model.accounts import SignedIn
+from dashboard import browser_session
+from dashboard.sign_in_cookie import idle_limit
+from data_model import accounts, commands, sign_ins
 from data_model.audit import set_actor
 from data_model.db import make_engine, run_write
 from data_model.migrate import upgrade
@@ -75,11 +78,52 @@ def app_db(template_db, tmp_path, monkeypatch) -> str:
     return url
 
 
+# The one browser AppTest stands in for: AppTest cannot send cookies, so the app's reading of its
+# sign-in cookie is pointed here, and the tests put in it what the hand-off address would.
+BROWSER_COOKIE: dict[str, str] = {}
+
+
+@pytest.fixture(autouse=True)
+def _browser_cookie(monkeypatch):
+    BROWSER_COOKIE.clear()
+    monkeypatch.setattr(browser_session, "presented_token", lambda: BROWSER_COOKIE.get("token"))
+    yield
+    BROWSER_COOKIE.clear()
+
+
+def _claim(code: str) -> None:
+    engine = make_engine(os.environ["PAINTRAIL_DATABASE_URL"])
+    try:
+        token = run_write(engine, lambda s: sign_ins.claim(s, code, idle_limit(), BROWSER_COOKIE.get("token")))
+    finally:
+        engine.dispose()
+    assert token, "the hand-off code was refused"
+    BROWSER_COOKIE["token"] = token
+
+
+def sign_in_browser(username: str) -> None:
+    """This browser signs in as username (its password was checked elsewhere): the cookie holds a real token."""
+    engine = make_engine(os.environ["PAINTRAIL_DATABASE_URL"])
+    try:
+        code = run_write(engine, lambda s: sign_ins.start(set_actor(s, username), username))
+    finally:
+        engine.dispose()
+    _claim(code)
+
+
+def follow_hand_off(at: AppTest) -> None:
+    """What the browser does once the password is accepted: follow the page to the hand-off address,
+    which trades the page's one-time code for the sign-in cookie."""
+    scripts = [html.proto.body for html in at.get("html") if "code=" in html.proto.body]
+    assert scripts, "the page did not send the browser to the hand-off address"
+    _claim(re.search(r"code=([A-Za-z0-9_-]+)", scripts[-1]).group(1))
+
+
 def signed_in_app(username: str | None) -> AppTest:
-    """The app with a user already signed in (the sign-in form itself is tested separately)."""
+    """The app in a browser already signed in as username (the sign-in form itself is tested separately)."""
     at = AppTest.from_file(APP, default_timeout=30)
     if username is not None:
-        at.session_state["pt_user"] = SignedIn(username, ROLES[username], username.title())
+        sign_in_browser(username)
     return at
 
 

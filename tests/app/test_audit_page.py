@@ -11,8 +11,7 @@ def test_a_saved_visit_appears_in_the_audit_trail_with_its_author(as_user):
     at.number_input(key="v_leg_0").set_value(3.5)
     at.button(key="FormSubmitter:visit_form_0-Save visit").click().run()
 
-    at.session_state["pt_user"] = at.session_state["pt_user"].__class__("boss", "admin", "Boss")
-    at.run()
+    at = as_user("boss").run()
     at.switch_page("pages/audit.py").run()
     at.text_input(key="audit_mrn").input("EARLY1")
     at.selectbox(key="audit_table").select("visits").run()

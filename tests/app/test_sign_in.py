@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
+from sqlalchemy import update
 from streamlit.testing.v1 import AppTest
 
-from tests.app.conftest import APP, COHORT, PASSWORDS
+from dashboard.sign_in_cookie import idle_limit
+from data_model import accounts
+from data_model.audit import set_actor
+from data_model.db import make_engine, run_write
+from data_model.models import SignIn, utcnow
+from tests.app.conftest import APP, COHORT, PASSWORDS, follow_hand_off
 
 
 def _all_text(at: AppTest) -> str:
@@ -26,8 +33,21 @@ def test_the_right_password_signs_in_and_lands_on_the_worklist(app_db):
     at.text_input(key="login_username").input("doc")
     at.text_input(key="login_password").input(PASSWORDS["doc"])
     at.button[0].click().run()
+    assert "Signing you in" in at.info[0].value
+    follow_hand_off(at)
+    at.run()
     assert not at.exception
     assert at.title[0].value == "Worklist"
+
+
+def test_a_right_password_alone_signs_nobody_in_without_the_browser_cookie(app_db):
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    at.text_input(key="login_username").input("doc")
+    at.text_input(key="login_password").input(PASSWORDS["doc"])
+    at.button[0].click().run()
+    at.run()  # the browser never followed the hand-off: it holds no sign-in cookie
+    assert at.get("form")[0].proto.form.form_id == "login"
+    assert len(at.dataframe) == 0
 
 
 def test_a_wrong_password_is_refused_with_a_message(app_db):
@@ -67,27 +87,39 @@ def test_without_single_sign_on_configured_no_sso_button_is_shown(app_db):
     assert not [b for b in at.button if b.key == "sso_login"]
 
 
-def test_an_idle_session_is_signed_out_with_a_notice(as_user):
-    import time
+def _set_last_seen_back(url: str, by: timedelta) -> None:
+    engine = make_engine(url)
+    run_write(engine, lambda s: s.execute(update(SignIn).values(last_seen_at=utcnow() - by)))
+    engine.dispose()
 
-    from dashboard.state import IDLE_MINUTES, LAST_ACTIVE
 
-    # AppTest re-runs only the page script after its first run, so the idle check in the
-    # entrypoint is exercised on a first run with a session that has been idle too long.
-    at = as_user("doc")
-    at.session_state[LAST_ACTIVE] = time.monotonic() - IDLE_MINUTES * 60 - 5
-    at.run()
+# AppTest runs the entrypoint (where the sign-in is checked) on a session's first run only, and the
+# page alone after it: each check below is a fresh run of the same browser, as a reload is. The real
+# browser tests (tests/e2e/test_sign_in_sessions.py) check the next click of an open page.
+
+
+def test_a_reload_after_the_idle_limit_shows_the_sign_in_page_with_a_notice(as_user, app_db):
+    assert as_user("doc").run().title[0].value == "Worklist"
+    _set_last_seen_back(app_db, idle_limit() + timedelta(seconds=5))
+    at = AppTest.from_file(APP, default_timeout=30).run()
     assert at.get("form")[0].proto.form.form_id == "login"
     assert "without activity" in at.info[0].value
     assert len(at.dataframe) == 0
 
 
-def test_a_recently_active_session_stays_signed_in(as_user):
-    import time
+def test_a_reload_within_the_idle_limit_stays_signed_in(as_user, app_db):
+    as_user("doc").run()
+    _set_last_seen_back(app_db, idle_limit() - timedelta(minutes=1))
+    assert AppTest.from_file(APP, default_timeout=30).run().title[0].value == "Worklist"
 
-    from dashboard.state import LAST_ACTIVE
 
-    at = as_user("doc")
-    at.session_state[LAST_ACTIVE] = time.monotonic() - 60
-    at.run()
-    assert at.title[0].value == "Worklist"
+def test_an_admin_whose_password_was_reset_meanwhile_gets_the_sign_in_page_not_the_accounts(as_user, app_db):
+    at = as_user("boss").run()
+    at.switch_page("pages/users.py").run()
+    assert at.title[0].value == "Accounts"
+    engine = make_engine(app_db)
+    run_write(engine, lambda s: accounts.update_account(set_actor(s, "doc"), "boss", password="reset-by-a-colleague"))
+    engine.dispose()
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    assert at.get("form")[0].proto.form.form_id == "login"
+    assert "your account was changed" in at.info[0].value
