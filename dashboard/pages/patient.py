@@ -16,6 +16,13 @@ from data_model.permissions import Action
 
 auth.guard(Action.VIEW_PATIENTS)
 
+# The open patient lives in the URL (?patient=ID): a reload, a bookmark or a link opens the same patient.
+linked = state.patient_in_url()
+if isinstance(linked, str):
+    st.warning(f"The address names patient {linked!r}, which is not a patient number; find the patient below.")
+elif linked is not None:
+    state.select_patient(linked)
+
 query = st.text_input("Find patient", placeholder="MRN or name", key="pt_query")
 if query.strip():
     found = data.find_patients(query)
@@ -37,6 +44,7 @@ record = data.patient_record(patient_id, as_of)
 if record is None:
     st.error(f"Patient {patient_id} does not exist.")
     st.stop()
+state.put_patient_in_url(patient_id)
 
 patient = record.patient
 st.title(f"{plain(patient['mrn'])} · {plain(patient['display_name'] or '(no name)')}")

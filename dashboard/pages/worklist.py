@@ -6,7 +6,7 @@ from datetime import date
 
 import streamlit as st
 
-from dashboard import auth, data, state
+from dashboard import auth, data, query_params, state
 from dashboard.downloads import worklist_download
 from dashboard.formatting import SEVERITY_TEXT, flag_label, procedure_label
 from dashboard.paging import paginate
@@ -17,20 +17,33 @@ from data_model.services import WorklistFilter, filter_worklist
 auth.guard(Action.VIEW_PATIENTS)
 st.title("Worklist")
 
+# The date and the filters live in the URL: a reload, a bookmark or a shared link shows the same list.
+today = date.today()
 top = st.columns([1, 3])
-as_of = top[0].date_input("As of", value=date.today(), max_value=date.today(), key="wl_as_of",
+as_of = top[0].date_input("As of", value=query_params.day("as_of", today) or today, max_value=today, key="wl_as_of",
                           help="Flags are computed from the data known on this date.")
+query_params.keep("as_of", None if as_of == today else as_of.isoformat())
 worklist = data.worklist(as_of)
 
 with st.expander("Filters", expanded=False):
     cols = st.columns(4)
-    procedures = cols[0].multiselect("Procedure", list(PROCEDURES), format_func=procedure_label, key="wl_procedures")
-    surgeons = cols[1].multiselect("Surgeon", data.surgeons(), key="wl_surgeons")
-    flags = cols[2].multiselect("Flag", list(FLAG_CODES), format_func=lambda c: FLAG_CODES[c].label, key="wl_flags")
+    procedures = cols[0].multiselect("Procedure", list(PROCEDURES), default=query_params.chosen("procedure", PROCEDURES),
+                                     format_func=procedure_label, key="wl_procedures")
+    known_surgeons = data.surgeons()
+    surgeons = cols[1].multiselect("Surgeon", known_surgeons, default=query_params.chosen("surgeon", known_surgeons),
+                                   key="wl_surgeons")
+    flags = cols[2].multiselect("Flag", list(FLAG_CODES), default=query_params.chosen("flag", FLAG_CODES),
+                                format_func=lambda c: FLAG_CODES[c].label, key="wl_flags")
     max_weeks = int(worklist["weeks_since_surgery"].max()) + 1 if not worklist.empty else 104
-    weeks = cols[3].slider("Weeks since surgery", 0, max(max_weeks, 1), (0, max(max_weeks, 1)), key="wl_weeks")
-    show_reviewed = st.toggle("Show patients whose flags were reviewed", key="wl_show_reviewed",
-                              help="A review holds until new data arrives for the patient.")
+    every_week = (0, max(max_weeks, 1))
+    weeks = cols[3].slider("Weeks since surgery", *every_week, query_params.span("weeks", *every_week) or every_week,
+                           key="wl_weeks")
+    show_reviewed = st.toggle("Show patients whose flags were reviewed", value=query_params.switch("reviewed"),
+                              key="wl_show_reviewed", help="A review holds until new data arrives for the patient.")
+for name, value in (("procedure", procedures), ("surgeon", surgeons), ("flag", flags),
+                    ("weeks", None if weeks == every_week else f"{weeks[0]}-{weeks[1]}"),
+                    ("reviewed", "yes" if show_reviewed else None)):
+    query_params.keep(name, value)
 
 shown = filter_worklist(
     worklist, WorklistFilter(tuple(procedures), tuple(surgeons), tuple(flags), weeks, show_reviewed)
@@ -88,6 +101,6 @@ if col[1].button("Open patient", type="primary", key="wl_open"):
     state.select_patient(int(choices[chosen]))
     st.session_state["wl_go"] = True
 if st.session_state.pop("wl_go", False):
-    st.switch_page("pages/patient.py")
+    st.switch_page("pages/patient.py", query_params={state.PATIENT_PARAM: str(state.selected_patient())})
 
 worklist_download(shown, as_of)  # clinicians and admins: the list as filtered, by pseudonym
