@@ -10,6 +10,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -51,16 +52,12 @@ def _wait_healthy(url: str, process: subprocess.Popen, timeout: float = 60) -> N
     raise TimeoutError(f"the app did not answer at {url} within {timeout} s")
 
 
-@pytest.fixture(scope="session")
-def demo_url(tmp_path_factory) -> Iterator[str]:
-    """`paintrail demo` prepared in a temp folder, then served on a free port."""
-    folder = tmp_path_factory.mktemp("demo")
-    db = f"sqlite:///{Path(folder) / 'demo.db'}"
-    env = {**os.environ, "PAINTRAIL_DEMO": "1"}
-    subprocess.run([*PAINTRAIL, "demo", "--db", db, "--patients", "150", "--no-serve"], check=True, cwd=folder, env=env)
+@contextmanager
+def serving(db: str, folder: Path, **env: str) -> Iterator[str]:
+    """`paintrail serve` on a database, on a free port, with extra environment (e.g. a short idle limit)."""
     port = _free_port()
     process = subprocess.Popen(
-        [*PAINTRAIL, "serve", "--db", db, "--port", str(port)], cwd=folder, env=env,
+        [*PAINTRAIL, "serve", "--db", db, "--port", str(port)], cwd=folder, env={**os.environ, "PAINTRAIL_DEMO": "1", **env},
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
@@ -70,6 +67,23 @@ def demo_url(tmp_path_factory) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=20)
+
+
+@pytest.fixture(scope="session")
+def demo_db(tmp_path_factory) -> str:
+    """`paintrail demo` prepared in a temp folder: its database URL."""
+    folder = tmp_path_factory.mktemp("demo")
+    db = f"sqlite:///{Path(folder) / 'demo.db'}"
+    env = {**os.environ, "PAINTRAIL_DEMO": "1"}
+    subprocess.run([*PAINTRAIL, "demo", "--db", db, "--patients", "150", "--no-serve"], check=True, cwd=folder, env=env)
+    return db
+
+
+@pytest.fixture(scope="session")
+def demo_url(demo_db) -> Iterator[str]:
+    """The demo database served for the whole run."""
+    with serving(demo_db, Path(demo_db.removeprefix("sqlite:///")).parent) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
