@@ -13,7 +13,9 @@ the end of a sign-in after idling are audited as events.
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -22,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from .accounts import SignedIn
 from .audit import record_event, set_actor
-from .db import read_session, run_write
+from .db import DatabaseBusyError, read_session, run_write
 from .models import SignIn, User, utcnow
 
 HANDOFF_WINDOW = timedelta(minutes=2)  # a browser follows its hand-off at once; a stale code is worthless
@@ -150,12 +152,21 @@ def check(engine: Engine, token: str | None, idle: timedelta, *, touch: bool = T
     why = _why_ended(row, now, idle)
     if why is not None:
         if row.ended_at is None:
-            run_write(engine, lambda s: end(set_actor(s, row.username), row.id, why))
+            _unless_busy(engine, lambda s: end(set_actor(s, row.username), row.id, why))
         return Check(None, why, row.id, row.via_sso)
     if touch and now - row.last_seen_at >= touch_interval(idle):
-        run_write(engine, lambda s: seen(s, row.id))
+        _unless_busy(engine, lambda s: seen(s, row.id))
     user = SignedIn(row.username, row.role, row.display_name or row.username)
     return Check(user, None, row.id, row.via_sso)
+
+
+def _unless_busy(engine: Engine, action: Callable[[Session], object]) -> None:
+    """Record what a check found; when the store stays busy, the next check records it instead (the
+    verdict stands either way: an ended sign-in is refused whether or not its end is written yet)."""
+    try:
+        run_write(engine, action)
+    except DatabaseBusyError:
+        logging.getLogger(__name__).warning("the store was busy; a sign-in's activity or end is recorded later")
 
 
 def seen(session: Session, sign_in_id: int) -> None:
