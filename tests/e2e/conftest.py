@@ -113,6 +113,15 @@ def sign_in(page, url: str, username: str, password: str) -> None:
     page.get_by_role("button", name="Sign in").click()
 
 
+def made_but_not_fetched(page, label: str) -> str:
+    """Click a download button while this page's requests for /media/ are dropped (from now on): the file
+    is made for this sign-in, and its address is returned, never fetched."""
+    page.route("**/media/**", lambda route: route.abort())
+    with page.expect_request(lambda request: "/media/" in request.url, timeout=60_000) as made:
+        page.get_by_role("button", name=label).click()
+    return made.value.url
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _patient_expectations():
     # A Streamlit rerun on this 2-core machine can take several seconds; 5 s is Playwright's default.

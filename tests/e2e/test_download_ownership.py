@@ -1,0 +1,52 @@
+"""Downloads belong to their sign-in: an identified file's address answers only the browser that asked, once,
+and nothing after that browser signs out (in any of its tabs)."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import expect
+
+from dashboard.demo import DEMO_ACCOUNTS
+from tests.e2e.conftest import made_but_not_fetched, sign_in
+
+PASSWORD = {name: password for name, _role, password in DEMO_ACCOUNTS}
+SUMMARY = "Clinician summary (PDF)"
+
+
+def open_a_patient_as_admin(page, url: str) -> None:
+    sign_in(page, url, "admin", PASSWORD["admin"])
+    page.get_by_role("button", name="Open patient").click()
+    expect(page.get_by_role("heading", name=re.compile(r"^MRN\d+ · "))).to_be_visible()
+    expect(page.get_by_text("Downloads are identified")).to_be_visible()
+
+
+def test_an_identified_download_answers_only_the_browser_that_asked_and_only_once(page, browser, demo_url):
+    open_a_patient_as_admin(page, demo_url)
+    with page.expect_download() as downloading:
+        page.get_by_role("button", name=SUMMARY).click()
+    download = downloading.value
+    with open(download.path(), "rb") as pdf:
+        assert pdf.read(5) == b"%PDF-", "the browser that asked gets the summary"
+
+    stranger = browser.new_context()
+    try:
+        answer = stranger.request.get(download.url)
+        assert answer.status == 404 and b"%PDF" not in answer.body()
+    finally:
+        stranger.close()
+    again = page.context.request.get(download.url)
+    assert again.status == 404 and b"%PDF" not in again.body()
+
+
+def test_a_download_made_in_one_tab_is_not_served_after_signing_out_in_another(page, demo_url):
+    open_a_patient_as_admin(page, demo_url)
+    address = made_but_not_fetched(page, SUMMARY)
+
+    other_tab = page.context.new_page()
+    other_tab.goto(demo_url)
+    other_tab.get_by_role("button", name="Sign out").click()
+    expect(other_tab.get_by_role("button", name="Sign in")).to_be_visible()
+    answer = page.context.request.get(address)  # the browser that made it, its cookie included
+    assert answer.status == 404 and b"%PDF" not in answer.body()
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible()  # and the first tab clears by itself
