@@ -8,6 +8,8 @@ from enum import Enum
 from urllib.parse import urlsplit
 
 from sqlalchemy import Engine
+from streamlit import runtime
+from streamlit.runtime.media_file_storage import MediaFileKind
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
@@ -72,8 +74,6 @@ class Verdict(Enum):
 
 def judge_media_request(file, token: str | None, method: str, fetch_mode: str | None) -> Verdict:  # noqa: ANN001
     """Whether Streamlit may serve this /media/ file to this request (file: Streamlit's MemoryFile or None)."""
-    from streamlit.runtime.media_file_storage import MediaFileKind
-
     if file is None or not token:
         return Verdict.REFUSE
     if sign_ins.check(server_engine(), token, idle_limit(), touch=False).user is None:
@@ -118,8 +118,6 @@ class DownloadGuard:
 
 
 def _media_file(file_id: str):  # noqa: ANN202 - Streamlit's MemoryFile, or None
-    from streamlit import runtime
-
     if not runtime.exists():
         return None
     return runtime.get_instance().media_file_mgr.read_file(file_id)

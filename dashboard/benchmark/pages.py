@@ -53,6 +53,7 @@ def _clear_caches() -> None:
 
 def _app(page: str | None, patient_id: int) -> AppTest:
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.session_state[state.USER] = READER  # AppTest may run a requested page without the entrypoint
     at.session_state[state.PATIENT_ID] = patient_id
     if page is not None:
         # Before the first run AppTest finds a page by its file name, which is how navigation.py names them.

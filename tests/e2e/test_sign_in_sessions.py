@@ -113,16 +113,22 @@ def test_a_second_browser_presenting_a_signed_in_session_id_sees_the_sign_in_pag
         other.close()
 
 
-def _open_a_patient_from_the_worklist(page) -> str:
+@pytest.fixture(scope="module")
+def clinician_on_a_patient(browser, demo_url):
+    """A clinician's browser signed in, showing a patient opened from the worklist: (page, its heading)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    sign_in(page, demo_url, "clinician", PASSWORD["clinician"])
     page.get_by_role("button", name="Open patient").click()
     heading = page.get_by_role("heading", name=PATIENT_HEADING)
     expect(heading).to_be_visible()
-    return heading.inner_text()
+    yield page, heading.inner_text()
+    context.close()
 
 
-def test_a_reload_keeps_a_signed_in_clinician_on_the_same_patient(page, demo_url):
-    sign_in(page, demo_url, "clinician", PASSWORD["clinician"])
-    shown = _open_a_patient_from_the_worklist(page)
+def test_a_reload_keeps_a_signed_in_clinician_on_the_same_patient(clinician_on_a_patient):
+    page, shown = clinician_on_a_patient
     assert re.search(r"/patient\?patient=\d+$", page.url)
 
     page.reload()
@@ -130,13 +136,12 @@ def test_a_reload_keeps_a_signed_in_clinician_on_the_same_patient(page, demo_url
     expect(_sign_in_page(page)).to_have_count(0)
 
 
-def test_a_patient_page_opened_in_a_new_tab_of_the_same_browser_shows_that_patient(page, demo_url):
-    sign_in(page, demo_url, "clinician", PASSWORD["clinician"])
-    shown = _open_a_patient_from_the_worklist(page)
-
+def test_a_patient_page_opened_in_a_new_tab_of_the_same_browser_shows_that_patient(clinician_on_a_patient):
+    page, shown = clinician_on_a_patient
     tab = page.context.new_page()
     tab.goto(page.url)
     expect(tab.get_by_role("heading", name=shown)).to_be_visible()
+    tab.close()
 
 
 def test_a_patient_link_opened_before_signing_in_lands_on_that_patient_after_it(page, demo_url, a_patient):
