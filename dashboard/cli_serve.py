@@ -47,7 +47,8 @@ def absolute_url(url: str) -> str:
 
 
 def run_app(url: str, port: int, address: str, demo: bool = False) -> int:
-    """Run `streamlit run dashboard/asgi.py` (the app and its web server) in a child process until it stops; return a shell exit code."""
+    """Run `streamlit run dashboard/asgi.py` (the app and its web server) in a child process until it stops;
+    return a shell exit code."""
     code = _run_streamlit(url, port, address, demo)
     return 128 - code if code < 0 else code  # killed by signal N: exit 128+N, as a shell reports it
 

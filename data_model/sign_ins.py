@@ -179,7 +179,9 @@ def seen(session: Session, sign_in_id: int) -> None:
 def end(session: Session, sign_in_id: int, why: str) -> bool:
     """End one sign-in (sign-out, idle, a changed account); audited once, as the session's actor."""
     ended = session.execute(
-        update(SignIn).where(SignIn.id == sign_in_id, SignIn.ended_at.is_(None)).values(ended_at=utcnow(), ended_why=why)
+        update(SignIn)
+        .where(SignIn.id == sign_in_id, SignIn.ended_at.is_(None))
+        .values(ended_at=utcnow(), ended_why=why)
     )
     if ended.rowcount != 1:
         return False

@@ -27,7 +27,8 @@ worklist = data.worklist(as_of)
 
 with st.expander("Filters", expanded=False):
     cols = st.columns(4)
-    procedures = cols[0].multiselect("Procedure", list(PROCEDURES), default=query_params.chosen("procedure", PROCEDURES),
+    procedures = cols[0].multiselect("Procedure", list(PROCEDURES),
+                                     default=query_params.chosen("procedure", PROCEDURES),
                                      format_func=procedure_label, key="wl_procedures")
     known_surgeons = data.surgeons()
     surgeons = cols[1].multiselect("Surgeon", known_surgeons, default=query_params.chosen("surgeon", known_surgeons),

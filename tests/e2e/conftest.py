@@ -58,7 +58,8 @@ def serving(db: str, folder: Path, **env: str) -> Iterator[str]:
     """`paintrail serve` on a database, on a free port, with extra environment (e.g. a short idle limit)."""
     port = _free_port()
     process = subprocess.Popen(
-        [*PAINTRAIL, "serve", "--db", db, "--port", str(port)], cwd=folder, env={**os.environ, "PAINTRAIL_DEMO": "1", **env},
+        [*PAINTRAIL, "serve", "--db", db, "--port", str(port)], cwd=folder,
+        env={**os.environ, "PAINTRAIL_DEMO": "1", **env},
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"

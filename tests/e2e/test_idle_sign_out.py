@@ -16,7 +16,8 @@ IDLE_MINUTES = 0.25  # this module's own server: a sign-in ends after 15 s witho
 
 @pytest.fixture(scope="module")
 def impatient_url(demo_db):
-    with serving(demo_db, Path(demo_db.removeprefix("sqlite:///")).parent, PAINTRAIL_IDLE_MINUTES=str(IDLE_MINUTES)) as url:
+    folder = Path(demo_db.removeprefix("sqlite:///")).parent
+    with serving(demo_db, folder, PAINTRAIL_IDLE_MINUTES=str(IDLE_MINUTES)) as url:
         yield url
 
 

@@ -41,7 +41,8 @@ def test_the_cookie_is_http_only_strict_and_for_this_site(demo_url, new_code):
     response = _hand_off(demo_url, new_code(), "/patient?patient=3")
     cookie = response.getheader("set-cookie")
     assert response.status == 303 and response.getheader("location") == "/patient?patient=3"
-    assert cookie.startswith(f"{COOKIE}=") and "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/" in cookie
+    assert cookie.startswith(f"{COOKIE}=")
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/" in cookie
 
 
 def test_a_code_works_once(demo_url, new_code):
@@ -57,7 +58,9 @@ def test_a_request_another_site_started_gets_no_cookie_and_leaves_the_code_unuse
     assert _hand_off(demo_url, code, "/").getheader("set-cookie")
 
 
-@pytest.mark.parametrize("elsewhere", ["https://evil.example/", "//evil.example/", "/\\evil.example", "javascript:alert(1)"])
+@pytest.mark.parametrize(
+    "elsewhere", ["https://evil.example/", "//evil.example/", "/\\evil.example", "javascript:alert(1)"]
+)
 def test_the_hand_off_never_sends_the_browser_to_another_site(demo_url, new_code, elsewhere):
     assert _hand_off(demo_url, new_code(), elsewhere).getheader("location") == "/"
 
