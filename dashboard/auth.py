@@ -35,9 +35,7 @@ def login_page() -> None:
         password = st.text_input("Password", type="password", key="login_password")
         submitted = st.form_submit_button("Sign in", type="primary")
     if submitted:
-        result = run_write(
-            data.engine(), lambda s: accounts.authenticate(set_actor(s, username or "anonymous"), username, password)
-        )
+        result = accounts.sign_in(data.engine(), username, password)
         if result.user is None:
             st.error(result.message)
         else:

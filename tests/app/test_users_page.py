@@ -18,7 +18,7 @@ def test_an_admin_adds_a_staff_account_that_can_sign_in(as_user, app_db):
     at.button(key="FormSubmitter:add_user-Add account").click().run()
     assert "Account mia (staff) added" in at.success[0].value
     engine = make_engine(app_db)
-    result = run_write(engine, lambda s: accounts.authenticate(set_actor(s, "mia"), "mia", "mia-password"))
+    result = accounts.sign_in(engine, "mia", "mia-password")
     assert result.user is not None and result.user.role == "staff"
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import Engine, select
 from typer.testing import CliRunner
 
 from dashboard.cli import app
+from tests.helpers.cli_accounts import add_account
 from data_model import commands
 from data_model.accounts import add_user
 from data_model.audit import set_actor
@@ -127,7 +128,8 @@ def test_the_identified_export_reimported_with_paintrail_import_csv_gives_back_t
     assert exported.exit_code == 0, exported.output
     assert "identified" in exported.stdout and "patients.csv 21 rows" in exported.stdout
 
-    imported = runner.invoke(app, ["import", "csv", str(out), "--db", subprocess_url(empty_twin)[0]])
+    twin = subprocess_url(empty_twin)[0]
+    imported = runner.invoke(app, ["import", "csv", str(out), "--db", twin], env=add_account(twin))
 
     assert imported.exit_code == 0, imported.output
     original, back = snapshot(clinic), snapshot(empty_twin)

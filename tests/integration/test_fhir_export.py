@@ -215,16 +215,18 @@ PASSWORDS = {"doc": "doc-password", "boss": "boss-password"}
 @pytest.fixture
 def cli_db(tmp_path) -> str:
     url = f"sqlite:///{tmp_path / 'cli.db'}"
-    result = runner.invoke(app, ["import", "fhir", str(FIXTURES), "--db", url])
-    assert result.exit_code == 0, result.output
     engine = make_engine(url)
     try:
+        upgrade(engine)
         with write_session(engine) as s:
             set_actor(s, "setup")
             add_user(s, "doc", "clinician", PASSWORDS["doc"])
             add_user(s, "boss", "admin", PASSWORDS["boss"])
     finally:
         engine.dispose()
+    result = runner.invoke(app, ["import", "fhir", str(FIXTURES), "--db", url],
+                           env={"PAINTRAIL_USER": "doc", "PAINTRAIL_PASSWORD": PASSWORDS["doc"]})
+    assert result.exit_code == 0, result.output
     return url
 
 
