@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -273,6 +274,59 @@ def test_demo_prepares_patients_and_accounts_once_and_ignores_the_configured_dat
     with read_session(engine) as s:
         assert s.scalar(select(func.count(User.id))) == len(DEMO_ACCOUNTS)
     engine.dispose()
+
+
+def _accounts(url: str) -> list[str]:
+    engine = make_engine(url)
+    try:
+        with read_session(engine) as s:
+            return sorted(s.scalars(select(User.username)))
+    finally:
+        engine.dispose()
+
+
+def test_demo_on_a_database_of_imported_patients_is_refused_and_adds_no_account(db):
+    assert run("import", "csv", CLEAR_CASES, "--db", db).exit_code == 0
+    before = counts(db)
+
+    result = run("demo", "--db", db, "--no-serve", "--patients", 5)
+
+    assert_one_line_error(result, "not a demo database", "6 patients that are not synthetic")
+    assert _accounts(db) == [ADMIN] and counts(db) == before
+
+
+def test_demo_on_a_database_with_a_real_account_is_refused_even_without_patients(db):
+    result = run("demo", "--db", db, "--no-serve", "--patients", 5)
+
+    assert_one_line_error(result, "not a demo database", "1 accounts of its own")
+    assert _accounts(db) == [ADMIN] and counts(db)["patients"] == 0
+
+
+def test_demo_on_a_database_holding_an_admins_synthetic_cohort_is_refused(db):
+    assert run("seed", "--patients", 5, "--as-of", AS_OF, "--db", db).exit_code == 0
+
+    result = run("demo", "--db", db, "--no-serve", "--patients", 5)
+
+    assert_one_line_error(result, "not a demo database")
+    assert _accounts(db) == [ADMIN]
+
+
+def test_demo_on_a_database_an_older_demo_did_not_make_is_refused(tmp_path):
+    """Synthetic patients and no account, written by something else than the demo: not the demo's own."""
+    url = f"sqlite:///{tmp_path / 'other.db'}"
+    engine = make_engine(url)
+    try:
+        from data_model.migrate import upgrade
+        from sample_data.generator import generate_cohort
+        from sample_data.writer import write_cohort
+
+        upgrade(engine)
+        write_cohort(engine, generate_cohort(3, 1, date.fromisoformat(AS_OF)), actor="cli:someone")
+    finally:
+        engine.dispose()
+
+    assert_one_line_error(run("demo", "--db", url, "--no-serve"), "not a demo database", "made by something else")
+    assert _accounts(url) == []
 
 
 def test_version_is_printed():
