@@ -13,7 +13,6 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from dashboard.cli import app
-from tests.helpers.cli_accounts import add_account, credentials
 from data_model.audit import set_actor
 from data_model.commands import register_patient
 from data_model.db import make_engine, read_session, write_session
@@ -23,6 +22,7 @@ from data_model.importers.fhir_mme import opioid_dose, opioid_ingredient
 from data_model.importers.fhir_read import Skipped
 from data_model.models import AuditEntry, Condition, Patient, Surgery, Treatment, Visit
 from tests.conftest import IN_CI
+from tests.helpers.cli_accounts import add_account, credentials
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "fhir"
 TRIMMED = FIXTURES / "synthea_trimmed.json"

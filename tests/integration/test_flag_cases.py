@@ -9,8 +9,8 @@ import pytest
 from typer.testing import CliRunner
 
 from dashboard.cli import app
-from tests.helpers.cli_accounts import add_account
 from data_model.catalog import FLAG_CODES
+from tests.helpers.cli_accounts import add_account
 
 CASES = Path(__file__).resolve().parents[1] / "fixtures" / "csv" / "flag_cases"
 EXPECTED = {
