@@ -11,6 +11,7 @@ import streamlit as st
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from dashboard import auth, state  # noqa: E402
+from dashboard.formatting import plain  # noqa: E402
 from dashboard.navigation import pages_for  # noqa: E402
 
 st.set_page_config(page_title="PainTrail", page_icon="🩺", layout="wide")
@@ -23,7 +24,7 @@ if user is None:
     st.navigation([st.Page(auth.login_page, title="Sign in", url_path="login")], position="hidden").run()
 else:
     with st.sidebar:
-        st.markdown(f"**{user.display_name}**  \n{user.role}")
+        st.markdown(f"**{plain(user.display_name)}**  \n{user.role}")
         if st.button("Sign out", key="sign_out"):
             auth.sign_out()
             st.rerun()

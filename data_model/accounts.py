@@ -21,6 +21,8 @@ from .validation import CONTROL_CHARS, FieldError, ValidationFailed
 
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 MIN_PASSWORD_LENGTH = 8
+MAX_USERNAME_LENGTH = 64  # users.username
+MAX_PASSWORD_LENGTH = 1024  # bounds the hashing work an anonymous visitor can ask for
 MAX_FAILED_LOGINS = 5
 LOCKOUT = timedelta(minutes=15)
 _hasher = PasswordHasher()
@@ -35,7 +37,11 @@ class SignedIn:
     display_name: str
 
 
-def _check_new_account(username: str, role: str, password: str | None) -> None:
+MAX_DISPLAY_NAME_LENGTH = 200  # users.display_name
+
+
+def _check_new_account(username: str, role: str, password: str | None, display_name: str | None = None) -> None:
+    """Every field checked before the database sees it (a too-long value is a message, not a database error)."""
     errors = []
     if not USERNAME.match(username or ""):
         errors.append(FieldError("username", username, "use 1-64 letters, digits, '.', '_', '-' or '@' (an e-mail address for single sign-on)"))
@@ -43,6 +49,14 @@ def _check_new_account(username: str, role: str, password: str | None) -> None:
         errors.append(FieldError("role", role, f"must be one of {', '.join(ROLES)}"))
     if password is not None and len(password) < MIN_PASSWORD_LENGTH:
         errors.append(FieldError("password", "***", f"must be at least {MIN_PASSWORD_LENGTH} characters"))
+    if password is not None and len(password) > MAX_PASSWORD_LENGTH:
+        errors.append(FieldError("password", "***", f"must be at most {MAX_PASSWORD_LENGTH} characters"))
+    if display_name is not None:
+        if len(display_name) > MAX_DISPLAY_NAME_LENGTH:
+            errors.append(FieldError("display_name", display_name[:40] + "…",
+                                     f"must be at most {MAX_DISPLAY_NAME_LENGTH} characters ({len(display_name)} given)"))
+        elif CONTROL_CHARS.search(display_name):
+            errors.append(FieldError("display_name", display_name, "contains control characters"))
     if errors:
         raise ValidationFailed(errors)
 
@@ -50,7 +64,8 @@ def _check_new_account(username: str, role: str, password: str | None) -> None:
 def add_user(session: Session, username: str, role: str, password: str | None, display_name: str | None = None) -> User:
     """Create an account (password None: single sign-on only)."""
     username = (username or "").strip()
-    _check_new_account(username, role, password)
+    display_name = (display_name or "").strip() or None
+    _check_new_account(username, role, password, display_name)
     if session.scalar(select(User.id).where(func.lower(User.username) == username.lower())):
         raise ValidationFailed([FieldError("username", username, "already exists")])
     user = User(
@@ -94,8 +109,6 @@ REFUSED = (
     f"Sign-in refused: unknown user name or wrong password. After {MAX_FAILED_LOGINS} failed sign-ins an "
     f"account is locked for {LOCKOUT.seconds // 60} minutes."
 )
-MAX_USERNAME_LENGTH = 64  # users.username
-MAX_PASSWORD_LENGTH = 1024  # bounds the hashing work an anonymous visitor can ask for
 
 
 @cache
@@ -258,8 +271,9 @@ def update_account(
     user = _user(session, username)
     if role is not None and role not in ROLES:
         raise ValidationFailed([FieldError("role", role, f"must be one of {', '.join(ROLES)}")])
-    if password is not None and len(password) < MIN_PASSWORD_LENGTH:
-        raise ValidationFailed([FieldError("password", "***", f"must be at least {MIN_PASSWORD_LENGTH} characters")])
+    if password is not None and not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
+        raise ValidationFailed([FieldError(
+            "password", "***", f"must be {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters")])
     demoting_self = acting_admin is not None and acting_admin.lower() == user.username.lower()
     if demoting_self and ((role is not None and role != "admin") or active is False):
         raise ValidationFailed([FieldError("username", username, "you cannot remove your own admin access")])

@@ -52,12 +52,21 @@ def _wait_healthy(url: str, process: subprocess.Popen, timeout: float = 60) -> N
 
 
 @pytest.fixture(scope="session")
-def demo_url(tmp_path_factory) -> Iterator[str]:
-    """`paintrail demo` prepared in a temp folder, then served on a free port."""
+def demo_db(tmp_path_factory) -> str:
+    """`paintrail demo` prepared in a temp folder: the database URL (tests may add rows of their own)."""
     folder = tmp_path_factory.mktemp("demo")
     db = f"sqlite:///{Path(folder) / 'demo.db'}"
     env = {**os.environ, "PAINTRAIL_DEMO": "1"}
     subprocess.run([*PAINTRAIL, "demo", "--db", db, "--patients", "150", "--no-serve"], check=True, cwd=folder, env=env)
+    return db
+
+
+@pytest.fixture(scope="session")
+def demo_url(demo_db) -> Iterator[str]:
+    """The demo database served on a free port."""
+    db = demo_db
+    folder = Path(db.removeprefix("sqlite:///")).parent
+    env = {**os.environ, "PAINTRAIL_DEMO": "1"}
     port = _free_port()
     process = subprocess.Popen(
         [*PAINTRAIL, "serve", "--db", db, "--port", str(port)], cwd=folder, env=env,

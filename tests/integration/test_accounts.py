@@ -67,3 +67,17 @@ def test_the_last_admin_cannot_be_deactivated(engine):
 
     with pytest.raises(ValidationFailed, match="last active admin"):
         run_write(engine, lambda s: accounts.update_account(set_actor(s, "x"), "boss", active=False))
+
+
+def test_an_over_long_display_name_is_refused_naming_the_field_before_the_database_sees_it(engine):
+    import pytest
+
+    from data_model.validation import ValidationFailed
+
+    with pytest.raises(ValidationFailed) as refused:
+        run_write(engine, lambda s: accounts.add_user(set_actor(s, "setup"), "ann", "clinician", "correct-horse",
+                                                      "N" * 201))
+    assert [e.field for e in refused.value.errors] == ["display_name"]
+    assert "at most 200 characters (201 given)" in refused.value.errors[0].message
+    with read_session(engine) as s:
+        assert s.scalar(select(func.count(User.id))) == 0
