@@ -37,8 +37,30 @@ def _account(engine, name: str) -> User:
         return s.scalar(select(User).where(User.username == name))
 
 
-def test_thirty_parallel_wrong_guesses_judge_at_most_five_and_leave_the_account_locked(engine):
+class _CountingHasher:
+    """The real argon2 hasher, counting which hashes it verified against."""
+
+    def __init__(self, real):
+        self.real, self.verified = real, []
+
+    def verify(self, hashed, password):
+        self.verified.append(hashed)
+        return self.real.verify(hashed, password)
+
+    def __getattr__(self, name):
+        return getattr(self.real, name)
+
+
+@pytest.fixture
+def counting_hasher(monkeypatch):
+    counting = _CountingHasher(accounts._hasher)
+    monkeypatch.setattr(accounts, "_hasher", counting)
+    return counting
+
+
+def test_thirty_parallel_wrong_guesses_judge_at_most_five_and_leave_the_account_locked(engine, counting_hasher):
     _add(engine)
+    real_hash = _account(engine, "ann").password_hash
     url, _ = subprocess_url(engine)
     # One connection per attempt, all opened at once: the race the lockout must hold against.
     parallel = make_engine(url, poolclass=NullPool)
@@ -55,6 +77,8 @@ def test_thirty_parallel_wrong_guesses_judge_at_most_five_and_leave_the_account_
         parallel.dispose()
 
     assert all(r.user is None for r in results)
+    assert len(counting_hasher.verified) == PARALLEL_GUESSES, "every guess did the same work"
+    assert counting_hasher.verified.count(real_hash) <= accounts.MAX_FAILED_LOGINS, "at most 5 were judged"
     assert _judged(engine, "ann") <= accounts.MAX_FAILED_LOGINS
     assert _account(engine, "ann").locked_until is not None
     assert accounts.sign_in(engine, "ann", "correct-horse").user is None, "locked: even the right password is refused"
@@ -83,27 +107,6 @@ def test_a_right_password_before_the_limit_clears_the_count(engine):
     for _ in range(accounts.MAX_FAILED_LOGINS - 1):
         accounts.sign_in(engine, "ann", "wrong-password")
     assert accounts.sign_in(engine, "ann", "correct-horse").user is not None, "the count started again"
-
-
-class _CountingHasher:
-    """The real argon2 hasher, counting which hashes it verified against."""
-
-    def __init__(self, real):
-        self.real, self.verified = real, []
-
-    def verify(self, hashed, password):
-        self.verified.append(hashed)
-        return self.real.verify(hashed, password)
-
-    def __getattr__(self, name):
-        return getattr(self.real, name)
-
-
-@pytest.fixture
-def counting_hasher(monkeypatch):
-    counting = _CountingHasher(accounts._hasher)
-    monkeypatch.setattr(accounts, "_hasher", counting)
-    return counting
 
 
 def test_every_refusal_says_the_same_thing_and_verifies_one_argon2_hash(engine, counting_hasher):
