@@ -12,6 +12,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from dashboard import auth, browser_session  # noqa: E402
 from dashboard.navigation import pages_for, sign_in_pages  # noqa: E402
+from dashboard.formatting import plain  # noqa: E402
 
 st.set_page_config(page_title="PainTrail", page_icon="🩺", layout="wide")
 
@@ -23,7 +24,7 @@ if user is None:
     st.navigation(sign_in_pages(auth.login_page), position="hidden").run()
 else:
     with st.sidebar:
-        st.markdown(f"**{user.display_name}**  \n{user.role}")
+        st.markdown(f"**{plain(user.display_name)}**  \n{user.role}")
         if st.button("Sign out", key="sign_out"):
             auth.sign_out()
             st.rerun()

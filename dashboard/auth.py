@@ -12,6 +12,7 @@ from data_model.validation import ValidationFailed
 
 from . import browser_session, data, state
 from .demo import DEMO_ACCOUNTS, demo_mode
+from .formatting import plain
 
 
 def _count_users() -> int:
@@ -35,9 +36,7 @@ def login_page() -> None:
         password = st.text_input("Password", type="password", key="login_password")
         submitted = st.form_submit_button("Sign in", type="primary")
     if submitted:
-        result = run_write(
-            data.engine(), lambda s: accounts.authenticate(set_actor(s, username or "anonymous"), username, password)
-        )
+        result = accounts.sign_in(data.engine(), username, password)
         if result.user is None:
             st.error(result.message)
         else:
@@ -66,7 +65,7 @@ def single_sign_on() -> None:
     email = st.user.get("email")
     result = run_write(data.engine(), lambda s: accounts.sso_sign_in(set_actor(s, email or "sso"), email))
     if result.user is None:
-        st.error(result.message)
+        st.error(plain(result.message))  # it names the e-mail the identity provider sent
         st.button("Sign out of single sign-on", on_click=st.logout, key="sso_logout")
         return
     browser_session.hand_over(result.user, via_sso=True)
@@ -103,9 +102,9 @@ def first_admin_form() -> None:
     try:
         run_write(data.engine(), lambda s: create(set_actor(s, "setup")))
     except ValidationFailed as failure:
-        st.error("; ".join(str(e) for e in failure.errors) or "An administrator already exists; please sign in.")
+        st.error(plain("; ".join(str(e) for e in failure.errors)) or "An administrator already exists; please sign in.")
         return
-    st.success(f"Administrator {username} created. Please sign in.")
+    st.success(f"Administrator {plain(username)} created. Please sign in.")
     st.rerun()
 
 

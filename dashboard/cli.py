@@ -13,14 +13,14 @@ from sqlalchemy import Engine, func, select
 
 import dashboard
 from dashboard import cli_backup, cli_bench, cli_flags, cli_serve
-from dashboard.cli_common import (
-    DbOption, OneLineErrorsGroup, UserError, open_database, operator, parse_date, user_errors,
-)
+from dashboard.cli_auth import AsUserOption, open_as
+from dashboard.cli_common import DbOption, OneLineErrorsGroup, UserError, parse_date, user_errors
 from dashboard.cli_export import export_app
 from dashboard.cli_import import import_app
 from dashboard.cli_users import users_app
 from data_model.db import read_session
 from data_model.models import Patient
+from data_model.permissions import Action
 
 app = typer.Typer(
     name="paintrail",
@@ -68,7 +68,9 @@ def main(
     """PainTrail: follow patients with persistent pain after spine surgery.
 
     Every command that touches data takes --db URL (else $PAINTRAIL_DATABASE_URL, else
-    sqlite:///paintrail.db in the current folder) and brings the schema up to date first.
+    sqlite:///paintrail.db in the current folder) and brings the schema up to date first. Every command
+    that reads or writes patients or accounts runs as a PainTrail account: --as-user NAME (else
+    $PAINTRAIL_USER), its password from $PAINTRAIL_PASSWORD, a hidden prompt, or the first line of stdin.
     """
 
 
@@ -83,6 +85,7 @@ def _refuse_real_patients(engine: Engine) -> None:
 @app.command()
 def seed(
     patients: Annotated[int, typer.Option("--patients", min=0, help="How many synthetic patients to write.")],
+    as_user: AsUserOption,
     seed: Annotated[int, typer.Option("--seed", help="Random seed: the same seed gives the same cohort.")] = 42,
     as_of: Annotated[
         str | None,
@@ -98,11 +101,12 @@ def seed(
 ) -> None:
     """Write a synthetic cohort (patients, surgeries, visits, treatments) for demos and tests.
 
-    The cohort is invented: never seed a database that holds real patients.
+    The cohort is invented: never seed a database that holds real patients. Runs as --as-user (any role
+    that enters data), under whose name every row is audited.
     """
     with user_errors():
         today: date = parse_date("--as-of", as_of)
-        engine = open_database(db)
+        engine, user = open_as(db, as_user, Action.ENTER_DATA, "seed")
         try:
             from sample_data.generator import generate_cohort
             from sample_data.params import DENSE_VISITS_PER_PATIENT
@@ -114,7 +118,7 @@ def seed(
             frames = generate_cohort(patients, seed, today, DENSE_VISITS_PER_PATIENT if dense else None)
             typer.echo("Writing them to the database...")
             try:
-                counts = write_cohort(engine, frames, actor=operator())
+                counts = write_cohort(engine, frames, actor=user.username)
             except ValueError as exc:  # MRNs already in the database: nothing was written
                 raise UserError(f"{exc} (seed an empty database, or pass --db for another one)") from None
         finally:

@@ -1,9 +1,10 @@
-"""Who runs an export on the command line: --as-user NAME, that account's password, and the role check.
+"""Who runs a command: --as-user NAME (or $PAINTRAIL_USER), that account's password, and the role check.
 
-The password comes from $PAINTRAIL_PASSWORD (for scripts), else a hidden prompt on a terminal, else the
-first line of stdin. Failed attempts count and lock the account exactly as sign-ins in the app do
-(data_model.accounts.authenticate); a role that may not export gets one line naming the role and the
-action, and the refusal is audited as 'export_refused'.
+Every command that reads or writes patient data or accounts runs as a PainTrail account and is audited
+under its name. The password comes from $PAINTRAIL_PASSWORD (for scripts), else a hidden prompt on a
+terminal, else the first line of stdin. Failed attempts count and lock the account exactly as sign-ins
+in the app do (data_model.accounts.sign_in); a role that may not run the command gets one line naming
+the role and the action, and the refusal is audited ('export_refused' for exports, else 'command_refused').
 """
 
 from __future__ import annotations
@@ -16,24 +17,23 @@ import typer
 from sqlalchemy import Engine
 
 from dashboard.cli_common import UserError, open_database
-from data_model.accounts import SignedIn, authenticate
+from data_model.accounts import SignedIn, sign_in
 from data_model.audit import record_event, set_actor
 from data_model.db import run_write
 from data_model.permissions import ROLE_ACTIONS, Action, can
 from data_model.pseudonyms import KEY_ENV, PseudonymKeyMissing, ensure_site_key
 
 PASSWORD_ENV = "PAINTRAIL_PASSWORD"
+USER_ENV = "PAINTRAIL_USER"
 
+_AS_USER_HELP = (
+    f"The PainTrail account running the command (default: ${USER_ENV}). Its password is read from "
+    f"${PASSWORD_ENV}, else a hidden prompt, else the first line of stdin."
+)
 AsUserOption = Annotated[
     str,
-    typer.Option(
-        "--as-user",
-        metavar="NAME",
-        help=f"The PainTrail account running the export (required). Its password is read from ${PASSWORD_ENV}, "
-        "else a hidden prompt, else the first line of stdin. De-identified exports need a clinician or admin, "
-        "--identified an admin.",
-        show_default=False,
-    ),
+    typer.Option("--as-user", metavar="NAME", envvar=USER_ENV, show_envvar=False, help=_AS_USER_HELP,
+                 show_default=False),
 ]
 IdentifiedOption = Annotated[
     bool,
@@ -45,8 +45,13 @@ IdentifiedOption = Annotated[
 ]
 
 ACTION_WORDS = {
+    Action.VIEW_PATIENTS: "see patients",
+    Action.ENTER_DATA: "enter or import patient data",
     Action.EXPORT_DEIDENTIFIED: "export de-identified data",
     Action.EXPORT_IDENTIFIED: "export identified data",
+    Action.MANAGE_USERS: "manage accounts",
+    Action.MANAGE_BACKUPS: "back up or restore the database",
+    Action.VIEW_AUDIT: "read the audit trail",
 }
 
 
@@ -54,21 +59,28 @@ def export_action(identified: bool) -> Action:
     return Action.EXPORT_IDENTIFIED if identified else Action.EXPORT_DEIDENTIFIED
 
 
+def read_line(prompt: str, missing: str, confirm: bool = False) -> str:
+    """A secret from a hidden prompt on a terminal, else the next line of stdin; `missing` says what to do
+    when there is none."""
+    if sys.stdin is not None and sys.stdin.isatty():
+        return typer.prompt(prompt, hide_input=True, confirmation_prompt=confirm, err=True)
+    line = sys.stdin.readline() if sys.stdin is not None else ""
+    secret = line.rstrip("\r\n")
+    if not secret:
+        raise UserError(missing)
+    return secret
+
+
 def read_password(name: str) -> str:
-    """$PAINTRAIL_PASSWORD, else a hidden prompt on a terminal, else the first line of stdin."""
+    """The acting account's password: $PAINTRAIL_PASSWORD, else a hidden prompt, else the first line of stdin."""
     from_env = os.environ.get(PASSWORD_ENV)
     if from_env:
         return from_env
-    if sys.stdin is not None and sys.stdin.isatty():
-        return typer.prompt(f"Password for {name}", hide_input=True, err=True)
-    line = sys.stdin.readline() if sys.stdin is not None else ""
-    password = line.rstrip("\r\n")
-    if not password:
-        raise UserError(
-            f"--as-user {name}: no password given; type it at the prompt, pipe it as the first line of stdin, "
-            f"or set ${PASSWORD_ENV}"
-        )
-    return password
+    return read_line(
+        f"Password for {name}",
+        f"--as-user {name}: no password given; type it at the prompt, pipe it as the first line of stdin, "
+        f"or set ${PASSWORD_ENV}",
+    )
 
 
 def _who_may(action: Action) -> str:
@@ -80,14 +92,14 @@ def authorise(engine: Engine, as_user: str, action: Action, command: str) -> Sig
     """Sign the account in (counted and locked like the app) and check its role; refusals are audited."""
     name = (as_user or "").strip()
     password = read_password(name)
-    result = run_write(engine, lambda s: authenticate(set_actor(s, name or "anonymous"), name, password))
+    result = sign_in(engine, name, password)
     if result.user is None:
         raise UserError(f"--as-user {name}: {result.message}")
     user = result.user
     if not can(user.role, action):
+        event = "export_refused" if command.startswith("export") else "command_refused"
         run_write(engine, lambda s: record_event(
-            set_actor(s, user.username), "export_refused",
-            {"command": command, "role": user.role, "action": action.value},
+            set_actor(s, user.username), event, {"command": command, "role": user.role, "action": action.value},
         ))
         raise UserError(
             f"the {user.role} role may not {ACTION_WORDS.get(action, action.value)} ({command}); "
@@ -96,8 +108,8 @@ def authorise(engine: Engine, as_user: str, action: Action, command: str) -> Sig
     return user
 
 
-def open_for_export(db: str | None, as_user: str, action: Action, command: str) -> tuple[Engine, SignedIn]:
-    """The database, brought up to date, and the signed-in account allowed to run this export."""
+def open_as(db: str | None, as_user: str, action: Action, command: str) -> tuple[Engine, SignedIn]:
+    """The database, brought up to date, and the signed-in account allowed to run this command."""
     engine = open_database(db)
     try:
         return engine, authorise(engine, as_user, action, command)
@@ -114,6 +126,6 @@ def export_key(engine: Engine, user: SignedIn) -> str:
         raise UserError(str(exc)) from None
 
 
-def audit_export(engine: Engine, user: SignedIn, event: str, detail: dict, patient_id: int | None = None) -> None:
-    """The export in the audit trail: who, what, and for one patient's export, which patient."""
+def audit_command(engine: Engine, user: SignedIn, event: str, detail: dict, patient_id: int | None = None) -> None:
+    """The command in the audit trail: who, what, and for one patient's export, which patient."""
     run_write(engine, lambda s: record_event(set_actor(s, user.username), event, detail, patient_id))

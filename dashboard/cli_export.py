@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from dashboard.cli_auth import AsUserOption, IdentifiedOption, audit_export, export_action, export_key, open_for_export
+from dashboard.cli_auth import AsUserOption, IdentifiedOption, audit_command, export_action, export_key, open_as
 from dashboard.cli_common import DbOption, UserError, user_errors
 from data_model.db import read_session
 from data_model.exporters import export_fhir
@@ -60,7 +60,7 @@ def export_fhir_command(
             raise UserError(f"--bundle-type: {bundle_type!r} must be collection or transaction")
         if not out.parent.is_dir():
             raise UserError(f"--out: the folder {str(out.parent)!r} does not exist")
-        engine, user = open_for_export(db, as_user, export_action(identified), "export fhir")
+        engine, user = open_as(db, as_user, export_action(identified), "export fhir")
         try:
             key = None if identified else export_key(engine, user)
             with read_session(engine) as session:
@@ -69,7 +69,7 @@ def export_fhir_command(
             kinds: dict[str, int] = {}
             for entry in bundle["entry"]:
                 kinds[entry["resource"]["resourceType"]] = kinds.get(entry["resource"]["resourceType"], 0) + 1
-            audit_export(engine, user, "export_fhir", {"file": out.name, "identified": identified, "resources": kinds})
+            audit_command(engine, user, "export_fhir", {"file": out.name, "identified": identified, "resources": kinds})
         finally:
             engine.dispose()
     shown = ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items())) or "no resources"

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from dashboard.cli_auth import AsUserOption, audit_export, open_for_export
+from dashboard.cli_auth import AsUserOption, audit_command, open_as
 from dashboard.cli_common import DbOption, UserError, user_errors
 from dashboard.cli_export import export_app, write_atomically
 from data_model import queries
@@ -41,12 +41,12 @@ def export_audit_command(
     with user_errors():
         if not out.parent.is_dir():
             raise UserError(f"--out: the folder {str(out.parent)!r} does not exist")
-        engine, user = open_for_export(db, as_user, Action.VIEW_AUDIT, "export audit")
+        engine, user = open_as(db, as_user, Action.VIEW_AUDIT, "export audit")
         try:
             with read_session(engine) as session:
                 entries = queries.audit_frame(session, actor, table, None, limit)
             write_atomically(out, audit_csv(entries))
-            audit_export(engine, user, "export_audit", {"file": out.name, "entries": len(entries)})
+            audit_command(engine, user, "export_audit", {"file": out.name, "entries": len(entries)})
         finally:
             engine.dispose()
     typer.echo(f"Wrote {out}: {len(entries)} audit entries.")

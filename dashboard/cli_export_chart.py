@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from dashboard.cli_auth import AsUserOption, IdentifiedOption, audit_export, export_action, export_key, open_for_export
+from dashboard.cli_auth import AsUserOption, IdentifiedOption, audit_command, export_action, export_key, open_as
 from dashboard.cli_common import (
     AsOfOption, DbOption, FromOption, ProcedureOption, SurgeonOption, SurgeryOrderOption, ToOption, UserError,
     cohort_filter, parse_date, user_errors,
@@ -141,7 +141,7 @@ def export_chart(
             raise UserError("--mrn: give it with NAME trajectory, and only then")
         chosen = cohort_filter(procedure, surgeon, date_from, date_to, surgery)
         day = parse_date("--as-of", as_of)
-        engine, user = open_for_export(db, as_user, export_action(identified), "export chart")
+        engine, user = open_as(db, as_user, export_action(identified), "export chart")
         try:
             patient_id = None
             if name == TRAJECTORY:
@@ -159,7 +159,7 @@ def export_chart(
             detail = {"charts": names, "format": fmt_chosen, "as_of": day.isoformat(), "identified": identified}
             if name != TRAJECTORY:
                 detail["cohort"] = chosen.describe()
-            audit_export(engine, user, "export_chart", detail, patient_id)
+            audit_command(engine, user, "export_chart", detail, patient_id)
         finally:
             engine.dispose()
     what = "de-identified " if name == TRAJECTORY and not identified else ""

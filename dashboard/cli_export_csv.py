@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from dashboard.cli_auth import AsUserOption, IdentifiedOption, audit_export, export_action, export_key, open_for_export
+from dashboard.cli_auth import AsUserOption, IdentifiedOption, audit_command, export_action, export_key, open_as
 from dashboard.cli_common import DbOption, UserError, user_errors
 from dashboard.cli_export import export_app
 from data_model.db import read_session
@@ -36,13 +36,13 @@ def export_csv_command(
             raise UserError(f"--out: {str(out)!r} is a file, not a folder")
         if not out.parent.is_dir():
             raise UserError(f"--out: the folder {str(out.parent)!r} does not exist")
-        engine, user = open_for_export(db, as_user, export_action(identified), "export csv")
+        engine, user = open_as(db, as_user, export_action(identified), "export csv")
         try:
             key = None if identified else export_key(engine, user)
             with read_session(engine) as session:
                 exported = export_csv(session, deidentify=not identified, key=key)
             write_folder(exported, out)
-            audit_export(engine, user, "export_csv", {
+            audit_command(engine, user, "export_csv", {
                 "folder": out.name, "identified": identified, "rows": exported.counts(), "left_out": exported.left_out,
             })
         finally:

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from dashboard.cli_auth import AsUserOption, audit_export, export_key, open_for_export
+from dashboard.cli_auth import AsUserOption, audit_command, export_key, open_as
 from dashboard.cli_common import (
     AsOfOption, DbOption, FromOption, ProcedureOption, SurgeonOption, SurgeryOrderOption, ToOption, UserError,
     cohort_filter, parse_date, user_errors,
@@ -43,7 +43,7 @@ def export_report(
             raise UserError(f"--out: the folder {str(out.parent)!r} does not exist")
         chosen = cohort_filter(procedure, surgeon, date_from, date_to, surgery)
         day = parse_date("--as-of", as_of)
-        engine, user = open_for_export(db, as_user, Action.EXPORT_DEIDENTIFIED, "export report")
+        engine, user = open_as(db, as_user, Action.EXPORT_DEIDENTIFIED, "export report")
         try:
             key = export_key(engine, user)
             from dashboard.figure_export import image_batch
@@ -64,7 +64,7 @@ def export_report(
                 pdf = cohort_report_pdf(chosen.describe(), day, view.summary,
                                         cohort_figures(view, settings.mcid_nrs_percent), flagged, mcid)
             write_atomically(out, pdf)
-            audit_export(engine, user, "export_report", {
+            audit_command(engine, user, "export_report", {
                 "file": out.name, "cohort": chosen.describe(), "as_of": day.isoformat(),
                 "patients": int(len(view.patients)), "flagged": int(len(flagged)),
             })

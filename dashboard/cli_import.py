@@ -6,38 +6,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from sqlalchemy import Engine, func, select
 
-from dashboard.cli_common import DbOption, UserError, open_database, operator, user_errors
-from data_model.db import read_session
+from dashboard.cli_auth import AsUserOption, open_as
+from dashboard.cli_common import DbOption, UserError, user_errors
 from data_model.importers import import_csv_folder
-from data_model.models import User
-from data_model.permissions import Action, require
+from data_model.permissions import Action
 
 import_app = typer.Typer(help="Import clinical data (all or nothing, every row audited).", no_args_is_help=True)
-
-AsUserOption = Annotated[
-    str | None,
-    typer.Option(
-        "--as-user",
-        metavar="NAME",
-        help="Record the import in the audit trail as this PainTrail account (it must be active and allowed "
-        "to enter data). Default: the operating-system user, as cli:<name>.",
-        show_default=False,
-    ),
-]
-
-
-def import_actor(engine: Engine, as_user: str | None) -> str:
-    """The audit actor: a checked account name, or the operator when no account is given."""
-    if as_user is None:
-        return operator()
-    with read_session(engine) as session:
-        user = session.scalar(select(User).where(func.lower(User.username) == as_user.strip().lower()))
-    if user is None or not user.active:
-        raise UserError(f"--as-user: {as_user!r} is not an active PainTrail account")
-    require(user.role, Action.ENTER_DATA)
-    return user.username
 
 
 @import_app.command("csv")
@@ -51,21 +26,21 @@ def import_csv(
             show_default=False,
         ),
     ],
+    as_user: AsUserOption,
     db: DbOption = None,
-    as_user: AsUserOption = None,
 ) -> None:
     """Import a folder of CSV files: every row is checked first, then all of it is written, or nothing.
 
     On any problem nothing is written and every problem is listed by file, line, column and value.
-    Patients already in the database are refused (this import only adds new patients).
+    Patients already in the database are refused (this import only adds new patients). Every row is
+    audited under --as-user, an account allowed to enter data (any role).
     """
     with user_errors():
         if not folder.is_dir():
             raise UserError(f"{str(folder)!r} is not a folder")
-        engine = open_database(db)
+        engine, user = open_as(db, as_user, Action.ENTER_DATA, "import csv")
         try:
-            actor = import_actor(engine, as_user)
-            report = import_csv_folder(engine, folder, actor)
+            report = import_csv_folder(engine, folder, user.username)
         finally:
             engine.dispose()
     typer.echo(report.format())

@@ -9,10 +9,12 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from dashboard.cli_common import DbOption, UserError, open_database, user_errors
-from dashboard.cli_import import AsUserOption, import_actor, import_app
+from dashboard.cli_auth import AsUserOption, open_as
+from dashboard.cli_common import DbOption, UserError, user_errors
+from dashboard.cli_import import import_app
 from data_model.importers.fhir_import import import_fhir
 from data_model.importers.fhir_read import bundle_files
+from data_model.permissions import Action
 
 
 @import_app.command("fhir")
@@ -25,8 +27,8 @@ def import_fhir_command(
             show_default=False,
         ),
     ],
+    as_user: AsUserOption,
     db: DbOption = None,
-    as_user: AsUserOption = None,
     strict: Annotated[
         bool,
         typer.Option("--strict", help="Reject a whole bundle when any resource in it has bad data "
@@ -45,9 +47,9 @@ def import_fhir_command(
         files, problems = bundle_files(paths)
         if not files:
             raise UserError("; ".join(problems) or "no FHIR bundle files given")
-        engine = open_database(db)
+        engine, user = open_as(db, as_user, Action.ENTER_DATA, "import fhir")
         try:
-            actor = import_actor(engine, as_user)
+            actor = user.username
             console = Console(stderr=True)
             with Progress(TextColumn("Importing"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
                           console=console, transient=True, disable=len(files) < 2 or not console.is_terminal) as bar:

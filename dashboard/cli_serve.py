@@ -23,6 +23,7 @@ from data_model.models import Patient, User
 
 APP = Path(__file__).resolve().parent / "asgi.py"  # app.py behind the sign-in and download guards
 DEMO_SEED = 42
+DEMO_ACTOR = "demo"  # who the audit trail names for what the demo writes; it marks a demo database
 
 PortOption = Annotated[int, typer.Option("--port", min=1, max=65535, help="TCP port to serve on.")]
 AddressOption = Annotated[
@@ -98,7 +99,19 @@ def serve(
 
 
 def prepare_demo(engine: Engine, patients: int, today: date) -> list[str]:
-    """Seed a synthetic cohort if the database has no patients, and add missing demo accounts; say what was done."""
+    """Seed a synthetic cohort if the database has no patients, and add missing demo accounts; say what was done.
+
+    Refuses (UserError, nothing written) a database that holds anything but what the demo made itself:
+    the demo's passwords are published, so they must never open real data.
+    """
+    from sample_data.writer import foreign_contents
+
+    found = foreign_contents(engine, DEMO_ACTOR, {name for name, _, _ in DEMO_ACCOUNTS})
+    if found:
+        raise UserError(
+            "this is not a demo database: it holds " + " and ".join(found) + "; the demo adds its accounts "
+            "(published passwords) only to a database of its own: leave out --db, or give a new file"
+        )
     done: list[str] = []
     with read_session(engine) as session:
         has_patients = bool(session.scalar(select(func.count(Patient.id))))
@@ -108,12 +121,12 @@ def prepare_demo(engine: Engine, patients: int, today: date) -> list[str]:
         from sample_data.writer import write_cohort
 
         typer.echo(f"Generating {patients} synthetic patients (seed {DEMO_SEED}, as of {today.isoformat()})...")
-        counts = write_cohort(engine, generate_cohort(patients, DEMO_SEED, today), actor="demo")
+        counts = write_cohort(engine, generate_cohort(patients, DEMO_SEED, today), actor=DEMO_ACTOR)
         done.append(", ".join(f"{count} {name}" for name, count in counts.items()))
     missing = [account for account in DEMO_ACCOUNTS if account[0].lower() not in existing]
 
     def add_accounts(session) -> None:  # noqa: ANN001
-        set_actor(session, "demo")
+        set_actor(session, DEMO_ACTOR)
         for username, role, password in missing:
             add_user(session, username, role, password, display_name=f"Demo {role}")
 

@@ -1,19 +1,23 @@
-"""`paintrail users ...`: create and list accounts (passwords from a hidden prompt or stdin, never argv)."""
+"""`paintrail users ...`: create and list accounts (passwords from a hidden prompt or stdin, never argv).
+
+Both need an admin's credentials (--as-user), except the first admin of a database with no account.
+"""
 
 from __future__ import annotations
 
-import sys
 from enum import Enum
 from typing import Annotated
 
 import pandas as pd
 import typer
 
+from dashboard.cli_auth import USER_ENV, AsUserOption, audit_command, authorise, open_as, read_line
 from dashboard.cli_common import DbOption, UserError, open_database, operator, user_errors
 from data_model import queries
-from data_model.accounts import add_user
+from data_model.accounts import MIN_PASSWORD_LENGTH, add_first_admin, add_user, count_users
 from data_model.audit import set_actor
 from data_model.db import read_session, run_write
+from data_model.permissions import Action
 
 users_app = typer.Typer(help="Manage PainTrail accounts.", no_args_is_help=True)
 
@@ -24,15 +28,23 @@ class Role(str, Enum):
     admin = "admin"
 
 
-def read_password() -> str:
-    """Hidden prompt with confirmation on a terminal; otherwise the first line of stdin (for scripts)."""
-    if sys.stdin is not None and sys.stdin.isatty():
-        return typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    line = sys.stdin.readline() if sys.stdin is not None else ""
-    password = line.rstrip("\r\n")
-    if not password:
-        raise UserError("no password given: type it at the prompt, or pipe it as the first line of stdin")
-    return password
+OptionalAsUser = Annotated[
+    str | None,
+    typer.Option("--as-user", metavar="NAME", envvar=USER_ENV, show_envvar=False, show_default=False,
+                 help=f"The admin adding the account (default: ${USER_ENV}); its password comes first (from "
+                 "$PAINTRAIL_PASSWORD, a prompt or the first line of stdin). Not needed for the first admin of a "
+                 "database with no account."),
+]
+
+
+def read_new_password(name: str) -> str:
+    """The new account's password: a hidden prompt typed twice, else the next line of stdin."""
+    return read_line(
+        f"Password for the new account {name} (at least {MIN_PASSWORD_LENGTH} characters)",
+        "no password given for the new account: type it at the prompt, or pipe it on stdin (after the acting "
+        "admin's password, unless that one is in $PAINTRAIL_PASSWORD)",
+        confirm=True,
+    )
 
 
 @users_app.command("add")
@@ -45,35 +57,50 @@ def add(
     sso: Annotated[
         bool, typer.Option("--sso", help="Single sign-on only: NAME is the e-mail the identity provider reports; no password.")
     ] = False,
+    as_user: OptionalAsUser = None,
     db: DbOption = None,
 ) -> None:
-    """Create an account. The password is asked for (hidden, twice) or read from the first line of stdin."""
+    """Create an account, as an admin (--as-user). The new password is asked for (hidden, twice) or read from stdin.
+
+    A database with no account at all takes its first admin without credentials: that is how a site starts.
+    """
     with user_errors():
         engine = open_database(db)
         try:
-            password = None if sso else read_password()
-            run_write(
-                engine,
-                lambda session: add_user(set_actor(session, operator()), name, role.value, password, display_name),
-            )
+            with read_session(engine) as session:
+                first = count_users(session) == 0
+            if first:
+                if role is not Role.admin:
+                    raise UserError(f"the database has no account yet: create the first admin first "
+                                    f"(paintrail users add NAME --role admin), then add {name.strip()!r} as that admin")
+                password = None if sso else read_new_password(name.strip())
+                if password is None:
+                    raise UserError("--sso: the first admin needs a password (single sign-on accounts come after it)")
+                run_write(engine, lambda s: add_first_admin(set_actor(s, operator()), name, password, display_name))
+            else:
+                if not as_user:
+                    raise UserError(f"--as-user: adding an account needs an admin's credentials (or ${USER_ENV}); "
+                                    "the database has accounts already")
+                admin = authorise(engine, as_user, Action.MANAGE_USERS, "users add")
+                password = None if sso else read_new_password(name.strip())
+                run_write(engine, lambda s: add_user(set_actor(s, admin.username), name, role.value, password,
+                                                     display_name))
         finally:
             engine.dispose()
     typer.echo(f"Created {role.value} account {name.strip()!r}.")
 
 
 @users_app.command("list")
-def list_users(db: DbOption = None) -> None:
-    """List the accounts: user name, display name, role, whether active or locked."""
+def list_users(as_user: AsUserOption, db: DbOption = None) -> None:
+    """List the accounts (admins): user name, display name, role, whether active or locked."""
     with user_errors():
-        engine = open_database(db)
+        engine, admin = open_as(db, as_user, Action.MANAGE_USERS, "users list")
         try:
             with read_session(engine) as session:
                 users = queries.users_frame(session)
+            audit_command(engine, admin, "users_listed", {"accounts": int(len(users))})
         finally:
             engine.dispose()
-    if users.empty:
-        typer.echo("No accounts yet: add one with `paintrail users add NAME --role admin`.")
-        return
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table

@@ -9,7 +9,7 @@ import streamlit as st
 
 from data_model import commands
 
-from .formatting import score
+from .formatting import plain, score
 from .forms import save  # one save path for every form: messages, clearing, errors
 
 
@@ -45,10 +45,10 @@ def correction_form(patient: dict[str, Any], visits: pd.DataFrame) -> None:
     void = st.button("Void this visit", key=f"c_void_{vid}", disabled=not reason.strip())
     if correct:
         save("correct", lambda s: commands.correct_visit(s, vid, raw),
-              f"Corrected the visit of {raw['visit_date']} for {patient['mrn']}; the previous values are in the audit trail.")
+              f"Corrected the visit of {raw['visit_date']} for {plain(patient['mrn'])}; the previous values are in the audit trail.")
     if void:
         save("correct", lambda s: commands.void_visit(s, vid, reason),
-              f"Voided the visit of {chosen['visit_date']} for {patient['mrn']}; it stays in the record, marked voided.")
+              f"Voided the visit of {chosen['visit_date']} for {plain(patient['mrn'])}; it stays in the record, marked voided.")
 
 
 def _num(value: Any) -> float | None:

@@ -1,8 +1,9 @@
-"""Display helpers shared by pages and charts: labels, icons, number formats."""
+"""Display helpers shared by pages and charts: labels, icons, number formats, user text as plain text."""
 
 from __future__ import annotations
 
 import math
+import re
 
 from data_model.catalog import FLAG_CODES, PROCEDURES, TREATMENTS
 
@@ -31,9 +32,25 @@ def score(value: float | None, unit: str = "") -> str:
     return f"{text}{unit}"
 
 
-_MARKDOWN_SPECIALS = "\\`*_{}[]()<>#+-.!|~$"
+# Every ASCII punctuation character: CommonMark lets a backslash make any of them literal.
+_MARKDOWN_SPECIALS = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
+# U+2060 WORD JOINER: invisible, no width, and not part of a web address. Streamlit's renderer turns any
+# text that reads as a web address ("https://...", "www.x.org", "mailto:", "a@b.org") into a link even
+# when its characters are escaped; a joiner after ':' and '@' and inside "www." keeps it plain text.
+_JOINER = "\u2060"
+_WWW = re.compile(r"(www)(?=\.)", re.IGNORECASE)
 
 
 def plain(text: object) -> str:
-    """User-entered text shown through markdown as the literal characters typed, never as markup."""
-    return "".join("\\" + ch if ch in _MARKDOWN_SPECIALS else ch for ch in str(text))
+    """User text for any element that renders Markdown (titles, captions, messages, labels, tabs, buttons,
+    radio options, metrics, toasts), shown as the literal characters typed: no emphasis, heading, list,
+    table, math, HTML, link, image, :icon: or :colour[...] directive, and no address made into a link.
+
+    Elements that show text as it is (st.text, st.code, tables, selectbox and multiselect options) need
+    nothing: through them this would show the backslashes."""
+    out = []
+    for ch in _WWW.sub(lambda m: m.group(1) + _JOINER, str(text)):
+        out.append("\\" + ch if ch in _MARKDOWN_SPECIALS else ch)
+        if ch in ":@":
+            out.append(_JOINER)
+    return "".join(out)

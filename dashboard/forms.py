@@ -13,7 +13,7 @@ from data_model.db import DatabaseBusyError
 from data_model.validation import FieldError, ValidationFailed
 
 from . import data, state
-from .formatting import procedure_label, score, treatment_label
+from .formatting import plain, procedure_label, score, treatment_label
 
 LABELS = {
     "mrn": "MRN", "display_name": "Name", "birth_year": "Birth year", "sex": "Sex",
@@ -30,7 +30,7 @@ PENDING_VISIT = "ef_pending_visit"
 
 def describe(error: FieldError) -> str:
     value = "" if error.value is None else f" (entered: {error.value!r})"
-    return f"**{LABELS.get(error.field, error.field)}**: {error.message}{value}"
+    return f"**{LABELS.get(error.field, error.field)}**: {plain(error.message + value)}"
 
 
 def _generation(form: str) -> int:
@@ -75,7 +75,7 @@ def patient_finder() -> dict[str, Any] | None:
     if query.strip():
         found = data.find_patients(query)
         if found.empty:
-            st.warning(f"No patient matches {query.strip()!r}.")
+            st.warning(f"No patient matches {plain(repr(query.strip()))}.")
             return None
         options = {f"{p['mrn']} · {p['display_name'] or ''}": p for p in found.to_dict("records")}
         exact = [i for i, p in enumerate(options.values()) if p["mrn"].lower() == query.strip().lower()]
@@ -123,7 +123,7 @@ def visit_form(patient: dict[str, Any]) -> None:
         _save_visit(patient, pid, raw, allow_same_day=False)
     pending = st.session_state.get(PENDING_VISIT)
     if pending and pending["patient_id"] == pid:
-        st.warning(f"{patient['mrn']} already has a visit on {pending['raw']['visit_date']}. Save a second one?")
+        st.warning(f"{plain(patient['mrn'])} already has a visit on {pending['raw']['visit_date']}. Save a second one?")
         yes, no = st.columns(2)
         if yes.button("Save second visit", key="v_confirm_same_day"):
             st.session_state.pop(PENDING_VISIT)
@@ -146,7 +146,7 @@ def _save_visit(patient: dict[str, Any], pid: int, raw: dict[str, Any], allow_sa
         save(
             "visit",
             lambda s: commands.add_visit(s, pid, raw, allow_same_day=allow_same_day, actor=user.username),
-            f"Saved the visit of {raw['visit_date']} for {patient['mrn']}: {_visit_summary(raw)}.",
+            f"Saved the visit of {raw['visit_date']} for {plain(patient['mrn'])}: {_visit_summary(raw)}.",
         )
     except commands.SameDayVisitExists:
         st.session_state[PENDING_VISIT] = {"patient_id": pid, "raw": raw}
@@ -167,7 +167,7 @@ def treatment_form(patient: dict[str, Any]) -> None:
     if submitted:
         raw = {"treatment": code, "start_date": start, "end_date": end, "notes": notes}
         save("treatment", lambda s: commands.add_treatment(s, pid, raw),
-              f"Saved {treatment_label(code)} from {start} for {patient['mrn']}.")
+              f"Saved {treatment_label(code)} from {start} for {plain(patient['mrn'])}.")
 
 
 def surgery_form(patient: dict[str, Any]) -> None:
@@ -178,7 +178,7 @@ def surgery_form(patient: dict[str, Any]) -> None:
         submitted = st.form_submit_button("Save surgery", type="primary")
     if submitted:
         save("surgery", lambda s: commands.add_surgery(s, pid, raw),
-              f"Saved {procedure_label(raw['procedure'])} on {raw['surgery_date']} for {patient['mrn']}; "
+              f"Saved {procedure_label(raw['procedure'])} on {raw['surgery_date']} for {plain(patient['mrn'])}; "
               "the recovery window restarts from this surgery.")
 
 
@@ -215,4 +215,4 @@ def new_patient_form() -> None:
                     commands.add_surgery(session, created.id, surgery)
                 return created.id
 
-            save("patient", register, f"Registered {raw['mrn']}.", after=state.select_patient)
+            save("patient", register, f"Registered {plain(raw['mrn'])}.", after=state.select_patient)

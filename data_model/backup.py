@@ -198,6 +198,41 @@ def _in_use(path: Path) -> DatabaseSummary | None:
         raise BackupError(f"the target {str(path)!r} is not a SQLite database ({exc}); nothing was changed") from None
 
 
+# --- Accounts, for who may restore --------------------------------------------------------------------
+
+
+def account_count(path: Path) -> int:
+    """How many accounts the SQLite database file holds (0: missing, empty, or no accounts table)."""
+    if not path.is_file() or path.stat().st_size == 0:
+        return 0
+    try:
+        conn = _connect(path)
+        try:
+            if "users" not in _tables(conn):
+                return 0
+            return conn.execute("SELECT count(*) FROM users").fetchone()[0]
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError:
+        return 0
+
+
+def stored_account(path: Path, username: str) -> tuple[str, str, str | None, str | None, bool] | None:
+    """(username, role, display name, password hash, active) of an account in a backup file, read-only."""
+    try:
+        conn = _connect(path, read_only=True)
+        try:
+            row = conn.execute(
+                "SELECT username, role, display_name, password_hash, active FROM users WHERE lower(username) = ?",
+                ((username or "").strip().lower(),),
+            ).fetchone()
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        raise BackupError(f"{str(path)!r} cannot be read as a database: {exc}") from None
+    return None if row is None else (row[0], row[1], row[2], row[3], bool(row[4]))
+
+
 # --- Backup and restore -------------------------------------------------------------------------------
 
 

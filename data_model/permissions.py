@@ -14,6 +14,7 @@ class Action(StrEnum):
     MANAGE_SETTINGS = "manage_settings"
     MANAGE_USERS = "manage_users"
     VIEW_AUDIT = "view_audit"
+    MANAGE_BACKUPS = "manage_backups"  # back up (a copy of everything) and restore (replace everything)
 
 
 ROLE_ACTIONS: dict[str, frozenset[Action]] = {

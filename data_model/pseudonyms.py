@@ -35,15 +35,12 @@ def pseudonym(mrn: str, key: str | bytes) -> str:
 
 
 def date_shift_days(mrn: str, key: str | bytes) -> int:
-    """A per-patient offset in -30..+30 days, stable for the MRN and key (bytes past the pseudonym's)."""
+    """A per-patient offset of 1 to 61 days into the past, stable for the MRN and key (bytes past the
+    pseudonym's), the same in every de-identified file. Never 0: a date left as it was is no longer
+    de-identified. Never forward: a shifted date never lands after the export day (no date is stored in
+    the future), so a de-identified CSV export also passes the importer's "not in the future" check."""
     value = int.from_bytes(_digest(mrn, key)[5:9], "big")
-    return value % (2 * MAX_SHIFT_DAYS + 1) - MAX_SHIFT_DAYS
-
-
-def past_shift_days(mrn: str, key: str | bytes) -> int:
-    """date_shift_days moved wholly into the past (-61..-1 days): a shifted date never lands after the
-    export day, so a de-identified CSV export passes the importer's "not in the future" check."""
-    return date_shift_days(mrn, key) - MAX_SHIFT_DAYS - 1
+    return value % (2 * MAX_SHIFT_DAYS + 1) - 2 * MAX_SHIFT_DAYS - 1
 
 
 def shift(day: date | None, days: int) -> date | None:

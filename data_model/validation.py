@@ -177,6 +177,47 @@ class Fields:
         return value
 
 
+# Spinal levels in their clinical form: a vertebra ("L5") or a span of them ("L4-L5", "L5-S1", "L3-L5"),
+# several joined by ", ". Typed as clinics write them: any case, an en dash or a slash, and the
+# shorthand "L4-5" or "L4/5" for a span within one region.
+_VERTEBRAE = {"C": 7, "T": 12, "L": 6, "S": 5}  # L6: a lumbarised first sacral vertebra
+_REGION_ORDER = "CTLS"
+_LEVEL = r"([CTLSctls])\s*(\d{1,2})"
+_SPAN = re.compile(rf"^{_LEVEL}(?:\s*[-–/]\s*(?:([CTLSctls])\s*)?(\d{{1,2}}))?$")
+_LIST_SEPARATOR = re.compile(r"\s*(?:,|;|\band\b|&)\s*", re.IGNORECASE)
+SPINAL_LEVELS_HELP = "spinal levels such as L4-L5, L5-S1 or L3-L5 (several separated by commas)"
+
+
+def _vertebra(region: str, number: str) -> tuple[int, str] | None:
+    region, n = region.upper(), int(number)
+    if not 1 <= n <= _VERTEBRAE[region]:
+        return None
+    return _REGION_ORDER.index(region) * 100 + n, f"{region}{n}"
+
+
+def clinical_levels(text: object) -> str | None:
+    """The levels in their clinical form ("L4-L5, L5-S1"), or None when text is empty or anything else."""
+    if text is None or not str(text).strip():
+        return None
+    spans = []
+    for part in _LIST_SEPARATOR.split(str(text).strip()):
+        match = _SPAN.match(part)
+        if match is None:
+            return None
+        region, first, second_region, second = match.groups()
+        top = _vertebra(region, first)
+        if top is None:
+            return None
+        if second is None:
+            spans.append(top[1])
+            continue
+        bottom = _vertebra(second_region or region, second)
+        if bottom is None or bottom[0] <= top[0]:  # a span runs from head to tail: L4-L5, never L5-L4
+            return None
+        spans.append(f"{top[1]}-{bottom[1]}")
+    return ", ".join(spans)
+
+
 @dataclass(frozen=True)
 class PatientIn:
     mrn: str
@@ -234,6 +275,10 @@ def check_surgery(raw: dict[str, Any], today: date | None = None) -> tuple[Surge
     when = f.date("surgery_date", required=True)
     procedure = f.choice("procedure", PROCEDURE_CODES, required=True)
     levels = f.text("spinal_levels", 64)
+    if levels is not None:
+        levels = clinical_levels(levels)
+        if levels is None or len(levels) > 64:
+            f.error("spinal_levels", f"must be {SPINAL_LEVELS_HELP}")
     surgeon = f.text("surgeon", 120)
     notes = f.text("notes", MAX_NOTE_LENGTH)
     if f.errors:

@@ -12,8 +12,8 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, func, insert, select
 
 from data_model.audit import record_event, set_actor
-from data_model.db import write_session
-from data_model.models import Patient, Surgery, Treatment, Visit, utcnow
+from data_model.db import read_session, write_session
+from data_model.models import AuditEntry, Patient, Surgery, Treatment, User, Visit, utcnow
 
 from .generator import (
     PATIENT_COLUMNS,
@@ -30,6 +30,32 @@ SQLITE_BULK_CACHE_KIB = -262_144  # negative: KiB, so 256 MiB for the write
 # SQLAlchemy's SQLite DateTime storage format (Date is 'YYYY-MM-DD'): raw rows must read back through
 # the ORM exactly as rows it wrote itself.
 SQLITE_DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
+
+
+def foreign_contents(engine: Engine, actor: str, own_accounts: set[str]) -> list[str]:
+    """What the database holds besides a synthetic cohort and accounts that `actor` wrote: empty when it is
+    new, or holds only what that actor made (its 'seed' event or its accounts mark it as the maker).
+
+    The demo publishes its accounts' passwords, so it must never add them where real data lives.
+    """
+    own = {name.lower() for name in own_accounts}
+    with read_session(engine) as session:
+        patients = session.scalar(select(func.count(Patient.id)))
+        other_sources = session.scalar(select(func.count(Patient.id)).where(Patient.source != SOURCE))
+        accounts = list(session.scalars(select(User.username)))
+        made_by_actor = session.scalar(select(func.count(AuditEntry.id)).where(
+            AuditEntry.actor == actor,
+            (AuditEntry.action == "seed") | ((AuditEntry.action == "insert") & (AuditEntry.table_name == "users")),
+        ))
+    found = []
+    if other_sources:
+        found.append(f"{other_sources} patients that are not synthetic (imported or entered)")
+    strangers = [name for name in accounts if name.lower() not in own]
+    if strangers:
+        found.append(f"{len(strangers)} accounts of its own")
+    if (patients or accounts) and not made_by_actor and not found:
+        found.append(f"{patients} patients and {len(accounts)} accounts made by something else than {actor}")
+    return found
 
 
 def write_cohort(engine: Engine, frames: CohortFrames, actor: str = "seed") -> dict[str, int]:

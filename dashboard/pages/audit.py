@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import auth, data
+from dashboard.formatting import plain
 from data_model.permissions import Action
 
 auth.guard(Action.VIEW_AUDIT)
@@ -23,7 +24,7 @@ if mrn:
     found = data.find_patients(mrn)
     exact = found[found["mrn"].str.lower() == mrn.lower()]
     if exact.empty:
-        st.warning(f"No patient with MRN {mrn!r}.")
+        st.warning(f"No patient with MRN {plain(repr(mrn))}.")
         st.stop()
     patient_id = int(exact.iloc[0]["patient_id"])
 

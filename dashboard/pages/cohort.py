@@ -8,7 +8,7 @@ import streamlit as st
 
 from dashboard import auth, data, reports
 from dashboard.downloads import chart_downloads, cohort_downloads
-from dashboard.formatting import procedure_label
+from dashboard.formatting import plain, procedure_label
 from data_model.cohort_view import CohortFilter
 from data_model.catalog import PROCEDURES
 from data_model.permissions import Action
@@ -30,7 +30,7 @@ date_to = dates[1] if len(dates) > 1 else None
 chosen = CohortFilter(tuple(procedures), tuple(surgeons), date_from, date_to, order)
 as_of = date.today()
 view = data.cohort(as_of, chosen)
-st.caption(f"Cohort: {chosen.describe()}; as of {as_of:%Y-%m-%d}. Counts are patients, not visits.")
+st.caption(f"Cohort: {plain(chosen.describe())}; as of {as_of:%Y-%m-%d}. Counts are patients, not visits.")  # it names surgeons
 
 if view.patients.empty:
     st.info("No patient matches this cohort definition.")

@@ -40,7 +40,8 @@ with fhir_tab:
                 data.engine(), paths, actor,
                 progress=lambda done, total, path: bar.progress(done / total, text=f"{done}/{total}: {path.name}"),
             )
-        (st.success if report.ok else st.error)(report.failure_line() if not report.ok else
+        # The failure line names the uploaded files, whose names the uploader chose.
+        (st.success if report.ok else st.error)(plain(report.failure_line()) if not report.ok else
                                                f"Imported {len(report.bundles)} bundle(s).")
         st.code(report.format(), language=None)
 

@@ -27,7 +27,7 @@ query = st.text_input("Find patient", placeholder="MRN or name", key="pt_query")
 if query.strip():
     found = data.find_patients(query)
     if found.empty:
-        st.warning(f"No patient matches {query.strip()!r}.")
+        st.warning(f"No patient matches {plain(repr(query.strip()))}.")
     else:
         labels = dict(zip(found["mrn"] + " · " + found["display_name"].fillna(""), found["patient_id"], strict=True))
         picked = st.selectbox("Matches", list(labels), key="pt_pick")
@@ -73,7 +73,7 @@ if record.flags.empty:
     st.success("No flag as of today.")
 else:
     for _, flag in record.flags.iterrows():
-        st.markdown(f"{SEVERITY_BADGE.get(flag['severity'], flag['severity'])} **{flag_label(flag['code'])}** — {flag['reason']}")
+        st.markdown(f"{SEVERITY_BADGE.get(flag['severity'], flag['severity'])} **{flag_label(flag['code'])}** — {plain(flag['reason'])}")
 review_section(patient_id, record.flags, record.review)
 
 st.plotly_chart(

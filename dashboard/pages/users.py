@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import auth, data, state
+from dashboard.formatting import plain
 from dashboard.forms import describe
 from data_model import accounts
 from data_model.catalog import ROLES
@@ -43,7 +44,7 @@ with add:
         submitted = st.form_submit_button("Add account", type="primary")
     if submitted:
         _apply(lambda s: accounts.add_user(s, username, role, password, display_name or None),
-               f"Account {username} ({role}) added.")
+               f"Account {plain(username)} ({role}) added.")
 
 with change:
     if users.empty:
@@ -68,5 +69,5 @@ with change:
                     unlock=unlock,
                     acting_admin=me,
                 ),
-                f"Account {who} updated.",
+                f"Account {plain(who)} updated.",
             )

@@ -4,8 +4,9 @@ The four files have exactly the import's columns (importers.csv_import.SPECS), I
 cell for unknown, so `paintrail import csv` reads them back. De-identified: the MRN becomes
 pseudonym(mrn, site key); names, surgeons and free-text notes are left empty (a surgeon's name narrows a
 small clinic's patients down; notes can name anyone); every date of a patient moves by the same
-per-patient offset (pseudonyms.past_shift_days: 1-61 days earlier, so no date lands in the future and
-the folder still imports); birth year and sex are kept, as in the FHIR export.
+per-patient offset (pseudonyms.date_shift_days: 1-61 days earlier, so no date lands in the future and
+the folder still imports); spinal levels are kept only in their clinical form (validation.spinal_levels:
+"L4-L5", never free text); birth year and sex are kept, as in the FHIR export.
 
 Every text cell that a spreadsheet would run as a formula (starting with = + - @ TAB or CR) gets a
 leading apostrophe (OWASP "CSV injection"); numeric columns are written as numbers and never touched.
@@ -35,7 +36,8 @@ from sqlalchemy.orm import Session
 
 from ..importers.csv_import import FILE_ORDER, PATIENTS, SPECS, SURGERIES, TREATMENTS, VISITS
 from ..models import Patient, Surgery, Treatment, Visit
-from ..pseudonyms import past_shift_days, pseudonym, shift, site_key
+from ..pseudonyms import date_shift_days, pseudonym, shift, site_key
+from ..validation import clinical_levels
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 NUMERIC_COLUMNS = frozenset({"birth_year", "back_pain", "leg_pain", "odi", "numbness", "tingling", "weakness",
@@ -100,7 +102,7 @@ class _Patients:
         self.offset: dict[int, int] = {}
         for p in patients:
             self.mrn[p.id] = pseudonym(p.mrn, key) if deidentify else p.mrn
-            self.offset[p.id] = past_shift_days(p.mrn, key) if deidentify else 0
+            self.offset[p.id] = date_shift_days(p.mrn, key) if deidentify else 0
 
     def day(self, patient_id: int, value: date | None) -> date | None:
         return shift(value, self.offset[patient_id])
@@ -152,7 +154,8 @@ def export_csv(
     for s in _rows(session, Surgery, ids, Surgery.surgery_date):
         tables[SURGERIES].append(row(SURGERIES, s.patient_id, {
             "surgery_date": people.day(s.patient_id, s.surgery_date), "procedure": s.procedure,
-            "spinal_levels": s.spinal_levels, "surgeon": s.surgeon, "notes": s.notes}))
+            "spinal_levels": clinical_levels(s.spinal_levels) if deidentify else s.spinal_levels,
+            "surgeon": s.surgeon, "notes": s.notes}))
     left_out = 0
     for v in _rows(session, Visit, ids, Visit.visit_date):
         measures = {m: getattr(v, m) for m in ("back_pain", "leg_pain", "odi", "numbness", "tingling", "weakness",

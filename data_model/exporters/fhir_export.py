@@ -6,8 +6,10 @@ measure code system); MedicationStatement per medication treatment and Procedure
 coded in PainTrail's treatment code system; Condition per condition. data_model.importers.fhir_import
 reads all of it back (the round trip is tested).
 
-De-identified: the MRN is replaced by pseudonym(mrn, site key), names and free-text notes are left out,
-the birth year is kept, and every date of a patient moves by the same per-patient offset (-30..+30 days).
+De-identified: the MRN is replaced by pseudonym(mrn, site key), names, surgeons (Procedure.performer) and
+free-text notes are left out, spinal levels are kept only in their clinical form ("L4-L5"), the birth
+year is kept, and every date of a patient moves by the same per-patient offset (1 to 61 days earlier:
+never unchanged, never after the export day).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from .. import fhir_codes as C
 from ..catalog import INSTRUMENT_SCALE_TO_NRS, PROCEDURES, TREATMENTS
 from ..models import Condition, Patient, Surgery, Treatment, Visit
 from ..pseudonyms import date_shift_days, pseudonym, shift, site_key
+from ..validation import clinical_levels
 
 # Resource ids are uuid5 names under this namespace, so the same data exports under the same ids.
 ID_NAMESPACE = uuid.UUID("5b0f2a4e-7c1d-4d8e-9a57-3f1e2c6b9d10")
@@ -52,6 +55,10 @@ class _Context:
 
     def subject(self) -> dict[str, str]:
         return {"reference": f"urn:uuid:{self.patient_id}"}
+
+    def levels(self, text: str | None) -> str | None:
+        """Spinal levels as stored; de-identified, only in their clinical form (free text can name anyone)."""
+        return clinical_levels(text) if self.deidentify else text
 
     def note(self, text: str | None) -> list[dict[str, str]] | None:
         if not text or self.deidentify:
@@ -97,8 +104,8 @@ def _surgery(ctx: _Context, s: Surgery) -> dict[str, Any]:
         "code": {"coding": codings, "text": s.source_code or PROCEDURES[s.procedure].label},
         "subject": ctx.subject(),
         "performedDateTime": ctx.day(s.surgery_date),
-        "bodySite": [{"text": s.spinal_levels}] if s.spinal_levels else None,
-        "performer": [{"actor": {"display": s.surgeon}}] if s.surgeon else None,
+        "bodySite": [{"text": levels}] if (levels := ctx.levels(s.spinal_levels)) else None,
+        "performer": [{"actor": {"display": s.surgeon}}] if s.surgeon and not ctx.deidentify else None,
         "note": ctx.note(s.notes),
     })
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from .. import fhir_codes as C
 from ..catalog import INSTRUMENT_SCALE_TO_NRS, PROCEDURES, TREATMENTS
-from ..validation import MAX_MME_PER_DAY, Fields, check_patient, check_surgery, check_treatment
+from ..validation import MAX_MME_PER_DAY, Fields, check_patient, check_surgery, check_treatment, clinical_levels
 from .fhir_read import (
     BundleRejected,
     Skipped,
@@ -25,7 +25,6 @@ from .fhir_read import (
 )
 
 _TRAILING_DIGITS = re.compile(r"\d+$")
-_LEVELS = re.compile(r"\b[CTLS]\d")
 _UNUSABLE_STATUS = {"entered-in-error", "cancelled", "draft", "not-taken", "refuted"}
 
 
@@ -296,7 +295,10 @@ def map_procedure(entry: dict[str, Any], resource: dict[str, Any], today: date) 
     if kind == "treatment":
         end, _ = first_day(resource, "performedPeriod.end")
         return treatment_plan("Procedure", subject, ref, code, start, end, None, None, None, notes, (), today)
-    levels = next((t for t in (concept_text(s) for s in _list(resource.get("bodySite"))) if _LEVELS.search(t)), None)
+    # The first body site written as spinal levels ("L4-L5"); anything else ("Lumbar spine structure") is
+    # no level, and is left out rather than refusing the surgery.
+    levels = next((lv for lv in (clinical_levels(concept_text(s)) for s in _list(resource.get("bodySite"))) if lv),
+                  None)
     surgeon = next((p.get("actor", {}).get("display") for p in _list(resource.get("performer"))
                     if isinstance(p, dict) and isinstance(p.get("actor"), dict) and p["actor"].get("display")), None)
     raw = {"surgery_date": start, "procedure": code, "spinal_levels": fit_text(levels, 64),

@@ -130,3 +130,14 @@ def signed_in_app(username: str | None) -> AppTest:
 @pytest.fixture
 def as_user(app_db):
     return signed_in_app
+
+
+def add_account_on_page(as_user, name: str, password: str, role: str | None = None) -> AppTest:
+    """An admin fills in "Add an account" on the Accounts page and submits it; the app after the click."""
+    at = as_user("boss").run()
+    at.switch_page("pages/users.py").run()
+    at.text_input(key="u_new_name").input(name)
+    if role is not None:
+        at.selectbox(key="u_new_role").select(role)
+    at.text_input(key="u_new_pw").input(password)
+    return at.button(key="FormSubmitter:add_user-Add account").click().run()

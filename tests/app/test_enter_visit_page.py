@@ -6,6 +6,7 @@ from datetime import date
 
 from sqlalchemy import func, select
 
+from dashboard.formatting import plain
 from data_model.db import make_engine, read_session
 from data_model.models import Patient, Surgery, Treatment, Visit
 
@@ -77,7 +78,7 @@ def test_register_a_new_patient_with_a_surgery(as_user, app_db):
     at.selectbox(key="s_proc_1000").select("fusion")
     at.button(key="FormSubmitter:patient_form_0-Register patient").click().run()
     assert not at.exception
-    assert "Registered NEW-77" in at.success[0].value
+    assert f"Registered {plain('NEW-77')}" in at.success[0].value  # the MRN as typed, never as markup
     assert _count(app_db, Patient, mrn="NEW-77") == 1 and _count(app_db, Surgery, procedure="fusion") == 2
 
 

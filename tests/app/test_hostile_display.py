@@ -11,6 +11,7 @@ from data_model import commands
 from data_model.audit import set_actor
 from data_model.db import make_engine, run_write
 from dashboard.formatting import plain
+from tests.app.conftest import add_account_on_page
 
 HOSTILE_NAME = "<script>alert(1)</script> **bold** [x](javascript:alert(1))"
 HOSTILE_NOTES = '<img src=x onerror="alert(1)"><script>alert(2)</script> <b>bold</b> # heading _em_ `code`'
@@ -71,3 +72,72 @@ def test_hostile_text_on_the_patient_page_is_shown_literally_never_as_markup(as_
     tables = [df.value for df in at.dataframe]
     assert any("notes" in t and (t["notes"] == HOSTILE_NOTES).sum() == 3 for t in tables), "visits show the notes"
     assert any((t.get("surgeon") == HOSTILE_SURGEON).any() for t in tables if "surgeon" in t)
+
+
+# A name a person could type that Markdown would turn into a link, a mail link, an image, an icon or bold.
+RENDERED = "Dr https://evil.example bob@evil.example www.evil.example :material/warning: ![i](http://x.example/p.png) **b**"
+
+
+def _shown_as_text(source: str, raw: str) -> bool:
+    """The element's Markdown source carries the text only in its escaped form (formatting.plain)."""
+    return plain(raw) in source and raw not in source
+
+
+def test_the_signed_in_accounts_display_name_in_the_sidebar_is_plain_text(app_db):
+    from streamlit.testing.v1 import AppTest
+
+    from data_model.accounts import SignedIn
+    from tests.app.conftest import APP
+
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.session_state["pt_user"] = SignedIn("doc", "clinician", RENDERED)
+    at.run()
+
+    assert not at.exception
+    sidebar = [m.value for m in at.sidebar.markdown]
+    assert any(_shown_as_text(v, RENDERED) for v in sidebar), sidebar
+
+
+def test_a_patient_named_with_links_and_icons_is_plain_text_in_every_place_its_name_appears(as_user, app_db):
+    def action(session):
+        set_actor(session, "nurse")
+        patient = commands.register_patient(session, {"mrn": "www.evil.org", "display_name": RENDERED})
+        commands.add_surgery(session, patient.id, {"surgery_date": date.today() - timedelta(weeks=30),
+                                                    "procedure": "fusion", "surgeon": RENDERED})
+
+    engine = make_engine(app_db)
+    try:
+        run_write(engine, action)
+    finally:
+        engine.dispose()
+
+    patient_page = as_user("doc").run()
+    patient_page.switch_page("pages/patient.py").run()
+    patient_page.text_input(key="pt_query").input("www.evil.org").run()
+    assert _shown_as_text(patient_page.title[0].value, RENDERED)
+
+    entry = as_user("nurse").run()
+    entry.switch_page("pages/enter_visit.py").run()
+    entry.text_input(key="ef_query").input("www.evil.org").run()
+    header = [m.value for m in entry.markdown if "evil" in m.value]
+    assert header and all(_shown_as_text(v, RENDERED) for v in header)
+    assert all(plain("www.evil.org") in v for v in header), "the MRN too: 'www.' would become a link"
+
+    cohort = as_user("doc").run()
+    cohort.switch_page("pages/cohort.py").run()
+    cohort.multiselect(key="co_surgeons").select(RENDERED).run()
+    assert _shown_as_text(cohort.caption[0].value, RENDERED), "the surgeon named in the cohort definition"
+
+
+def test_a_search_typed_with_markdown_is_echoed_as_plain_text(as_user):
+    at = as_user("doc").run()
+    at.switch_page("pages/patient.py").run()
+    at.text_input(key="pt_query").input(":material/warning: bob@evil.example").run()
+
+    assert _shown_as_text(at.warning[0].value, "':material/warning: bob@evil.example'")
+
+
+def test_an_account_named_by_e_mail_is_plain_text_in_the_success_message(as_user):
+    at = add_account_on_page(as_user, "dr.lee@clinic.org", "long-enough-password")
+
+    assert _shown_as_text(at.success[0].value, "dr.lee@clinic.org")

@@ -7,27 +7,19 @@ import pytest
 from data_model import accounts
 from data_model.audit import set_actor
 from data_model.db import make_engine, run_write
+from tests.app.conftest import add_account_on_page
 
 
 def test_an_admin_adds_a_staff_account_that_can_sign_in(as_user, app_db):
-    at = as_user("boss").run()
-    at.switch_page("pages/users.py").run()
-    at.text_input(key="u_new_name").input("mia")
-    at.selectbox(key="u_new_role").select("staff")
-    at.text_input(key="u_new_pw").input("mia-password")
-    at.button(key="FormSubmitter:add_user-Add account").click().run()
+    at = add_account_on_page(as_user, "mia", "mia-password", "staff")
     assert "Account mia (staff) added" in at.success[0].value
     engine = make_engine(app_db)
-    result = run_write(engine, lambda s: accounts.authenticate(set_actor(s, "mia"), "mia", "mia-password"))
+    result = accounts.sign_in(engine, "mia", "mia-password")
     assert result.user is not None and result.user.role == "staff"
 
 
 def test_a_short_password_is_refused_naming_the_field(as_user):
-    at = as_user("boss").run()
-    at.switch_page("pages/users.py").run()
-    at.text_input(key="u_new_name").input("tom")
-    at.text_input(key="u_new_pw").input("short")
-    at.button(key="FormSubmitter:add_user-Add account").click().run()
+    at = add_account_on_page(as_user, "tom", "short")
     assert "Password" in at.error[0].value or "password" in at.error[0].value
 
 

@@ -15,7 +15,7 @@ def _add(engine, name="ann", role="clinician", password="correct-horse"):
 
 
 def _login(engine, name, password):
-    return run_write(engine, lambda s: accounts.authenticate(set_actor(s, name), name, password))
+    return accounts.sign_in(engine, name, password)
 
 
 def test_passwords_are_stored_as_argon2_hashes_never_in_clear(engine):
@@ -30,7 +30,7 @@ def test_five_wrong_passwords_lock_the_account_even_for_the_right_one(engine):
     for _ in range(accounts.MAX_FAILED_LOGINS):
         assert _login(engine, "ann", "wrong-password").user is None
     locked = _login(engine, "ann", "correct-horse")
-    assert locked.user is None and "locked" in locked.message
+    assert locked.user is None and locked.message == accounts.REFUSED
     with read_session(engine) as s:
         failures = s.scalar(select(func.count(AuditEntry.id)).where(AuditEntry.action == "login_failed"))
     assert failures == accounts.MAX_FAILED_LOGINS
@@ -67,3 +67,17 @@ def test_the_last_admin_cannot_be_deactivated(engine):
 
     with pytest.raises(ValidationFailed, match="last active admin"):
         run_write(engine, lambda s: accounts.update_account(set_actor(s, "x"), "boss", active=False))
+
+
+def test_an_over_long_display_name_is_refused_naming_the_field_before_the_database_sees_it(engine):
+    import pytest
+
+    from data_model.validation import ValidationFailed
+
+    with pytest.raises(ValidationFailed) as refused:
+        run_write(engine, lambda s: accounts.add_user(set_actor(s, "setup"), "ann", "clinician", "correct-horse",
+                                                      "N" * 201))
+    assert [e.field for e in refused.value.errors] == ["display_name"]
+    assert "at most 200 characters (201 given)" in refused.value.errors[0].message
+    with read_session(engine) as s:
+        assert s.scalar(select(func.count(User.id))) == 0

@@ -11,6 +11,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
@@ -24,14 +25,16 @@ from data_model.models import AuditEntry, Patient
 from sample_data.generator import generate_cohort
 from sample_data.writer import write_cohort
 from tests.helpers import processes
+from tests.helpers.cli_accounts import ADMIN, ADMIN_PASSWORD, add_account, credentials
 
 TODAY = date(2026, 6, 1)
 TABLES = ("patients", "surgeries", "visits", "treatments", "conditions", "users", "audit_log", "alembic_version")
 runner = CliRunner()
 
 
-def run(*args: object):
-    return runner.invoke(app, [str(a) for a in args])
+def run(*args: object, env: dict[str, str] | None = None):
+    """The command as the site's admin (tests.helpers.cli_accounts), unless env says otherwise."""
+    return runner.invoke(app, [str(a) for a in args], env=credentials() if env is None else env)
 
 
 def assert_one_line_error(result, code: int, *fragments: str) -> None:
@@ -72,9 +75,10 @@ def audit_events(path: Path, action: str) -> list[dict]:
 
 @pytest.fixture
 def seeded(sqlite_engine) -> tuple[str, Path]:
-    """A database holding a 200-patient synthetic cohort: (url, file)."""
+    """A database holding a 200-patient synthetic cohort and its admin: (url, file)."""
     write_cohort(sqlite_engine, generate_cohort(200, 5, TODAY))
     path = Path(sqlite_engine.url.database)
+    add_account(f"sqlite:///{path}")
     return f"sqlite:///{path}", path
 
 
@@ -274,6 +278,9 @@ def test_restore_of_a_database_from_an_older_paintrail_brings_its_schema_up_to_d
     with engine.begin() as conn:
         conn.exec_driver_sql("INSERT INTO patients (mrn, sex, source, created_at, data_changed_at) "
                              "VALUES ('OLD1', 'unknown', 'form', '2025-01-01 00:00:00', '2025-01-01 00:00:00')")
+        conn.exec_driver_sql(  # its admin, who restores it into a new database
+            "INSERT INTO users (username, role, password_hash, active, failed_logins, created_at) "
+            "VALUES (?, 'admin', ?, 1, 0, '2025-01-01 00:00:00')", (ADMIN, PasswordHasher().hash(ADMIN_PASSWORD)))
     engine.dispose()
     target = tmp_path / "restored.db"
 

@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -16,9 +17,10 @@ from typer.testing import CliRunner
 
 from dashboard.cli import app
 from dashboard.demo import DEMO_ACCOUNTS
-from data_model.accounts import authenticate
-from data_model.db import make_engine, read_session, write_session
+from data_model.accounts import sign_in
+from data_model.db import make_engine, read_session
 from data_model.models import AuditEntry, Patient, Surgery, Treatment, User, Visit
+from tests.helpers.cli_accounts import ADMIN, add_account, credentials
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "csv"
 CLEAR_CASES = FIXTURES / "clear_cases"
@@ -32,18 +34,24 @@ runner = CliRunner()
 
 @pytest.fixture
 def db(tmp_path) -> str:
-    return f"sqlite:///{tmp_path / 'cli.db'}"
+    """A database whose first admin exists (ADMIN); run() signs in as it unless told otherwise."""
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    add_account(url)
+    return url
 
 
 def run(*args: str, input: str | None = None, env: dict[str, str] | None = None):
-    return runner.invoke(app, [str(a) for a in args], input=input, env=env)
+    return runner.invoke(app, [str(a) for a in args], input=input, env=credentials() if env is None else env)
 
 
 def counts(url: str) -> dict[str, int]:
+    """Rows per table; the audit trail without sign-ins (every command signs in, and that is audited)."""
     engine = make_engine(url)
     try:
         with read_session(engine) as s:
-            return {name: s.scalar(select(func.count()).select_from(m)) for name, m in MODELS.items()}
+            found = {name: s.scalar(select(func.count()).select_from(m)) for name, m in MODELS.items()}
+            found["audit"] -= s.scalar(select(func.count(AuditEntry.id)).where(AuditEntry.action == "login"))
+            return found
     finally:
         engine.dispose()
 
@@ -67,7 +75,7 @@ def paintrail_command() -> list[str]:
 
 
 def test_the_installed_command_imports_the_clear_cases_and_flags_exactly_the_persisting_ones(tmp_path, db):
-    env = {k: v for k, v in os.environ.items() if k != "PAINTRAIL_DATABASE_URL"}
+    env = {k: v for k, v in os.environ.items() if k != "PAINTRAIL_DATABASE_URL"} | credentials()
 
     imported = subprocess.run(
         [*paintrail_command(), "import", "csv", str(CLEAR_CASES), "--db", db],
@@ -77,7 +85,7 @@ def test_the_installed_command_imports_the_clear_cases_and_flags_exactly_the_per
     assert "visits.csv: 34 rows" in imported.stdout
 
     flagged = subprocess.run(
-        [*paintrail_command(), "flags", "--as-of", AS_OF, "--format", "csv", "--db", db],
+        [*paintrail_command(), "flags", "--as-of", AS_OF, "--format", "csv", "--identified", "--db", db],
         capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120,
     )
     assert flagged.returncode == 0, flagged.stderr
@@ -88,7 +96,7 @@ def test_the_installed_command_imports_the_clear_cases_and_flags_exactly_the_per
     assert {r["mrn"] for r in rows if "PERSISTENT_PAIN" in r["flags"].split(";")} == PERSISTING
 
 
-def test_import_csv_prints_the_counts_and_audits_the_operator(db):
+def test_import_csv_prints_the_counts_and_audits_the_account(db):
     result = run("import", "csv", CLEAR_CASES, "--db", db)
 
     assert result.exit_code == 0, result.output
@@ -98,7 +106,7 @@ def test_import_csv_prints_the_counts_and_audits_the_operator(db):
     with read_session(engine) as s:
         actors = set(s.scalars(select(AuditEntry.actor).where(AuditEntry.table_name == "visits")))
     engine.dispose()
-    assert len(actors) == 1 and actors.pop().startswith("cli")
+    assert actors == {ADMIN}
 
 
 def test_a_bad_folder_prints_every_problem_exits_non_zero_and_changes_nothing(db):
@@ -117,10 +125,11 @@ def test_a_bad_folder_prints_every_problem_exits_non_zero_and_changes_nothing(db
 
 def test_import_as_a_named_account_is_audited_as_that_account_and_checked(db):
     run("users", "add", "nurse1", "--role", "staff", "--db", db, input="long-enough-pw\n")
+    nurse = credentials("nurse1", "long-enough-pw")
 
-    assert_one_line_error(run("import", "csv", CLEAR_CASES, "--db", db, "--as-user", "ghost"), "ghost")
+    assert_one_line_error(run("import", "csv", CLEAR_CASES, "--db", db, "--as-user", "ghost", env=nurse), "ghost")
 
-    result = run("import", "csv", CLEAR_CASES, "--db", db, "--as-user", "nurse1")
+    result = run("import", "csv", CLEAR_CASES, "--db", db, "--as-user", "nurse1", env=nurse)
     assert result.exit_code == 0, result.output
     engine = make_engine(db)
     with read_session(engine) as s:
@@ -135,8 +144,8 @@ def test_import_of_a_missing_folder_is_a_one_line_error(db, tmp_path):
 def test_flags_json_and_table_show_the_same_patients(db):
     run("import", "csv", CLEAR_CASES, "--db", db)
 
-    as_json = run("flags", "--as-of", AS_OF, "--format", "json", "--db", db)
-    table = run("flags", "--as-of", AS_OF, "--db", db)
+    as_json = run("flags", "--as-of", AS_OF, "--format", "json", "--identified", "--db", db)
+    table = run("flags", "--as-of", AS_OF, "--identified", "--db", db)
 
     assert as_json.exit_code == 0 and table.exit_code == 0, as_json.output + table.output
     records = json.loads(as_json.stdout)
@@ -147,9 +156,11 @@ def test_flags_json_and_table_show_the_same_patients(db):
 
 def test_flags_on_an_empty_database_prints_the_csv_header_only(db):
     result = run("flags", "--format", "csv", "--db", db)
+    identified = run("flags", "--format", "csv", "--identified", "--db", db)
 
     assert result.exit_code == 0, result.output
-    assert result.stdout == "mrn,flags,severity,reasons,procedure,weeks_since_surgery,current_pain\n"
+    assert result.stdout == "pseudonym,flags,severity,reasons,procedure,weeks_since_surgery,current_pain\n"
+    assert identified.stdout == "mrn,flags,severity,reasons,procedure,weeks_since_surgery,current_pain\n"
 
 
 @pytest.mark.parametrize("bad", ["2026-13-01", "yesterday", "01/06/2026"])
@@ -171,6 +182,7 @@ def test_an_unusable_database_is_a_one_line_error(tmp_path):
     assert_one_line_error(run("users", "list", "--db", f"sqlite:///{tmp_path}/no/such/folder/x.db"), "cannot open")
 
 
+
 # --- users -----------------------------------------------------------------------------------------
 
 
@@ -180,8 +192,7 @@ def test_users_add_reads_the_password_from_stdin_and_the_account_can_sign_in(db)
 
     assert result.exit_code == 0, result.output
     engine = make_engine(db)
-    with write_session(engine) as s:
-        signed_in = authenticate(s, "drlee", "correct horse battery").user
+    signed_in = sign_in(engine, "drlee", "correct horse battery").user
     engine.dispose()
     assert signed_in is not None and (signed_in.role, signed_in.display_name) == ("clinician", "Dr Lee")
     listed = run("users", "list", "--db", db)
@@ -195,7 +206,7 @@ def test_a_short_password_is_a_one_line_error_and_creates_nothing(db):
     assert "short" not in result.stderr  # the password itself is never echoed
     engine = make_engine(db)
     with read_session(engine) as s:
-        assert s.scalar(select(func.count(User.id))) == 0
+        assert s.scalar(select(func.count(User.id))) == 1, "the admin only"
     engine.dispose()
 
 
@@ -248,9 +259,8 @@ def test_demo_prepares_patients_and_accounts_once_and_ignores_the_configured_dat
     after_first = counts(demo_url)
     assert after_first["patients"] == 40
     engine = make_engine(demo_url)
-    with write_session(engine) as s:
-        for username, role, password in DEMO_ACCOUNTS:
-            assert authenticate(s, username, password).user.role == role
+    for username, role, password in DEMO_ACCOUNTS:
+        assert sign_in(engine, username, password).user.role == role
     engine.dispose()
 
     second = run("demo", "--no-serve", "--patients", 40, env=env)
@@ -266,6 +276,59 @@ def test_demo_prepares_patients_and_accounts_once_and_ignores_the_configured_dat
     engine.dispose()
 
 
+def _accounts(url: str) -> list[str]:
+    engine = make_engine(url)
+    try:
+        with read_session(engine) as s:
+            return sorted(s.scalars(select(User.username)))
+    finally:
+        engine.dispose()
+
+
+def test_demo_on_a_database_of_imported_patients_is_refused_and_adds_no_account(db):
+    assert run("import", "csv", CLEAR_CASES, "--db", db).exit_code == 0
+    before = counts(db)
+
+    result = run("demo", "--db", db, "--no-serve", "--patients", 5)
+
+    assert_one_line_error(result, "not a demo database", "6 patients that are not synthetic")
+    assert _accounts(db) == [ADMIN] and counts(db) == before
+
+
+def test_demo_on_a_database_with_a_real_account_is_refused_even_without_patients(db):
+    result = run("demo", "--db", db, "--no-serve", "--patients", 5)
+
+    assert_one_line_error(result, "not a demo database", "1 accounts of its own")
+    assert _accounts(db) == [ADMIN] and counts(db)["patients"] == 0
+
+
+def test_demo_on_a_database_holding_an_admins_synthetic_cohort_is_refused(db):
+    assert run("seed", "--patients", 5, "--as-of", AS_OF, "--db", db).exit_code == 0
+
+    result = run("demo", "--db", db, "--no-serve", "--patients", 5)
+
+    assert_one_line_error(result, "not a demo database")
+    assert _accounts(db) == [ADMIN]
+
+
+def test_demo_on_a_database_an_older_demo_did_not_make_is_refused(tmp_path):
+    """Synthetic patients and no account, written by something else than the demo: not the demo's own."""
+    url = f"sqlite:///{tmp_path / 'other.db'}"
+    engine = make_engine(url)
+    try:
+        from data_model.migrate import upgrade
+        from sample_data.generator import generate_cohort
+        from sample_data.writer import write_cohort
+
+        upgrade(engine)
+        write_cohort(engine, generate_cohort(3, 1, date.fromisoformat(AS_OF)), actor="cli:someone")
+    finally:
+        engine.dispose()
+
+    assert_one_line_error(run("demo", "--db", url, "--no-serve"), "not a demo database", "made by something else")
+    assert _accounts(url) == []
+
+
 def test_version_is_printed():
     result = run("--version")
 
@@ -277,6 +340,8 @@ def test_every_command_has_help():
         result = run(*command, "--help")
         assert result.exit_code == 0, command
         assert "--db" in result.stdout, command
+        if command[0] in ("seed", "flags", "import", "users"):
+            assert "--as-user" in result.stdout, command
 
 
 def test_flags_without_as_of_evaluates_today_and_an_empty_database_gives_an_empty_json_list(db):

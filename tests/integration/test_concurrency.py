@@ -121,8 +121,11 @@ def test_a_writer_locked_out_past_every_retry_gets_a_clear_message_and_nothing_i
     sqlite_engine, monkeypatch
 ):
     own, _shared = _register_patients(sqlite_engine)
+    from tests.helpers.cli_accounts import add_account
+
     path = sqlite_engine.url.database
     sqlite_engine.dispose()
+    nurse = add_account(f"sqlite:///{path}", "nurse", "staff", "nurse-password")
     # A short busy timeout so the test takes a second, not the real 15 s per attempt.
     monkeypatch.setattr(db, "SQLITE_BUSY_TIMEOUT_MS", 20)
     engine = make_engine(f"sqlite:///{path}")
@@ -163,8 +166,11 @@ def test_the_command_line_reports_a_busy_database_in_one_line(sqlite_engine, mon
 
     from dashboard.cli import app
 
+    from tests.helpers.cli_accounts import add_account
+
     path = sqlite_engine.url.database
     sqlite_engine.dispose()
+    nurse = add_account(f"sqlite:///{path}", "nurse", "staff", "nurse-password")
     monkeypatch.setattr(db, "SQLITE_BUSY_TIMEOUT_MS", 20)
     monkeypatch.setattr(db, "time", SimpleNamespace(sleep=lambda _seconds: None))  # no backoff waits here
     upload = tmp_path / "upload"
@@ -173,7 +179,7 @@ def test_the_command_line_reports_a_busy_database_in_one_line(sqlite_engine, mon
     holder = sqlite3.connect(path, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")
     try:
-        result = CliRunner().invoke(app, ["import", "csv", str(upload), "--db", f"sqlite:///{path}"])
+        result = CliRunner().invoke(app, ["import", "csv", str(upload), "--db", f"sqlite:///{path}"], env=nurse)
     finally:
         holder.execute("ROLLBACK")
         holder.close()

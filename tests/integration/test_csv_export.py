@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import uuid
 import zipfile
@@ -20,15 +21,17 @@ from data_model import commands
 from data_model.accounts import add_user
 from data_model.audit import set_actor
 from data_model.db import make_engine, read_session, write_session
+from data_model.exporters import export_fhir
 from data_model.exporters.csv_export import cell, export_csv, neutralise, write_folder, zip_bytes
 from data_model.importers import import_csv_folder
 from data_model.importers.csv_import import SPECS
 from data_model.migrate import upgrade
 from data_model.models import Patient, Surgery, Treatment, Visit
-from data_model.pseudonyms import date_shift_days, past_shift_days, pseudonym
+from data_model.pseudonyms import date_shift_days, pseudonym
 from sample_data.generator import generate_cohort
 from sample_data.writer import write_cohort
 from tests.conftest import _drop_schema, _postgres_engine, subprocess_url
+from tests.helpers.cli_accounts import add_account
 
 TODAY = date(2026, 6, 1)
 KEY = "csv-test-site-secret-0123456789"
@@ -36,7 +39,7 @@ runner = CliRunner()
 # A patient whose every text field is a spreadsheet formula (OWASP CSV injection payloads).
 HOSTILE = {
     "mrn": "HOSTILE1", "display_name": "=HYPERLINK(\"http://x\",\"click\")", "sex": "other",
-    "surgeon": "@SUM(1+1)*cmd|' /C calc'!A0", "spinal_levels": "+L4-L5", "surgery_notes": "-2+3",
+    "surgeon": "@SUM(1+1)*cmd|' /C calc'!A0", "surgery_notes": "-2+3",
     "visit_notes": "=1+1", "treatment_notes": "+cmd",
 }
 
@@ -46,7 +49,7 @@ def _hostile_patient(session) -> None:
                                                   "sex": HOSTILE["sex"], "birth_year": 1970})
     surgery_day = TODAY - timedelta(weeks=20)
     commands.add_surgery(session, patient.id, {
-        "surgery_date": surgery_day, "procedure": "fusion", "spinal_levels": HOSTILE["spinal_levels"],
+        "surgery_date": surgery_day, "procedure": "fusion", "spinal_levels": "l4/5",
         "surgeon": HOSTILE["surgeon"], "notes": HOSTILE["surgery_notes"]}, today=TODAY)
     commands.add_visit(session, patient.id, {"visit_date": surgery_day - timedelta(days=3), "back_pain": 7.25,
                                              "leg_pain": 3.3333333333333335, "mme_per_day": 22.5,
@@ -127,7 +130,8 @@ def test_the_identified_export_reimported_with_paintrail_import_csv_gives_back_t
     assert exported.exit_code == 0, exported.output
     assert "identified" in exported.stdout and "patients.csv 21 rows" in exported.stdout
 
-    imported = runner.invoke(app, ["import", "csv", str(out), "--db", subprocess_url(empty_twin)[0]])
+    twin = subprocess_url(empty_twin)[0]
+    imported = runner.invoke(app, ["import", "csv", str(out), "--db", twin], env=add_account(twin))
 
     assert imported.exit_code == 0, imported.output
     original, back = snapshot(clinic), snapshot(empty_twin)
@@ -185,19 +189,17 @@ def test_each_patients_dates_move_by_one_offset_into_the_past(clinic):
                         offsets.setdefault(mrn, set()).add(
                             (date.fromisoformat(shifted[i]) - date.fromisoformat(true[i])).days)
     assert all(len(days) == 1 for days in offsets.values()), offsets
-    assert {mrn: days.pop() for mrn, days in offsets.items()} == {m: past_shift_days(m, KEY) for m in offsets}
-    assert all(-61 <= past_shift_days(m, KEY) <= -1 for m in mrns)
-    assert len({past_shift_days(m, KEY) for m in mrns}) > 5
+    assert {mrn: days.pop() for mrn, days in offsets.items()} == {m: date_shift_days(m, KEY) for m in offsets}
+    assert all(-61 <= date_shift_days(m, KEY) <= -1 for m in mrns)
+    assert len({date_shift_days(m, KEY) for m in mrns}) > 5
 
 
 def test_the_deidentified_export_imports_cleanly_into_an_empty_database(clinic, empty_twin, tmp_path):
-    # A visit today of a patient whose FHIR-style shift (-30..+30) would be positive: shifted forward it
-    # would lie in the future, which the importer refuses.
+    # A visit today for every patient: shifted forward it would lie in the future, which the importer refuses.
     with write_session(clinic) as s:
         set_actor(s, "setup")
-        mrns = dict(s.execute(select(Patient.mrn, Patient.id)).all())
-        forward = next(m for m in sorted(mrns) if date_shift_days(m, KEY) > 0)
-        commands.add_visit(s, mrns[forward], {"visit_date": date.today(), "back_pain": 4}, allow_same_day=True)
+        for patient_id in s.scalars(select(Patient.id)):
+            commands.add_visit(s, patient_id, {"visit_date": date.today(), "back_pain": 4}, allow_same_day=True)
     with read_session(clinic) as s:
         exported = export_csv(s, key=KEY)
     write_folder(exported, tmp_path / "out")
@@ -216,7 +218,7 @@ def test_formula_cells_get_an_apostrophe_and_numbers_stay_numbers(clinic):
     assert hostile["patients.csv"][0]["display_name"] == "'" + HOSTILE["display_name"]
     surgery = hostile["surgeries.csv"][0]
     assert (surgery["surgeon"], surgery["spinal_levels"], surgery["notes"]) == (
-        "'" + HOSTILE["surgeon"], "'" + HOSTILE["spinal_levels"], "'" + HOSTILE["surgery_notes"])
+        "'" + HOSTILE["surgeon"], "L4-L5", "'" + HOSTILE["surgery_notes"])
     assert [v["notes"] for v in hostile["visits.csv"]] == ["'=1+1"]  # the voided visit is not exported
     visit = hostile["visits.csv"][0]
     assert (visit["back_pain"], visit["leg_pain"], visit["mme_per_day"], visit["odi"]) == (
@@ -253,3 +255,20 @@ def test_the_zip_holds_the_four_files_and_patient_ids_limit_the_export(clinic):
         patients = list(csv.DictReader(io.StringIO(archive.read("patients.csv").decode("utf-8"))))
     assert [p["mrn"] for p in patients] == [pseudonym("HOSTILE1", KEY)]
     assert exported.counts() == {"patients.csv": 1, "surgeries.csv": 1, "visits.csv": 1, "treatments.csv": 1}
+
+
+def test_free_text_levels_stored_before_levels_were_checked_stay_out_of_deidentified_files(clinic):
+    """Levels are checked at entry ("L4-L5"); a database may still hold what was typed before: a name."""
+    with write_session(clinic) as s:
+        set_actor(s, "setup")
+        surgery = s.scalar(select(Surgery).join(Patient).where(Patient.mrn == "HOSTILE1"))
+        surgery.spinal_levels = "+Smith, John (L4)"
+
+    with read_session(clinic) as s:
+        hidden, shown = export_csv(s, key=KEY), export_csv(s, deidentify=False)
+        bundle = export_fhir(s, deidentify=True, key=KEY)
+
+    assert "Smith" not in json.dumps(hidden.files) and "Smith" not in json.dumps(bundle)
+    assert [r[3] for r in hidden.files["surgeries.csv"][1:]].count("") == 1, "only that surgery's levels are left out"
+    hostile = [r for r in shown.files["surgeries.csv"][1:] if r[0] == "HOSTILE1"]
+    assert hostile[0][3] == "'+Smith, John (L4)", "identified: kept as typed, made inert for a spreadsheet"

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from dashboard.cli import app
-from data_model.accounts import MAX_FAILED_LOGINS, add_user
+from data_model.accounts import MAX_FAILED_LOGINS, REFUSED, add_user
 from data_model.audit import set_actor
 from data_model.db import make_engine, read_session, write_session
 from data_model.models import AuditEntry, SiteSecret, User
@@ -155,7 +155,7 @@ def test_a_wrong_password_is_refused_counted_and_locks_the_account_like_the_app(
 
     first = export(db, "doc", "fhir", "--out", str(out), password="not-the-password")
 
-    assert "--as-user doc: Unknown user name or wrong password." in one_line_error(first)
+    assert f"--as-user doc: {REFUSED}" in one_line_error(first)
     assert user_row(db, "doc").failed_logins == 1 and not out.exists()
     for _ in range(MAX_FAILED_LOGINS - 1):
         export(db, "doc", "fhir", "--out", str(out), stdin="still-wrong\n")
@@ -169,7 +169,7 @@ def test_a_wrong_password_is_refused_counted_and_locks_the_account_like_the_app(
 def test_an_unknown_account_is_refused_like_a_wrong_password(db, tmp_path):
     result = export(db, "ghost", "csv", "--out", str(tmp_path / "x"), password="whatever-it-is")
 
-    assert "Unknown user name or wrong password" in one_line_error(result)
+    assert REFUSED in one_line_error(result)
     assert not (tmp_path / "x").exists()
 
 

@@ -153,7 +153,7 @@ def test_a_deidentified_export_has_no_mrn_name_or_notes_and_shifts_each_patients
         deltas = {(date.fromisoformat(b) - date.fromisoformat(a)).days for a, b in zip(true, shifted, strict=True)}
         assert len(deltas) == 1, f"patient {true_id}: dates shifted by different amounts {deltas}"
         offsets |= deltas
-    assert all(-30 <= d <= 30 for d in offsets) and len(offsets) > 1
+    assert all(-61 <= d <= -1 for d in offsets) and len(offsets) > 1, "never unchanged, never forward"
     assert offsets <= {date_shift_days(p.mrn, KEY) for p in patients}
 
 
@@ -163,7 +163,7 @@ def test_pseudonyms_are_stable_for_a_key_and_differ_between_keys():
     assert pseudonym("MRN000001", KEY) != pseudonym("MRN000001", KEY + "x")
     assert pseudonym("MRN000001", KEY) != pseudonym("MRN000002", KEY)
     shifts = {date_shift_days(f"MRN{i:06d}", KEY) for i in range(500)}
-    assert min(shifts) == -30 and max(shifts) == 30
+    assert min(shifts) == -61 and max(shifts) == -1, "every day from 1 to 61 days earlier, never 0"
 
 
 def test_the_site_key_is_the_environment_variable_else_one_created_once_and_stored_unaudited(engine, monkeypatch):
@@ -215,16 +215,18 @@ PASSWORDS = {"doc": "doc-password", "boss": "boss-password"}
 @pytest.fixture
 def cli_db(tmp_path) -> str:
     url = f"sqlite:///{tmp_path / 'cli.db'}"
-    result = runner.invoke(app, ["import", "fhir", str(FIXTURES), "--db", url])
-    assert result.exit_code == 0, result.output
     engine = make_engine(url)
     try:
+        upgrade(engine)
         with write_session(engine) as s:
             set_actor(s, "setup")
             add_user(s, "doc", "clinician", PASSWORDS["doc"])
             add_user(s, "boss", "admin", PASSWORDS["boss"])
     finally:
         engine.dispose()
+    result = runner.invoke(app, ["import", "fhir", str(FIXTURES), "--db", url],
+                           env={"PAINTRAIL_USER": "doc", "PAINTRAIL_PASSWORD": PASSWORDS["doc"]})
+    assert result.exit_code == 0, result.output
     return url
 
 
@@ -291,3 +293,28 @@ def test_export_fhir_refuses_an_out_folder_that_does_not_exist(cli_db, tmp_path)
     result = export_as("boss", "--out", str(tmp_path / "no" / "x.json"), "--db", cli_db, "--identified")
 
     assert result.exit_code == 1 and "does not exist" in result.stderr
+
+
+def test_a_clinicians_deidentified_fhir_export_names_no_surgeon_and_holds_no_date_after_today(sqlite_engine, tmp_path):
+    today = date.today()
+    write_cohort(sqlite_engine, generate_cohort(40, 3, today))  # visits up to today: a forward shift would show
+    with write_session(sqlite_engine) as s:
+        set_actor(s, "setup")
+        add_user(s, "doc", "clinician", PASSWORDS["doc"])
+        add_user(s, "boss", "admin", PASSWORDS["boss"])
+        surgeons = {name for name in s.scalars(select(Surgery.surgeon)) if name}
+    url = f"sqlite:///{sqlite_engine.url.database}"
+    hidden_file, shown_file = tmp_path / "deidentified.json", tmp_path / "identified.json"
+
+    assert export_as("doc", "--out", str(hidden_file), "--db", url).exit_code == 0
+    assert export_as("boss", "--out", str(shown_file), "--db", url, "--identified").exit_code == 0
+
+    text = hidden_file.read_text(encoding="utf-8")
+    hidden, shown = json.loads(text), json.loads(shown_file.read_text(encoding="utf-8"))
+    assert surgeons and not any(name in text for name in surgeons) and '"performer"' not in text
+    assert any(name in json.dumps(shown) for name in surgeons), "the identified export does carry them"
+    days = [date.fromisoformat(d) for e in hidden["entry"] for d in re.findall(r"\d{4}-\d{2}-\d{2}", json.dumps(e))]
+    assert days and max(days) <= today
+    true_dates, shifted_dates = _dates_by_patient(shown), _dates_by_patient(hidden)
+    for (_, true), (_, shifted) in zip(true_dates.items(), shifted_dates.items(), strict=True):
+        assert all(date.fromisoformat(b) < date.fromisoformat(a) for a, b in zip(true, shifted, strict=True))

@@ -22,6 +22,7 @@ from data_model.importers.fhir_mme import opioid_dose, opioid_ingredient
 from data_model.importers.fhir_read import Skipped
 from data_model.models import AuditEntry, Condition, Patient, Surgery, Treatment, Visit
 from tests.conftest import IN_CI
+from tests.helpers.cli_accounts import add_account, credentials
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "fhir"
 TRIMMED = FIXTURES / "synthea_trimmed.json"
@@ -370,7 +371,7 @@ def test_mme_per_day_is_computed_from_strength_dose_and_frequency_or_left_unknow
 def test_the_import_command_prints_the_report_and_exits_0(tmp_path):
     db = f"sqlite:///{tmp_path / 'cli.db'}"
 
-    result = runner.invoke(app, ["import", "fhir", str(FIXTURES), "--db", db])
+    result = runner.invoke(app, ["import", "fhir", str(FIXTURES), "--db", db], env=add_account(db))
 
     assert result.exit_code == 0, result.output
     assert "synthea_trimmed.json: imported 1 patient, 1 surgery, 4 visits, 3 treatments, 1 condition" in result.stdout
@@ -388,7 +389,7 @@ def test_the_import_command_exits_1_naming_the_bad_file_and_keeps_the_good_one(t
     bad = tmp_path / "bad.json"
     bad.write_text("[1, 2", encoding="utf-8")
 
-    result = runner.invoke(app, ["import", "fhir", str(bad), str(SPINE), "--db", db])
+    result = runner.invoke(app, ["import", "fhir", str(bad), str(SPINE), "--db", db], env=add_account(db))
 
     assert result.exit_code == 1
     assert "bad.json: REJECTED, nothing was written: is not JSON" in result.stdout
@@ -398,7 +399,8 @@ def test_the_import_command_exits_1_naming_the_bad_file_and_keeps_the_good_one(t
 
 
 def test_the_import_command_refuses_a_missing_path_in_one_line(tmp_path):
-    result = runner.invoke(app, ["import", "fhir", str(tmp_path / "nowhere"), "--db", f"sqlite:///{tmp_path / 'x.db'}"])
+    result = runner.invoke(app, ["import", "fhir", str(tmp_path / "nowhere"), "--db", f"sqlite:///{tmp_path / 'x.db'}"],
+                           env=credentials())
 
     assert result.exit_code == 1
     assert result.stderr.strip() == f"Error: {tmp_path / 'nowhere'}: no such file or folder"

@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from dashboard.cli import app
 from data_model.catalog import FLAG_CODES
+from tests.helpers.cli_accounts import add_account
 
 CASES = Path(__file__).resolve().parents[1] / "fixtures" / "csv" / "flag_cases"
 EXPECTED = {
@@ -28,9 +29,11 @@ EXPECTED = {
 def worklist(tmp_path_factory) -> list[dict]:
     db = f"sqlite:///{tmp_path_factory.mktemp('flags') / 'cases.db'}"
     runner = CliRunner()
-    imported = runner.invoke(app, ["import", "csv", str(CASES), "--db", db])
+    admin = add_account(db)
+    imported = runner.invoke(app, ["import", "csv", str(CASES), "--db", db], env=admin)
     assert imported.exit_code == 0, imported.output
-    flagged = runner.invoke(app, ["flags", "--as-of", "2026-06-01", "--format", "json", "--db", db])
+    flagged = runner.invoke(app, ["flags", "--as-of", "2026-06-01", "--format", "json", "--identified", "--db", db],
+                            env=admin)
     assert flagged.exit_code == 0, flagged.output
     return json.loads(flagged.stdout)
 

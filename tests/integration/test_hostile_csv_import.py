@@ -348,6 +348,7 @@ def test_the_flags_csv_carries_no_formula_from_imported_text(sqlite_engine, tmp_
     from typer.testing import CliRunner
 
     from dashboard.cli import app
+    from tests.helpers.cli_accounts import add_account
 
     patients = [["mrn", "display_name"], *[[f"F{i}", f] for i, f in enumerate(FORMULAS)]]
     surgeries = [["mrn", "surgery_date", "procedure", "surgeon", "notes"],
@@ -358,8 +359,9 @@ def test_the_flags_csv_carries_no_formula_from_imported_text(sqlite_engine, tmp_
                                      "visits.csv": csv_text(visits)})
     import_csv_folder(sqlite_engine, folder, "fuzz", TODAY)
 
-    result = CliRunner().invoke(app, ["flags", "--as-of", TODAY.isoformat(), "--format", "csv",
-                                      "--db", f"sqlite:///{sqlite_engine.url.database}"])
+    url = f"sqlite:///{sqlite_engine.url.database}"
+    result = CliRunner().invoke(app, ["flags", "--as-of", TODAY.isoformat(), "--format", "csv", "--identified",
+                                      "--db", url], env=add_account(url))
 
     assert result.exit_code == 0, result.output
     rows = list(csv.reader(io.StringIO(result.stdout)))
