@@ -155,14 +155,32 @@ def test_every_value_in_range_is_accepted_as_given_whether_typed_as_text_or_numb
     assert value.notes == (notes.strip() or None)
 
 
-@pytest.mark.parametrize("text", ["5_0", "1_000", "_5", "٥", "१०", "5\u00a0", "1e1"])
-def test_numbers_are_decimal_numbers_as_a_person_types_them(text):
+@pytest.mark.parametrize("text", ["5_0", "1_000", "_5"])
+def test_a_number_with_python_digit_separators_is_not_a_number(text):
     """float() also reads '5_0' as 50 (Python's digit separators); a clinic's file never means that."""
+    _, errors = check_visit({"visit_date": "2026-01-02", "odi": text}, TODAY)
+    assert [(e.field, e.value, e.message) for e in errors] == [("odi", text, "is not a number (allowed: 0 to 100)")]
+
+
+@pytest.mark.parametrize("text", ["٥", "١٠", "१०", "５", "１９７０", "٧", "5٥", "𝟓"])
+def test_digits_other_than_0_to_9_are_refused_not_read_as_numbers(text):
+    """float() reads Arabic-Indic, Devanagari and full-width digits as numbers: a clinic never means those."""
+    _, errors = check_visit({"visit_date": "2026-01-02", "odi": text}, TODAY)
+    assert [(e.field, e.value) for e in errors] == [("odi", text)]
+    assert errors[0].message == "is not a number written with the digits 0-9 (allowed: 0 to 100)"
+
+
+@pytest.mark.parametrize(("text", "number"), [("5\u00a0", 5.0), ("\u00a0 7.5 ", 7.5), ("1e1", 10.0), ("+3", 3.0)])
+def test_numbers_are_decimal_numbers_as_a_person_types_them(text, number):
+    """A no-break space around the number, an exponent, a plus sign: a real number, read as such."""
     value, errors = check_visit({"visit_date": "2026-01-02", "odi": text}, TODAY)
-    if "_" in text:
-        assert [(e.field, e.message) for e in errors] == [("odi", "is not a number")]
-    else:  # other digits, a no-break space, an exponent: a real number, read as such
-        assert errors == [] and value.odi == float(text)
+    assert errors == [] and value.odi == number
+
+
+@pytest.mark.parametrize("year", ["１９７０", "١٩٧٠", "197٠"])
+def test_a_birth_year_in_other_digits_is_refused(year):
+    _, errors = check_patient({"mrn": "D1", "birth_year": year}, TODAY)
+    assert [(e.field, e.value) for e in errors] == [("birth_year", year)]
 
 
 # --- commands: what validation accepts, the database stores and reads back exactly -----------------------------
