@@ -19,7 +19,7 @@ from data_model.cohort_view import CohortFilter, CohortView, cohort_view
 from data_model.follow_up_list import follow_up_list
 from data_model.db import make_engine, read_session, resolve_url, run_write
 from data_model.exporters.csv_export import export_csv, zip_bytes
-from data_model.migrate import upgrade
+from data_model.migrate import SchemaUpgradeRefused, upgrade
 from data_model.pseudonyms import ensure_site_key
 from data_model.settings import Settings
 
@@ -40,7 +40,11 @@ def database_url() -> str:
 
 
 def engine() -> Engine:
-    return _engine_for(database_url())
+    try:
+        return _engine_for(database_url())
+    except SchemaUpgradeRefused as refused:  # said once, in words, instead of a traceback on every page
+        st.error(f"PainTrail cannot open this database: {refused}")
+        st.stop()
 
 
 def data_version() -> int:

@@ -7,30 +7,24 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from dashboard import auth, charts, data, state
+from dashboard import auth, charts, data
 from dashboard.patient_treatments import treatment_response_section
 from dashboard.downloads import patient_downloads
 from dashboard.review import review_section
-from dashboard.formatting import SEVERITY_BADGE, flag_label, plain, procedure_label, score, treatment_label
+from dashboard.formatting import (
+    SEVERITY_BADGE, birth_year, flag_label, plain, procedure_label, score, treatment_label,
+)
+from dashboard.patient_finder import patient_finder
 from data_model.permissions import Action
 
 auth.guard(Action.VIEW_PATIENTS)
 
-query = st.text_input("Find patient", placeholder="MRN or name", key="pt_query")
-if query.strip():
-    found = data.find_patients(query)
-    if found.empty:
-        st.warning(f"No patient matches {query.strip()!r}.")
-    else:
-        labels = dict(zip(found["mrn"] + " · " + found["display_name"].fillna(""), found["patient_id"], strict=True))
-        picked = st.selectbox("Matches", list(labels), key="pt_pick")
-        state.select_patient(int(labels[picked]))
-
-patient_id = state.selected_patient()
-if patient_id is None:
+chosen = patient_finder("pt")
+if chosen is None:
     st.title("Patient")
-    st.info("Find a patient above, or open one from the worklist.")
+    st.info("Find a patient above by MRN or name and choose them in the list, or open one from the worklist.")
     st.stop()
+patient_id = int(chosen["patient_id"])
 
 as_of = date.today()
 record = data.patient_record(patient_id, as_of)
@@ -40,7 +34,7 @@ if record is None:
 
 patient = record.patient
 st.title(f"{plain(patient['mrn'])} · {plain(patient['display_name'] or '(no name)')}")
-st.caption(f"Born {patient['birth_year'] or 'unknown'} · {patient['sex']}")
+st.caption(f"Born {birth_year(patient['birth_year'])} · {patient['sex']}")
 
 if record.status.empty:
     st.info("No surgery recorded for this patient yet: the recovery window starts with a surgery.")
