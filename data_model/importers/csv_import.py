@@ -117,12 +117,12 @@ def _read_folder(folder: Path, problems: list[Problem]) -> dict[str, CsvTable]:
     # a README or notes beside the data are fine
     paths = [p for p in sorted(folder.iterdir()) if p.suffix.lower() == ".csv" and p.is_file()]
     clashes = same_file_clashes(p.name for p in paths)
-    problems.extend(clashes)
-    clashing = {p.file.lower() for p in clashes}
+    if clashes:
+        # Which of the two is meant cannot be known: rows checked against either would mislead.
+        problems.extend(clashes)
+        return {}
     for path in paths:
         name = path.name.lower()
-        if name in clashing:
-            continue  # reading one of them would drop the other: both are refused, by name
         if name not in SPECS:
             problems.append(
                 Problem(path.name, None, None, None, f"is not a file this import reads (expected {', '.join(FILE_ORDER)})")
