@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections.abc import Iterable
@@ -26,6 +27,29 @@ LABELS = {
 }
 SAVED = "fb_saved"  # the message of the last save, shown as a toast on the next run
 _SHOWN_LENGTH = 40
+_MESSAGE = "fbmsg"  # key prefix of every refusal message: the page hides them once a field changes
+_numbers = itertools.count()
+# A refusal is about what was typed when Save was pressed: once the person types into that form again,
+# its messages would speak of values no longer there. Streamlit reruns a form only on submit, so the
+# browser hides them: a style rule per message key (never a change to elements Streamlit draws), and a
+# message drawn after the next save has a new key and shows.
+_HIDE_WHEN_EDITED = """<script>
+(() => {
+  if (window.__painTrailStaleMessages) return;
+  window.__painTrailStaleMessages = true;
+  const style = document.createElement("style");
+  document.head.appendChild(style);
+  const hide = (event) => {
+    const form = event.target.closest && event.target.closest('[data-testid="stForm"]');
+    if (!form) return;
+    form.querySelectorAll('[class*="st-key-%s-"]').forEach((element) => {
+      const key = [...element.classList].find((name) => name.startsWith("st-key-%s-"));
+      if (key) style.sheet.insertRule("." + key + " { display: none !important; }");
+    });
+  };
+  document.addEventListener("input", hide, true);
+})();
+</script>""" % (_MESSAGE, _MESSAGE)
 # Shown as their code point: an invisible or direction-changing character would hide or reorder the message.
 _INVISIBLE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
 
@@ -83,17 +107,20 @@ class FormFeedback:
         for error in errors:
             slot = self._slots.get(error.field)
             if slot is not None:  # small and red under the field, so the form keeps its shape
-                slot.caption(f":red[:material/error: {plain(sentence(error, with_label=False))}]")
-        text = summary(errors)
-        if self._summary is not None:
-            self._summary.error(plain(text))
-        st.toast(plain(text), icon=":material/error:", duration="long")
+                _message(slot).caption(f":red[:material/error: {plain(sentence(error, with_label=False))}]")
+        self.refuse_all(summary(errors))
 
     def refuse_all(self, message: str) -> None:
-        """A refusal about no field in particular (the database busy)."""
+        """The summary under the save button, and the toast; a refusal about no field is only these."""
         if self._summary is not None:
-            self._summary.error(plain(message))
+            _message(self._summary).error(plain(message))
         st.toast(plain(message), icon=":material/error:", duration="long")
+        st.html(_HIDE_WHEN_EDITED, unsafe_allow_javascript=True)
+
+
+def _message(slot: Any) -> Any:
+    """A container for one refusal message, keyed so the page can hide it once the form is edited."""
+    return slot.container(key=f"{_MESSAGE}-{next(_numbers)}")
 
 
 def saved(message: str) -> None:

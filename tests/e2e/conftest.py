@@ -52,15 +52,23 @@ def _wait_healthy(url: str, process: subprocess.Popen, timeout: float = 60) -> N
 
 
 @pytest.fixture(scope="session")
-def demo_url(tmp_path_factory) -> Iterator[str]:
-    """`paintrail demo` prepared in a temp folder, then served on a free port."""
+def demo_db(tmp_path_factory) -> str:
+    """The URL of a `paintrail demo` database prepared in a temp folder (tests may add their own patients)."""
     folder = tmp_path_factory.mktemp("demo")
     db = f"sqlite:///{Path(folder) / 'demo.db'}"
     env = {**os.environ, "PAINTRAIL_DEMO": "1"}
     subprocess.run([*PAINTRAIL, "demo", "--db", db, "--patients", "150", "--no-serve"], check=True, cwd=folder, env=env)
+    return db
+
+
+@pytest.fixture(scope="session")
+def demo_url(demo_db) -> Iterator[str]:
+    """The demo database served on a free port, once for the whole run."""
+    folder = Path(demo_db.removeprefix("sqlite:///")).parent
+    env = {**os.environ, "PAINTRAIL_DEMO": "1"}
     port = _free_port()
     process = subprocess.Popen(
-        [*PAINTRAIL, "serve", "--db", db, "--port", str(port)], cwd=folder, env=env,
+        [*PAINTRAIL, "serve", "--db", demo_db, "--port", str(port)], cwd=folder, env=env,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
@@ -90,6 +98,23 @@ def page(browser):
     page.set_default_timeout(20_000)
     yield page
     context.close()
+
+
+@pytest.fixture
+def page_of_size(browser):
+    """page_of_size(width, height): a fresh page with that window, closed after the test."""
+    contexts = []
+
+    def make(width: int, height: int):
+        context = browser.new_context(viewport={"width": width, "height": height})
+        contexts.append(context)
+        made = context.new_page()
+        made.set_default_timeout(20_000)
+        return made
+
+    yield make
+    for context in contexts:
+        context.close()
 
 
 def sign_in(page, url: str, username: str, password: str) -> None:
