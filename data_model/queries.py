@@ -155,17 +155,18 @@ def rows_dated_between(session: Session, after: date, until: date) -> bool:
 
 
 def patient_names(session: Session) -> pd.DataFrame:
-    """patient_id, mrn, display_name of everyone: what the worklist shows beside the flags. Plain rows
+    """patient_id, mrn, display_name, birth_year of everyone: what the worklist shows beside the flags
+    (the birth year tells patients of one name apart). Plain rows
     from the driver (no ORM types to convert): a fifth of patients_frame's time for 100,000 patients."""
     cursor = session.connection().connection.driver_connection.cursor()
     try:
-        cursor.execute("SELECT id, mrn, display_name FROM patients ORDER BY id")
+        cursor.execute("SELECT id, mrn, display_name, birth_year FROM patients ORDER BY id")
         rows = cursor.fetchall()
-        ids, mrns, names = zip(*rows) if rows else ((), (), ())
+        ids, mrns, names, years = zip(*rows) if rows else ((), (), (), ())
     finally:
         cursor.close()
     return pd.DataFrame({"patient_id": np.array(ids, dtype="int64"), "mrn": np.array(mrns, dtype=object),
-                         "display_name": np.array(names, dtype=object)})
+                         "display_name": np.array(names, dtype=object), "birth_year": np.array(years, dtype=object)})
 
 
 @dataclass(frozen=True)
