@@ -133,8 +133,8 @@ def _dismissed() -> None:
 @st.dialog("A second visit on the same day?", on_dismiss=_dismissed)
 def _confirm_same_day(patient: dict[str, Any], pending: dict[str, Any]) -> None:
     # A dialog is in view wherever the person had scrolled, and nothing else can be clicked meanwhile.
-    st.write(f"{patient['mrn']} already has a visit on {pending['raw']['visit_date']}. "
-             "Save this one as a second visit that day?")
+    st.markdown(plain(f"{patient['mrn']} already has a visit on {str(pending['raw']['visit_date']).strip()}. "
+                      "Save this one as a second visit that day?"))
     yes, no = st.columns(2)
     if yes.button("Save second visit", type="primary", key="v_confirm_same_day"):
         st.session_state.pop(PENDING_VISIT, None)
