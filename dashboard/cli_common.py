@@ -18,7 +18,7 @@ from typer.core import TyperGroup
 from data_model.catalog import PROCEDURES
 from data_model.db import DatabaseBusyError, make_engine, resolve_url
 from data_model.importers import CsvImportFailed
-from data_model.migrate import upgrade
+from data_model.migrate import SchemaUpgradeRefused, upgrade
 from data_model.permissions import NotAllowed
 from data_model.settings import SettingsError
 from data_model.validation import ValidationFailed
@@ -176,6 +176,9 @@ def open_database(url: str | None) -> Engine:
     except DatabaseError as exc:  # unreachable server, missing folder, a file that is not a database
         engine.dispose()
         raise UserError(f"cannot open the database {shown_url(resolved)}: {_first_line(exc)}") from None
+    except SchemaUpgradeRefused as refused:
+        engine.dispose()
+        raise UserError(f"cannot upgrade the database {shown_url(resolved)}: {refused}") from None
     return engine
 
 

@@ -54,3 +54,17 @@ def plain(text: object) -> str:
         if ch in ":@":
             out.append(_JOINER)
     return "".join(out)
+
+
+def birth_year(value: object) -> str:
+    """1975, never 1975.0 (a column with a missing year reads back as floats); unknown when missing."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "unknown"
+    return str(int(value))  # type: ignore[call-overload]
+
+
+def patient_label(patient: dict) -> str:
+    """How a patient is named wherever one is chosen: MRN, name and birth year (same names are common)."""
+    name = patient.get("display_name")
+    name = "(no name)" if name is None or (isinstance(name, float) and math.isnan(name)) or not str(name) else name
+    return f"{patient['mrn']} · {name} · born {birth_year(patient.get('birth_year'))}"

@@ -17,7 +17,7 @@ from data_model.pseudonyms import pseudonym
 
 from . import charts, cohort_charts
 from .figure_export import figure_bytes
-from .formatting import flag_label, procedure_label, score, treatment_label
+from .formatting import birth_year, flag_label, procedure_label, score, treatment_label
 
 # The cohort page's figures, by the name the downloads and `paintrail export chart NAME` use.
 COHORT_CHARTS: dict[str, str] = {
@@ -191,11 +191,11 @@ def patient_summary_pdf(
     if deidentified:
         figure = trajectory_for_export(record, as_of, key)
         now = f"week {s['weeks_since_surgery']:.0f} after surgery" if s is not None else "no surgery recorded"
-        subtitle = (f"{pseudonym(str(p['mrn']), key)} - born {p['birth_year'] or 'unknown'} - {p['sex']} - "
+        subtitle = (f"{pseudonym(str(p['mrn']), key)} - born {birth_year(p['birth_year'])} - {p['sex']} - "
                     f"as of {now} - de-identified: no name, no MRN, no dates")
     else:
         figure = figure or trajectory_for_export(record, as_of)
-        subtitle = (f"{p['mrn']} - {p['display_name'] or ''} - born {p['birth_year'] or 'unknown'} - "
+        subtitle = (f"{p['mrn']} - {p['display_name'] or ''} - born {birth_year(p['birth_year'])} - "
                     f"as of {as_of:%Y-%m-%d}")
     report = Report("Clinician summary", subtitle)
     report.add_page()

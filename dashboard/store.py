@@ -6,7 +6,7 @@ import streamlit as st
 from sqlalchemy import Engine
 
 from data_model.db import make_engine, resolve_url
-from data_model.migrate import upgrade
+from data_model.migrate import SchemaUpgradeRefused, upgrade
 
 
 @st.cache_resource(show_spinner=False)
@@ -21,4 +21,8 @@ def database_url() -> str:
 
 
 def engine() -> Engine:
-    return engine_for(database_url())
+    try:
+        return engine_for(database_url())
+    except SchemaUpgradeRefused as refused:  # said once, in words, instead of a traceback on every page
+        st.error(f"PainTrail cannot open this database: {refused}")
+        st.stop()

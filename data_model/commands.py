@@ -7,10 +7,12 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from .audit import ACTOR_KEY
 from .models import FlagReview, Patient, Setting, Surgery, Treatment, Visit, utcnow
+from .queries import patient_by_mrn
 from .settings import DEFAULT_SETTINGS, Settings, dumps, to_values, validate
 from .validation import (
     FieldError,
@@ -19,6 +21,7 @@ from .validation import (
     TreatmentIn,
     ValidationFailed,
     VisitIn,
+    before_birth,
     check_patient,
     check_surgery,
     check_treatment,
@@ -46,14 +49,28 @@ def get_patient(session: Session, patient_id: int) -> Patient:
     return patient
 
 
+def _born_after(patient: Patient, field: str, day: date | None) -> None:
+    errors = before_birth(field, day, patient.birth_year)
+    if errors:
+        raise ValidationFailed(errors)
+
+
+def _mrn_taken(mrn: str, owner: str) -> ValidationFailed:
+    said = "" if owner == mrn else f" (as {owner}; case does not make an MRN different)"
+    return ValidationFailed([FieldError("mrn", mrn, f"already belongs to another patient{said}")])
+
+
 def register_patient(session: Session, raw: dict[str, Any] | PatientIn, source: str = "form") -> Patient:
     data: PatientIn = _validated(raw, PatientIn, check_patient, None)
-    clash = session.scalar(select(Patient.id).where(Patient.mrn == data.mrn))
+    clash = patient_by_mrn(session, data.mrn)
     if clash is not None:
-        raise ValidationFailed([FieldError("mrn", data.mrn, "already belongs to another patient")])
+        raise _mrn_taken(data.mrn, clash.mrn)
     patient = Patient(**asdict(data), source=source)
     session.add(patient)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:  # registered by someone else between the check and the insert (PostgreSQL)
+        raise _mrn_taken(data.mrn, data.mrn) from None
     return patient
 
 
@@ -61,7 +78,7 @@ def add_surgery(
     session: Session, patient_id: int, raw: dict[str, Any] | SurgeryIn, today: date | None = None, source: str = "form"
 ) -> Surgery:
     data: SurgeryIn = _validated(raw, SurgeryIn, check_surgery, today)
-    get_patient(session, patient_id)
+    _born_after(get_patient(session, patient_id), "surgery_date", data.surgery_date)
     surgery = Surgery(patient_id=patient_id, source=source, **asdict(data))
     session.add(surgery)
     session.flush()
@@ -87,7 +104,7 @@ def add_visit(
 ) -> Visit:
     """Record one visit; a second visit on the same day is refused unless allow_same_day."""
     data: VisitIn = _validated(raw, VisitIn, check_visit, today)
-    get_patient(session, patient_id)
+    _born_after(get_patient(session, patient_id), "visit_date", data.visit_date)
     if not allow_same_day and visits_on(session, patient_id, data.visit_date):
         raise SameDayVisitExists(
             [FieldError("visit_date", data.visit_date.isoformat(), "this patient already has a visit on that day")]
@@ -109,7 +126,7 @@ def add_treatment(
     session: Session, patient_id: int, raw: dict[str, Any] | TreatmentIn, today: date | None = None, source: str = "form"
 ) -> Treatment:
     data: TreatmentIn = _validated(raw, TreatmentIn, check_treatment, today)
-    get_patient(session, patient_id)
+    _born_after(get_patient(session, patient_id), "start_date", data.start_date)
     treatment = Treatment(patient_id=patient_id, source=source, **asdict(data))
     session.add(treatment)
     session.flush()
@@ -122,7 +139,7 @@ def void_visit(session: Session, visit_id: int, reason: str) -> Visit:
     if visit is None:
         raise ValidationFailed([FieldError("visit", visit_id, "no such visit")])
     if not reason.strip():
-        raise ValidationFailed([FieldError("reason", reason, "say why the visit is voided")])
+        raise ValidationFailed([FieldError("reason", reason, "is required: say why the visit is voided")])
     visit.voided_at = utcnow()
     visit.notes = f"{visit.notes or ''}\n[voided: {reason.strip()}]".strip()
     session.flush()
@@ -165,6 +182,7 @@ def correct_visit(session: Session, visit_id: int, raw: dict[str, Any] | VisitIn
     visit = session.get(Visit, visit_id)
     if visit is None or visit.voided_at is not None:
         raise ValidationFailed([FieldError("visit", visit_id, "no such visit, or it was voided")])
+    _born_after(get_patient(session, visit.patient_id), "visit_date", data.visit_date)
     for name, value in asdict(data).items():
         setattr(visit, name, value)
     if data.mme_per_day is not None and visit.mme_source is None:

@@ -9,7 +9,7 @@ from . import queries
 from .followup import due_and_overdue, follow_up_schedule
 from .services import Evaluation
 
-COLUMNS = ["patient_id", "mrn", "display_name", "procedure", "index_surgery_date", "time_point", "status",
+COLUMNS = ["patient_id", "mrn", "display_name", "birth_year", "procedure", "index_surgery_date", "time_point", "status",
            "due_date", "window_start", "window_end", "days_overdue"]
 
 
@@ -22,7 +22,7 @@ def follow_up_list(session: Session, evaluation: Evaluation, days_ahead: int = 7
         return pd.DataFrame(columns=COLUMNS)
     rows = rows.merge(e.status[["patient_id", "procedure", "index_surgery_date"]], on="patient_id", how="left")
     patients = queries.patients_frame(session, [int(p) for p in rows["patient_id"].unique()])
-    rows = rows.merge(patients[["patient_id", "mrn", "display_name"]], on="patient_id", how="left")
+    rows = rows.merge(patients[["patient_id", "mrn", "display_name", "birth_year"]], on="patient_id", how="left")
     as_of = pd.Timestamp(e.as_of)
     rows["days_overdue"] = (as_of - rows["window_end"]).dt.days.where(rows["status"] == "overdue")
     return rows[COLUMNS]

@@ -13,6 +13,10 @@ from sqlalchemy import Engine
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
+class SchemaUpgradeRefused(RuntimeError):
+    """A migration found data it cannot carry over without losing or merging something; nothing changed."""
+
+
 def alembic_config() -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))

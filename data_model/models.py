@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -69,7 +70,11 @@ class Patient(Base):
     # Bumped on every clinical write for this patient: a flag review holds until data is newer.
     data_changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
-    __table_args__ = (Index("ix_patients_display_name", "display_name"),)
+    __table_args__ = (
+        Index("ix_patients_display_name", "display_name"),
+        # One patient per MRN whatever its case ("mrn900001" is MRN900001); values are stored trimmed.
+        Index("uq_patients_mrn_lower", text("lower(mrn)"), unique=True),
+    )
 
 
 class Surgery(Base):

@@ -14,7 +14,11 @@ MRN_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$")
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # Lone UTF-16 surrogates (e.g. "\ud800" escapes in JSON) are not text: no database encoding can store them.
 SURROGATES = re.compile("[\ud800-\udfff]")
-ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)  # \d alone also takes "２０２６" and "٢٠٢٦"
+# In names and MRNs, nothing invisible: no control character (tab and line break included), no line or
+# paragraph separator, and no bidirectional override or isolate, which can make a name read as another
+# ("Trojan Source"). Notes keep line breaks and are shown as plain text.
+NAME_FORBIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 EARLIEST_DATE = date(1900, 1, 1)
 MAX_NOTE_LENGTH = 4000
 MAX_MME_PER_DAY = 5000.0  # far above any real dose: a typo guard, not a clinical limit
@@ -77,8 +81,24 @@ class Fields:
             return None
         return value
 
+    def name(self, name: str, max_length: int = 200) -> str | None:
+        """Text that names someone or something (a patient, a surgeon, spinal levels): on one line, visible."""
+        value = self.text(name, max_length)
+        if value is not None and not self._visible(name, value):
+            return None
+        return value
+
+    def _visible(self, name: str, value: str) -> bool:
+        hidden = NAME_FORBIDDEN.search(value)
+        if hidden is None:
+            return True
+        self.error(name, f"contains an invisible control or text-direction character (U+{ord(hidden.group()):04X})")
+        return False
+
     def mrn(self, name: str = "mrn") -> str | None:
         value = self.text(name, max_length=64, required=True)
+        if value is not None and not self._visible(name, value):
+            return None
         if value is not None and not MRN_PATTERN.match(value):
             self.error(name, "must be letters, digits and . _ / - only, starting with a letter or digit")
             return None
@@ -90,25 +110,29 @@ class Fields:
             if required:
                 self.error(name, "is required")
             return None
+        allowed = f"allowed: {low:g} to {high:g}"
         if isinstance(raw, bool):
-            self.error(name, "is not a number")
+            self.error(name, f"is not a number ({allowed})")
             return None
         try:
             if isinstance(raw, str):
                 text = raw.strip()
+                if not text.isascii():  # float() also reads "１９７０" and "٧": no clinic file means that
+                    self.error(name, f"is not a number written with the digits 0-9 ({allowed})")
+                    return None
                 if "_" in text:  # float() reads "5_0" as 50 (Python's digit grouping): no one means that
                     raise ValueError(text)
                 value = float(text)
             else:
                 value = float(raw)
         except (TypeError, ValueError):
-            self.error(name, "is not a number")
+            self.error(name, f"is not a number ({allowed})")
             return None
         except OverflowError:  # an integer too large for a float (e.g. from JSON): out of any range
             self.error(name, f"must be between {low:g} and {high:g}")
             return None
         if not math.isfinite(value):
-            self.error(name, "is not a finite number")
+            self.error(name, f"is not a finite number ({allowed})")
             return None
         if not low <= value <= high:
             self.error(name, f"must be between {low:g} and {high:g}")
@@ -257,12 +281,15 @@ class TreatmentIn:
 
 
 MEASUREMENTS = ("back_pain", "leg_pain", "odi", "numbness", "tingling", "weakness", "mme_per_day")
+# In the words of the paper form: this message reaches the app as well as the import reports.
+NO_MEASUREMENT = ("a visit needs at least one measurement: back pain, leg pain, ODI, numbness, tingling, "
+                  "weakness or opioid MME/day")
 
 
 def check_patient(raw: dict[str, Any], today: date | None = None) -> tuple[PatientIn | None, list[FieldError]]:
     f = Fields(raw, today)
     mrn = f.mrn()
-    name = f.text("display_name", 200)
+    name = f.name("display_name", 200)
     birth_year = f.integer("birth_year", 1900, f.today.year)
     sex = f.choice("sex", SEXES) or "unknown"
     if f.errors:
@@ -274,12 +301,12 @@ def check_surgery(raw: dict[str, Any], today: date | None = None) -> tuple[Surge
     f = Fields(raw, today)
     when = f.date("surgery_date", required=True)
     procedure = f.choice("procedure", PROCEDURE_CODES, required=True)
-    levels = f.text("spinal_levels", 64)
+    levels = f.name("spinal_levels", 64)
     if levels is not None:
         levels = clinical_levels(levels)
         if levels is None or len(levels) > 64:
             f.error("spinal_levels", f"must be {SPINAL_LEVELS_HELP}")
-    surgeon = f.text("surgeon", 120)
+    surgeon = f.name("surgeon", 120)
     notes = f.text("notes", MAX_NOTE_LENGTH)
     if f.errors:
         return None, f.errors
@@ -300,9 +327,7 @@ def check_visit(raw: dict[str, Any], today: date | None = None) -> tuple[VisitIn
     }
     notes = f.text("notes", MAX_NOTE_LENGTH)
     if not f.errors and all(v is None for v in values.values()):
-        f.errors.append(
-            FieldError("measurements", None, "a visit needs at least one of " + ", ".join(MEASUREMENTS))
-        )
+        f.errors.append(FieldError("measurements", None, NO_MEASUREMENT))
     if f.errors:
         return None, f.errors
     return VisitIn(visit_date=when, notes=notes, **values), []
@@ -319,3 +344,10 @@ def check_treatment(raw: dict[str, Any], today: date | None = None) -> tuple[Tre
     if f.errors:
         return None, f.errors
     return TreatmentIn(code, start, end, notes), []
+
+
+def before_birth(field: str, day: date | None, birth_year: int | None) -> list[FieldError]:
+    """A visit, surgery or treatment dated before the patient's birth year cannot be right."""
+    if day is None or birth_year is None or day.year >= birth_year:
+        return []
+    return [FieldError(field, day.isoformat(), f"is before the patient's birth year {birth_year}")]

@@ -21,7 +21,7 @@ limit = cols[3].number_input("Rows", 10, 5000, 200, step=50, key="audit_limit")
 
 patient_id = None
 if mrn:
-    found = data.find_patients(mrn)
+    found = data.find_patients(mrn).shown  # the exact MRN is listed first
     exact = found[found["mrn"].str.lower() == mrn.lower()]
     if exact.empty:
         st.warning(f"No patient with MRN {plain(repr(mrn))}.")

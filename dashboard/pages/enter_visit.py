@@ -8,33 +8,44 @@ import streamlit as st
 
 from dashboard import auth, data, forms, state
 from dashboard.corrections import correction_form
-from dashboard.formatting import plain
+from dashboard.feedback import show_saved
+from dashboard.formatting import patient_label, plain
+from dashboard.patient_finder import patient_finder
 from data_model.permissions import Action
 
 auth.guard(Action.ENTER_DATA)
 st.title("Enter visit")
+show_saved()
 
-patient = forms.patient_finder()
+patient = patient_finder(forms.FINDER)
 if patient is None:
-    st.info("Find the patient above by MRN or name, or register a new patient.")
+    st.info("Find the patient above by MRN or name and choose them in the list, or register a new patient.")
     forms.new_patient_form()
     st.stop()
 
-st.markdown(f"**{plain(patient['mrn'])}** · {plain(patient['display_name'] or '(no name)')} · born {patient['birth_year'] or '?'}")
+st.markdown(f"**{plain(patient_label(patient))}**")
+forms.open_tab()
+# Keyed and tracked, the tabs stay where the person is across reruns: a refused save, or a reason typed
+# for voiding, shows in its own tab instead of sending them back to the first one. Only the open tab runs.
 visit_tab, treatment_tab, surgery_tab, correct_tab, new_tab = st.tabs(
-    ["Visit", "Treatment", "Surgery", "Correct a visit", "New patient"]
+    [forms.VISIT_TAB, "Treatment", "Surgery", "Correct a visit", "New patient"], key=forms.TAB, on_change="rerun"
 )
-with visit_tab:
-    forms.visit_form(patient)
-with treatment_tab:
-    forms.treatment_form(patient)
-with surgery_tab:
-    forms.surgery_form(patient)
-with correct_tab:
-    record = data.patient_record(int(patient["patient_id"]), date.today())
-    correction_form(patient, record.visits)
-with new_tab:
-    forms.new_patient_form()
+if visit_tab.open:
+    with visit_tab:
+        forms.visit_form(patient)
+if treatment_tab.open:
+    with treatment_tab:
+        forms.treatment_form(patient)
+if surgery_tab.open:
+    with surgery_tab:
+        forms.surgery_form(patient)
+if correct_tab.open:
+    with correct_tab:
+        record = data.patient_record(int(patient["patient_id"]), date.today())
+        correction_form(patient, record.visits)
+if new_tab.open:
+    with new_tab:
+        forms.new_patient_form(expanded=True)
 if st.button("Open this patient's trajectory", key="ev_open_patient"):
     state.select_patient(int(patient["patient_id"]))
     st.switch_page("pages/patient.py")

@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import auth, data, state
+from dashboard.formatting import patient_label
 from dashboard.paging import paginate
 from data_model.followup import time_point_name
 from data_model.permissions import Action
@@ -50,8 +51,7 @@ for title, part in (("Overdue", table[table["status"] == "overdue"]), ("Due", ta
                                 "days_overdue": st.column_config.NumberColumn("Days overdue")})
 
 listed = pd.concat(on_screen)  # the rows on screen: a selectbox of every follow-up would be tens of thousands
-choices = dict(zip(listed["mrn"] + " · " + listed["display_name"].fillna("") + " · " + listed["follow_up"],
-                   listed["patient_id"], strict=True))
+choices = {f"{patient_label(p)} · {p['follow_up']}": p["patient_id"] for p in listed.to_dict("records")}
 col = st.columns([3, 1], vertical_alignment="bottom")
 chosen = col[0].selectbox("Patient", list(choices), key="fu_choice")
 if auth.allowed(Action.ENTER_DATA) and col[1].button("Enter their visit", type="primary", key="fu_enter"):

@@ -11,7 +11,10 @@ from dashboard import auth, charts, data, state
 from dashboard.patient_treatments import treatment_response_section
 from dashboard.downloads import patient_downloads
 from dashboard.review import review_section
-from dashboard.formatting import SEVERITY_BADGE, flag_label, plain, procedure_label, score, treatment_label
+from dashboard.formatting import (
+    SEVERITY_BADGE, birth_year, flag_label, plain, procedure_label, score, treatment_label,
+)
+from dashboard.patient_finder import patient_finder
 from data_model.permissions import Action
 
 auth.guard(Action.VIEW_PATIENTS)
@@ -19,25 +22,16 @@ auth.guard(Action.VIEW_PATIENTS)
 # The open patient lives in the URL (?patient=ID): a reload, a bookmark or a link opens the same patient.
 linked = state.patient_in_url()
 if isinstance(linked, str):
-    st.warning(f"The address names patient {linked!r}, which is not a patient number; find the patient below.")
+    st.warning(f"The address names patient “{plain(linked)}”, which is not a patient number; find the patient below.")
 elif linked is not None:
     state.select_patient(linked)
 
-query = st.text_input("Find patient", placeholder="MRN or name", key="pt_query")
-if query.strip():
-    found = data.find_patients(query)
-    if found.empty:
-        st.warning(f"No patient matches {plain(repr(query.strip()))}.")
-    else:
-        labels = dict(zip(found["mrn"] + " · " + found["display_name"].fillna(""), found["patient_id"], strict=True))
-        picked = st.selectbox("Matches", list(labels), key="pt_pick")
-        state.select_patient(int(labels[picked]))
-
-patient_id = state.selected_patient()
-if patient_id is None:
+chosen = patient_finder("pt")
+if chosen is None:
     st.title("Patient")
-    st.info("Find a patient above, or open one from the worklist.")
+    st.info("Find a patient above by MRN or name and choose them in the list, or open one from the worklist.")
     st.stop()
+patient_id = int(chosen["patient_id"])
 
 as_of = date.today()
 record = data.patient_record(patient_id, as_of)
@@ -48,7 +42,7 @@ state.put_patient_in_url(patient_id)
 
 patient = record.patient
 st.title(f"{plain(patient['mrn'])} · {plain(patient['display_name'] or '(no name)')}")
-st.caption(f"Born {patient['birth_year'] or 'unknown'} · {patient['sex']}")
+st.caption(f"Born {birth_year(patient['birth_year'])} · {patient['sex']}")
 
 if record.status.empty:
     st.info("No surgery recorded for this patient yet: the recovery window starts with a surgery.")

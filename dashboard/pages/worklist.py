@@ -8,7 +8,7 @@ import streamlit as st
 
 from dashboard import auth, data, query_params, state
 from dashboard.downloads import worklist_download
-from dashboard.formatting import SEVERITY_TEXT, flag_label, procedure_label
+from dashboard.formatting import SEVERITY_TEXT, flag_label, patient_label, procedure_label
 from dashboard.paging import paginate
 from data_model.catalog import FLAG_CODES, PROCEDURES
 from data_model.permissions import Action
@@ -95,7 +95,7 @@ st.dataframe(
     key="wl_table",
 )
 
-choices = dict(zip(page["mrn"] + " · " + page["display_name"].fillna(""), page["patient_id"], strict=True))
+choices = {patient_label(p): p["patient_id"] for p in page.to_dict("records")}  # MRN, name and birth year
 col = st.columns([3, 1], vertical_alignment="bottom")
 chosen = col[0].selectbox("Patient to open", list(choices), key="wl_open_choice", help="Or click a row of the table.")
 if col[1].button("Open patient", type="primary", key="wl_open"):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -91,10 +92,53 @@ def _check_header(spec: FileSpec, header: list[str], problems: list[Problem]) ->
     return columns, not missing
 
 
+def same_file_clashes(names: Iterable[str]) -> list[Problem]:
+    """Files that would be read as the same table (one name in two cases, or one name given twice): each
+    is refused by name, since reading one of them would drop the other in silence."""
+    by_table: dict[str, list[str]] = {}
+    for name in names:
+        by_table.setdefault(name.strip().lower(), []).append(name)
+    problems = []
+    for table, held in by_table.items():
+        for name in held[1:]:
+            if name == held[0]:
+                message = f"was given {len(held)} times: give each file once"
+            else:
+                message = f"is the same file as {held[0]} (case does not count): keep one of the two"
+            problems.append(Problem(name, None, None, None, message))
+    return problems
+
+
+def _oversized_cell(text: str, start: int, limit: int) -> tuple[int, str]:
+    """(position in its row, first characters) of the first cell longer than limit in the record at start."""
+    position, cell_start, length, quoted, i = 0, start, 0, False, start
+    while i < len(text) and length <= limit:
+        ch = text[i]
+        if quoted and ch == '"' and text[i + 1 : i + 2] == '"':
+            length, i = length + 1, i + 2
+            continue
+        if ch == '"':
+            quoted = not quoted
+        elif quoted or ch not in ",\r\n":
+            length += 1
+        elif ch == ",":
+            position, cell_start, length = position + 1, i + 1, 0
+        else:
+            break
+        i += 1
+    return position, text[cell_start : cell_start + 80].lstrip('"')
+
+
 def read_table(spec: FileSpec, path: Path, problems: list[Problem]) -> CsvTable:
     """Read path into a CsvTable, appending every file-level and shape problem to problems."""
     table = CsvTable(spec.name)
-    text = _decode(spec, path.read_bytes(), problems)
+    try:
+        content = path.read_bytes()
+    except OSError as exc:  # no permission, a broken link: said in one line, never a traceback
+        problems.append(Problem(path.name, None, None, None, f"cannot be read ({exc.strerror or type(exc).__name__})"))
+        table.rows_checkable = False
+        return table
+    text = _decode(spec, content, problems)
     if text is None:
         table.rows_checkable = False
         return table
@@ -102,26 +146,45 @@ def read_table(spec: FileSpec, path: Path, problems: list[Problem]) -> CsvTable:
         problems.append(Problem(spec.name, None, None, None, "is empty: a header row is needed"))
         table.rows_checkable = False
         return table
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    buffer = io.StringIO(text, newline="")
+    reader = csv.reader(buffer, strict=True)
     line = 0
-    try:
-        for cells in reader:
-            line += 1
-            if line == 1:
-                table.columns, table.rows_checkable = _check_header(spec, cells, problems)
-                continue
-            if all(cell.strip() == "" for cell in cells):
-                continue  # blank rows (often trailing ",,,," from a spreadsheet) carry nothing
-            if len(cells) != len(table.columns):
-                problems.append(
-                    Problem(
-                        spec.name, line, None, None,
-                        f"has {len(cells)} cells but the header has {len(table.columns)} columns",
-                    )
+    while True:
+        record_start = buffer.tell()
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            problems.append(_unreadable(spec, table, text, record_start, line + 1, exc))
+            table.rows_checkable = False
+            break
+        line += 1
+        if line == 1:
+            table.columns, table.rows_checkable = _check_header(spec, cells, problems)
+            continue
+        if all(cell.strip() == "" for cell in cells):
+            continue  # blank rows (often trailing ",,,," from a spreadsheet) carry nothing
+        if len(cells) != len(table.columns):
+            problems.append(
+                Problem(
+                    spec.name, line, None, None,
+                    f"has {len(cells)} cells but the header has {len(table.columns)} columns",
                 )
-                continue
-            table.rows.append((line, dict(zip(table.columns, cells, strict=True))))
-    except csv.Error as exc:
-        problems.append(Problem(spec.name, line + 1, None, None, f"cannot be read as CSV: {exc}"))
-        table.rows_checkable = False
+            )
+            continue
+        table.rows.append((line, dict(zip(table.columns, cells, strict=True))))
     return table
+
+
+def _unreadable(spec: FileSpec, table: CsvTable, text: str, start: int, line: int, exc: csv.Error) -> Problem:
+    limit = csv.field_size_limit()
+    if "field larger than field limit" not in str(exc):
+        return Problem(spec.name, line, None, None, f"cannot be read as CSV: {exc}")
+    # csv says only that some field is too long: find which, so the report names the column.
+    position, start_of_cell = _oversized_cell(text, start, limit)
+    columns = table.columns or list(spec.columns)
+    column = columns[position] if line > 1 and position < len(columns) else None
+    where = "" if column is not None else f" (cell {position + 1} of the row)"
+    return Problem(spec.name, line, column, start_of_cell,
+                   f"is longer than {limit:,} characters{where}: no cell of this import can be that long")

@@ -8,7 +8,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from ..audit import record_event, set_actor
@@ -17,12 +17,13 @@ from ..models import Patient, Surgery, Treatment, Visit
 from ..validation import (
     FieldError,
     Fields,
+    before_birth,
     check_patient,
     check_surgery,
     check_treatment,
     check_visit,
 )
-from .csv_files import CsvTable, FileSpec, Problem, read_table
+from .csv_files import CsvTable, FileSpec, Problem, read_table, same_file_clashes
 
 SOURCE = "csv"
 PATIENTS, SURGERIES, VISITS, TREATMENTS = "patients.csv", "surgeries.csv", "visits.csv", "treatments.csv"
@@ -113,9 +114,14 @@ def _read_folder(folder: Path, problems: list[Problem]) -> dict[str, CsvTable]:
         problems.append(Problem(str(folder), None, None, None, "is not a folder"))
         return {}
     tables: dict[str, CsvTable] = {}
-    for path in sorted(folder.iterdir()):
-        if path.suffix.lower() != ".csv" or not path.is_file():
-            continue  # a README or notes beside the data are fine
+    # a README or notes beside the data are fine
+    paths = [p for p in sorted(folder.iterdir()) if p.suffix.lower() == ".csv" and p.is_file()]
+    clashes = same_file_clashes(p.name for p in paths)
+    if clashes:
+        # Which of the two is meant cannot be known: rows checked against either would mislead.
+        problems.extend(clashes)
+        return {}
+    for path in paths:
         name = path.name.lower()
         if name not in SPECS:
             problems.append(
@@ -135,27 +141,51 @@ def _field_problems(name: str, line: int, errors: Iterable[FieldError]) -> list[
 
 
 def _existing_mrns(session: Session, mrns: set[str]) -> dict[str, int]:
+    """MRN as stored -> patient id, for every MRN in mrns whatever its case (MRNs are unique so)."""
     found: dict[str, int] = {}
+    ordered = sorted({m.lower() for m in mrns})
+    for start in range(0, len(ordered), _MRN_LOOKUP_CHUNK):
+        chunk = ordered[start : start + _MRN_LOOKUP_CHUNK]
+        stmt = select(Patient.mrn, Patient.id).where(func.lower(Patient.mrn).in_(chunk))
+        found.update({mrn: pid for mrn, pid in session.execute(stmt)})
+    return found
+
+
+def _birth_years(session: Session, mrns: Iterable[str]) -> dict[str, int]:
+    """MRN as stored -> birth year, where known: no visit, surgery or treatment can come before it."""
+    years: dict[str, int] = {}
     ordered = sorted(mrns)
     for start in range(0, len(ordered), _MRN_LOOKUP_CHUNK):
         chunk = ordered[start : start + _MRN_LOOKUP_CHUNK]
-        found.update({mrn: pid for mrn, pid in session.execute(select(Patient.mrn, Patient.id).where(Patient.mrn.in_(chunk)))})
-    return found
+        stmt = select(Patient.mrn, Patient.birth_year).where(Patient.mrn.in_(chunk), Patient.birth_year.is_not(None))
+        years.update(dict(session.execute(stmt).all()))
+    return years
 
 
 def _referenced_mrns(tables: dict[str, CsvTable]) -> set[str]:
     return {row.get("mrn", "").strip() for t in tables.values() for _, row in t.rows} - {""}
 
 
+_DATE_FIELD = {SURGERIES: "surgery_date", VISITS: "visit_date", TREATMENTS: "start_date"}
+
+
 def _validate(
-    tables: dict[str, CsvTable], existing: dict[str, int], today: date | None, problems: list[Problem]
+    tables: dict[str, CsvTable], existing: dict[str, int], today: date | None, problems: list[Problem],
+    born: dict[str, int] | None = None,
 ) -> _Plan:
     plan = _Plan()
     patients_table = tables.get(PATIENTS)
+    # An MRN is the same whatever its case: each is known by its lower-case key, and the rows of the
+    # plan carry the spelling first written in patients.csv, else the one stored in the database.
+    stored = {mrn.lower(): mrn for mrn in existing}
     # Child rows may name any MRN written in patients.csv, even on a row that is itself wrong:
     # that row's own problem is reported once, not again on every visit that refers to it.
-    in_file = {row.get("mrn", "").strip() for _, row in patients_table.rows} if patients_table else set()
-    first_line: dict[str, int] = {}
+    in_file: dict[str, str] = {}
+    if patients_table:
+        for _, row in patients_table.rows:
+            in_file.setdefault(row.get("mrn", "").strip().lower(), row.get("mrn", "").strip())
+    birth_years = dict(born or {})
+    first_line: dict[str, tuple[int, str]] = {}
     for name, table in tables.items():
         if not table.rows_checkable:
             continue
@@ -165,20 +195,33 @@ def _validate(
             if name == PATIENTS:
                 # Duplicates are found on the MRN as written, even on rows wrong in other ways.
                 mrn = row.get("mrn", "").strip() or None
-                if mrn in first_line:
-                    row_problems.insert(0, Problem(name, line, "mrn", mrn, f"is a duplicate of line {first_line[mrn]}"))
-                elif mrn in existing:
+                key = mrn.lower() if mrn is not None else None
+                if key in first_line:
+                    first, spelled = first_line[key]
+                    said = "" if spelled == mrn else f" ({spelled}: case does not make an MRN different)"
+                    row_problems.insert(0, Problem(name, line, "mrn", mrn, f"is a duplicate of line {first}{said}"))
+                elif key in stored:
+                    said = "" if stored[key] == mrn else f" as {stored[key]}"
                     row_problems.insert(
-                        0, Problem(name, line, "mrn", mrn, "is already in the database (this import only adds new patients)")
+                        0, Problem(name, line, "mrn", mrn,
+                                   f"is already in the database{said} (this import only adds new patients)")
                     )
-                if mrn is not None:
-                    first_line.setdefault(mrn, line)
+                if key is not None:
+                    first_line.setdefault(key, (line, mrn))
+                if record is not None and record.birth_year is not None:
+                    birth_years.setdefault(record.mrn, record.birth_year)
             else:
                 fields = Fields(row, today)
                 mrn = fields.mrn()
                 mrn_problems = _field_problems(name, line, fields.errors)
-                if mrn is not None and mrn not in in_file and mrn not in existing:
-                    mrn_problems.append(Problem(name, line, "mrn", mrn, "is not in patients.csv or the database"))
+                if mrn is not None:
+                    mrn = in_file.get(mrn.lower()) or stored.get(mrn.lower()) or mrn
+                    if mrn.lower() not in in_file and mrn.lower() not in stored:
+                        mrn_problems.append(Problem(name, line, "mrn", mrn, "is not in patients.csv or the database"))
+                    elif record is not None:
+                        day = getattr(record, _DATE_FIELD[name])
+                        mrn_problems += _field_problems(
+                            name, line, before_birth(_DATE_FIELD[name], day, birth_years.get(mrn)))
                 row_problems = mrn_problems + row_problems
             problems.extend(row_problems)
             if row_problems:
@@ -236,7 +279,7 @@ def import_csv_folder(engine: Engine, folder: Path, actor: str, today: date | No
 
     def check(existing: dict[str, int]) -> _Plan:
         problems = list(file_problems)  # a fresh list per check: the check may run twice
-        plan = _validate(tables, existing, today, problems)
+        plan = _validate(tables, existing, today, problems, born)
         if problems:
             report.problems = sorted(problems, key=_problem_order)
             raise CsvImportFailed(report)
@@ -246,6 +289,7 @@ def import_csv_folder(engine: Engine, folder: Path, actor: str, today: date | No
     # visits meanwhile must not wait for it.
     with read_session(engine) as session:
         seen = _existing_mrns(session, _referenced_mrns(tables))
+        born = _birth_years(session, seen)
     plan = check(seen)
 
     def action(session: Session) -> ImportReport:

@@ -24,6 +24,7 @@ The rules (decisions are explained in docs beside each):
 from __future__ import annotations
 
 import copy
+import logging
 from collections.abc import Callable, Iterable
 from datetime import date
 from pathlib import Path
@@ -37,11 +38,12 @@ from ..audit import record_event, set_actor
 from ..db import DatabaseBusyError, run_write
 from .fhir_map import map_condition, map_observation, map_patient, map_procedure
 from .fhir_medication import MEDICATION_TYPES, map_medication
-from .fhir_read import BundleRejected, Skipped, bundle_files, load_bundle, reference_forms
+from .fhir_read import BundleRejected, Skipped, bundle_files, load_bundle, one_line, reference_forms
 from .fhir_report import BundleReport, FhirImportReport
 from .fhir_write import BundlePlan, write_bundle
 
 Progress = Callable[[int, int, Path], None]
+_log = logging.getLogger(__name__)
 READ_TYPES = ("Patient", "Observation", "Procedure", *MEDICATION_TYPES, "Condition")
 
 
@@ -53,28 +55,40 @@ def import_fhir(
     *,
     today: date | None = None,
     strict: bool = False,
+    label: Callable[[Path], str] = str,
 ) -> FhirImportReport:
     """Import every bundle file named and every *.json under every folder named, one transaction each.
 
-    progress(done, total, path) is called after each bundle. Never raises for bad data: the report says
-    what was imported, skipped and rejected; report.ok is False when any bundle or path failed.
+    progress(done, total, path) is called after each bundle; label(path) is how the report names a file
+    (the app gives the uploaded file's name, never the server's temporary path). Never raises for bad
+    data: the report says what was imported, skipped and rejected; report.ok is False when any bundle or
+    path failed, and a bundle that cannot be read at all is one rejected line, the others still import.
     """
     files, problems = bundle_files(paths)
     report = FhirImportReport(problems=problems)
     for done, path in enumerate(files, 1):
-        report.bundles.append(import_bundle(engine, path, actor, today=today, strict=strict))
+        name = label(path)
+        try:
+            bundle = import_bundle(engine, path, actor, today=today, strict=strict, name=name)
+        except Exception as exc:  # noqa: BLE001 - one bundle that breaks the importer never stops the others
+            _log.exception("importing %s failed", path)
+            bundle = BundleReport(name, rejected=f"could not be imported ({one_line(exc)})")
+        report.bundles.append(bundle)
         if progress is not None:
             progress(done, len(files), path)
     return report
 
 
 def import_bundle(engine: Engine, path: Path, actor: str, *, today: date | None = None,
-                  strict: bool = False) -> BundleReport:
+                  strict: bool = False, name: str | None = None) -> BundleReport:
     today = today or date.today()
+    name = name or str(path)
     try:
-        plan = _plan(load_bundle(path), str(path), today, strict)
+        plan = _plan(load_bundle(path), name, today, strict)
     except BundleRejected as exc:
-        return BundleReport(str(path), rejected=str(exc))
+        return BundleReport(name, rejected=str(exc))
+    except RecursionError:  # a resource nested deep enough to break a reader after JSON
+        return BundleReport(name, rejected="is nested too deeply to be read")
 
     def action(session: Session) -> BundleReport:
         report = copy.deepcopy(plan.base)  # fresh per attempt: run_write retries when the store is busy
@@ -87,11 +101,11 @@ def import_bundle(engine: Engine, path: Path, actor: str, *, today: date | None 
     try:
         return run_write(engine, action)
     except BundleRejected as exc:
-        return BundleReport(str(path), rejected=str(exc))
+        return BundleReport(name, rejected=str(exc))
     except (SQLAlchemyError, DatabaseBusyError) as exc:
         orig = getattr(exc, "orig", None)
         text = str(orig if orig is not None else exc).strip().splitlines()
-        return BundleReport(str(path), rejected=f"the database refused it: {text[0] if text else type(exc).__name__}")
+        return BundleReport(name, rejected=f"the database refused it: {text[0] if text else type(exc).__name__}")
 
 
 # --- Planning: read every resource, no database --------------------------------------------------------

@@ -159,7 +159,8 @@ def map_patient(entry: dict[str, Any], resource: dict[str, Any], today: date) ->
     raw = {
         "mrn": _mrn(resource),
         "display_name": fit_text(_display_name(resource), 200),
-        "birth_year": int(birth[:4]) if isinstance(birth, str) and birth[:4].isdigit() else None,
+        # the year as written: validation refuses digits other than 0-9 ("１９７０") instead of reading them
+        "birth_year": birth[:4] if isinstance(birth, str) and birth[:4].strip() else None,
         "sex": resource.get("gender") or "unknown",
     }
     patient, errors = check_patient(raw, today)

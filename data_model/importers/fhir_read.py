@@ -68,6 +68,14 @@ def load_bundle(path: Path) -> dict[str, Any]:
         raise BundleRejected("is not UTF-8 text") from None
     except json.JSONDecodeError as exc:
         raise BundleRejected(f"is not JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})") from None
+    except RecursionError:
+        raise BundleRejected("is nested too deeply to be read as JSON (a FHIR bundle is a few levels deep)") from None
+    except ValueError as exc:  # e.g. an integer of 5,000 digits: Python refuses to convert past 4,300
+        if "digits" in str(exc):
+            raise BundleRejected("holds a number with thousands of digits, which no FHIR value has") from None
+        raise BundleRejected(f"cannot be read as JSON ({one_line(exc)})") from None
+    except MemoryError:
+        raise BundleRejected("is too large to be read") from None
     if not isinstance(data, dict) or data.get("resourceType") != "Bundle":
         kind = data.get("resourceType") if isinstance(data, dict) else type(data).__name__
         raise BundleRejected(f"is not a FHIR Bundle (resourceType {kind!r})")
@@ -86,9 +94,18 @@ def invalid_reason(resource: dict[str, Any]) -> str | None:
         where = ".".join(str(part) for part in first["loc"]) or resource["resourceType"]
         more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
         return f"{where}: {first['msg']}{more}"
+    except RecursionError:
+        return "nested too deeply to be checked"
     except (KeyError, ValueError, TypeError) as exc:
-        return str(exc)
+        return one_line(exc)
     return None
+
+
+def one_line(exc: BaseException) -> str:
+    """The first line of an exception's message, short enough for a report line."""
+    lines = str(exc).strip().splitlines()
+    text = lines[0] if lines else type(exc).__name__
+    return text if len(text) <= 200 else text[:199] + "…"
 
 
 def _short(text: str) -> str:

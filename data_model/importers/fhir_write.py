@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..models import Condition, Patient, Surgery, Treatment, Visit
@@ -48,18 +48,39 @@ def write_bundle(session: Session, plan: BundlePlan, report: BundleReport, actor
     externals = {r.subject.removeprefix("ext:") for r in plan.rows if r.subject.startswith("ext:")}
     for ref, pid in _in_chunks(session, Patient.source_ref, externals, Patient.id):
         ids["ext:" + ref] = pid
+    born = _birth_years(session, set(ids.values()))
     rows: list[Any] = []
     for row in plan.rows:
         if row.subject not in ids:
             _skip(report, plan, "subject is not a patient in this bundle or the database", row, _kind(row))
-        else:
-            rows.append(row)
+            continue
+        day, year = _day(row), born.get(ids[row.subject])
+        if day is not None and year is not None and day.year < year:
+            _skip(report, plan, f"dated {day.isoformat()}, before the patient's birth year {year}", row, _kind(row))
+            continue
+        rows.append(row)
     _write_simple(session, report, ids, [r for r in rows if isinstance(r, SurgeryPlan)], "surgeries")
     _write_simple(session, report, ids, [r for r in rows if isinstance(r, TreatmentPlan)], "treatments")
     _write_simple(session, report, ids, [r for r in rows if isinstance(r, ConditionPlan)], "conditions")
     _write_visits(session, plan, report, ids, [r for r in rows if isinstance(r, Measure)], actor)
     session.flush()
     return ids
+
+
+def _birth_years(session: Session, patient_ids: set[int]) -> dict[int, int]:
+    stmt = select(Patient.id, Patient.birth_year).where(Patient.id.in_(patient_ids), Patient.birth_year.is_not(None))
+    return dict(session.execute(stmt).all())
+
+
+def _day(row: Any) -> date | None:
+    """The day a planned row happened on: nothing clinical can be dated before the patient's birth year."""
+    if isinstance(row, Measure):
+        return row.day
+    if isinstance(row, SurgeryPlan):
+        return row.surgery_date
+    if isinstance(row, TreatmentPlan):
+        return row.start_date
+    return row.onset_date
 
 
 def _kind(row: Any) -> str:
@@ -82,9 +103,11 @@ def _write_patients(session: Session, patients: list[PatientPlan], report: Bundl
             continue
         existing = session.scalar(select(Patient).where(Patient.source_ref == plan.key))
         if existing is None:
-            existing = session.scalar(select(Patient).where(Patient.mrn == plan.mrn))
+            # An MRN is the same whatever its case: "mrn1" in a bundle is the patient registered as MRN1.
+            existing = session.scalar(select(Patient).where(func.lower(Patient.mrn) == plan.mrn.lower()))
             if existing is not None:
-                report.matched_by_mrn.append(f"{plan.mrn} (source {existing.source})")
+                spelled = "" if existing.mrn == plan.mrn else f", registered as {existing.mrn}"
+                report.matched_by_mrn.append(f"{plan.mrn} (source {existing.source}{spelled})")
         if existing is not None:
             if existing.source_ref == plan.key:
                 report.already["patients"] += 1

@@ -28,6 +28,7 @@ def test_a_patient_due_this_week_is_listed_under_due(as_user):
 def test_enter_their_visit_opens_the_visit_form_for_that_patient(as_user):
     at = _follow_ups(as_user("nurse"))
     label = next(o for o in at.selectbox(key="fu_choice").options if o.startswith("EARLY1"))
+    assert label == "EARLY1 · Eli Early · born unknown · 6-week follow-up"  # MRN, name and birth year
     at.selectbox(key="fu_choice").select(label)
     at.button(key="fu_enter").click().run()
     assert at.title[0].value == "Enter visit"

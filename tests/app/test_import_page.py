@@ -20,8 +20,9 @@ def _count(url, model):
     return n
 
 
-def _import_page(at):
+def _import_page(at, tab="FHIR R4 bundles"):
     at.run()
+    at.session_state["imp_tab"] = tab
     at.switch_page("pages/import_data.py").run()
     return at
 
@@ -41,7 +42,7 @@ def test_staff_upload_a_fhir_bundle_and_see_what_was_imported(as_user, app_db):
 
 def test_a_bad_csv_upload_reports_every_problem_and_imports_nothing(as_user, app_db):
     before = _count(app_db, Visit)
-    at = _import_page(as_user("nurse"))
+    at = _import_page(as_user("nurse"), "CSV files")
     visits = b"mrn,visit_date,back_pain\nPERSIST1,2026-01-01,abc\nNOSUCH,2026-01-02,3\n"
     at.file_uploader(key="imp_csv_files").set_value([("visits.csv", visits, "text/csv")])
     at.run()
@@ -53,7 +54,7 @@ def test_a_bad_csv_upload_reports_every_problem_and_imports_nothing(as_user, app
 
 def test_a_good_csv_upload_imports(as_user, app_db):
     before = _count(app_db, Visit)
-    at = _import_page(as_user("nurse"))
+    at = _import_page(as_user("nurse"), "CSV files")
     visits = b"mrn,visit_date,back_pain,leg_pain\nPERSIST1,2026-01-01,6,5\n"
     at.file_uploader(key="imp_csv_files").set_value([("visits.csv", visits, "text/csv")])
     at.run()

@@ -26,7 +26,7 @@ def test_a_reviewed_patient_leaves_the_worklist_until_new_data_arrives(as_user):
 
     at.switch_page("pages/enter_visit.py").run()
     at.text_input(key="ef_query").input("PERSIST1").run()
-    at.number_input(key="v_leg_0").set_value(7.5)
+    at.text_input(key="v_leg_0").input("7.5")
     at.button(key="FormSubmitter:visit_form_0-Save visit").click().run()
     at.switch_page("pages/worklist.py").run()
     at.toggle(key="wl_show_reviewed").set_value(False).run()

@@ -47,6 +47,7 @@ def test_a_flag_filter_with_no_match_says_so(as_user):
 
 def test_open_patient_goes_to_the_patient_page(as_user):
     at = as_user("doc").run()
+    assert "PERSIST1 · Pat Persistent · born unknown" in at.selectbox(key="wl_open_choice").options
     at.selectbox(key="wl_open_choice").select_index(1)
     at.button(key="wl_open").click().run()
     assert not at.exception

@@ -108,6 +108,23 @@ def page(browser):
     context.close()
 
 
+@pytest.fixture
+def page_of_size(browser):
+    """page_of_size(width, height): a fresh page with that window, closed after the test."""
+    contexts = []
+
+    def make(width: int, height: int):
+        context = browser.new_context(viewport={"width": width, "height": height})
+        contexts.append(context)
+        made = context.new_page()
+        made.set_default_timeout(20_000)
+        return made
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
 def sign_in(page, url: str, username: str, password: str) -> None:
     page.goto(url)
     page.get_by_role("textbox", name="User name").fill(username)

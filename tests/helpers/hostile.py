@@ -30,7 +30,11 @@ ODD = ["", " ", "\t", "\u00a0", "\ufeff", "\u200b", "\u202egnp.exe", "NaN", "nan
        "١٠", "5_0", "0x10", " 5 ", "5,5", "1e-400", "Ω≈ç√∫", "𝔘𝔫𝔦𝔠𝔬𝔡𝔢", "😀" * 50, "a\x00b", "line\nbreak",
        "cr\rreturn", "\x1b[31mred", "\x7f", "\x85next line", "\u2028sep", "2026-02-30", "2026-13-01", "20260101",
        "2026-W05-1", "9999-12-31", "0001-01-01", "1899-12-31", "true", "yes", "0.0", "1.0", "10.0000001", "100.5"]
-HOSTILE_STRINGS = FORMULAS + MARKUP + SQL + ODD
+# Digits float() reads but no clinic means: Arabic-Indic, Devanagari, full-width, mathematical bold.
+OTHER_DIGITS = ["١٠", "٧", "१०", "１９７０", "５", "5٥", "𝟓"]
+# Characters that hide or reorder what a name says (Trojan Source): overrides, embeddings, isolates.
+DIRECTION = ["\u202eeoD nnA", "Ann\u202aDoe", "\u2066Ann\u2069", "Ann\u200fDoe", "A\u061cB"]
+HOSTILE_STRINGS = FORMULAS + MARKUP + SQL + ODD + OTHER_DIGITS + DIRECTION
 
 
 # --- strategies ------------------------------------------------------------------------------------------------

@@ -145,7 +145,7 @@ def test_every_problem_in_a_folder_is_reported_at_once_and_nothing_is_written(en
     assert failure.value.report.format().splitlines() == [
         "Nothing was imported from all_in_one: 4 problems found.",
         "surgeries.csv line 4, column mrn: 'BD-230' is not in patients.csv or the database",
-        "visits.csv line 4, column back_pain: 'moderate' is not a number",
+        "visits.csv line 4, column back_pain: 'moderate' is not a number (allowed: 0 to 10)",
         "visits.csv line 6, column visit_date: '2062-03-09' is in the future (today is 2026-06-01)",
         "treatments.csv line 1, column dose is not a known column of treatments.csv "
         "(known: mrn, treatment, start_date, end_date, notes)",
@@ -224,7 +224,8 @@ def test_a_visit_without_any_measurement_is_a_row_problem(engine, tmp_path):
     with pytest.raises(CsvImportFailed) as failure:
         import_csv_folder(engine, path, "nurse1", TODAY)
 
-    assert str(failure.value.report.problems[0]).startswith("visits.csv line 2: a visit needs at least one of")
+    assert str(failure.value.report.problems[0]).startswith(
+        "visits.csv line 2: a visit needs at least one measurement: back pain, leg pain, ODI")
 
 
 def test_line_numbers_are_spreadsheet_rows_across_blank_rows_and_multiline_notes(engine, tmp_path):

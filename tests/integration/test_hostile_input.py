@@ -26,6 +26,7 @@ from data_model.validation import (
     MAX_NOTE_LENGTH,
     MEASUREMENTS,
     MRN_PATTERN,
+    NAME_FORBIDDEN,
     FieldError,
     check_patient,
     check_surgery,
@@ -45,6 +46,11 @@ def _clean_text(value, limit: int) -> None:
         isinstance(value, str) and value == value.strip() and 0 < len(value) <= limit
         and not CONTROL_CHARS.search(value) and not SURROGATES.search(value)
     ), repr(value)[:80]
+
+
+def _visible_name(value, limit: int) -> None:
+    _clean_text(value, limit)
+    assert value is None or not NAME_FORBIDDEN.search(value), repr(value)[:80]
 
 
 def _in_range(value, low: float, high: float) -> None:
@@ -87,6 +93,8 @@ def test_check_visit_never_raises_and_accepts_only_values_in_range(raw):
         assert all(getattr(value, f) in (None, True, False) for f in ("numbness", "tingling", "weakness"))
         assert any(getattr(value, m) is not None for m in MEASUREMENTS)
         _clean_text(value.notes, MAX_NOTE_LENGTH)
+        for name in ("back_pain", "leg_pain", "odi", "mme_per_day"):  # read only from the digits 0-9
+            assert getattr(value, name) is None or not isinstance(raw.get(name), str) or raw[name].strip().isascii()
 
 
 @PURE
@@ -98,7 +106,7 @@ def test_check_patient_never_raises_and_accepts_only_values_in_range(raw):
     _check_errors(raw, errors, PATIENT_FIELDS)
     if value is not None:
         assert MRN_PATTERN.match(value.mrn) and value.mrn == str(raw["mrn"]).strip()
-        _clean_text(value.display_name, 200)
+        _visible_name(value.display_name, 200)
         assert value.birth_year is None or (isinstance(value.birth_year, int) and 1900 <= value.birth_year <= TODAY.year)
         assert value.sex in SEXES
 
@@ -113,8 +121,8 @@ def test_check_surgery_never_raises_and_accepts_only_values_in_range(raw):
     if value is not None:
         _in_dates(value.surgery_date)
         assert value.procedure in PROCEDURE_CODES
-        _clean_text(value.spinal_levels, 64)
-        _clean_text(value.surgeon, 120)
+        _visible_name(value.spinal_levels, 64)
+        _visible_name(value.surgeon, 120)
         _clean_text(value.notes, MAX_NOTE_LENGTH)
 
 
@@ -155,14 +163,59 @@ def test_every_value_in_range_is_accepted_as_given_whether_typed_as_text_or_numb
     assert value.notes == (notes.strip() or None)
 
 
-@pytest.mark.parametrize("text", ["5_0", "1_000", "_5", "٥", "१०", "5\u00a0", "1e1"])
-def test_numbers_are_decimal_numbers_as_a_person_types_them(text):
+HIDDEN = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\t\n\r\x85\u2028\u2029\x00\x1b\x7f"
+
+
+@PURE
+@given(name=st.text(max_size=20), hidden=st.sampled_from(list(HIDDEN)), at=st.integers(0, 20))
+def test_a_name_hiding_a_control_or_direction_character_is_refused_or_trimmed_of_it(name, hidden, at):
+    text = name[:at] + hidden + name[at:]
+
+    value, errors = check_patient({"mrn": "H1", "display_name": text}, TODAY)
+
+    if value is None:
+        assert [e.field for e in errors] == ["display_name"]
+    else:  # only at either end, where the spaces of a name are trimmed away
+        assert value.display_name == (text.strip() or None) and hidden not in (value.display_name or "")
+
+
+@PURE
+@given(digits=st.text(alphabet=st.characters(categories=("Nd",)), min_size=1, max_size=3))
+def test_a_number_is_read_only_from_the_digits_0_to_9(digits):
+    value, errors = check_visit({"visit_date": "2026-01-02", "odi": digits}, TODAY)
+
+    if not digits.isascii():
+        assert [(e.field, e.value) for e in errors] == [("odi", digits)]
+    elif int(digits) <= 100:
+        assert errors == [] and value.odi == int(digits)
+
+
+@pytest.mark.parametrize("text", ["5_0", "1_000", "_5"])
+def test_a_number_with_python_digit_separators_is_not_a_number(text):
     """float() also reads '5_0' as 50 (Python's digit separators); a clinic's file never means that."""
+    _, errors = check_visit({"visit_date": "2026-01-02", "odi": text}, TODAY)
+    assert [(e.field, e.value, e.message) for e in errors] == [("odi", text, "is not a number (allowed: 0 to 100)")]
+
+
+@pytest.mark.parametrize("text", ["٥", "١٠", "१०", "５", "１９７０", "٧", "5٥", "𝟓"])
+def test_digits_other_than_0_to_9_are_refused_not_read_as_numbers(text):
+    """float() reads Arabic-Indic, Devanagari and full-width digits as numbers: a clinic never means those."""
+    _, errors = check_visit({"visit_date": "2026-01-02", "odi": text}, TODAY)
+    assert [(e.field, e.value) for e in errors] == [("odi", text)]
+    assert errors[0].message == "is not a number written with the digits 0-9 (allowed: 0 to 100)"
+
+
+@pytest.mark.parametrize(("text", "number"), [("5\u00a0", 5.0), ("\u00a0 7.5 ", 7.5), ("1e1", 10.0), ("+3", 3.0)])
+def test_numbers_are_decimal_numbers_as_a_person_types_them(text, number):
+    """A no-break space around the number, an exponent, a plus sign: a real number, read as such."""
     value, errors = check_visit({"visit_date": "2026-01-02", "odi": text}, TODAY)
-    if "_" in text:
-        assert [(e.field, e.message) for e in errors] == [("odi", "is not a number")]
-    else:  # other digits, a no-break space, an exponent: a real number, read as such
-        assert errors == [] and value.odi == float(text)
+    assert errors == [] and value.odi == number
+
+
+@pytest.mark.parametrize("year", ["１９７０", "١٩٧٠", "197٠"])
+def test_a_birth_year_in_other_digits_is_refused(year):
+    _, errors = check_patient({"mrn": "D1", "birth_year": year}, TODAY)
+    assert [(e.field, e.value) for e in errors] == [("birth_year", year)]
 
 
 # --- commands: what validation accepts, the database stores and reads back exactly -----------------------------
