@@ -48,10 +48,12 @@ def plain(text: object) -> str:
 
     Elements that show text as it is (st.text, st.code, tables, selectbox and multiselect options) need
     nothing: through them this would show the backslashes."""
+    text = _WWW.sub(lambda m: m.group(1) + _JOINER, str(text))
     out = []
-    for ch in _WWW.sub(lambda m: m.group(1) + _JOINER, str(text)):
+    for i, ch in enumerate(text):
         out.append("\\" + ch if ch in _MARKDOWN_SPECIALS else ch)
-        if ch in ":@":
+        # Only where a link, a mail address or an :icon: could start: prose ("Back pain: 11") stays as typed.
+        if ch == "@" or (ch == ":" and i + 1 < len(text) and not text[i + 1].isspace()):
             out.append(_JOINER)
     return "".join(out)
 

@@ -49,7 +49,7 @@ def _fill_visit(at, gen=0, **values):
 
 def _text(markdown: str) -> str:
     """A message as the person reads it: the app escapes what was typed so it shows as typed."""
-    return re.sub(r"\\(.)", r"\1", markdown)
+    return re.sub(r"\\(.)", r"\1", markdown).replace("\u2060", "")
 
 
 def _toasts(at):

@@ -83,15 +83,16 @@ def _shown_as_text(source: str, raw: str) -> bool:
     return plain(raw) in source and raw not in source
 
 
-def test_the_signed_in_accounts_display_name_in_the_sidebar_is_plain_text(app_db):
-    from streamlit.testing.v1 import AppTest
+def test_the_signed_in_accounts_display_name_in_the_sidebar_is_plain_text(as_user, app_db):
+    from data_model import accounts
 
-    from data_model.accounts import SignedIn
-    from tests.app.conftest import APP
-
-    at = AppTest.from_file(APP, default_timeout=30)
-    at.session_state["pt_user"] = SignedIn("doc", "clinician", RENDERED)
-    at.run()
+    engine = make_engine(app_db)
+    try:
+        run_write(engine, lambda s: accounts.add_user(set_actor(s, "fixture"), "marked", "clinician",
+                                                      "a long password 1", RENDERED))
+    finally:
+        engine.dispose()
+    at = as_user("marked").run()
 
     assert not at.exception
     sidebar = [m.value for m in at.sidebar.markdown]
@@ -134,7 +135,7 @@ def test_a_search_typed_with_markdown_is_echoed_as_plain_text(as_user):
     at.switch_page("pages/patient.py").run()
     at.text_input(key="pt_query").input(":material/warning: bob@evil.example").run()
 
-    assert _shown_as_text(at.warning[0].value, "':material/warning: bob@evil.example'")
+    assert _shown_as_text(at.warning[0].value, ":material/warning: bob@evil.example")
 
 
 def test_an_account_named_by_e_mail_is_plain_text_in_the_success_message(as_user):
