@@ -68,21 +68,6 @@ def _dumps(values: dict[str, Any] | None) -> str | None:
     return None if values is None else json.dumps(values, sort_keys=True, default=str)
 
 
-# A PostgreSQL transaction-scoped advisory lock (any constant key PainTrail alone uses).
-_AUDIT_ORDER_LOCK = 7_272_514
-
-
-@event.listens_for(Session, "before_flush")
-def _audit_in_commit_order(session: Session, _flush_context, _instances) -> None:  # noqa: ANN001
-    # PostgreSQL hands out audit ids from a sequence before commit, so two writers could commit them
-    # out of order, and a reader that saw the later id would never look back for the earlier one
-    # (incremental.py reads the entries after the last id it saw). Writers take this lock at their
-    # first flush and hold it to commit: ids then commit in order, as SQLite's single writer does.
-    connection = session.connection()
-    if connection.dialect.name == "postgresql":
-        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_AUDIT_ORDER_LOCK})")
-
-
 @event.listens_for(Session, "after_flush")
 def _audit_after_flush(session: Session, _flush_context) -> None:  # noqa: ANN001
     actor = session.info.get(ACTOR_KEY)
@@ -125,6 +110,24 @@ def _audit_after_flush(session: Session, _flush_context) -> None:  # noqa: ANN00
         connection.execute(
             update(Patient).where(Patient.id.in_(touched_patients)).values(data_changed_at=utcnow())
         )
+
+
+def inserted_entries(
+    model: type[Base], rows: list[dict[str, Any]], actor: str, at: datetime, import_id: int | None = None
+) -> list[dict[str, Any]]:
+    """The audit entries of rows inserted without the ORM (an import's batches), each exactly what the
+    listener above writes for the same row inserted through a session: rows must hold every column."""
+    table = model.__tablename__
+    keys = [c.key for c in inspect(model).column_attrs]
+    hidden = REDACTED_COLUMNS | REDACTED_TABLE_COLUMNS.get(table, set())
+    return [
+        {
+            "at": at, "actor": actor, "action": "insert", "table_name": table, "row_id": row["id"],
+            "patient_id": row["id"] if model is Patient else row.get("patient_id"), "before": None,
+            "after": _dumps({k: "***" if k in hidden else _plain(row[k]) for k in keys}), "import_id": import_id,
+        }
+        for row in rows
+    ]
 
 
 def record_event(session: Session, action: str, detail: dict[str, Any] | str, patient_id: int | None = None) -> None:
