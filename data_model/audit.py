@@ -6,10 +6,10 @@ import json
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import event, insert, inspect, update
+from sqlalchemy import Date, DateTime, event, insert, inspect, update
 from sqlalchemy.orm import Session
 
-from .models import AuditEntry, Base, Condition, Patient, Surgery, Treatment, Visit, utcnow
+from .models import AuditEntry, Base, Condition, Patient, Surgery, Treatment, UTCDateTime, Visit, utcnow
 
 ACTOR_KEY = "paintrail_actor"
 CLINICAL = (Visit, Surgery, Treatment, Condition)
@@ -112,22 +112,27 @@ def _audit_after_flush(session: Session, _flush_context) -> None:  # noqa: ANN00
         )
 
 
-def inserted_entries(
-    model: type[Base], rows: list[dict[str, Any]], actor: str, at: datetime, import_id: int | None = None
-) -> list[dict[str, Any]]:
-    """The audit entries of rows inserted without the ORM (an import's batches), each exactly what the
-    listener above writes for the same row inserted through a session: rows must hold every column."""
-    table = model.__tablename__
-    keys = [c.key for c in inspect(model).column_attrs]
-    hidden = REDACTED_COLUMNS | REDACTED_TABLE_COLUMNS.get(table, set())
-    return [
-        {
-            "at": at, "actor": actor, "action": "insert", "table_name": table, "row_id": row["id"],
-            "patient_id": row["id"] if model is Patient else row.get("patient_id"), "before": None,
-            "after": _dumps({k: "***" if k in hidden else _plain(row[k]) for k in keys}), "import_id": import_id,
-        }
-        for row in rows
-    ]
+_AFTER_ENCODER = json.JSONEncoder(sort_keys=True, default=str)  # what _dumps writes, made once
+
+
+def after_texts(model: type[Base], rows: list[dict[str, Any]]) -> list[str]:
+    """The `after` of rows inserted without the ORM (an import's batches): exactly what the listener
+    above writes for each row inserted through a session. Rows hold every column."""
+    if not rows:
+        return []
+    hidden = [k for k in rows[0] if k in REDACTED_COLUMNS | REDACTED_TABLE_COLUMNS.get(model.__tablename__, set())]
+    # only date and timestamp columns hold what _plain changes: the other values go as they are
+    dated = [c.key for c in model.__table__.columns if isinstance(c.type, Date | DateTime | UTCDateTime)]
+    out = []
+    for row in rows:
+        values = dict(row)
+        for key in dated:
+            if values[key] is not None:
+                values[key] = values[key].isoformat()
+        for key in hidden:
+            values[key] = "***"
+        out.append(_AFTER_ENCODER.encode(values))
+    return out
 
 
 def record_event(session: Session, action: str, detail: dict[str, Any] | str, patient_id: int | None = None) -> None:
