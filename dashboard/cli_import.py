@@ -6,6 +6,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from sqlalchemy import Engine, func, select
 
 from dashboard.cli_common import DbOption, UserError, open_database, operator, user_errors
@@ -57,7 +59,8 @@ def import_csv(
     """Import a folder of CSV files: every row is checked first, then all of it is written, or nothing.
 
     On any problem nothing is written and every problem is listed by file, line, column and value.
-    Patients already in the database are refused (this import only adds new patients).
+    Patients already in the database are refused (this import only adds new patients). The rows are
+    written in batches as they are checked, and all show at once at the end: the app keeps working.
     """
     with user_errors():
         if not folder.is_dir():
@@ -65,7 +68,12 @@ def import_csv(
         engine = open_database(db)
         try:
             actor = import_actor(engine, as_user)
-            report = import_csv_folder(engine, folder, actor)
+            console = Console(stderr=True)  # rows written so far: a million rows take minutes
+            with Progress(TextColumn("Importing rows"), BarColumn(), MofNCompleteColumn(), console=console,
+                          transient=True, disable=not console.is_terminal) as bar:
+                task = bar.add_task("", total=None)
+                report = import_csv_folder(
+                    engine, folder, actor, progress=lambda done, total: bar.update(task, completed=done, total=total))
         finally:
             engine.dispose()
     typer.echo(report.format())

@@ -170,6 +170,8 @@ class Staging:
             return
         if model is Patient:
             self.new_ids.update(zip(batch.mrns, batch.ids, strict=True))
+        if self.sqlite:
+            _checkpoint(self.engine)
         self.written += len(items)
         if self.progress is not None:
             self.progress(self.written, self.total_rows)
@@ -278,6 +280,16 @@ def _insert_rows(driver: Any, table: str, columns: Any, rows: list[tuple], sqlit
     with driver.cursor() as cursor, cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
         for row in rows:
             copy.write_row(row)
+
+
+def _checkpoint(engine: Engine) -> None:
+    """Copy the batch from SQLite's write-ahead log into the database now, in the import's own time:
+    else the next save to commit past the log's limit does it, and waits for it."""
+    raw = engine.raw_connection()
+    try:
+        raw.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+    finally:
+        raw.close()
 
 
 def _sequence_ids(engine: Engine, model: type[Base], n: int) -> list[int]:

@@ -10,6 +10,7 @@ timing.
 from __future__ import annotations
 
 import json
+import subprocess
 import threading
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -18,12 +19,14 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 
-from data_model import commands, incremental, queries, services
+from data_model import commands, import_runs, incremental, queries, services
 from data_model.audit import row_values, set_actor
-from data_model.db import read_session, run_write
+from data_model.db import is_sqlite, read_session, run_write
 from data_model.importers import CsvImportFailed, csv_stage, import_csv_folder
 from data_model.models import AuditEntry, Patient, Surgery, Treatment, Visit
 from data_model.validation import ValidationFailed
+from tests.conftest import subprocess_url
+from tests.helpers import processes
 from tests.helpers.cohort_csv import write_cohort_folder
 
 TODAY = date.today() - timedelta(days=1)
@@ -258,3 +261,28 @@ def test_every_imported_row_is_audited_as_a_save_through_the_app_would_be(engine
                     assert datetime.fromisoformat(written.pop(stamp)) == datetime.fromisoformat(expected.pop(stamp))
             assert written == expected
             assert entry.actor == "importer" and entry.patient_id == (stored.id if model is Patient else stored.patient_id)
+
+
+def test_the_next_import_clears_a_dead_runs_rows_and_never_a_live_ones(engine):
+    """Whether a run is alive is known (PostgreSQL: its advisory lock; SQLite: its process), never
+    guessed from a clock: an import under way in another process is left alone however long it takes."""
+    url, _schema = subprocess_url(engine)
+    holder = processes.start(processes.helper("staging_holder", "--url", url), stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        run_id = int(holder.stdout.readline())
+        assert import_runs.sweep_abandoned(engine) == []
+        assert raw_counts(engine)["patients"] == 1 and counts(engine)["patients"] == 0
+    finally:
+        holder.kill()
+        holder.wait(30)
+        holder.stdout.close()
+        holder.stderr.close()
+        holder.stdin.close()
+    if not is_sqlite(engine):  # the server notices the lost client and lets its lock go
+        processes.wait_for(lambda: import_runs.sweep_abandoned(engine) == [run_id], 30, "the dead run to be cleared")
+    else:
+        assert import_runs.sweep_abandoned(engine) == [run_id]
+    assert raw_counts(engine)["patients"] == 0
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM imports")).scalar_one() == 0
