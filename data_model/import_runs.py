@@ -85,8 +85,8 @@ def _process_alive(owner: str) -> bool:
         pid = int(pid_text)
     except ValueError:
         return False
-    if Path("/proc").is_dir():
-        return _start_ticks(pid) == (ticks or None) and _start_ticks(pid) is not None
+    if ticks:  # Linux: the same process id running since the same moment
+        return _start_ticks(pid) == ticks
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
