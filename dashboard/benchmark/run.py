@@ -151,14 +151,14 @@ def _notes(params: Params, databases: dict[str, dict], problem: str | None) -> l
         "render that imports the page's modules (its time is first_render_seconds in the JSON); warm: the "
         "same session rerun.",
         "peak memory (traced): tracemalloc's peak of Python and numpy allocations in one untimed run, in a "
-        "process of its own; peak RSS (getrusage): the whole seeding process, and the whole process of the "
+        "process of its own; peak RSS (VmHWM on Linux): the whole seeding process, and the whole process of the "
         "timed runs (every measure, one after the other, with Streamlit's caches as the app keeps them).",
         f"status: SQLite against the target, and PostgreSQL within {report.PG_FACTOR:g}× of SQLite (or its own "
         "target where the row has one).",
         f"saves during the import: {import_load.WRITERS} writers (threads of one process, as the app's sessions), "
         f"each saving a visit every {import_load.SAVE_EVERY:g} s through the app's write path, while the CSV import "
         f"of {params.import_rows:,} rows runs in a process of its own; only saves begun while it ran count. "
-        "Peak RSS of the import: that process's getrusage maximum.",
+        "Peak RSS of the import: that process's VmHWM.",
         "the app's pages evaluate as of today; the data measures as of the cohort's date (the same unless "
         "--as-of says otherwise).",
     ]
