@@ -2,8 +2,8 @@
 
 Eight writers (threads, as the app's sessions are in one server) save visits through the app's write
 path, each a save every SAVE_EVERY seconds, while a CSV import of `import_rows` rows runs in a process
-of its own (so its peak RSS is the import's alone). Only the saves that began while the import ran
-count. Library calls in-process throughout: no command line, no sign-in.
+of its own (so its peak RSS is the import's alone). Only the saves under way at some moment of the
+import count. Library calls in-process throughout: no command line, no sign-in.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ def measure(url: str, kind: str, import_rows: int, seed: int, as_of: date) -> di
             saves, imported = _saves_during_import(engine, patients, Path(folder), as_of)
     finally:
         engine.dispose()
-    during = [s for s in saves if imported["started"] <= s["started"] <= imported["ended"]]
+    during = [s for s in saves if s["started"] <= imported["ended"] and s["started"] + s["seconds"] >= imported["started"]]
     seconds = [s["seconds"] for s in during if s["error"] is None]
     errors = [s["error"] for s in during if s["error"] is not None]
     if not seconds:
@@ -70,8 +70,9 @@ def _saves_during_import(engine, patients: list[int], folder: Path, as_of: date)
     stop = threading.Event()
     saves: list[dict] = []
 
-    def writer(patient_id: int) -> None:
-        next_at = time.monotonic()
+    def writer(patient_id: int, phase: float) -> None:
+        next_at = time.monotonic() + phase  # the writers' saves spread over each interval, not all at once
+        stop.wait(phase)
         while not stop.is_set():
             started, error = time.time(), None
             clock = time.perf_counter()
@@ -85,7 +86,8 @@ def _saves_during_import(engine, patients: list[int], folder: Path, as_of: date)
             next_at += SAVE_EVERY
             stop.wait(max(0.0, next_at - time.monotonic()))
 
-    threads = [threading.Thread(target=writer, args=(p,), name=f"bench-writer-{p}") for p in patients]
+    threads = [threading.Thread(target=writer, args=(p, SAVE_EVERY * i / len(patients)), name=f"bench-writer-{p}")
+               for i, p in enumerate(patients)]
     for thread in threads:
         thread.start()
     try:

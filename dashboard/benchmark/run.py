@@ -157,7 +157,7 @@ def _notes(params: Params, databases: dict[str, dict], problem: str | None) -> l
         "target where the row has one).",
         f"saves during the import: {import_load.WRITERS} writers (threads of one process, as the app's sessions), "
         f"each saving a visit every {import_load.SAVE_EVERY:g} s through the app's write path, while the CSV import "
-        f"of {params.import_rows:,} rows runs in a process of its own; only saves begun while it ran count. "
+        f"of {params.import_rows:,} rows runs in a process of its own; only saves under way at some moment of it count. "
         "Peak RSS of the import: that process's VmHWM.",
         "the app's pages evaluate as of today; the data measures as of the cohort's date (the same unless "
         "--as-of says otherwise).",
