@@ -6,6 +6,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from dashboard.cli_auth import AsUserOption, open_as
 from dashboard.cli_common import DbOption, UserError, user_errors
@@ -33,14 +35,20 @@ def import_csv(
 
     On any problem nothing is written and every problem is listed by file, line, column and value.
     Patients already in the database are refused (this import only adds new patients). Every row is
-    audited under --as-user, an account allowed to enter data (any role).
+    audited under --as-user, an account allowed to enter data (any role). The rows are written in
+    batches as they are checked, and all show at once at the end: the app keeps working.
     """
     with user_errors():
         if not folder.is_dir():
             raise UserError(f"{str(folder)!r} is not a folder")
         engine, user = open_as(db, as_user, Action.ENTER_DATA, "import csv")
         try:
-            report = import_csv_folder(engine, folder, user.username)
+            console = Console(stderr=True)  # rows written so far: a million rows take minutes
+            with Progress(TextColumn("Importing rows"), BarColumn(), MofNCompleteColumn(), console=console,
+                          transient=True, disable=not console.is_terminal) as bar:
+                task = bar.add_task("", total=None)
+                report = import_csv_folder(
+                    engine, folder, user.username, progress=lambda done, total: bar.update(task, completed=done, total=total))
         finally:
             engine.dispose()
     typer.echo(report.format())

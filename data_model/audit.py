@@ -6,10 +6,10 @@ import json
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import event, insert, inspect, update
+from sqlalchemy import Date, DateTime, event, insert, inspect, update
 from sqlalchemy.orm import Session
 
-from .models import AuditEntry, Base, Condition, Patient, Surgery, Treatment, Visit, utcnow
+from .models import AuditEntry, Base, Condition, Patient, Surgery, Treatment, UTCDateTime, Visit, utcnow
 
 ACTOR_KEY = "paintrail_actor"
 CLINICAL = (Visit, Surgery, Treatment, Condition)
@@ -68,21 +68,6 @@ def _dumps(values: dict[str, Any] | None) -> str | None:
     return None if values is None else json.dumps(values, sort_keys=True, default=str)
 
 
-# A PostgreSQL transaction-scoped advisory lock (any constant key PainTrail alone uses).
-_AUDIT_ORDER_LOCK = 7_272_514
-
-
-@event.listens_for(Session, "before_flush")
-def _audit_in_commit_order(session: Session, _flush_context, _instances) -> None:  # noqa: ANN001
-    # PostgreSQL hands out audit ids from a sequence before commit, so two writers could commit them
-    # out of order, and a reader that saw the later id would never look back for the earlier one
-    # (incremental.py reads the entries after the last id it saw). Writers take this lock at their
-    # first flush and hold it to commit: ids then commit in order, as SQLite's single writer does.
-    connection = session.connection()
-    if connection.dialect.name == "postgresql":
-        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_AUDIT_ORDER_LOCK})")
-
-
 @event.listens_for(Session, "after_flush")
 def _audit_after_flush(session: Session, _flush_context) -> None:  # noqa: ANN001
     actor = session.info.get(ACTOR_KEY)
@@ -125,6 +110,29 @@ def _audit_after_flush(session: Session, _flush_context) -> None:  # noqa: ANN00
         connection.execute(
             update(Patient).where(Patient.id.in_(touched_patients)).values(data_changed_at=utcnow())
         )
+
+
+_AFTER_ENCODER = json.JSONEncoder(sort_keys=True, default=str)  # what _dumps writes, made once
+
+
+def after_texts(model: type[Base], rows: list[dict[str, Any]]) -> list[str]:
+    """The `after` of rows inserted without the ORM (an import's batches): exactly what the listener
+    above writes for each row inserted through a session. Rows hold every column."""
+    if not rows:
+        return []
+    hidden = [k for k in rows[0] if k in REDACTED_COLUMNS | REDACTED_TABLE_COLUMNS.get(model.__tablename__, set())]
+    # only date and timestamp columns hold what _plain changes: the other values go as they are
+    dated = [c.key for c in model.__table__.columns if isinstance(c.type, Date | DateTime | UTCDateTime)]
+    out = []
+    for row in rows:
+        values = dict(row)
+        for key in dated:
+            if values[key] is not None:
+                values[key] = values[key].isoformat()
+        for key in hidden:
+            values[key] = "***"
+        out.append(_AFTER_ENCODER.encode(values))
+    return out
 
 
 def record_event(session: Session, action: str, detail: dict[str, Any] | str, patient_id: int | None = None) -> None:

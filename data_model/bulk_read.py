@@ -39,6 +39,7 @@ from pathlib import Path
 import numpy as np
 from sqlalchemy import Connection
 
+from .import_runs import VISIBLE_SQL
 from .sorting import in_order
 
 SMALL_PATIENT_SET = 2000  # up to this many patient ids: plain row fetch (index look-ups, no full scan)
@@ -115,7 +116,7 @@ def read(
 
 def where_clause(table: Table, ids: list[int] | None, as_of: date | None, sqlite: bool) -> tuple[str, list]:
     mark = "?" if sqlite else "%s"
-    clauses, params = ["voided_at IS NULL"], []
+    clauses, params = ["voided_at IS NULL", VISIBLE_SQL], []
     if as_of is not None:
         clauses.append(f"{table.date_column} <= {mark}")
         # SQLAlchemy stores a SQLite Date as 'YYYY-MM-DD' text, compared as text

@@ -14,6 +14,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from . import import_runs  # noqa: F401 - registers the hook that hides unfinished imports from every read
+
 DEFAULT_URL = "sqlite:///paintrail.db"
 URL_ENV = "PAINTRAIL_DATABASE_URL"
 SQLITE_BUSY_TIMEOUT_MS = 15_000
@@ -72,10 +74,20 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
+def _reader(engine: Engine) -> Engine:
+    # PostgreSQL reads in READ COMMITTED see each statement's own snapshot: the tables of one evaluation
+    # could straddle a commit (an import shown between reading the visits and the treatments).
+    # REPEATABLE READ gives the whole session one snapshot, as SQLite's read transaction does; a
+    # read-only transaction never fails for it.
+    if engine.dialect.name != "postgresql":
+        return engine
+    return engine.execution_options(isolation_level="REPEATABLE READ")
+
+
 @contextmanager
 def read_session(engine: Engine) -> Iterator[Session]:
-    """A short read-only session; nothing it does is committed."""
-    with Session(engine) as session:
+    """A short read-only session on one snapshot of the data; nothing it does is committed."""
+    with Session(_reader(engine)) as session:
         yield session
 
 

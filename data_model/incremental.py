@@ -22,12 +22,10 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import queries
+from . import changes, queries
 from .flag_rules import flags_with_curve
-from .models import AuditEntry
 from .services import ClinicalData, Evaluation, evaluate_clinic, load_clinical_data
 from .sorting import in_order
 
@@ -40,36 +38,32 @@ BULK_EVENTS = {"seed", "import_csv", "import_fhir", "restore"}
 
 @dataclass(frozen=True)
 class Changes:
-    """What the audit log says changed after a version: None patients means 'evaluate everyone'."""
+    """What the audit log says changed after what a reader saw: None patients means 'evaluate everyone'."""
 
-    version: int
+    seen: changes.Seen  # the data now (the refreshed evaluation's version and snapshot)
     stamp: str | None
     patients: frozenset[int] | None
 
 
-def changes_since(session: Session, version: int, stamp: str | None) -> Changes:
-    """The patients written since (version, stamp); everyone when the log is not the one that version
-    was read from (a restore: the version went back, or the entry at it is another one)."""
-    latest = queries.data_version(session)
-    latest_stamp = queries.version_stamp(session, latest)
-    if latest < version or queries.version_stamp(session, version) != stamp:
-        return Changes(latest, latest_stamp, None)
-    rows = session.execute(
-        select(AuditEntry.table_name, AuditEntry.patient_id, AuditEntry.action)
-        .where(AuditEntry.id > version, AuditEntry.id <= latest)
-    ).all()
+def changes_since(session: Session, seen: changes.Seen, stamp: str | None) -> Changes:
+    """The patients written since `seen` (with its stamp); everyone when the log is not the one it was
+    read from (a restore: the last id went back, or the entry at it is another one)."""
+    now = changes.current(session)
+    now_stamp = changes.stamp(session, now.version.last_id)
+    if now.version.last_id < seen.version.last_id or changes.stamp(session, seen.version.last_id) != stamp:
+        return Changes(now, now_stamp, None)
     patients: set[int] = set()
-    for table, patient_id, action in rows:
+    for table, patient_id, action in changes.entries_since(session, seen, now):
         if table is None:
             if action in BULK_EVENTS:
-                return Changes(latest, latest_stamp, None)
+                return Changes(now, now_stamp, None)
         elif table in PATIENT_TABLES and patient_id is not None:
             patients.add(int(patient_id))
         elif table not in NEUTRAL_TABLES:
-            return Changes(latest, latest_stamp, None)  # settings, or a table added after this module
+            return Changes(now, now_stamp, None)  # settings, or a table added after this module
         if len(patients) > MAX_PATIENTS:
-            return Changes(latest, latest_stamp, None)
-    return Changes(latest, latest_stamp, frozenset(patients))
+            return Changes(now, now_stamp, None)
+    return Changes(now, now_stamp, frozenset(patients))
 
 
 def refresh(
@@ -83,12 +77,13 @@ def refresh(
         previous = redate(session, base, as_of)
     if previous is None or previous.as_of != as_of or previous.curve is None:
         return evaluate_clinic(session, as_of)
-    changes = changes_since(session, previous.version, previous.stamp)
-    if changes.patients is None:
+    since = changes_since(session, previous.seen, previous.stamp)
+    if since.patients is None:
         return evaluate_clinic(session, as_of)
-    if not changes.patients:
-        return replace(previous, version=changes.version, stamp=changes.stamp)
-    ids = sorted(changes.patients)
+    moved = {"version": since.seen.version, "snapshot": since.seen.snapshot, "stamp": since.stamp}
+    if not since.patients:
+        return replace(previous, **moved)
+    ids = sorted(since.patients)
     data = load_clinical_data(session, as_of, ids)
     status, flags, _ = flags_with_curve(
         data.surgeries, data.visits, data.treatments, previous.settings, as_of, held_curve=previous.curve,
@@ -96,8 +91,7 @@ def refresh(
     old, key = previous.data, np.array(ids, dtype="int64")
     return replace(
         previous,
-        version=changes.version,
-        stamp=changes.stamp,
+        **moved,
         data=ClinicalData(
             surgeries=splice(old.surgeries, data.surgeries, key),
             visits=splice(old.visits, data.visits, key),
@@ -155,4 +149,4 @@ def redate(session: Session, base: Evaluation, as_of: date) -> Evaluation | None
             treatments=data.treatments[data.treatments["start_date"] <= cutoff].reset_index(drop=True),
         )
     status, flags, curve = flags_with_curve(data.surgeries, data.visits, data.treatments, base.settings, as_of)
-    return Evaluation(as_of, base.settings, data, status, flags, base.version, curve, base.stamp, base.read_at)
+    return replace(base, as_of=as_of, data=data, status=status, flags=flags, curve=curve)

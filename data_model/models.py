@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Date,
     DateTime,
+    FetchedValue,
     Float,
     ForeignKey,
     Index,
@@ -56,6 +58,13 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+def _staged_index(table: str) -> Index:
+    """The rows an import has written so far, found fast when a failed one is cleared away; rows
+    entered otherwise (import_id NULL) stay out of the index."""
+    staged = text("import_id IS NOT NULL")
+    return Index(f"ix_{table}_import", "import_id", sqlite_where=staged, postgresql_where=staged)
+
+
 class Patient(Base):
     __tablename__ = "patients"
 
@@ -69,11 +78,14 @@ class Patient(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     # Bumped on every clinical write for this patient: a flag review holds until data is newer.
     data_changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # The import that wrote the row (import_runs.py): hidden from every reader until it is done.
+    import_id: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (
         Index("ix_patients_display_name", "display_name"),
         # One patient per MRN whatever its case ("mrn900001" is MRN900001); values are stored trimmed.
         Index("uq_patients_mrn_lower", text("lower(mrn)"), unique=True),
+        _staged_index("patients"),
     )
 
 
@@ -93,10 +105,12 @@ class Surgery(Base):
     source_ref: Mapped[str | None] = mapped_column(String(200), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    import_id: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (
         Index("ix_surgeries_patient_date", "patient_id", "surgery_date"),
         Index("ix_surgeries_surgeon", "surgeon"),
+        _staged_index("surgeries"),
     )
 
 
@@ -125,8 +139,9 @@ class Visit(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     created_by: Mapped[str | None] = mapped_column(String(64))
     voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    import_id: Mapped[int | None] = mapped_column(Integer)
 
-    __table_args__ = (Index("ix_visits_patient_date", "patient_id", "visit_date"),)
+    __table_args__ = (Index("ix_visits_patient_date", "patient_id", "visit_date"), _staged_index("visits"))
 
 
 class Treatment(Base):
@@ -146,8 +161,9 @@ class Treatment(Base):
     source_ref: Mapped[str | None] = mapped_column(String(200), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    import_id: Mapped[int | None] = mapped_column(Integer)
 
-    __table_args__ = (Index("ix_treatments_patient_start", "patient_id", "start_date"),)
+    __table_args__ = (Index("ix_treatments_patient_start", "patient_id", "start_date"), _staged_index("treatments"))
 
 
 class Condition(Base):
@@ -256,8 +272,46 @@ class AuditEntry(Base):
     before: Mapped[str | None] = mapped_column(Text)
     after: Mapped[str | None] = mapped_column(Text)
     detail: Mapped[str | None] = mapped_column(Text)
+    import_id: Mapped[int | None] = mapped_column(Integer)  # hidden with its import's rows until it is done
+    # PostgreSQL: the writing transaction (pg_current_xact_id, a server default), so that a reader can
+    # tell which entries committed after what it saw, whatever order their ids came in (changes.py).
+    # Always NULL on SQLite, whose single writer commits ids in order.
+    xact_id: Mapped[int | None] = mapped_column(BigInteger, server_default=FetchedValue())
 
     __table_args__ = (
         Index("ix_audit_log_patient", "patient_id"),
         Index("ix_audit_log_at", "at"),
+        _staged_index("audit_log"),
+        Index("ix_audit_log_xact", "xact_id", postgresql_where=text("xact_id IS NOT NULL"),
+              sqlite_where=text("xact_id IS NOT NULL")),
+        # ids never come back after the entries of a failed import are cleared: the last id names the data
+        {"sqlite_autoincrement": True},
     )
+
+
+class AuditTransaction(Base):
+    """PostgreSQL: one row per transaction that wrote audit entries (a trigger on audit_log writes it):
+    the short list a reader scans for what committed since its snapshot (changes.py)."""
+
+    __tablename__ = "audit_transactions"
+
+    xact_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+
+
+class Import(Base):
+    """One run of an import that writes in batches (import_runs.py): its rows stay hidden from every
+    reader while its state is 'staging', and all show at once when it turns 'done'."""
+
+    __tablename__ = "imports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(16))  # csv
+    label: Mapped[str | None] = mapped_column(String(200))  # what was imported (the folder's name)
+    actor: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16), default="staging")  # staging | done
+    # who runs it, to tell a live import from one whose process died (import_runs.owner_alive)
+    owner: Mapped[str] = mapped_column(String(200))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    __table_args__ = ({"sqlite_autoincrement": True},)

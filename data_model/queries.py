@@ -12,7 +12,8 @@ import pandas as pd
 from sqlalchemy import Select, and_, case, false, func, or_, select
 from sqlalchemy.orm import Session
 
-from . import bulk_read
+from . import bulk_read, changes
+from .import_runs import VISIBLE_SQL
 from .models import AuditEntry, Condition, FlagReview, Patient, Setting, Surgery, Treatment, User, Visit
 from .settings import Settings, from_values
 
@@ -160,7 +161,7 @@ def patient_names(session: Session) -> pd.DataFrame:
     from the driver (no ORM types to convert): a fifth of patients_frame's time for 100,000 patients."""
     cursor = session.connection().connection.driver_connection.cursor()
     try:
-        cursor.execute("SELECT id, mrn, display_name, birth_year FROM patients ORDER BY id")
+        cursor.execute(f"SELECT id, mrn, display_name, birth_year FROM patients WHERE {VISIBLE_SQL} ORDER BY id")
         rows = cursor.fetchall()
         ids, mrns, names, years = zip(*rows) if rows else ((), (), (), ())
     finally:
@@ -298,16 +299,9 @@ def latest_review(session: Session, patient_id: int) -> dict | None:
     }
 
 
-def data_version(session: Session) -> int:
-    """A number that grows with every audited write: the cache key for everything derived from data."""
-    return session.scalar(select(func.coalesce(func.max(AuditEntry.id), 0)))
-
-
-def version_stamp(session: Session, version: int) -> str | None:
-    """When the audit entry `version` was written: with the version, it names the data. A restored
-    database can reach the same version with other entries (and other data); the stamp then differs."""
-    at = session.scalar(select(AuditEntry.at).where(AuditEntry.id == version))
-    return None if at is None else at.isoformat()
+def data_version(session: Session) -> changes.Version:
+    """Changes with every audited write (changes.py): the cache key for everything derived from data."""
+    return changes.current(session).version
 
 
 def load_settings(session: Session) -> Settings:

@@ -8,7 +8,7 @@ from datetime import date, datetime, timezone
 import pandas as pd
 from sqlalchemy.orm import Session
 
-from . import queries, treatment_response
+from . import changes, queries, treatment_response
 from .cohort_curve import Curve
 from .flag_rules import compute_flags, flags_with_curve
 from .settings import Settings
@@ -53,20 +53,25 @@ class Evaluation:
     data: ClinicalData
     status: pd.DataFrame
     flags: pd.DataFrame
-    version: int = 0  # queries.data_version of the data evaluated (incremental.refresh goes on from it)
+    version: changes.Version = changes.Version(0)  # of the data evaluated (incremental.refresh goes on from it)
     curve: Curve | None = None  # the clinic curve OFF_TRACK compared with
-    stamp: str | None = None  # queries.version_stamp of that version
+    stamp: str | None = None  # changes.stamp of that version
     read_at: datetime | None = None  # when every row was last read from the database (UTC)
+    snapshot: str | None = None  # PostgreSQL: the snapshot the version was read in (changes.Seen)
+
+    @property
+    def seen(self) -> changes.Seen:
+        return changes.Seen(self.version, self.snapshot)
 
 
 def evaluate_clinic(session: Session, as_of: date, settings: Settings | None = None) -> Evaluation:
     # the version first: data read after it is at least as new, so a refresh from it misses nothing
-    version = queries.data_version(session)
-    stamp, read_at = queries.version_stamp(session, version), datetime.now(timezone.utc)
+    seen = changes.current(session)
+    stamp, read_at = changes.stamp(session, seen.version.last_id), datetime.now(timezone.utc)
     settings = settings or queries.load_settings(session)
     data = load_clinical_data(session, as_of)
     status, flags, curve = flags_with_curve(data.surgeries, data.visits, data.treatments, settings, as_of)
-    return Evaluation(as_of, settings, data, status, flags, version, curve, stamp, read_at)
+    return Evaluation(as_of, settings, data, status, flags, seen.version, curve, stamp, read_at, seen.snapshot)
 
 
 def _index_surgeon(surgeries: pd.DataFrame, status: pd.DataFrame) -> pd.Series:

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy.engine import make_url
 
-from . import cohort, machine, measures, report
+from . import cohort, import_load, machine, measures, report
 from .progress import say
 
 T = TypeVar("T")
@@ -29,6 +29,7 @@ class Params:
     as_of: date  # the cohort's today and every measure's as-of date (the app's pages use today)
     postgres_url: str | None  # None: --skip-postgres
     json_path: Path
+    import_rows: int = 1_000_000  # the CSV import staff keep saving beside (import_load.py)
 
 
 def run(params: Params) -> int:
@@ -78,6 +79,9 @@ def _bench(db: cohort.BenchDatabase, params: Params) -> dict[str, Any]:
         + ", ".join(f"{n:,} {name}" for name, n in seeded["counts"].items()))
     timed = _in_own_process(measure_database, db.url, db.kind, params, False)
     traced = _in_own_process(measure_database, db.url, db.kind, params, True)
+    # last: the import adds its rows to the cohort every other measure read as seeded
+    timed["measures"] |= _in_own_process(import_load.measure, db.url, db.kind, params.import_rows, params.seed,
+                                         params.as_of)
     return {
         "server_version": cohort.server_version(db),
         "counts": seeded["counts"],
@@ -147,9 +151,14 @@ def _notes(params: Params, databases: dict[str, dict], problem: str | None) -> l
         "render that imports the page's modules (its time is first_render_seconds in the JSON); warm: the "
         "same session rerun.",
         "peak memory (traced): tracemalloc's peak of Python and numpy allocations in one untimed run, in a "
-        "process of its own; peak RSS (getrusage): the whole seeding process, and the whole process of the "
+        "process of its own; peak RSS (VmHWM on Linux): the whole seeding process, and the whole process of the "
         "timed runs (every measure, one after the other, with Streamlit's caches as the app keeps them).",
-        f"status: SQLite against the target, and PostgreSQL within {report.PG_FACTOR:g}× of SQLite.",
+        f"status: SQLite against the target, and PostgreSQL within {report.PG_FACTOR:g}× of SQLite (or its own "
+        "target where the row has one).",
+        f"saves during the import: {import_load.WRITERS} writers (threads of one process, as the app's sessions), "
+        f"each saving a visit every {import_load.SAVE_EVERY:g} s through the app's write path, while the CSV import "
+        f"of {params.import_rows:,} rows runs in a process of its own; only saves under way at some moment of it count. "
+        "Peak RSS of the import: that process's VmHWM.",
         "the app's pages evaluate as of today; the data measures as of the cohort's date (the same unless "
         "--as-of says otherwise).",
     ]

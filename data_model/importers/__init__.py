@@ -1,4 +1,4 @@
-"""Importers: CSV folders (csv_import) and, later, FHIR R4 bundles; all or nothing, audited."""
+"""Importers: CSV folders (csv_import, written in batches by csv_stage) and FHIR R4 bundles; all or nothing, audited."""
 
 from .csv_import import CsvImportFailed, ImportReport, Problem, import_csv_folder
 

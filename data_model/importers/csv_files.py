@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,13 +43,38 @@ class FileSpec:
     required: tuple[str, ...]
 
 
+class CsvRows:
+    """The well-formed rows of a file as (line, column -> cell text), read again from the file on each
+    pass: a million rows as dicts would take gigabytes, the file itself a few dozen megabytes."""
+
+    def __init__(self) -> None:
+        self.path: Path | None = None
+        self.columns: list[str] = []
+        self.count = 0  # rows a pass yields
+        self.records = 0  # records read before the end of the file (or a record that cannot be read)
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __iter__(self) -> Iterator[tuple[int, dict[str, str]]]:
+        if not self.count or self.path is None:
+            return
+        # read_table decoded and parsed the whole file once, so this pass meets no error before `records`
+        with self.path.open(encoding="utf-8-sig", newline="") as stream:
+            reader = csv.reader(stream, strict=True)
+            for line in range(1, self.records + 1):  # never a record further: it may be the unreadable one
+                cells = next(reader)
+                if line > 1 and len(cells) == len(self.columns) and not all(c.strip() == "" for c in cells):
+                    yield line, dict(zip(self.columns, cells, strict=True))
+
+
 @dataclass
 class CsvTable:
     """The rows of one file as column -> cell text, each with its spreadsheet line number."""
 
     name: str
     columns: list[str] = field(default_factory=list)
-    rows: list[tuple[int, dict[str, str]]] = field(default_factory=list)
+    rows: CsvRows = field(default_factory=CsvRows)
     # False when the header itself is unusable (missing required columns): rows are not checked
     # one by one, since every row would repeat the same complaint.
     rows_checkable: bool = True
@@ -173,7 +198,8 @@ def read_table(spec: FileSpec, path: Path, problems: list[Problem]) -> CsvTable:
                 )
             )
             continue
-        table.rows.append((line, dict(zip(table.columns, cells, strict=True))))
+        table.rows.count += 1
+    table.rows.path, table.rows.columns, table.rows.records = path, table.columns, line
     return table
 
 

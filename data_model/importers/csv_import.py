@@ -1,9 +1,9 @@
-"""Import a folder of clinic CSV files (format in DESIGN.md): every row validated first, then all or nothing."""
+"""Import a folder of clinic CSV files (format in DESIGN.md): every row validated, then all or nothing."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -11,9 +11,8 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from ..audit import record_event, set_actor
-from ..db import read_session, run_write
-from ..models import Patient, Surgery, Treatment, Visit
+from ..db import read_session
+from ..models import Patient
 from ..validation import (
     FieldError,
     Fields,
@@ -24,8 +23,8 @@ from ..validation import (
     check_visit,
 )
 from .csv_files import CsvTable, FileSpec, Problem, read_table, same_file_clashes
+from .csv_stage import Progress, Staging
 
-SOURCE = "csv"
 PATIENTS, SURGERIES, VISITS, TREATMENTS = "patients.csv", "surgeries.csv", "visits.csv", "treatments.csv"
 
 SPECS: dict[str, FileSpec] = {
@@ -99,16 +98,6 @@ class CsvImportFailed(ValueError):
         super().__init__(f"{len(report.problems)} {noun} in {report.folder}; nothing was imported")
 
 
-@dataclass
-class _Plan:
-    """Validated rows ready to write: (mrn, validated record) per file."""
-
-    patients: list[Any] = field(default_factory=list)
-    surgeries: list[tuple[str, Any]] = field(default_factory=list)
-    visits: list[tuple[str, Any]] = field(default_factory=list)
-    treatments: list[tuple[str, Any]] = field(default_factory=list)
-
-
 def _read_folder(folder: Path, problems: list[Problem]) -> dict[str, CsvTable]:
     if not folder.is_dir():
         problems.append(Problem(str(folder), None, None, None, "is not a folder"))
@@ -171,9 +160,10 @@ _DATE_FIELD = {SURGERIES: "surgery_date", VISITS: "visit_date", TREATMENTS: "sta
 
 def _validate(
     tables: dict[str, CsvTable], existing: dict[str, int], today: date | None, problems: list[Problem],
-    born: dict[str, int] | None = None,
-) -> _Plan:
-    plan = _Plan()
+    plan: Staging, born: dict[str, int] | None = None,
+) -> None:
+    """Check every row, appending each problem to problems and each valid row to plan's batches (which
+    write nothing once a problem is known). born: the birth years already stored, by MRN."""
     patients_table = tables.get(PATIENTS)
     # An MRN is the same whatever its case: each is known by its lower-case key, and the rows of the
     # plan carry the spelling first written in patients.csv, else the one stored in the database.
@@ -227,37 +217,9 @@ def _validate(
             if row_problems:
                 continue
             if name == PATIENTS:
-                plan.patients.append(record)
+                plan.patients.append((line, record))
             else:
                 getattr(plan, name.removesuffix(".csv")).append((mrn, record))
-    return plan
-
-
-def _values(record: Any) -> dict[str, Any]:
-    # A shallow dataclasses.asdict: the validated records hold only plain values, and asdict's deep
-    # copy is a third of the import time on a 5,000-row file.
-    return {f.name: getattr(record, f.name) for f in fields(record)}
-
-
-def _write(session: Session, plan: _Plan, existing: dict[str, int], actor: str) -> None:
-    patients = [Patient(**_values(p), source=SOURCE) for p in plan.patients]
-    session.add_all(patients)
-    session.flush()  # assigns the new patients' ids
-    ids = {**existing, **{p.mrn: p.id for p in patients}}
-    rows: list[Any] = [Surgery(patient_id=ids[mrn], source=SOURCE, **_values(s)) for mrn, s in plan.surgeries]
-    rows += [
-        Visit(
-            patient_id=ids[mrn],
-            source=SOURCE,
-            created_by=actor,
-            mme_source="entered" if v.mme_per_day is not None else None,
-            **_values(v),
-        )
-        for mrn, v in plan.visits
-    ]
-    rows += [Treatment(patient_id=ids[mrn], source=SOURCE, **_values(t)) for mrn, t in plan.treatments]
-    session.add_all(rows)
-    session.flush()  # one flush: the audit listener writes every row's audit entry in one batch
 
 
 def _problem_order(problem: Problem) -> tuple[int, int]:
@@ -265,40 +227,30 @@ def _problem_order(problem: Problem) -> tuple[int, int]:
     return rank, problem.line or 0
 
 
-def import_csv_folder(engine: Engine, folder: Path, actor: str, today: date | None = None) -> ImportReport:
-    """Validate every row of every CSV in folder; write all of it in one audited transaction, or nothing.
+def import_csv_folder(
+    engine: Engine, folder: Path, actor: str, today: date | None = None, progress: Progress | None = None
+) -> ImportReport:
+    """Validate every row of every CSV in folder and import all of it, or nothing.
 
-    Raises CsvImportFailed (with the full report) when anything is wrong; the database is untouched then.
-    Same-day duplicate visits are written as given: the CSV is the source of truth.
+    Valid rows are written as they are checked, in short batches hidden from every reader (csv_stage.py),
+    and all show at once at the end, with one audit event for the import; staff saving meanwhile wait
+    for one batch at most. Raises CsvImportFailed (with the full report) when anything is wrong: what
+    was written is then cleared, and no reader ever saw it. progress(rows written, rows in the files)
+    is called after each batch. Same-day duplicate visits are written as given: the CSV is the source
+    of truth.
     """
     folder = Path(folder)
     report = ImportReport(folder.name or str(folder))
-    file_problems: list[Problem] = []
-    tables = _read_folder(folder, file_problems)
+    problems: list[Problem] = []
+    tables = _read_folder(folder, problems)
     report.counts = {name: len(t.rows) for name, t in tables.items()}
-
-    def check(existing: dict[str, int]) -> _Plan:
-        problems = list(file_problems)  # a fresh list per check: the check may run twice
-        plan = _validate(tables, existing, today, problems, born)
+    with read_session(engine) as session:
+        existing = _existing_mrns(session, _referenced_mrns(tables))
+        born = _birth_years(session, existing)
+    with Staging(engine, actor, report.folder, existing, problems, report.total_rows, progress) as plan:
+        _validate(tables, existing, today, problems, plan, born)
+        plan.finish({"folder": report.folder, "rows": report.counts})
         if problems:
             report.problems = sorted(problems, key=_problem_order)
             raise CsvImportFailed(report)
-        return plan
-
-    # Validate before taking the write lock: a big file takes seconds to check, and staff saving
-    # visits meanwhile must not wait for it.
-    with read_session(engine) as session:
-        seen = _existing_mrns(session, _referenced_mrns(tables))
-        born = _birth_years(session, seen)
-    plan = check(seen)
-
-    def action(session: Session) -> ImportReport:
-        set_actor(session, actor)
-        # Looked up again inside the write transaction so no one can add the same MRN in between;
-        # only if the database changed under us is the whole file checked again.
-        existing = _existing_mrns(session, _referenced_mrns(tables))
-        _write(session, plan if existing == seen else check(existing), existing, actor)
-        record_event(session, "import_csv", {"folder": report.folder, "rows": report.counts})
-        return report
-
-    return run_write(engine, action)
+    return report

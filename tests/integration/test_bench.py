@@ -15,6 +15,7 @@ from tests.helpers.processes import REPO, clean_env, paintrail
 
 # The measures that also report a traced memory peak (a compute-only split and a ratio have none).
 TRACED = [key for key in MEASURES if key not in ("seed", "compute_only", "flags_over_raw")]
+IMPORT_ROWS = 1500  # the import staff save beside: small here, a million in the real benchmark
 
 
 def _bench_schemas() -> set[str]:
@@ -34,8 +35,9 @@ def test_bench_prints_every_figure_on_both_databases_and_writes_them_as_json(tmp
     before = _bench_schemas()
     out = tmp_path / "bench.json"
     done = subprocess.run(
-        paintrail("bench", "--patients", 300, "--runs", 1, "--no-dense", "--json", out, "--postgres-url", POSTGRES_URL),
-        cwd=REPO, env=clean_env(COLUMNS="200"), capture_output=True, text=True, timeout=300,
+        paintrail("bench", "--patients", 300, "--runs", 1, "--no-dense", "--json", out, "--postgres-url", POSTGRES_URL,
+                  "--import-rows", IMPORT_ROWS),
+        cwd=REPO, env=clean_env(COLUMNS="200"), capture_output=True, text=True, timeout=600,
     )
     assert done.returncode == 0, done.stderr[-3000:]
 
@@ -51,10 +53,18 @@ def test_bench_prints_every_figure_on_both_databases_and_writes_them_as_json(tmp
             assert db["measures"][key]["peak_traced_bytes"] > 0, (kind, key)
         assert db["max_rss_bytes"]["seed_process"] > 0 and db["max_rss_bytes"]["measure_process"] > 0, kind
         assert db["measures"]["refresh_after_visit"]["flags_differing_from_full_evaluation"] == 0, kind
+        # staff saving while the import ran: every save went through, and the import wrote every row
+        saves, failed = db["measures"]["save_during_import"], db["measures"]["failed_saves_during_import"]
+        assert saves["n"] >= 1 and saves["max"] >= saves["p95"] >= saves["median"] > 0, kind
+        assert failed["median"] == 0, (kind, failed["errors"])
+        imported = db["measures"]["import_under_load"]
+        assert imported["rows"] == imported["imported_rows"] == IMPORT_ROWS and imported["median"] > 0, kind
+        assert db["measures"]["import_peak_rss"]["median"] > 0, kind
     assert result["machine"]["cpu_count"] >= 1 and result["machine"]["postgresql_server"]
     assert result["parameters"]["patients"] == 300 and result["postgresql_problem"] is None
     assert [row["key"] for row in result["table"]] == [row.key for row in ROWS]
-    assert all(row["sqlite"] > 0 and row["postgresql"] > 0 for row in result["table"])
+    assert all(row["sqlite"] > 0 and row["postgresql"] > 0 for row in result["table"] if row["unit"] != "count")
+    assert all(row["sqlite"] == row["postgresql"] == 0 for row in result["table"] if row["unit"] == "count")
     assert all(row["status"] for row in result["table"])
 
     for header in ("measure", "SQLite", "PostgreSQL", "PG/SQLite", "target", "status"):

@@ -20,6 +20,7 @@ from data_model.importers import CsvImportFailed, import_csv_folder
 from data_model.importers.csv_files import same_file_clashes
 from data_model.importers.fhir_import import import_fhir
 from data_model.models import AuditEntry, Patient, Visit
+from tests.helpers.cli_accounts import add_account
 
 FHIR = Path(__file__).resolve().parent.parent / "fixtures" / "fhir"
 TODAY = date(2026, 6, 1)
@@ -64,14 +65,19 @@ def test_the_import_command_refuses_the_two_files_and_exits_1(tmp_path):
     folder = _folder(tmp_path, {"patients.csv": PATIENTS, "Patients.CSV": PATIENTS})
     db = f"sqlite:///{tmp_path / 'cli.db'}"
 
-    result = runner.invoke(app, ["import", "csv", str(folder), "--db", db])
+    nurse = add_account(db, "nurse", "staff")
+
+    result = runner.invoke(app, ["import", "csv", str(folder), "--db", db], env=nurse)
 
     assert result.exit_code == 1
     assert "Patients.CSV" in result.stderr and "patients.csv" in result.stderr
     assert "Traceback" not in result.output
     engine = make_engine(db)
     try:
-        assert _written(engine) == (0, 0, 0)
+        with read_session(engine) as s:  # the nurse's sign-in is all the command wrote
+            assert set(s.scalars(select(AuditEntry.action))) == {"insert", "login"}
+            assert s.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "insert")) == 1
+        assert _written(engine)[:2] == (0, 0)
     finally:
         engine.dispose()
 
@@ -126,7 +132,7 @@ def test_the_import_command_reports_the_deep_file_in_one_line_without_a_tracebac
     folder = _three_bundles(tmp_path, NESTED_100000)
     db = f"sqlite:///{tmp_path / 'cli.db'}"
 
-    result = runner.invoke(app, ["import", "fhir", str(folder), "--db", db])
+    result = runner.invoke(app, ["import", "fhir", str(folder), "--db", db], env=add_account(db, "nurse", "staff"))
 
     assert result.exit_code == 1
     assert "b_broken.json: REJECTED, nothing was written: is nested too deeply" in result.stdout
