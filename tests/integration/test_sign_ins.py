@@ -95,7 +95,7 @@ def test_locking_the_account_after_failed_passwords_ends_its_sign_in(engine):
     _add(engine)
     token = _signed_in_token(engine)
     for _ in range(accounts.MAX_FAILED_LOGINS):
-        run_write(engine, lambda s: accounts.authenticate(set_actor(s, "ann"), "ann", "wrong-guess"))
+        accounts.sign_in(engine, "ann", "wrong-guess")
     assert sign_ins.check(engine, token, IDLE).ended == sign_ins.ACCOUNT_CHANGED
 
 
