@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+# Before any PainTrail import: hash passwords at OWASP's floor (data_model/accounts.py), in this process and
+# in every server and command the tests start, which inherit the environment. The sign-in rules are the same.
+os.environ["PAINTRAIL_PASSWORD_HASH_COST"] = "minimum"
+
 import pytest
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, make_url, text
 
 from data_model.db import make_engine
 from data_model.migrate import upgrade
@@ -71,31 +77,89 @@ def _drop_schema(schema: str) -> None:
     admin.dispose()
 
 
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory) -> Path:
+    """One SQLite file migrated to head per test process; each test gets a byte copy of it, which is the same
+    fresh database as migrating anew, at a fraction of the time (Alembic runs once, not per test)."""
+    path = tmp_path_factory.mktemp("template") / "paintrail.db"
+    template = make_engine(f"sqlite:///{path}")
+    upgrade(template)
+    template.dispose()  # the last connection closing checkpoints the WAL into the file
+    return path
+
+
+def _fresh_sqlite(template: Path, tmp_path: Path) -> Engine:
+    shutil.copyfile(template, tmp_path / "paintrail.db")
+    return _sqlite_engine(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def _postgres_template(_postgres_ok) -> Iterator[str | None]:
+    """A PostgreSQL database migrated to head once per test process; each test gets its own database made
+    from it (CREATE DATABASE ... TEMPLATE), dropped after the test: fresh, and no tables left behind."""
+    if not _postgres_ok:
+        yield None
+        return
+    name = f"pt_template_{uuid.uuid4().hex[:12]}"
+    _admin_execute(f'CREATE DATABASE "{name}"')
+    try:
+        template = make_engine(_database_url(name))
+        upgrade(template)
+        template.dispose()  # a template database may have no connections while it is copied
+        yield name
+    finally:
+        _admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@functools.cache
+def _copy_strategy() -> str:
+    """WAL_LOG (PostgreSQL 15+) copies a small template without the checkpoint that FILE_COPY waits for."""
+    admin = create_engine(POSTGRES_URL)
+    try:
+        with admin.connect() as conn:
+            version = int(conn.execute(text("SHOW server_version_num")).scalar_one())
+    finally:
+        admin.dispose()
+    return " STRATEGY WAL_LOG" if version >= 150000 else ""
+
+
+def _database_url(name: str) -> str:
+    return make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+
+
+def _admin_execute(statement: str) -> None:
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(statement))
+    finally:
+        admin.dispose()
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def engine(request, tmp_path, _postgres_ok) -> Iterator[Engine]:
-    """A fresh, migrated, empty database: SQLite in a temp folder, or a throwaway PostgreSQL schema."""
+    """A fresh, migrated, empty database: SQLite in a temp folder, or a throwaway PostgreSQL database."""
     if request.param == "sqlite":
-        eng = _sqlite_engine(tmp_path)
-        upgrade(eng)
+        eng = _fresh_sqlite(request.getfixturevalue("_sqlite_template"), tmp_path)
         yield eng
         eng.dispose()
         return
     require_or_skip(_postgres_ok, "PostgreSQL at " + POSTGRES_URL)
-    schema = f"pt_{uuid.uuid4().hex[:12]}"
-    eng = _postgres_engine(schema)
+    template = request.getfixturevalue("_postgres_template")
+    name = f"pt_{uuid.uuid4().hex[:12]}"
+    _admin_execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"{_copy_strategy()}')
+    eng = make_engine(_database_url(name))
     try:
-        upgrade(eng)
         yield eng
     finally:
         eng.dispose()
-        _drop_schema(schema)
+        _admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture
-def sqlite_engine(tmp_path) -> Iterator[Engine]:
+def sqlite_engine(tmp_path, _sqlite_template) -> Iterator[Engine]:
     """A fresh migrated SQLite database, for tests about SQLite itself (files, WAL, backups)."""
-    eng = _sqlite_engine(tmp_path)
-    upgrade(eng)
+    eng = _fresh_sqlite(_sqlite_template, tmp_path)
     yield eng
     eng.dispose()
 
@@ -103,9 +167,9 @@ def sqlite_engine(tmp_path) -> Iterator[Engine]:
 def subprocess_url(engine: Engine, **query: str) -> tuple[str, str | None]:
     """(url, schema) another process can open to reach the same database as `engine`.
 
-    For SQLite, the file URL (schema None). For the PostgreSQL fixture's throwaway schema, the URL
-    carries libpq's `options=-csearch_path=<schema>`, so any process that opens it (a worker,
-    `paintrail ... --db URL`) lands in that schema without a connect hook. Extra libpq parameters
+    For SQLite, the file URL (schema None). On PostgreSQL (the fixture's own database, or a schema made
+    with _postgres_engine) the URL carries libpq's `options=-csearch_path=<schema>`, so any process that
+    opens it (a worker, `paintrail ... --db URL`) lands in that schema without a connect hook. Extra libpq parameters
     (e.g. application_name) go into the query string on PostgreSQL and are ignored on SQLite.
     """
     url = engine.url

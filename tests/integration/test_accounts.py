@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import func, select
 
 from data_model import accounts
@@ -81,3 +83,24 @@ def test_an_over_long_display_name_is_refused_naming_the_field_before_the_databa
     assert "at most 200 characters (201 given)" in refused.value.errors[0].message
     with read_session(engine) as s:
         assert s.scalar(select(func.count(User.id))) == 0
+
+
+def test_the_hashing_cost_is_the_standard_unless_the_site_asks_for_owasps_minimum(monkeypatch):
+    monkeypatch.delenv(accounts.HASH_COST_ENV, raising=False)
+    assert "$m=65536,t=3,p=4$" in accounts._password_hasher().hash("correct-horse")
+    monkeypatch.setenv(accounts.HASH_COST_ENV, "minimum")
+    assert "$m=19456,t=2,p=1$" in accounts._password_hasher().hash("correct-horse")
+    monkeypatch.setenv(accounts.HASH_COST_ENV, "cheap")
+    with pytest.raises(RuntimeError, match='PAINTRAIL_PASSWORD_HASH_COST is "cheap"'):
+        accounts._password_hasher()
+
+
+def test_a_password_hashed_at_another_cost_still_signs_in_and_is_rehashed_at_the_sites_cost(engine, monkeypatch):
+    site_hasher = accounts._hasher
+    monkeypatch.setattr(accounts, "_hasher", PasswordHasher())  # an account made before the site changed its cost
+    _add(engine)
+    monkeypatch.setattr(accounts, "_hasher", site_hasher)
+    assert _login(engine, "ann", "correct-horse").user.username == "ann"
+    with read_session(engine) as s:
+        stored = s.scalar(select(User.password_hash))
+    assert site_hasher.verify(stored, "correct-horse") and not site_hasher.check_needs_rehash(stored)
