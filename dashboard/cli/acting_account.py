@@ -13,15 +13,18 @@ import os
 import sys
 from typing import Annotated
 
-import typer
-from sqlalchemy import Engine
+from typing import TYPE_CHECKING
 
-from dashboard.cli_common import UserError, open_database
-from data_model.accounts import SignedIn, sign_in
-from data_model.audit import record_event, set_actor
-from data_model.db import run_write
+import typer
+
+from dashboard.cli.common import UserError, open_database
 from data_model.permissions import ROLE_ACTIONS, Action, can
-from data_model.pseudonyms import KEY_ENV, PseudonymKeyMissing, ensure_site_key
+
+# Accounts, the audit trail and pseudonyms need the ORM: imported inside the functions that use them.
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from data_model.accounts import SignedIn
 
 PASSWORD_ENV = "PAINTRAIL_PASSWORD"
 USER_ENV = "PAINTRAIL_USER"
@@ -30,17 +33,19 @@ _AS_USER_HELP = (
     f"The PainTrail account running the command (default: ${USER_ENV}). Its password is read from "
     f"${PASSWORD_ENV}, else a hidden prompt, else the first line of stdin."
 )
+# Required: every command but `users add` (see AsAdminUnlessFirstOption in dashboard.cli.users).
 AsUserOption = Annotated[
     str,
     typer.Option("--as-user", metavar="NAME", envvar=USER_ENV, show_envvar=False, help=_AS_USER_HELP,
                  show_default=False),
 ]
+PSEUDONYM_KEY_ENV = "PAINTRAIL_PSEUDONYM_KEY"  # data_model.pseudonyms.KEY_ENV, here so --help needs no ORM
 IdentifiedOption = Annotated[
     bool,
     typer.Option(
         "--identified",
         help="Keep MRNs, names, notes and true dates (admins only). Default: de-identified (pseudonyms from the "
-        f"site secret, ${KEY_ENV} or one stored in the database, no names or notes, dates shifted per patient).",
+        f"site secret, ${PSEUDONYM_KEY_ENV} or one stored in the database, no names or notes, dates shifted per patient).",
     ),
 ]
 
@@ -90,6 +95,10 @@ def _who_may(action: Action) -> str:
 
 def authorise(engine: Engine, as_user: str, action: Action, command: str) -> SignedIn:
     """Sign the account in (counted and locked like the app) and check its role; refusals are audited."""
+    from data_model.accounts import sign_in
+    from data_model.audit import record_event, set_actor
+    from data_model.db import run_write
+
     name = (as_user or "").strip()
     password = read_password(name)
     result = sign_in(engine, name, password)
@@ -120,6 +129,10 @@ def open_as(db: str | None, as_user: str, action: Action, command: str) -> tuple
 
 def export_key(engine: Engine, user: SignedIn) -> str:
     """The pseudonym key, created on first use (audited as 'site_secret_created', never its value)."""
+    from data_model.audit import set_actor
+    from data_model.db import run_write
+    from data_model.pseudonyms import PseudonymKeyMissing, ensure_site_key
+
     try:
         return run_write(engine, lambda s: ensure_site_key(set_actor(s, user.username)))
     except PseudonymKeyMissing as exc:
@@ -128,4 +141,7 @@ def export_key(engine: Engine, user: SignedIn) -> str:
 
 def audit_command(engine: Engine, user: SignedIn, event: str, detail: dict, patient_id: int | None = None) -> None:
     """The command in the audit trail: who, what, and for one patient's export, which patient."""
+    from data_model.audit import record_event, set_actor
+    from data_model.db import run_write
+
     run_write(engine, lambda s: record_event(set_actor(s, user.username), event, detail, patient_id))

@@ -6,18 +6,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from dashboard.cli_auth import AsUserOption, open_as
-from dashboard.cli_common import DbOption, UserError, user_errors
-from dashboard.cli_import import import_app
-from data_model.importers.fhir_import import import_fhir
-from data_model.importers.fhir_read import bundle_files
+from dashboard.cli.acting_account import AsUserOption, open_as
+from dashboard.cli.common import DbOption, UserError, user_errors
 from data_model.permissions import Action
 
 
-@import_app.command("fhir")
 def import_fhir_command(
     paths: Annotated[
         list[Path],
@@ -43,6 +37,12 @@ def import_fhir_command(
     The report lists what was imported, what was skipped and why, and the resource types not read.
     Exit status 1 when any bundle was rejected.
     """
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from data_model.importers.fhir_import import import_fhir
+    from data_model.importers.fhir_read import bundle_files
+
     with user_errors():
         files, problems = bundle_files(paths)
         if not files:

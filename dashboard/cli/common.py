@@ -10,21 +10,17 @@ from datetime import date
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
-from sqlalchemy import Engine
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DatabaseError, IntegrityError, NoSuchModuleError, OperationalError
 from typer.core import TyperGroup
 
 from data_model.catalog import PROCEDURES
-from data_model.db import DatabaseBusyError, make_engine, resolve_url
-from data_model.importers import CsvImportFailed
-from data_model.migrate import SchemaUpgradeRefused, upgrade
-from data_model.permissions import NotAllowed
-from data_model.settings import SettingsError
-from data_model.validation import ValidationFailed
 
+# The store (SQLAlchemy, the ORM, alembic, pandas) is imported inside the functions that open it, never
+# here: every command's module imports this one, and `paintrail --help` must not pay for the store.
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
     from data_model.cohort_view import CohortFilter
+    from data_model.validation import ValidationFailed
 
 DbOption = Annotated[
     str | None,
@@ -158,6 +154,9 @@ def cohort_filter(
 
 def shown_url(url: str) -> str:
     """The URL with any password hidden, for messages."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
     try:
         return make_url(url).render_as_string(hide_password=True)
     except ArgumentError:
@@ -166,6 +165,11 @@ def shown_url(url: str) -> str:
 
 def open_database(url: str | None) -> Engine:
     """Engine for the resolved URL with its schema brought up to date (every command does this first)."""
+    from sqlalchemy.exc import ArgumentError, DatabaseError, NoSuchModuleError
+
+    from data_model.db import make_engine, resolve_url
+    from data_model.migrate import SchemaUpgradeRefused, upgrade
+
     resolved = resolve_url(url)
     try:
         engine = make_engine(resolved)
@@ -209,14 +213,36 @@ def user_errors() -> Iterator[None]:
     """Turn the store's refusals into one line on stderr and a non-zero exit; never a traceback."""
     try:
         yield
-    except CsvImportFailed as exc:
+    except Exception as exc:  # noqa: BLE001 - sorted below; anything else is re-raised as it was
+        _report_refusal(exc)
+        raise
+
+
+def _report_refusal(exc: Exception) -> None:
+    """Exit with one line for the store's refusals; return for anything else (the caller re-raises it).
+
+    The store's exception classes are imported only once something went wrong, so a command that
+    succeeds loads only what it used (the CSV importer, for one, is not needed by `paintrail flags`)."""
+    if isinstance(exc, UserError):
+        fail(str(exc))
+    if isinstance(exc, typer.Exit | _ClickException):
+        return
+    from sqlalchemy.exc import IntegrityError, OperationalError
+
+    from data_model.db import DatabaseBusyError
+    from data_model.importers import CsvImportFailed
+    from data_model.permissions import NotAllowed
+    from data_model.settings import SettingsError
+    from data_model.validation import ValidationFailed
+
+    if isinstance(exc, CsvImportFailed):
         typer.echo(exc.report.format(), err=True)
         raise typer.Exit(1) from None
-    except ValidationFailed as exc:
+    if isinstance(exc, ValidationFailed):
         fail(_validation_line(exc))
-    except (UserError, NotAllowed, DatabaseBusyError, SettingsError) as exc:
+    if isinstance(exc, UserError | NotAllowed | DatabaseBusyError | SettingsError):
         fail(str(exc))
-    except IntegrityError as exc:
+    if isinstance(exc, IntegrityError):
         fail(f"the database refused the change, nothing was saved: {_first_line(exc)}")
-    except OperationalError as exc:
+    if isinstance(exc, OperationalError):
         fail(f"database error, nothing was saved: {_first_line(exc)}")

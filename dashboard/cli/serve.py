@@ -10,18 +10,18 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated
 
+from typing import TYPE_CHECKING
+
 import typer
-from sqlalchemy import Engine, func, select
-from sqlalchemy.engine import make_url
 
-from dashboard.cli_common import DbOption, UserError, open_database, shown_url, user_errors
+from dashboard.cli.common import DbOption, UserError, open_database, shown_url, user_errors
 from dashboard.demo import DEMO_ACCOUNTS, DEMO_DATABASE_URL, DEMO_ENV, DEMO_PATIENTS
-from data_model.accounts import add_user
-from data_model.audit import set_actor
-from data_model.db import URL_ENV, read_session, resolve_url, run_write
-from data_model.models import Patient, User
 
-APP = Path(__file__).resolve().parent / "asgi.py"  # app.py behind the sign-in and download guards
+# The store is imported inside the commands, so `paintrail --help` does not load it.
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+APP = Path(__file__).resolve().parents[1] / "asgi.py"  # app.py behind the sign-in and download guards
 DEMO_SEED = 42
 DEMO_ACTOR = "demo"  # who the audit trail names for what the demo writes; it marks a demo database
 
@@ -38,6 +38,8 @@ AddressOption = Annotated[
 
 def absolute_url(url: str) -> str:
     """A relative SQLite path made absolute, so the app opens the same file whatever its working folder."""
+    from sqlalchemy.engine import make_url
+
     parsed = make_url(url)
     database = parsed.database
     if parsed.get_backend_name() == "sqlite" and database and database != ":memory:" and not database.startswith("file:"):
@@ -55,6 +57,8 @@ def run_app(url: str, port: int, address: str, demo: bool = False) -> int:
 
 
 def _run_streamlit(url: str, port: int, address: str, demo: bool) -> int:
+    from data_model.db import URL_ENV
+
     if not APP.is_file():
         raise UserError(f"the app is missing: {APP}")
     env = {**os.environ, URL_ENV: absolute_url(url)}
@@ -91,6 +95,8 @@ def serve(
     address: AddressOption = "127.0.0.1",
 ) -> None:
     """Serve the app (after bringing the database schema up to date). Sign-in is required for patient data."""
+    from data_model.db import resolve_url
+
     with user_errors():
         url = resolve_url(db)
         open_database(url).dispose()
@@ -104,6 +110,10 @@ def prepare_demo(engine: Engine, patients: int, today: date) -> list[str]:
     Refuses (UserError, nothing written) a database that holds anything but what the demo made itself:
     the demo's passwords are published, so they must never open real data.
     """
+    from data_model import queries
+    from data_model.accounts import add_user
+    from data_model.audit import set_actor
+    from data_model.db import read_session, run_write
     from sample_data.writer import foreign_contents
 
     found = foreign_contents(engine, DEMO_ACTOR, {name for name, _, _ in DEMO_ACCOUNTS})
@@ -114,8 +124,8 @@ def prepare_demo(engine: Engine, patients: int, today: date) -> list[str]:
         )
     done: list[str] = []
     with read_session(engine) as session:
-        has_patients = bool(session.scalar(select(func.count(Patient.id))))
-        existing = {name.lower() for name in session.scalars(select(User.username))}
+        has_patients = queries.patient_count(session) > 0
+        existing = {name.lower() for name in queries.usernames(session)}
     if not has_patients and patients > 0:
         from sample_data.generator import generate_cohort
         from sample_data.writer import write_cohort

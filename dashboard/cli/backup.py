@@ -12,29 +12,17 @@ pg_restore back up and restore: the line gives the exact command for the URL (ne
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from dashboard.cli_auth import ACTION_WORDS, AsUserOption, authorise, read_password
-from dashboard.cli_common import DbOption, UserError, fail, open_database, shown_url, user_errors
-from data_model.accounts import SignedIn, check_stored_password
-from data_model.audit import record_event, set_actor
-from data_model.backup import (
-    BackupError,
-    UsePostgresTools,
-    account_count,
-    backup_sqlite,
-    check_paintrail_file,
-    pg_dump_command,
-    pg_restore_command,
-    restore_sqlite,
-    sqlite_file,
-    stored_account,
-)
-from data_model.db import make_engine, resolve_url, run_write
-from data_model.migrate import current_revision
+from dashboard.cli.acting_account import ACTION_WORDS, AsUserOption, authorise, read_password
+from dashboard.cli.common import DbOption, UserError, fail, open_database, shown_url, user_errors
 from data_model.permissions import Action, can
+
+# The store's backup code (and the ORM under it) is imported inside the commands.
+if TYPE_CHECKING:
+    from data_model.accounts import SignedIn
 
 POSTGRES_EXIT = 2
 
@@ -44,6 +32,10 @@ ForceOption = Annotated[bool, typer.Option("--force", help="Replace what is ther
 def _audit(url: str, user: SignedIn, action: str, detail: dict) -> str | None:
     """Record the event in the database at url (schema brought up to date first, as every command does);
     returns the schema revision."""
+    from data_model.audit import record_event, set_actor
+    from data_model.db import run_write
+    from data_model.migrate import current_revision
+
     engine = open_database(url)
     try:
         run_write(engine, lambda session: record_event(set_actor(session, user.username), action, detail))
@@ -68,6 +60,9 @@ def backup(
     with --force. Admins only; audited under --as-user. For PostgreSQL, prints the pg_dump command for
     the database and exits with status 2.
     """
+    from data_model.backup import BackupError, UsePostgresTools, backup_sqlite, pg_dump_command, sqlite_file
+    from data_model.db import resolve_url
+
     url = resolve_url(db)
     with user_errors():
         try:
@@ -100,6 +95,12 @@ def restore(
     or, when it has no account yet, an admin of the backup. The restore is audited in the restored
     database. For PostgreSQL, prints the pg_restore command and exits with status 2.
     """
+    from data_model.backup import (
+        BackupError, UsePostgresTools, account_count, check_paintrail_file, pg_restore_command, restore_sqlite,
+        sqlite_file,
+    )
+    from data_model.db import resolve_url
+
     url = resolve_url(db)
     with user_errors():
         try:
@@ -122,6 +123,8 @@ def restore(
 def _admin_of(url: str, as_user: str, command: str) -> SignedIn:
     """An admin of the database at url, signed in as in the app; its schema is left as it is (a backup
     must copy the database as it was, before any migration)."""
+    from data_model.db import make_engine
+
     engine = make_engine(url)
     try:
         return authorise(engine, as_user, Action.MANAGE_BACKUPS, command)
@@ -131,6 +134,9 @@ def _admin_of(url: str, as_user: str, command: str) -> SignedIn:
 
 def _admin_of_backup(file: Path, as_user: str) -> SignedIn:
     """An admin account of the backup file, its password checked read-only (for a target with no account)."""
+    from data_model.accounts import check_stored_password
+    from data_model.backup import BackupError, stored_account
+
     if not file.is_file():
         raise BackupError(f"{str(file)!r} is not a file")
     name = (as_user or "").strip()

@@ -13,13 +13,15 @@ import math
 import os
 from datetime import date, datetime
 from enum import Enum
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import pandas as pd
 import typer
 
-from dashboard.cli_auth import AsUserOption, IdentifiedOption, audit_command, export_action, export_key, open_as
-from dashboard.cli_common import AsOfOption, DbOption, parse_date, user_errors
+from dashboard.cli.acting_account import AsUserOption, audit_command, export_action, export_key, open_as
+from dashboard.cli.common import AsOfOption, DbOption, parse_date, user_errors
+
+if TYPE_CHECKING:  # pandas is imported where the worklist is formatted, not for --help
+    import pandas as pd
 
 # The CSV contract (DESIGN.md): these columns, in this order; add new ones only at the end. De-identified,
 # the first column is `pseudonym` instead (a tool joining on MRNs must not get pseudonyms unawares).
@@ -55,6 +57,8 @@ class OutputFormat(str, Enum):
 
 def _plain(value: Any) -> Any:
     """A JSON-ready value: unknown -> None, dates -> ISO text, numpy numbers -> Python, 1 decimal."""
+    import pandas as pd
+
     if value is None or value is pd.NaT:
         return None
     if isinstance(value, float | int) and not isinstance(value, bool) and pd.isna(value):

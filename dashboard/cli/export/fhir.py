@@ -1,47 +1,19 @@
-"""`paintrail export ...`: the export group; `export fhir` here, other formats in dashboard/cli_export_*.py.
-
-A new format registers itself on export_app in its own module (dashboard/cli_export_<name>.py, using
-`@export_app.command("<name>")`); dashboard/cli.py imports every such module.
-"""
+"""`paintrail export fhir --out FILE`: every patient as one FHIR R4 Bundle (JSON)."""
 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from dashboard.cli_auth import AsUserOption, IdentifiedOption, audit_command, export_action, export_key, open_as
-from dashboard.cli_common import DbOption, UserError, user_errors
-from data_model.db import read_session
-from data_model.exporters import export_fhir
-
-export_app = typer.Typer(help="Export data: de-identified unless asked otherwise.", no_args_is_help=True)
-
-OutOption = Annotated[
-    Path, typer.Option("--out", metavar="FILE", help="The file to write (replaced if it exists).", show_default=False)
-]
+from dashboard.cli.acting_account import (
+    AsUserOption, IdentifiedOption, audit_command, export_action, export_key, open_as,
+)
+from dashboard.cli.common import DbOption, UserError, user_errors
+from dashboard.cli.export.out_file import OutOption, write_atomically
 
 
-def write_atomically(path: Path, content: str | bytes) -> None:
-    """Write text (UTF-8) or bytes to path through a temporary file in the same folder: never a
-    half-written file."""
-    if not path.parent.is_dir():
-        raise UserError(f"--out: the folder {str(path.parent)!r} does not exist")
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(content.encode("utf-8") if isinstance(content, str) else content)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
-@export_app.command("fhir")
 def export_fhir_command(
     out: OutOption,
     as_user: AsUserOption,
@@ -55,6 +27,9 @@ def export_fhir_command(
 
     De-identified by default (clinicians and admins); --identified keeps identities (admins only).
     """
+    from data_model.db import read_session
+    from data_model.exporters import export_fhir
+
     with user_errors():
         if bundle_type not in ("collection", "transaction"):
             raise UserError(f"--bundle-type: {bundle_type!r} must be collection or transaction")

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from dashboard.cli_common import parse_date, user_errors
+from dashboard.cli.common import parse_date, user_errors
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 

@@ -8,16 +8,15 @@ from typing import Annotated
 
 import typer
 
-from dashboard.cli_auth import AsUserOption, audit_command, export_key, open_as
-from dashboard.cli_common import (
+from dashboard.cli.acting_account import AsUserOption, audit_command, export_key, open_as
+from dashboard.cli.common import (
     AsOfOption, DbOption, FromOption, ProcedureOption, SurgeonOption, SurgeryOrderOption, ToOption, UserError,
     cohort_filter, parse_date, user_errors,
 )
-from dashboard.cli_export import export_app, write_atomically
+from dashboard.cli.export.out_file import write_atomically
 from data_model.permissions import Action
 
 
-@export_app.command("report")
 def export_report(
     out: Annotated[
         Path, typer.Option("--out", metavar="FILE.pdf", help="The PDF to write (replaced if it exists).",

@@ -8,15 +8,10 @@ from __future__ import annotations
 from enum import Enum
 from typing import Annotated
 
-import pandas as pd
 import typer
 
-from dashboard.cli_auth import USER_ENV, AsUserOption, audit_command, authorise, open_as, read_line
-from dashboard.cli_common import DbOption, UserError, open_database, operator, user_errors
-from data_model import queries
-from data_model.accounts import MIN_PASSWORD_LENGTH, add_first_admin, add_user, count_users
-from data_model.audit import set_actor
-from data_model.db import read_session, run_write
+from dashboard.cli.acting_account import USER_ENV, AsUserOption, audit_command, authorise, open_as, read_line
+from dashboard.cli.common import DbOption, UserError, open_database, operator, user_errors
 from data_model.permissions import Action
 
 users_app = typer.Typer(help="Manage PainTrail accounts.", no_args_is_help=True)
@@ -28,7 +23,8 @@ class Role(str, Enum):
     admin = "admin"
 
 
-OptionalAsUser = Annotated[
+# Optional, unlike AsUserOption: the first admin of a database with no account is added without one.
+AsAdminUnlessFirstOption = Annotated[
     str | None,
     typer.Option("--as-user", metavar="NAME", envvar=USER_ENV, show_envvar=False, show_default=False,
                  help=f"The admin adding the account (default: ${USER_ENV}); its password comes first (from "
@@ -39,6 +35,8 @@ OptionalAsUser = Annotated[
 
 def read_new_password(name: str) -> str:
     """The new account's password: a hidden prompt typed twice, else the next line of stdin."""
+    from data_model.accounts import MIN_PASSWORD_LENGTH
+
     return read_line(
         f"Password for the new account {name} (at least {MIN_PASSWORD_LENGTH} characters)",
         "no password given for the new account: type it at the prompt, or pipe it on stdin (after the acting "
@@ -57,13 +55,17 @@ def add(
     sso: Annotated[
         bool, typer.Option("--sso", help="Single sign-on only: NAME is the e-mail the identity provider reports; no password.")
     ] = False,
-    as_user: OptionalAsUser = None,
+    as_user: AsAdminUnlessFirstOption = None,
     db: DbOption = None,
 ) -> None:
     """Create an account, as an admin (--as-user). The new password is asked for (hidden, twice) or read from stdin.
 
     A database with no account at all takes its first admin without credentials: that is how a site starts.
     """
+    from data_model.accounts import add_first_admin, add_user, count_users
+    from data_model.audit import set_actor
+    from data_model.db import read_session, run_write
+
     with user_errors():
         engine = open_database(db)
         try:
@@ -93,6 +95,9 @@ def add(
 @users_app.command("list")
 def list_users(as_user: AsUserOption, db: DbOption = None) -> None:
     """List the accounts (admins): user name, display name, role, whether active or locked."""
+    from data_model import queries
+    from data_model.db import read_session
+
     with user_errors():
         engine, admin = open_as(db, as_user, Action.MANAGE_USERS, "users list")
         try:
@@ -115,6 +120,8 @@ def list_users(as_user: AsUserOption, db: DbOption = None) -> None:
 
 def _locked(value: object) -> str:
     """The lockout end when it is still ahead, else blank (SQLite returns naive UTC times)."""
+    import pandas as pd
+
     if value is None or pd.isna(value):
         return ""
     moment = pd.Timestamp(value)

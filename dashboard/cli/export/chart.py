@@ -9,12 +9,14 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from dashboard.cli_auth import AsUserOption, IdentifiedOption, audit_command, export_action, export_key, open_as
-from dashboard.cli_common import (
+from dashboard.cli.acting_account import (
+    AsUserOption, IdentifiedOption, audit_command, export_action, export_key, open_as,
+)
+from dashboard.cli.common import (
     AsOfOption, DbOption, FromOption, ProcedureOption, SurgeonOption, SurgeryOrderOption, ToOption, UserError,
     cohort_filter, parse_date, user_errors,
 )
-from dashboard.cli_export import export_app, write_atomically
+from dashboard.cli.export.out_file import write_atomically
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -79,7 +81,6 @@ def write_figures(figures: dict[str, go.Figure], paths: dict[str, Path], fmt: st
                 typer.echo(f"[{number}/{len(figures)}] {name}: {paths[name]} ({time.monotonic() - started:.1f} s)")
 
 
-@export_app.command("chart")
 def export_chart(
     out: Annotated[
         Path,

@@ -1,4 +1,4 @@
-"""`paintrail import ...`: the import group; `import csv` here, other formats in dashboard/cli_import_*.py."""
+"""`paintrail import csv DIR`: a folder of CSV files, all or nothing, with a progress bar."""
 
 from __future__ import annotations
 
@@ -6,18 +6,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from dashboard.cli_auth import AsUserOption, open_as
-from dashboard.cli_common import DbOption, UserError, user_errors
-from data_model.importers import import_csv_folder
+from dashboard.cli.acting_account import AsUserOption, open_as
+from dashboard.cli.common import DbOption, UserError, user_errors
 from data_model.permissions import Action
 
-import_app = typer.Typer(help="Import clinical data (all or nothing, every row audited).", no_args_is_help=True)
 
-
-@import_app.command("csv")
 def import_csv(
     folder: Annotated[
         Path,
@@ -38,6 +32,11 @@ def import_csv(
     audited under --as-user, an account allowed to enter data (any role). The rows are written in
     batches as they are checked, and all show at once at the end: the app keeps working.
     """
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from data_model.importers import import_csv_folder
+
     with user_errors():
         if not folder.is_dir():
             raise UserError(f"{str(folder)!r} is not a folder")

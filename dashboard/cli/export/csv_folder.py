@@ -7,14 +7,12 @@ from typing import Annotated
 
 import typer
 
-from dashboard.cli_auth import AsUserOption, IdentifiedOption, audit_command, export_action, export_key, open_as
-from dashboard.cli_common import DbOption, UserError, user_errors
-from dashboard.cli_export import export_app
-from data_model.db import read_session
-from data_model.exporters.csv_export import export_csv, write_folder
+from dashboard.cli.acting_account import (
+    AsUserOption, IdentifiedOption, audit_command, export_action, export_key, open_as,
+)
+from dashboard.cli.common import DbOption, UserError, user_errors
 
 
-@export_app.command("csv")
 def export_csv_command(
     out: Annotated[
         Path, typer.Option("--out", metavar="DIR", help="The folder to write patients.csv, surgeries.csv, visits.csv "
@@ -31,6 +29,9 @@ def export_csv_command(
     each patient's dates shifted alike. --identified keeps everything (admins only). Text cells a
     spreadsheet would run as a formula get a leading apostrophe.
     """
+    from data_model.db import read_session
+    from data_model.exporters.csv_export import export_csv, write_folder
+
     with user_errors():
         if out.exists() and not out.is_dir():
             raise UserError(f"--out: {str(out)!r} is a file, not a folder")

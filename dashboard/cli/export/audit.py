@@ -9,17 +9,16 @@ from typing import Annotated
 
 import typer
 
-from dashboard.cli_auth import AsUserOption, audit_command, open_as
-from dashboard.cli_common import DbOption, UserError, user_errors
-from dashboard.cli_export import export_app, write_atomically
-from data_model import queries
-from data_model.db import read_session
-from data_model.exporters.csv_export import neutralise
+from dashboard.cli.acting_account import AsUserOption, audit_command, open_as
+from dashboard.cli.common import DbOption, UserError, user_errors
+from dashboard.cli.export.out_file import write_atomically
 from data_model.permissions import Action
 
 
 def audit_csv(entries) -> str:  # noqa: ANN001 - queries.audit_frame
     """CSV text of audit entries; every text cell is neutralised against spreadsheet formulas."""
+    from data_model.exporters.csv_export import neutralise
+
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(list(entries.columns))
@@ -28,7 +27,6 @@ def audit_csv(entries) -> str:  # noqa: ANN001 - queries.audit_frame
     return buffer.getvalue()
 
 
-@export_app.command("audit")
 def export_audit_command(
     out: Annotated[Path, typer.Option("--out", metavar="FILE", help="The CSV file to write.", show_default=False)],
     as_user: AsUserOption,
@@ -38,6 +36,9 @@ def export_audit_command(
     db: DbOption = None,
 ) -> None:
     """Export the audit trail (who, when, what, before and after) as CSV, newest first. Admins only."""
+    from data_model import queries
+    from data_model.db import read_session
+
     with user_errors():
         if not out.parent.is_dir():
             raise UserError(f"--out: the folder {str(out.parent)!r} does not exist")
