@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from data_model.accounts import SignedIn
     from data_model.cohort_view import CohortFilter
 
-# Kept here as well as in dashboard.reports (COHORT_CHARTS) so that `paintrail --help` does not import plotly.
+# Kept here as well as in dashboard.charts.reports (COHORT_CHARTS) so that `paintrail --help` does not import plotly.
 COHORT_NAMES = ("pain_curve", "responders", "time_to_recovery", "treatment_response")
 TRAJECTORY = "trajectory"
 FORMAT_NAMES = ("png", "svg", "pdf", "html")
@@ -43,7 +43,7 @@ def chart_format(fmt: str | None, out: Path, default: str | None = None) -> str:
 
 def cohort_figures(engine: Engine, chosen: CohortFilter, as_of: date) -> dict[str, go.Figure]:
     """The cohort page's four figures for this cohort, built as the page builds them."""
-    from dashboard.reports import cohort_figures as figures
+    from dashboard.charts.reports import cohort_figures as figures
     from data_model import services
     from data_model.cohort_view import cohort_view
     from data_model.db import read_session
@@ -55,7 +55,7 @@ def cohort_figures(engine: Engine, chosen: CohortFilter, as_of: date) -> dict[st
 
 def trajectory_figure(engine: Engine, user: SignedIn, mrn: str, as_of: date, identified: bool) -> tuple[go.Figure, int]:
     """(figure, patient id): the patient page's trajectory; de-identified, titled with the pseudonym."""
-    from dashboard.reports import trajectory_for_export
+    from dashboard.charts.reports import trajectory_for_export
     from data_model import queries, services
     from data_model.db import read_session
 
@@ -71,7 +71,7 @@ def trajectory_figure(engine: Engine, user: SignedIn, mrn: str, as_of: date, ide
 
 def write_figures(figures: dict[str, go.Figure], paths: dict[str, Path], fmt: str, progress: bool) -> None:
     """Draw and write every figure with one chart renderer (one Chrome) for the whole batch."""
-    from dashboard.figure_export import figure_bytes, image_batch
+    from dashboard.charts.figure_export import figure_bytes, image_batch
 
     with image_batch():
         for number, (name, figure) in enumerate(figures.items(), start=1):

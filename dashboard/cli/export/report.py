@@ -45,8 +45,8 @@ def export_report(
         engine, user = open_as(db, as_user, Action.EXPORT_DEIDENTIFIED, "export report")
         try:
             key = export_key(engine, user)
-            from dashboard.figure_export import image_batch
-            from dashboard.reports import cohort_figures, cohort_report_pdf
+            from dashboard.charts.figure_export import image_batch
+            from dashboard.charts.reports import cohort_figures, cohort_report_pdf
             from data_model import services
             from data_model.cohort_view import cohort_view
             from data_model.db import read_session

@@ -7,7 +7,7 @@ import streamlit as st
 
 from data_model.treatment_response import AFTER_DAYS, BEFORE_DAYS, NOT_YET_TRIED_NOTE
 
-from .formatting import score, treatment_label
+from dashboard.formatting import score, treatment_label
 
 
 def _window(start: pd.Series, end: pd.Series) -> pd.Series:

@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from .charts import GROUP_COLOURS, OTHER_COLOUR
-from .formatting import procedure_label
+from dashboard.charts.trajectory import GROUP_COLOURS, OTHER_COLOUR
+from dashboard.formatting import procedure_label
 
 NO_PATIENTS = "no patients match"
 _MAX_CENSOR_MARKS = 60  # per curve; more would hide the curve itself

@@ -8,7 +8,7 @@ from plotly.subplots import make_subplots
 
 from data_model.catalog import TREATMENTS
 
-from .formatting import procedure_label, score, treatment_label
+from dashboard.formatting import procedure_label, score, treatment_label
 
 BACK_COLOUR = "#1f77b4"
 LEG_COLOUR = "#d62728"

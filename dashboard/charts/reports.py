@@ -15,9 +15,10 @@ from fpdf import FPDF
 from data_model.deidentify import weeks_instead_of_dates
 from data_model.pseudonyms import pseudonym
 
-from . import charts, cohort_charts
-from .figure_export import figure_bytes
-from .formatting import birth_year, flag_label, procedure_label, score, treatment_label
+from dashboard.charts import trajectory as charts
+from dashboard.charts import cohort as cohort_charts
+from dashboard.charts.figure_export import figure_bytes
+from dashboard.formatting import birth_year, flag_label, procedure_label, score, treatment_label
 
 # The cohort page's figures, by the name the downloads and `paintrail export chart NAME` use.
 COHORT_CHARTS: dict[str, str] = {

@@ -2,7 +2,7 @@
 
 Streamlit serves a download button's file at /media/<hash> to anyone who has the address. The app's
 web server (dashboard/web.py) asks here before it serves one: only the browser whose sign-in made
-the file (dashboard/downloads.py holds it for that sign-in when the click makes it), only while that
+the file (dashboard/downloads/buttons.py holds it for that sign-in when the click makes it), only while that
 sign-in holds, only within a minute, and only once.
 """
 

@@ -19,9 +19,9 @@ from data_model.accounts import SignedIn
 from data_model.audit import set_actor
 from data_model.db import run_write
 
-from . import state
-from .sign_in_cookie import COOKIE, HANDOFF_PATH, IDLE_MINUTES, idle_limit
-from .store import engine
+from dashboard import state
+from dashboard.signin.cookie import COOKIE, HANDOFF_PATH, IDLE_MINUTES, idle_limit
+from dashboard.store import engine
 
 
 # What the sign-in page says when a sign-in this session held has ended.

@@ -13,7 +13,7 @@ import streamlit as st
 
 from data_model.validation import FieldError
 
-from .formatting import plain, score
+from dashboard.formatting import plain, score
 
 # Clinic words for every field a form or a command can name; a field missing here is never shown by name.
 LABELS = {

@@ -22,8 +22,12 @@ from data_model.exporters.csv_export import neutralise
 from data_model.permissions import Action
 from data_model.pseudonyms import PseudonymKeyMissing, pseudonym
 
-from . import auth, browser_session, data, owned_downloads, reports, state
-from .figure_export import FORMATS, figure_bytes
+from dashboard import data, state
+from dashboard.signin import auth
+from dashboard.signin import browser_session
+from dashboard.downloads import owned as owned_downloads
+from dashboard.charts import reports
+from dashboard.charts.figure_export import FORMATS, figure_bytes
 
 PDF = "application/pdf"
 

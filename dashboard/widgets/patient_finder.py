@@ -7,8 +7,8 @@ from typing import Any
 
 import streamlit as st
 
-from . import data, state
-from .formatting import patient_label, plain
+from dashboard import data, state
+from dashboard.formatting import patient_label, plain
 
 
 def _identified(shown: list[dict[str, Any]], total: int, query: str) -> int | None:

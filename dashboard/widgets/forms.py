@@ -18,10 +18,10 @@ from data_model.catalog import PROCEDURE_CODES, SEXES, TREATMENT_CODES, TREATMEN
 from data_model.db import DatabaseBusyError
 from data_model.validation import FieldError, ValidationFailed, check_patient, check_surgery
 
-from . import data, state
-from .feedback import LABELS, FormFeedback, saved, sentence
-from .formatting import plain, procedure_label, score, treatment_label
-from .patient_finder import show_next
+from dashboard import data, state
+from dashboard.widgets.feedback import LABELS, FormFeedback, saved, sentence
+from dashboard.formatting import plain, procedure_label, score, treatment_label
+from dashboard.widgets.patient_finder import show_next
 
 SYMPTOM_CHOICES = {None: "not asked", False: "no", True: "yes"}
 PENDING_VISIT = "ef_pending_visit"
@@ -155,15 +155,14 @@ def _visit_summary(raw: dict[str, Any]) -> str:
 
 def _save_visit(patient: dict[str, Any], pid: int, raw: dict[str, Any], feedback: FormFeedback,
                 allow_same_day: bool) -> None:
-    user = state.current_user()
-
     def remember(visit: Any) -> None:
         st.session_state[LAST_VISIT] = (pid, int(visit.id))
 
     try:
         save(
             "visit", feedback,
-            lambda s: commands.add_visit(s, pid, raw, allow_same_day=allow_same_day, actor=user.username),
+            # data.write names the signed-in user as the session's actor; add_visit takes created_by from it
+            lambda s: commands.add_visit(s, pid, raw, allow_same_day=allow_same_day),
             f"Saved the visit of {str(raw['visit_date']).strip()} for {patient['mrn']}: {_visit_summary(raw)}.",
             after=remember,
         )

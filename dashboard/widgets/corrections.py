@@ -9,9 +9,9 @@ import streamlit as st
 
 from data_model import commands
 
-from .feedback import FormFeedback
-from .formatting import score
-from .forms import LAST_VISIT, save, visit_fields  # one save path and one set of visit fields for every form
+from dashboard.widgets.feedback import FormFeedback
+from dashboard.formatting import score
+from dashboard.widgets.forms import LAST_VISIT, save, visit_fields  # one save path and one set of visit fields for every form
 
 
 def _label(row: pd.Series) -> str:

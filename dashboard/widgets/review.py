@@ -8,8 +8,9 @@ import streamlit as st
 from data_model import commands
 from data_model.permissions import Action
 
-from . import auth, data, state
-from .formatting import flag_label, plain
+from dashboard import data, state
+from dashboard.signin import auth
+from dashboard.formatting import flag_label, plain
 
 
 def review_section(patient_id: int, flags: pd.DataFrame, review: dict | None) -> None:

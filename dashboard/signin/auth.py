@@ -10,9 +10,10 @@ from data_model.db import run_write
 from data_model.permissions import Action, can
 from data_model.validation import ValidationFailed
 
-from . import browser_session, data, state
-from .demo import DEMO_ACCOUNTS, demo_mode
-from .formatting import plain
+from dashboard import data, state
+from dashboard.signin import browser_session
+from dashboard.demo import DEMO_ACCOUNTS, demo_mode
+from dashboard.formatting import plain
 
 
 def _count_users() -> int:
