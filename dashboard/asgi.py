@@ -5,7 +5,7 @@ import streamlit as st
 from starlette.middleware import Middleware
 from starlette.routing import Route
 
-from dashboard.sign_in_cookie import HANDOFF_PATH
+from dashboard.signin.cookie import HANDOFF_PATH
 from dashboard.web import DownloadGuard, hand_off
 
 app = st.App("app.py", routes=[Route(HANDOFF_PATH, hand_off)], middleware=[Middleware(DownloadGuard)])

@@ -21,8 +21,9 @@ from data_model.exporters.csv_export import export_csv, zip_bytes
 from data_model.pseudonyms import ensure_site_key
 from data_model.settings import Settings
 
-from . import browser_session, state
-from .store import database_url, engine, engine_for
+from dashboard import state
+from dashboard.signin import browser_session
+from dashboard.store import database_url, engine, engine_for
 
 T = TypeVar("T")
 

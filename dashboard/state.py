@@ -7,7 +7,7 @@ import streamlit as st
 
 from data_model.accounts import SignedIn
 
-USER = "pt_user"  # the account as checked at the top of this run (dashboard/browser_session.py)
+USER = "pt_user"  # the account as checked at the top of this run (dashboard/signin/browser_session.py)
 SIGN_IN = "pt_sign_in"  # the sign-in this session's state belongs to
 CHECKED = "pt_checked"  # the sign-in was checked at least once in this session
 RUN_STARTED = "pt_run_started"

@@ -18,8 +18,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from data_model import sign_ins
 from data_model.db import make_engine, resolve_url, run_write
 
-from . import owned_downloads
-from .sign_in_cookie import COOKIE, idle_limit
+from dashboard.downloads import owned as owned_downloads
+from dashboard.signin.cookie import COOKIE, idle_limit
 
 _engine_lock = threading.Lock()
 _engines: dict[str, Engine] = {}

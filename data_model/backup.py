@@ -12,7 +12,7 @@
 - PostgreSQL has its own tools: pg_dump_command / pg_restore_command give the exact command for a URL
   (without the password).
 
-Both backup and restore are audited by the command line (dashboard/cli_backup.py) with audit.record_event.
+Both backup and restore are audited by the command line (dashboard/cli/backup.py) with audit.record_event.
 """
 
 from __future__ import annotations

@@ -102,7 +102,10 @@ def add_visit(
     source: str = "form",
     actor: str | None = None,
 ) -> Visit:
-    """Record one visit; a second visit on the same day is refused unless allow_same_day."""
+    """Record one visit; a second visit on the same day is refused unless allow_same_day.
+
+    created_by is the session's actor (audit.set_actor), the one the audit trail names; `actor` is only
+    for a caller that writes as someone else than the session's actor."""
     data: VisitIn = _validated(raw, VisitIn, check_visit, today)
     _born_after(get_patient(session, patient_id), "visit_date", data.visit_date)
     if not allow_same_day and visits_on(session, patient_id, data.visit_date):
@@ -113,7 +116,7 @@ def add_visit(
     visit = Visit(
         patient_id=patient_id,
         source=source,
-        created_by=actor,
+        created_by=actor if actor is not None else session.info.get(ACTOR_KEY),
         mme_source="entered" if data.mme_per_day is not None else None,
         **values,
     )

@@ -309,6 +309,18 @@ def load_settings(session: Session) -> Settings:
     return from_values({key: json.loads(value) for key, value in rows})
 
 
+def patient_count(session: Session, real_only: bool = False) -> int:
+    """Patients in the database; real_only counts those not written by the synthetic seed."""
+    stmt = select(func.count(Patient.id))
+    if real_only:
+        stmt = stmt.where(Patient.source != "seed")
+    return int(session.scalar(stmt) or 0)
+
+
+def usernames(session: Session) -> list[str]:
+    return list(session.scalars(select(User.username)))
+
+
 def users_frame(session: Session) -> pd.DataFrame:
     stmt = select(User.username, User.display_name, User.role, User.active, User.locked_until, User.created_at)
     return _frame(

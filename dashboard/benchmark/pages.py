@@ -10,7 +10,8 @@ import streamlit as st
 import streamlit.logger
 from streamlit.testing.v1 import AppTest
 
-from dashboard import browser_session, state
+from dashboard import state
+from dashboard.signin import browser_session
 from data_model.accounts import SignedIn
 from data_model.db import URL_ENV
 

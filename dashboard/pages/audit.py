@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import auth, data
+from dashboard import data
+from dashboard.signin import auth
 from dashboard.formatting import plain
 from data_model.permissions import Action
 

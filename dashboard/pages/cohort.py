@@ -6,8 +6,10 @@ from datetime import date
 
 import streamlit as st
 
-from dashboard import auth, data, reports
-from dashboard.downloads import chart_downloads, cohort_downloads
+from dashboard import data
+from dashboard.signin import auth
+from dashboard.charts import reports
+from dashboard.downloads.buttons import chart_downloads, cohort_downloads
 from dashboard.formatting import plain, procedure_label
 from data_model.cohort_view import CohortFilter
 from data_model.catalog import PROCEDURES

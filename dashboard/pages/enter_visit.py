@@ -6,11 +6,13 @@ from datetime import date
 
 import streamlit as st
 
-from dashboard import auth, data, forms, state
-from dashboard.corrections import correction_form
-from dashboard.feedback import show_saved
+from dashboard import data, state
+from dashboard.signin import auth
+from dashboard.widgets import forms
+from dashboard.widgets.corrections import correction_form
+from dashboard.widgets.feedback import show_saved
 from dashboard.formatting import patient_label, plain
-from dashboard.patient_finder import patient_finder
+from dashboard.widgets.patient_finder import patient_finder
 from data_model.permissions import Action
 
 auth.guard(Action.ENTER_DATA)

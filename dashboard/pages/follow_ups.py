@@ -7,9 +7,10 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from dashboard import auth, data, state
+from dashboard import data, state
+from dashboard.signin import auth
 from dashboard.formatting import patient_label
-from dashboard.paging import paginate
+from dashboard.widgets.paging import paginate
 from data_model.followup import time_point_name
 from data_model.permissions import Action
 

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboard import auth, data, state
+from dashboard import data, state
+from dashboard.signin import auth
 from dashboard.formatting import plain
 from data_model.importers import CsvImportFailed
 from data_model.importers.csv_files import same_file_clashes

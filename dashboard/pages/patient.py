@@ -7,14 +7,16 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from dashboard import auth, charts, data, state
-from dashboard.patient_treatments import treatment_response_section
-from dashboard.downloads import patient_downloads
-from dashboard.review import review_section
+from dashboard import data, state
+from dashboard.signin import auth
+from dashboard.charts import trajectory as charts
+from dashboard.widgets.patient_treatments import treatment_response_section
+from dashboard.downloads.buttons import patient_downloads
+from dashboard.widgets.review import review_section
 from dashboard.formatting import (
     SEVERITY_BADGE, birth_year, flag_label, plain, procedure_label, score, treatment_label,
 )
-from dashboard.patient_finder import patient_finder
+from dashboard.widgets.patient_finder import patient_finder
 from data_model.permissions import Action
 
 auth.guard(Action.VIEW_PATIENTS)
@@ -96,5 +98,5 @@ with conditions_tab:
     else:
         st.dataframe(record.conditions, hide_index=True)
 
-# Downloads: the trajectory chart and the clinician summary, as the role allows (dashboard/downloads.py).
+# Downloads: the trajectory chart and the clinician summary, as the role allows (dashboard/downloads/buttons.py).
 patient_downloads(record, as_of)

@@ -7,7 +7,8 @@ from dataclasses import fields
 import pandas as pd
 import streamlit as st
 
-from dashboard import auth, data
+from dashboard import data
+from dashboard.signin import auth
 from dashboard.formatting import procedure_label
 from data_model import commands
 from data_model.permissions import Action

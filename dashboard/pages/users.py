@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import auth, data, state
+from dashboard import data, state
+from dashboard.signin import auth
 from dashboard.formatting import plain
-from dashboard.forms import describe
+from dashboard.widgets.forms import describe
 from data_model import accounts
 from data_model.catalog import ROLES
 from data_model.permissions import Action

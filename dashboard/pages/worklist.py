@@ -6,10 +6,12 @@ from datetime import date
 
 import streamlit as st
 
-from dashboard import auth, data, query_params, state
-from dashboard.downloads import worklist_download
+from dashboard import data, state
+from dashboard.signin import auth
+from dashboard.widgets import query_params
+from dashboard.downloads.buttons import worklist_download
 from dashboard.formatting import SEVERITY_TEXT, flag_label, patient_label, procedure_label
-from dashboard.paging import paginate
+from dashboard.widgets.paging import paginate
 from data_model.catalog import FLAG_CODES, PROCEDURES
 from data_model.permissions import Action
 from data_model.services import WorklistFilter, filter_worklist

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard import browser_session
-from dashboard.sign_in_cookie import idle_limit
+from dashboard.signin import browser_session
+from dashboard.signin.cookie import idle_limit
 from data_model import accounts, commands, sign_ins
 from data_model.audit import set_actor
 from data_model.db import make_engine, run_write

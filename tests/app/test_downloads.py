@@ -14,8 +14,8 @@ from datetime import date
 import pandas as pd
 from sqlalchemy import select
 
-from dashboard.downloads import csv_bytes
-from dashboard.reports import trajectory_for_export
+from dashboard.downloads.buttons import csv_bytes
+from dashboard.charts.reports import trajectory_for_export
 from data_model import services
 from data_model.db import make_engine, read_session
 from data_model.deidentify import DEIDENTIFIED_WORKLIST_COLUMNS, deidentified_worklist, weeks_instead_of_dates

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dashboard import figure_export
+from dashboard.charts import figure_export
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ from pypdf import PdfReader
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from dashboard import figure_export
+from dashboard.charts import figure_export
 from dashboard.cli import app
 from data_model.accounts import add_user
 from data_model.audit import set_actor

@@ -50,7 +50,7 @@ IMPORTER = {"PAINTRAIL_USER": "importer", "PAINTRAIL_PASSWORD": "importer-passwo
 IMPORTS = [
     pytest.param("csv", "sqlite", id="csv-sqlite"),
     pytest.param("csv", "postgresql", id="csv-postgresql", marks=pytest.mark.postgres),
-    # The FHIR import (`paintrail import fhir PATH...`, dashboard/cli_import_fhir.py). It commits one
+    # The FHIR import (`paintrail import fhir PATH...`, dashboard/cli/imports/fhir.py). It commits one
     # bundle at a time, so the property checked is "each bundle all or nothing" (see _check_fhir).
     # SQLite only: that the PostgreSQL server rolls back a killed client's transaction is shown by
     # csv-postgresql, and this run costs as much again. Add ("fhir", "postgresql") to run it there too.

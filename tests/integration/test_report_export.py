@@ -15,7 +15,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from dashboard.cli import app
-from dashboard.reports import patient_summary_pdf
+from dashboard.charts.reports import patient_summary_pdf
 from data_model import services
 from data_model.accounts import add_user
 from data_model.audit import set_actor

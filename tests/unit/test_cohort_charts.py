@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from dashboard.cohort_charts import (
+from dashboard.charts.cohort import (
     NO_PATIENTS, km_figure, pain_curve_figure, responder_figure, treatment_response_figure,
 )
 from data_model.cohort import kaplan_meier, pain_curve, responder_rates, select_cohort, time_to_recovery

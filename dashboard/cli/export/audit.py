@@ -1,0 +1,53 @@
+"""`paintrail export audit --out FILE.csv`: the audit trail as CSV, for admins only."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from dashboard.cli.acting_account import AsUserOption, audit_command, open_as
+from dashboard.cli.common import DbOption, UserError, user_errors
+from dashboard.cli.export.out_file import write_atomically
+from data_model.permissions import Action
+
+
+def audit_csv(entries) -> str:  # noqa: ANN001 - queries.audit_frame
+    """CSV text of audit entries; every text cell is neutralised against spreadsheet formulas."""
+    from data_model.exporters.csv_export import neutralise
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(list(entries.columns))
+    for row in entries.itertuples(index=False):
+        writer.writerow(["" if v is None else neutralise(str(v)) if isinstance(v, str) else v for v in row])
+    return buffer.getvalue()
+
+
+def export_audit_command(
+    out: Annotated[Path, typer.Option("--out", metavar="FILE", help="The CSV file to write.", show_default=False)],
+    as_user: AsUserOption,
+    actor: Annotated[str | None, typer.Option("--actor", help="Only this user's entries.")] = None,
+    table: Annotated[str | None, typer.Option("--table", help="Only writes to this table (e.g. visits).")] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many entries, newest first.")] = 1_000_000,
+    db: DbOption = None,
+) -> None:
+    """Export the audit trail (who, when, what, before and after) as CSV, newest first. Admins only."""
+    from data_model import queries
+    from data_model.db import read_session
+
+    with user_errors():
+        if not out.parent.is_dir():
+            raise UserError(f"--out: the folder {str(out.parent)!r} does not exist")
+        engine, user = open_as(db, as_user, Action.VIEW_AUDIT, "export audit")
+        try:
+            with read_session(engine) as session:
+                entries = queries.audit_frame(session, actor, table, None, limit)
+            write_atomically(out, audit_csv(entries))
+            audit_command(engine, user, "export_audit", {"file": out.name, "entries": len(entries)})
+        finally:
+            engine.dispose()
+    typer.echo(f"Wrote {out}: {len(entries)} audit entries.")

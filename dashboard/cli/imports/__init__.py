@@ -1,0 +1,1 @@
+"""`paintrail import ...`: one module per format (a CSV folder, FHIR bundles)."""
