@@ -71,6 +71,7 @@ def _run_streamlit(url: str, port: int, address: str, demo: bool) -> int:
         "--server.address", address,
         "--browser.gatherUsageStats", "false",  # a clinical server sends nothing out
         "--client.toolbarMode", "viewer",  # no "Deploy" button or developer menu for clinicians
+        "--client.showErrorDetails", "none",  # an unexpected error says so, never a traceback with server paths
     ]
     typer.echo(f"Serving PainTrail at http://{address}:{port} on {shown_url(url)}; press Ctrl+C to stop.")
     child = subprocess.Popen(command, env=env)
