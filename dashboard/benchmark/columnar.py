@@ -3,9 +3,10 @@
 The benchmark holds the field's own reader beside the app's (data_model/bulk_read.py): the same
 tables, columns, filters (not voided, not in an unfinished import, dated on or before as_of) and
 row order, so the two figures compare like with like, and its lean process gives the floor a whole
-`paintrail flags` process is held against. The app does not use it; docs/PERFORMANCE.md says why
-(in one process with Python's sqlite3, connectorx's own SQLite misses commits made after its first
-read).
+`paintrail flags` process is held against. The app does not use it; docs/PERFORMANCE.md says why:
+connectorx carries its own copy of SQLite, and two copies in one process break each other's locks
+(reads missed commits; the app's connection then met "disk I/O error"). So on SQLite it runs only in
+a process where no sqlite3 connection is open: measure() runs in a process of its own.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from urllib.parse import quote
 import numpy as np
 from sqlalchemy import Connection
 
-from data_model.bulk_read import Arrays, Table, ordered
+from data_model.bulk_read import TABLES, Arrays, Table, ordered
+from data_model.db import make_engine
 from data_model.import_runs import VISIBLE_SQL
 
 
@@ -67,3 +69,28 @@ def _numpy(kind: str, column: Any) -> np.ndarray:  # column: a pyarrow ChunkedAr
     if kind in ("date", "date_or_null"):
         return column.to_numpy(zero_copy_only=False).astype("datetime64[D]").astype("datetime64[ns]")
     return column.to_numpy(zero_copy_only=False).astype(object)
+
+
+def measure(url: str, as_of: date, runs: int, traced: bool) -> dict[str, dict]:
+    """The three tables read with connectorx: an untimed warm-up, then `runs` timed reads (or one under
+    tracemalloc). Call it in a process of its own; the engine that names the source is closed first,
+    so no sqlite3 connection shares the process with connectorx's SQLite."""
+    from .measures import peak, stopwatch, summary
+
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            source = source_url(conn)
+    finally:
+        engine.dispose()
+    if source is None:
+        return {}
+
+    def read_all() -> None:
+        for table in TABLES.values():
+            read(source, table, as_of)
+
+    if traced:
+        return {"columnar_read": peak(read_all)}
+    read_all()
+    return {"columnar_read": summary([stopwatch(read_all)[0] for _ in range(runs)])}

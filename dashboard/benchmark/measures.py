@@ -18,12 +18,11 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Engine, select
 
-from data_model import bulk_read, commands, queries, services
+from data_model import commands, queries, services
 from data_model.audit import set_actor
 from data_model.db import read_session, run_write
 from data_model.models import Patient
 
-from . import columnar
 from .progress import say
 
 NEW_VISIT = {"back_pain": 6, "leg_pain": 5}  # a plausible score: the point is the write, not its value
@@ -74,36 +73,24 @@ def clinic(engine: Engine, as_of: date, runs: int, traced: bool) -> dict[str, di
         with read_session(engine) as session:
             return services.evaluate_clinic(session, as_of)
 
-    def columnar_read() -> None:  # the field's own reader, the same columns (benchmark/columnar.py)
-        with engine.connect() as conn:
-            source = columnar.source_url(conn)
-        if source is not None:
-            for table in bulk_read.TABLES.values():
-                columnar.read(source, table, as_of)
-
     if traced:
-        return {"raw_read": peak(read), "flags": peak(evaluate), "columnar_read": peak(columnar_read),
-                **next_day(engine, evaluate(), runs, traced)}
+        return {"raw_read": peak(read), "flags": peak(evaluate), **next_day(engine, evaluate(), runs, traced)}
     # warm-up (one-time costs, lazy imports and the first connection, off the timed runs), then the
     # next day from it; dropped before the runs, as the app would not hold it beside theirs
     next_days = next_day(engine, evaluate(), runs, traced)
     with read_session(engine) as session:
         settings = queries.load_settings(session)
-    columnar_read()  # its warm-up: connectorx's import and first connection
-    raw, compute, flags, columnar_runs = [], [], [], []
+    raw, compute, flags = [], [], []
     for run in range(1, runs + 1):
         seconds, data = stopwatch(read)
         raw.append(seconds)
         compute.append(stopwatch(lambda d=data: services.evaluate(d, settings, as_of))[0])
         del data
         flags.append(stopwatch(evaluate)[0])
-        columnar_runs.append(stopwatch(columnar_read)[0])
-        say(f"  run {run}/{runs}: raw read {raw[-1]:.3f} s, compute {compute[-1]:.3f} s, flags {flags[-1]:.3f} s, "
-            f"columnar read (connectorx) {columnar_runs[-1]:.3f} s")
+        say(f"  run {run}/{runs}: raw read {raw[-1]:.3f} s, compute {compute[-1]:.3f} s, flags {flags[-1]:.3f} s")
     return {
         **next_days,
         "raw_read": summary(raw), "flags": summary(flags), "compute_only": summary(compute),
-        "columnar_read": summary(columnar_runs),
         # per run, since both ran side by side
         "flags_over_raw": summary([f / r for f, r in zip(flags, raw, strict=True)], unit="ratio"),
     }
