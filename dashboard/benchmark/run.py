@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy.engine import make_url
 
-from . import cohort, import_load, machine, measures, report
+from . import cohort, columnar, import_load, machine, measures, report, whole_process
 from .progress import say
 
 T = TypeVar("T")
@@ -79,6 +79,12 @@ def _bench(db: cohort.BenchDatabase, params: Params) -> dict[str, Any]:
         + ", ".join(f"{n:,} {name}" for name, n in seeded["counts"].items()))
     timed = _in_own_process(measure_database, db.url, db.kind, params, False)
     traced = _in_own_process(measure_database, db.url, db.kind, params, True)
+    # connectorx's read, in processes of their own (its SQLite must not share a process with sqlite3's)
+    say(f"[{db.kind}] raw column read with connectorx (columnar.py): {params.runs} timed runs, then traced...")
+    timed["measures"] |= _in_own_process(columnar.measure, db.url, params.as_of, params.runs, False)
+    traced["measures"] |= _in_own_process(columnar.measure, db.url, params.as_of, params.runs, True)
+    say(f"[{db.kind}] whole processes: paintrail flags beside a lean columnar read, {params.runs} runs each...")
+    timed["measures"] |= _in_own_process(whole_process.measure, db.url, db.kind, params.as_of, params.runs)
     # last: the import adds its rows to the cohort every other measure read as seeded
     timed["measures"] |= _in_own_process(import_load.measure, db.url, db.kind, params.import_rows, params.seed,
                                          params.as_of)

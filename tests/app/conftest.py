@@ -20,13 +20,12 @@ from data_model.migrate import upgrade
 
 APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
 PAGES = Path(APP).parent / "pages"
-TODAY = date.today()
 PASSWORDS = {"doc": "doc-password", "nurse": "nurse-password", "boss": "boss-password"}
 ROLES = {"doc": "clinician", "nurse": "staff", "boss": "admin"}
 
 
 def _ago(weeks: float) -> str:
-    return (TODAY - timedelta(days=round(weeks * 7))).isoformat()
+    return (date.today() - timedelta(days=round(weeks * 7))).isoformat()
 
 
 # (mrn, name, procedure, weeks since surgery, [(weeks since surgery, back, leg)], story)
@@ -39,13 +38,17 @@ COHORT = [
 
 
 def _build(engine) -> None:
+    # The app reads the real clock, so the cohort is dated from today, read when the template is built
+    # (not at import, which may be long before, or on the other side of midnight).
+    today = date.today()
+
     def action(session):
         set_actor(session, "fixture")
         for username, role in ROLES.items():
             accounts.add_user(session, username, role, PASSWORDS[username], username.title())
         for mrn, name, procedure, weeks, visits in COHORT:
             patient = commands.register_patient(session, {"mrn": mrn, "display_name": name, "sex": "female"})
-            surgery_day = TODAY - timedelta(weeks=weeks)
+            surgery_day = today - timedelta(weeks=weeks)
             commands.add_surgery(session, patient.id, {"surgery_date": surgery_day, "procedure": procedure,
                                                         "surgeon": "Dr Hart"})
             for week, back, leg in visits:

@@ -6,8 +6,8 @@ import re
 import uuid
 from pathlib import Path
 
-SYNTHEA = Path("/work/shared/data/fhir/synthea-r4")
-# Three of the smaller bundles (0.5-0.6 MB): each imports a patient with visits and treatments.
+SYNTHEA = Path(__file__).resolve().parents[1] / "fixtures" / "synthea"
+# Three of the smaller bundles (trimmed, about 17 kB each): each imports a patient with visits and treatments.
 SMALL_BUNDLES = (
     "José_María_Casares_35f4e907-09d2-4a9d-8888-b9f8d860ce05.json",
     "Manuel_Benavides_058a381d-d631-4613-952c-c3a85fc672a1.json",

@@ -100,3 +100,24 @@ def test_a_big_sqlite_table_read_in_two_halves_at_once_equals_the_orm_read(tmp_p
     for got, want in zip((surgeries, visits, treatments), reference, strict=True):
         pd.testing.assert_frame_equal(got, want)
     sqlite_engine.dispose()
+
+
+def test_the_benchmarks_columnar_reader_reads_exactly_what_the_app_reads(awkward_clinic):
+    """dashboard/benchmark/columnar.py (connectorx) against the app's reader, array for array: the
+    bench's side-by-side figures compare the same work (docs/PERFORMANCE.md). The app's arrays are
+    read and its connections closed first: connectorx's own SQLite must not share the process with an
+    open sqlite3 connection (two copies of SQLite break each other's locks)."""
+    from dashboard.benchmark import columnar
+
+    with read_session(awkward_clinic) as session:
+        conn = session.connection()
+        source = columnar.source_url(conn)
+        wanted = {(table.name, as_of): bulk_read.read(conn, table, None, as_of)
+                  for table in bulk_read.TABLES.values() for as_of in (None, date(2025, 6, 1))}
+    awkward_clinic.dispose()
+    for (name, as_of), want in wanted.items():
+        table = bulk_read.TABLES[name]
+        got = columnar.read(source, table, as_of)
+        for column in table.columns:
+            assert got[column.name].dtype == want[column.name].dtype, (name, column.name)
+            assert pd.Series(got[column.name]).equals(pd.Series(want[column.name])), (name, column.name)

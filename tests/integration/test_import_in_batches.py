@@ -29,7 +29,8 @@ from tests.conftest import subprocess_url
 from tests.helpers import processes
 from tests.helpers.cohort_csv import write_cohort_folder
 
-TODAY = date.today() - timedelta(days=1)
+# A fixed day, handed to every import and evaluation below: the run never depends on the clock or midnight.
+TODAY = date(2025, 6, 2)
 CLEAR_CASES = Path(__file__).resolve().parent.parent / "fixtures" / "csv" / "clear_cases"
 TABLES = {"patients": Patient, "surgeries": Surgery, "visits": Visit, "treatments": Treatment, "audit": AuditEntry}
 RAW_TABLES = {"patients": "patients", "surgeries": "surgeries", "visits": "visits", "treatments": "treatments",
