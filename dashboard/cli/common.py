@@ -242,6 +242,10 @@ def _report_refusal(exc: Exception) -> None:
         fail(_validation_line(exc))
     if isinstance(exc, UserError | NotAllowed | DatabaseBusyError | SettingsError):
         fail(str(exc))
+    from dashboard.charts.figure_export import ChartRendererError
+
+    if isinstance(exc, ChartRendererError):  # no Chrome, or one that never became ready: say so, no traceback
+        fail(str(exc))
     if isinstance(exc, IntegrityError):
         fail(f"the database refused the change, nothing was saved: {_first_line(exc)}")
     if isinstance(exc, OperationalError):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import pytest
 
-from dashboard import figure_export
+from dashboard.charts import figure_export
 
 NOT_READY = RuntimeError("ReferenceError: kaleido_scopes is not defined")
 
