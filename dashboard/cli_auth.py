@@ -17,11 +17,11 @@ import typer
 from sqlalchemy import Engine
 
 from dashboard.cli_common import UserError, open_database
-from data_model.accounts import SignedIn, sign_in
+from data_model.access.accounts import SignedIn, sign_in
 from data_model.audit import record_event, set_actor
 from data_model.db import run_write
-from data_model.permissions import ROLE_ACTIONS, Action, can
-from data_model.pseudonyms import KEY_ENV, PseudonymKeyMissing, ensure_site_key
+from data_model.access.permissions import ROLE_ACTIONS, Action, can
+from data_model.exchange.pseudonyms import KEY_ENV, PseudonymKeyMissing, ensure_site_key
 
 PASSWORD_ENV = "PAINTRAIL_PASSWORD"
 USER_ENV = "PAINTRAIL_USER"

@@ -17,14 +17,14 @@ from typer.core import TyperGroup
 
 from data_model.catalog import PROCEDURES
 from data_model.db import DatabaseBusyError, make_engine, resolve_url
-from data_model.importers import CsvImportFailed
+from data_model.exchange.csv_folder.folder_import import CsvImportFailed
 from data_model.migrate import SchemaUpgradeRefused, upgrade
-from data_model.permissions import NotAllowed
+from data_model.access.permissions import NotAllowed
 from data_model.settings import SettingsError
 from data_model.validation import ValidationFailed
 
 if TYPE_CHECKING:
-    from data_model.cohort_view import CohortFilter
+    from data_model.services.cohort import CohortFilter
 
 DbOption = Annotated[
     str | None,
@@ -140,7 +140,7 @@ def cohort_filter(
     surgery_order: str,
 ) -> CohortFilter:
     """The cohort options checked and turned into the cohort page's CohortFilter."""
-    from data_model.cohort_view import CohortFilter  # lifelines takes seconds to import: only when needed
+    from data_model.services.cohort import CohortFilter  # lifelines takes seconds to import: only when needed
 
     chosen_procedures = tuple(dict.fromkeys(p.strip().lower() for p in procedures or ()))
     for procedure in chosen_procedures:

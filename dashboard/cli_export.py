@@ -17,7 +17,7 @@ import typer
 from dashboard.cli_auth import AsUserOption, IdentifiedOption, audit_command, export_action, export_key, open_as
 from dashboard.cli_common import DbOption, UserError, user_errors
 from data_model.db import read_session
-from data_model.exporters import export_fhir
+from data_model.exchange.fhir.export import export_fhir
 
 export_app = typer.Typer(help="Export data: de-identified unless asked otherwise.", no_args_is_help=True)
 

@@ -14,8 +14,8 @@ from dashboard.cli_common import DbOption, UserError, user_errors
 from dashboard.cli_export import export_app, write_atomically
 from data_model import queries
 from data_model.db import read_session
-from data_model.exporters.csv_export import neutralise
-from data_model.permissions import Action
+from data_model.exchange.csv_folder.export import neutralise
+from data_model.access.permissions import Action
 
 
 def audit_csv(entries) -> str:  # noqa: ANN001 - queries.audit_frame

@@ -11,7 +11,7 @@ from dashboard.cli_auth import AsUserOption, IdentifiedOption, audit_command, ex
 from dashboard.cli_common import DbOption, UserError, user_errors
 from dashboard.cli_export import export_app
 from data_model.db import read_session
-from data_model.exporters.csv_export import export_csv, write_folder
+from data_model.exchange.csv_folder.export import export_csv, write_folder
 
 
 @export_app.command("csv")

@@ -158,8 +158,8 @@ def flags(
         engine, user = open_as(db, as_user, export_action(identified), "flags")
         try:
             from data_model.db import read_session
-            from data_model.deidentify import deidentified_worklist
-            from data_model.services import flag_worklist
+            from data_model.exchange.deidentify import deidentified_worklist
+            from data_model.services.worklist import flag_worklist
 
             key = None if identified else export_key(engine, user)
             with read_session(engine) as session:

@@ -16,7 +16,7 @@ from sqlalchemy.engine import make_url
 
 from dashboard.cli_common import DbOption, UserError, open_database, shown_url, user_errors
 from dashboard.demo import DEMO_ACCOUNTS, DEMO_DATABASE_URL, DEMO_ENV, DEMO_PATIENTS
-from data_model.accounts import add_user
+from data_model.access.accounts import add_user
 from data_model.audit import set_actor
 from data_model.db import URL_ENV, read_session, resolve_url, run_write
 from data_model.models import Patient, User

@@ -11,7 +11,7 @@ import streamlit.logger
 from streamlit.testing.v1 import AppTest
 
 from dashboard import browser_session, state
-from data_model.accounts import SignedIn
+from data_model.access.accounts import SignedIn
 from data_model.db import URL_ENV
 
 from .measures import peak, stopwatch, summary

@@ -6,7 +6,7 @@ import streamlit as st
 
 from dashboard import auth, data
 from dashboard.formatting import plain
-from data_model.permissions import Action
+from data_model.access.permissions import Action
 
 auth.guard(Action.VIEW_AUDIT)
 st.title("Audit trail")

@@ -11,7 +11,7 @@ from dashboard.corrections import correction_form
 from dashboard.feedback import show_saved
 from dashboard.formatting import patient_label, plain
 from dashboard.patient_finder import patient_finder
-from data_model.permissions import Action
+from data_model.access.permissions import Action
 
 auth.guard(Action.ENTER_DATA)
 st.title("Enter visit")

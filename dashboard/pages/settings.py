@@ -10,7 +10,7 @@ import streamlit as st
 from dashboard import auth, data
 from dashboard.formatting import procedure_label
 from data_model import commands
-from data_model.permissions import Action
+from data_model.access.permissions import Action
 from data_model.settings import DEFAULT_SETTINGS, SettingsError, from_values, to_values
 
 auth.guard(Action.MANAGE_SETTINGS)

@@ -84,7 +84,7 @@ def _shown_as_text(source: str, raw: str) -> bool:
 
 
 def test_the_signed_in_accounts_display_name_in_the_sidebar_is_plain_text(as_user, app_db):
-    from data_model import accounts
+    from data_model.access import accounts
 
     engine = make_engine(app_db)
     try:

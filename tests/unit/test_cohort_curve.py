@@ -2,26 +2,43 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import replace
 from statistics import NormalDist
 
 import numpy as np
 import pytest
 
-from data_model.cohort_curve import (
-    BUCKET_LABELS, BUCKET_MIDDLE_WEEKS, CURVE_COLUMNS, CURVE_PROCEDURES, FALLBACK_P80, bucket_of, cohort_curve,
-    reference_curve, relieved_share,
+import pandas as pd
+
+from data_model.flags.clinic_curve import (
+    BUCKET_LABELS, BUCKET_MIDDLE_WEEKS, CURVE_PROCEDURES, FALLBACK_P80, Curve, bucket_of, reference_curve,
+    relieved_share,
 )
+from data_model.flags.engine import flags_with_curve
 from data_model.settings import DEFAULT_SETTINGS
 from tests.unit.builders import Cohort, day, week
 
 LATER = week(60)
 
 
+def _table(curve: Curve) -> pd.DataFrame:
+    """The curve OFF_TRACK compared with, one row per procedure and bucket, to read cells by name."""
+    n_proc, n_bucket = curve.value.shape
+    return pd.DataFrame({
+        "procedure": np.repeat(np.array(CURVE_PROCEDURES, dtype=object), n_bucket),
+        "bucket": np.tile(np.array(BUCKET_LABELS, dtype=object), n_proc),
+        "patients": curve.patients.ravel(),
+        "clinic_value": curve.clinic.ravel(),
+        "value": curve.value.ravel(),
+        "source": np.where(curve.from_clinic.ravel(), "clinic", "reference").astype(object),
+    })
+
+
 def _curve(cohort: Cohort, as_of=LATER, settings=DEFAULT_SETTINGS):
-    surgeries, visits, _ = cohort.frames()
-    return cohort_curve(surgeries, visits, settings, as_of).set_index(["procedure", "bucket"])
+    """The clinic curve of an evaluation, as flags_with_curve hands it to the app."""
+    surgeries, visits, treatments = cohort.frames()
+    curve = flags_with_curve(surgeries, visits, treatments, settings, as_of)[2]
+    return _table(curve).set_index(["procedure", "bucket"])
 
 
 # --- The reference (fallback) curve ---------------------------------------------------------------
@@ -79,8 +96,7 @@ def test_the_surgery_day_and_before_are_in_no_bucket():
 
 
 def test_the_curve_has_a_row_per_procedure_and_bucket():
-    curve = cohort_curve(*Cohort().frames()[:2], DEFAULT_SETTINGS, LATER)
-    assert list(curve.columns) == list(CURVE_COLUMNS)
+    curve = _curve(Cohort()).reset_index()
     assert len(curve) == len(CURVE_PROCEDURES) * len(BUCKET_LABELS)
     assert (curve["source"] == "reference").all() and (curve["patients"] == 0).all()
     assert curve["value"].tolist() == [v for p in CURVE_PROCEDURES for v in FALLBACK_P80[p]]
@@ -155,14 +171,3 @@ def test_the_curve_is_as_of_a_date():
         cohort.surgery(patient).visit(patient, day(20), leg=3)
     assert _curve(cohort, as_of=day(19)).loc[("discectomy", "2-3"), "patients"] == 0
     assert _curve(cohort, as_of=day(20)).loc[("discectomy", "2-3"), "patients"] == 30
-
-
-def test_the_status_frame_gives_the_same_curve_as_the_surgeries():
-    cohort = Cohort()
-    for patient in range(1, 31):
-        cohort.surgery(patient, procedure="fusion").visit(patient, week(20), back=patient % 10)
-    surgeries, visits, _ = cohort.frames()
-    from_status = cohort_curve(cohort.status(as_of=LATER).reset_index(), visits, DEFAULT_SETTINGS, LATER)
-    from_surgeries = cohort_curve(surgeries, visits, DEFAULT_SETTINGS, LATER)
-    assert from_status.equals(from_surgeries)
-    assert not math.isnan(from_status.set_index(["procedure", "bucket"]).loc[("fusion", "14-26"), "clinic_value"])

@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from data_model.cohort import CURVE_BUCKETS, CURVE_COLUMNS, CurveBucket, pain_curve, select_cohort
+from data_model.cohort.pain_curve import CURVE_BUCKETS, PAIN_CURVE_COLUMNS, CurveBucket, pain_curve
+from data_model.cohort.figures import select_cohort
 from data_model.settings import DEFAULT_SETTINGS
 from tests.unit.builders import Cohort, day, week
 

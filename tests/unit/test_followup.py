@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings as hyp_settings, strategies as st
 
-from data_model.followup import SCHEDULE_COLUMNS, due_and_overdue, follow_up_schedule, time_point_name
+from data_model.follow_up import SCHEDULE_COLUMNS, due_and_overdue, follow_up_schedule, time_point_name
 from data_model.settings import DEFAULT_SETTINGS, FollowUpPoint, SettingsError, from_values, to_values
 from tests.unit.builders import Cohort, day
 

@@ -1,0 +1,168 @@
+"""Every patient's visits up to as_of, once, in (patient, date, id) order, for the rules that read sequences."""
+
+# The status frame has one row per patient with an index surgery (its "position"); visits of other
+# patients and visits after as_of are dropped. Rows are ordered by position, date, visit id, so each
+# patient's visits form one contiguous segment in time order and "latest" / "previous" are index
+# arithmetic. Queries already deliver this order, in which case nothing is sorted or copied.
+# Columns are taken lazily: a rule pays only for what it reads.
+
+from __future__ import annotations
+
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+
+from ..recovery import PAIN_COLUMNS, SCORE_COLUMNS, index_positions, visit_order
+
+NO_DAY = np.iinfo("int64").min  # "no date" in day arrays (NaT's bit pattern)
+MEASURE_COLUMNS = (*SCORE_COLUMNS, "numbness", "tingling", "weakness", "mme_per_day")
+_NS_PER_DAY = 86_400_000_000_000
+
+
+def days(values) -> np.ndarray:
+    """Dates as whole days since 1970 (int64); NaT becomes NO_DAY."""
+    ns = np.asarray(values, dtype="datetime64[ns]").view("int64")
+    out = ns // _NS_PER_DAY  # integer arithmetic: several times faster than astype("datetime64[D]")
+    out[ns == NO_DAY] = NO_DAY
+    return out
+
+
+def iso(day_numbers: np.ndarray) -> np.ndarray:
+    """Whole days since 1970 as 'YYYY-MM-DD' text (object array), each distinct day formatted once."""
+    if len(day_numbers) == 0:
+        return np.array([], dtype=object)
+    distinct, spread = np.unique(np.asarray(day_numbers, dtype="int64"), return_inverse=True)
+    return np.datetime_as_string(distinct.astype("datetime64[D]")).astype(object)[spread.reshape(-1)]
+
+
+class Timeline:
+    """Sorted visit arrays for the patients of `status` (see module comment)."""
+
+    def __init__(self, status: pd.DataFrame, visits: pd.DataFrame, as_of: pd.Timestamp) -> None:
+        self.n_patients = len(status)
+        self.as_of_day = int(days([as_of.to_datetime64()])[0])
+        self._visits = visits
+        pos = index_positions(status, visits["patient_id"])
+        vday = days(visits["visit_date"].to_numpy())
+        keep = (pos >= 0) & (vday <= self.as_of_day)
+        rows = None if keep.all() else np.flatnonzero(keep)
+        ids = visits["visit_id"].to_numpy()
+        if rows is None:
+            order = visit_order(pos, vday, ids)
+            rows = order  # None: already in order
+        else:
+            order = visit_order(pos[rows], vday[rows], ids[rows])
+            if order is not None:
+                rows = rows[order]
+        self._rows = rows
+        self.pos = pos if rows is None else pos[rows]
+        self.day = vday if rows is None else vday[rows]
+        self.surgery_day = days(status["index_surgery_date"].to_numpy())
+        self.since = self.day - self.surgery_day[self.pos]  # days from the index surgery
+        self.post = self.since > 0
+
+    def column(self, name: str) -> np.ndarray:
+        """A visit column as float64 in timeline order."""
+        values = self._visits[name].to_numpy("float64")
+        return values if self._rows is None else values[self._rows]
+
+    @cached_property
+    def pain(self) -> np.ndarray:
+        """Per visit, the worse of back, leg and unspecified pain (NaN when none was recorded)."""
+        back, leg, unspecified = (self.column(c) for c in PAIN_COLUMNS)
+        return np.fmax(np.fmax(back, leg), unspecified)
+
+    @cached_property
+    def post_pain(self) -> np.ndarray:
+        """Post-op visits with a pain score."""
+        return self.post & ~np.isnan(self.pain)
+
+    @cached_property
+    def recorded(self) -> np.ndarray:
+        """Visits with any score, symptom or dose recorded (validation makes that every visit)."""
+        recorded = ~np.isnan(self.pain)
+        for c in MEASURE_COLUMNS:
+            if c not in PAIN_COLUMNS:
+                recorded |= ~np.isnan(self.column(c))
+        return recorded
+
+    @cached_property
+    def visit_index(self) -> VisitIndex:
+        """The visits that record anything, for range look-ups by days since surgery."""
+        rows = None if self.recorded.all() else np.flatnonzero(self.recorded)
+        pos = self.pos if rows is None else self.pos[rows]
+        since = self.since if rows is None else self.since[rows]
+        return VisitIndex(pos, since, self.n_patients, presorted=True)  # (patient, date) order: by days since
+
+    def latest(self, mask: np.ndarray, count: int = 1) -> np.ndarray:
+        """Array [j, patient position]: the timeline row of the (j+1)-th latest row where mask holds
+        (-1: the patient has fewer). One pass over the mask whatever the count."""
+        rows = np.flatnonzero(mask)
+        out = np.full((count, self.n_patients), -1, dtype="int64")
+        if len(rows) == 0:
+            return out
+        p = self.pos[rows]
+        ends = np.append(np.flatnonzero(p[1:] != p[:-1]), len(rows) - 1)
+        starts = np.append(0, ends[:-1] + 1)
+        for j in range(count):
+            ok = ends - j >= starts
+            out[j, p[ends[ok]]] = rows[ends[ok] - j]
+        return out
+
+
+def take(values: np.ndarray, rows: np.ndarray, fill=np.nan) -> np.ndarray:
+    """values[rows] with `fill` where rows is -1 (the "none" of Timeline.latest and Timeline.first)."""
+    if len(values) == 0:
+        return np.full(rows.shape, fill, dtype=values.dtype)
+    out = values[np.maximum(rows, 0)]  # fancy indexing: a copy, safe to write
+    out[rows < 0] = fill
+    return out
+
+
+class VisitIndex:
+    """Visits sorted by (patient position, days since surgery), with each patient's slice, so that
+    "the patient's visits between day a and day b" is a binary search in that slice, not a pass over
+    every visit."""
+
+    def __init__(self, visit_pos: np.ndarray, visit_since: np.ndarray, n_patients: int, presorted: bool = False):
+        if not presorted:
+            order = np.lexsort((visit_since, visit_pos))
+            visit_pos, visit_since = visit_pos[order], visit_since[order]
+        self.since = visit_since
+        self.bounds = np.concatenate(([0], np.cumsum(np.bincount(visit_pos, minlength=n_patients))))
+
+    def _search(self, pos: np.ndarray, value: np.ndarray, right: bool) -> np.ndarray:
+        """Per query, the first index in the patient's slice whose days since surgery is >= value
+        (> value when right): all queries bisect together, one step per halving of the slices."""
+        low, high = self.bounds[pos], self.bounds[pos + 1]
+        last = max(len(self.since) - 1, 0)
+        while True:
+            active = low < high
+            if not active.any():
+                return low
+            mid = (low + high) // 2
+            at = self.since[np.minimum(mid, last)] if len(self.since) else np.zeros_like(mid)
+            go_right = active & ((at <= value) if right else (at < value))
+            low = np.where(go_right, mid + 1, low)
+            high = np.where(active & ~go_right, mid, high)
+
+    def any_between(self, pos: np.ndarray, first: np.ndarray, last: np.ndarray) -> np.ndarray:
+        """Per query, whether any visit has first <= days since surgery <= last (one search, not two)."""
+        at = self._search(pos, first, right=False)
+        inside = at < self.bounds[pos + 1]
+        inside[inside] = self.since[at[inside]] <= last[inside]
+        return inside
+
+    def span(self, pos: np.ndarray, first: np.ndarray, last: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per query, the [begin, end) range of visits with first <= days since surgery <= last."""
+        begin = self._search(pos, first, right=False)
+        return begin, np.maximum(self._search(pos, last, right=True), begin)
+
+    def closest(self, pos: np.ndarray, target: np.ndarray, begin: np.ndarray, end: np.ndarray) -> np.ndarray:
+        """Per non-empty range, the days since surgery of its visit closest to target (ties: the earlier)."""
+        at = np.clip(self._search(pos, target, right=False), begin, end - 1)
+        before = np.maximum(at - 1, begin)
+        after_since, before_since = self.since[at], self.since[before]
+        take_before = np.abs(target - before_since) <= np.abs(after_since - target)
+        return np.where(take_before, before_since, after_since)

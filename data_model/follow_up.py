@@ -1,0 +1,167 @@
+"""The registry follow-up schedule after each patient's index surgery: due dates, windows and what is overdue."""
+
+# Per time point of Settings.follow_up_schedule (6 weeks ±2, 3 months = 13 weeks ±3, 12 months =
+# 52 weeks ±6, 24 months = 104 weeks ±8 by default), counted from the index surgery (the latest on
+# or before as_of; a revision restarts the schedule):
+#   due_date = surgery + weeks; window = [due - tolerance, due + tolerance], both days included.
+#   A visit satisfies it when it is dated inside the window, after the surgery day and on or before
+#   as_of, and records anything (a score, a symptom or a dose). Of several, visit_date is the one
+#   closest to the due date (ties: the earlier).
+#   status, in this order:
+#     'done'      a visit satisfied it;
+#     'due'       the window is open on as_of (window_start <= as_of <= window_end);
+#     'upcoming'  the window opens within follow_up_upcoming_days (14) of as_of ("due soon");
+#     'overdue'   the window has closed (as_of > window_end) at most overdue_max_weeks (26) ago;
+#     'missed'    it closed longer ago: ancient misses would only clutter the staff list;
+#     'future'    later still.
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from .flags.timeline import VisitIndex
+from .recovery import AsOf, index_positions, index_surgeries, to_timestamp
+from .settings import Settings
+
+STATUSES: tuple[str, ...] = ("done", "due", "upcoming", "overdue", "missed", "future")
+SCHEDULE_COLUMNS: dict[str, str] = {
+    "patient_id": "int64",
+    "time_point": "object",  # the schedule's label: '6 weeks', '3 months', ...
+    "weeks": "int64",
+    "due_date": "datetime64[ns]",
+    "window_start": "datetime64[ns]",
+    "window_end": "datetime64[ns]",
+    "status": "object",
+    "visit_date": "datetime64[ns]",  # the visit that satisfied it (NaT when none)
+}
+_MEASURES = ("back_pain", "leg_pain", "pain_unspecified", "odi", "numbness", "tingling", "weakness",
+             "mme_per_day")
+
+
+def _days(values) -> np.ndarray:
+    return np.asarray(values, dtype="datetime64[ns]").astype("datetime64[D]").astype("int64")
+
+
+def _dates(day_numbers: np.ndarray) -> np.ndarray:
+    return np.asarray(day_numbers, dtype="int64").astype("datetime64[D]").astype("datetime64[ns]")
+
+
+_STATUS_CODE = {name: i for i, name in enumerate(STATUSES)}
+OVERDUE = _STATUS_CODE["overdue"]
+
+
+def schedule_core(
+    surgery_day: np.ndarray, visits: VisitIndex, settings: Settings, as_of_day: int, only: np.ndarray | None = None,
+    which_visit: bool = True,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Arrays [time point, patient position]: the status code (index into STATUSES) and the
+    satisfying visit's days since surgery (meaningless where not done, or without which_visit).
+
+    Per patient position its surgery day (days since 1970); `visits` holds the visits that count
+    (on or before as_of, recording anything). `only` [time point, patient position] limits the
+    visit look-ups to those pairs (others get their status from the dates alone, as if undone)."""
+    n = len(surgery_day)
+    due, start, end = window_days(settings)
+    k = len(due)
+    now = (as_of_day - surgery_day)[None, :]  # days since surgery on as_of
+    done = np.zeros((k, n), dtype=bool)
+    visit_since = np.zeros((k, n), dtype="int64")
+    for j in range(k):
+        who = np.arange(n) if only is None else np.flatnonzero(only[j])
+        # a follow-up visit is after the surgery day, and on or before as_of
+        first = np.full(len(who), max(start[j], 1))
+        last = np.minimum(end[j], now[0, who])
+        if not which_visit:
+            done[j, who] = visits.any_between(who, first, last)
+            continue
+        begin, stop = visits.span(who, first, last)
+        hit = stop > begin
+        done[j, who[hit]] = True
+        visit_since[j, who[hit]] = visits.closest(who[hit], np.full(int(hit.sum()), due[j]), begin[hit], stop[hit])
+    start, end = start[:, None], end[:, None]
+    status = np.select(
+        [done, (now >= start) & (now <= end),
+         (now < start) & (start - now <= settings.follow_up_upcoming_days),
+         (now > end) & (now - end <= settings.overdue_max_weeks * 7), now > end],
+        [_STATUS_CODE[c] for c in ("done", "due", "upcoming", "overdue", "missed")], _STATUS_CODE["future"],
+    )
+    return status, visit_since
+
+
+def window_days(settings: Settings) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per time point: due, window start and window end in days since surgery."""
+    points = settings.follow_up_schedule
+    due = np.array([p.weeks * 7 for p in points], dtype="int64")
+    tol = np.array([p.tolerance_weeks * 7 for p in points], dtype="int64")
+    return due, due - tol, due + tol
+
+
+def _schedule_frame(
+    patient_id: np.ndarray, surgery_day: np.ndarray, status: np.ndarray, visit_since: np.ndarray, settings: Settings
+) -> pd.DataFrame:
+    points = settings.follow_up_schedule
+    k, n = status.shape
+    due, start, end = window_days(settings)
+    done = status.T.ravel() == _STATUS_CODE["done"]  # patient first, then time point
+    base = np.repeat(surgery_day, k)
+    frame = pd.DataFrame({
+        "patient_id": np.repeat(np.asarray(patient_id, dtype="int64"), k),
+        "time_point": np.tile(np.array([p.label for p in points], dtype=object), n),
+        "weeks": np.tile(np.array([p.weeks for p in points], dtype="int64"), n),
+        "due_date": _dates(base + np.tile(due, n)),
+        "window_start": _dates(base + np.tile(start, n)),
+        "window_end": _dates(base + np.tile(end, n)),
+        "status": np.array(STATUSES, dtype=object)[status.T.ravel()],
+        "visit_date": np.where(done, _dates(base + np.where(done, visit_since.T.ravel(), 0)),
+                               np.datetime64("NaT", "ns")),
+    })
+    return frame.astype(SCHEDULE_COLUMNS)
+
+
+def follow_up_schedule(
+    index_status_or_surgeries: pd.DataFrame, visits: pd.DataFrame, settings: Settings, as_of: AsOf
+) -> pd.DataFrame:
+    """One row per patient with an index surgery x time point (SCHEDULE_COLUMNS), as of as_of.
+
+    Pass the status / index-surgery frame (index_surgery_date) or the raw surgeries (surgery_date).
+    """
+    cutoff = to_timestamp(as_of)
+    index = index_status_or_surgeries
+    if "index_surgery_date" not in index.columns:
+        index = index_surgeries(index_status_or_surgeries, settings, cutoff)
+    surgery_day = _days(index["index_surgery_date"].to_numpy())
+    pos = index_positions(index, visits["patient_id"])
+    vday = _days(visits["visit_date"].to_numpy())
+    recorded = visits.reindex(columns=list(_MEASURES)).notna().any(axis=1).to_numpy()
+    as_of_day = int(_days([cutoff.to_datetime64()])[0])
+    keep = (pos >= 0) & (vday <= as_of_day) & recorded
+    since = vday[keep] - surgery_day[pos[keep]]
+    visit_index = VisitIndex(pos[keep], since, len(surgery_day))
+    status, visit_since = schedule_core(surgery_day, visit_index, settings, as_of_day)
+    return _schedule_frame(index["patient_id"].to_numpy("int64"), surgery_day, status, visit_since, settings)
+
+
+_STAFF_ORDER = {"overdue": 0, "due": 1, "upcoming": 2, "future": 2}
+
+
+def due_and_overdue(schedule: pd.DataFrame, as_of: AsOf, days_ahead: int = 7) -> pd.DataFrame:
+    """For the staff page: time points overdue, or due this week (window open now, or opening within
+    days_ahead), without a visit yet. Overdue first (longest closed first), then open windows (closing
+    soonest first), then those about to open."""
+    cutoff = to_timestamp(as_of)
+    horizon = cutoff + pd.Timedelta(days=days_ahead)
+    open_soon = schedule["status"].isin(["due", "upcoming", "future"]) & (schedule["window_start"] <= horizon)
+    rows = schedule[(schedule["status"] == "overdue") | open_soon]
+    rank = rows["status"].map(_STAFF_ORDER)
+    when = rows["window_end"].where(rows["status"].isin(["overdue", "due"]), rows["window_start"])
+    order = pd.DataFrame({"r": rank, "w": when, "p": rows["patient_id"], "k": rows["weeks"]})
+    return rows.loc[order.sort_values(["r", "w", "p", "k"], kind="stable").index].reset_index(drop=True)
+
+
+def time_point_name(label: str) -> str:
+    """'3 months' -> '3-month follow-up' (any other label is kept as it is)."""
+    match = re.fullmatch(r"(\d+)\s*(week|month|year)s?", label.strip())
+    return f"{match[1]}-{match[2]} follow-up" if match else f"{label} follow-up"
