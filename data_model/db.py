@@ -12,7 +12,7 @@ from typing import TypeVar
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from . import import_runs  # noqa: F401 - registers the hook that hides unfinished imports from every read
 
@@ -68,10 +68,6 @@ def _configure_sqlite(engine: Engine) -> None:
         # fails at once with "database is locked" when another writer got there first.
         mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
         conn.exec_driver_sql(f"BEGIN {mode}")
-
-
-def session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
 
 
 def _reader(engine: Engine) -> Engine:

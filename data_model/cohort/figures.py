@@ -28,6 +28,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from ..arrays import empty_frame
 from ..recovery import AsOf, index_surgeries, to_timestamp
 from ..settings import DEFAULT_SETTINGS, FollowUpPoint, Settings
 from .outcomes import Patients, Scored, count_by, patients_of, procedure_order, scored_visits, status_for
@@ -37,10 +38,6 @@ COHORT_COLUMNS: dict[str, str] = {
     "index_surgery_date": "datetime64[ns]", "prior_surgeries": "int64", "days_since_surgery": "int64",
 }
 SURGERY_ORDERS = ("any", "first", "repeat")
-
-
-def _empty(columns: dict[str, str]) -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype=t) for c, t in columns.items()})
 
 
 def select_cohort(
@@ -75,7 +72,7 @@ def select_cohort(
     if surgery_order != "any":
         keep &= (idx["prior_surgeries"] > 0).to_numpy() == (surgery_order == "repeat")
     out = idx.loc[keep, list(COHORT_COLUMNS)].reset_index(drop=True)
-    return out.astype(COHORT_COLUMNS) if len(out) else _empty(COHORT_COLUMNS)
+    return out.astype(COHORT_COLUMNS) if len(out) else empty_frame(COHORT_COLUMNS)
 
 
 # --- Registry time points: responder rates ------------------------------------------------------
@@ -141,7 +138,7 @@ def responder_rates(
 ) -> pd.DataFrame:
     """Per procedure and registry time point: eligible, seen, missing, responders, rates; RATE_COLUMNS."""
     if cohort.empty:
-        return _empty(RATE_COLUMNS)
+        return empty_frame(RATE_COLUMNS)
     p, scored = _prepare(surgeries, visits, cohort, settings, as_of, status)
     proc, order = procedure_order(p.procedure)
     k = len(order)
@@ -199,7 +196,7 @@ def summary_figures(
         raise ValueError(f"time_point: {time_point!r} is not in the follow-up schedule ({', '.join(points)})")
     point = points[time_point]
     if cohort.empty:
-        return _empty(SUMMARY_COLUMNS)
+        return empty_frame(SUMMARY_COLUMNS)
     p, scored = _prepare(None, visits, cohort, settings, as_of, status)
     n = len(p)
     end = _window_days(point)[2]

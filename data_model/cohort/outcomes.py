@@ -24,16 +24,15 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..arrays import NS_PER_DAY, without_noise
 from ..catalog import PROCEDURE_CODES
 from ..recovery import PAIN_COLUMNS, mcid_target, patient_status
 from ..settings import Settings
 
 MEASURES: tuple[str, ...] = ("leg", "back", "pain", "odi")  # measure codes 1..4; 0 = no baseline
-_NOISE = 9  # decimals: float noise (8.2 - 2 = 6.199999999999999) must not decide a threshold
 
 _STATUS_USED = ["patient_id", "surgery_id", "procedure", "index_surgery_date", "days_since_surgery",
                 "baseline_back", "baseline_leg", "baseline_unspecified", "baseline_odi", "mcid_measure"]
-_NS_PER_DAY = 86_400 * 10**9
 _NO_TREATMENTS = pd.DataFrame({
     "patient_id": pd.Series(dtype="int64"), "treatment_id": pd.Series(dtype="int64"),
     "code": pd.Series(dtype="object"), "start_date": pd.Series(dtype="datetime64[ns]"),
@@ -112,7 +111,7 @@ def postop_rows(visits: pd.DataFrame, p: Patients, cutoff: pd.Timestamp) -> tupl
     vd = visits["visit_date"].to_numpy("datetime64[ns]")
     known = pos >= 0
     day = np.zeros(len(visits), dtype="int64")  # whole days; integer arithmetic is much faster
-    day[known] = (vd[known].view("int64") - p.index_date[pos[known]].view("int64")) // _NS_PER_DAY
+    day[known] = (vd[known].view("int64") - p.index_date[pos[known]].view("int64")) // NS_PER_DAY
     rows = np.flatnonzero(known & (day > 0) & (vd <= cutoff.to_datetime64()))
     return rows, pos[rows], day[rows]
 
@@ -179,7 +178,7 @@ def scored_visits(visits: pd.DataFrame, p: Patients, cutoff: pd.Timestamp) -> Sc
         order = np.argsort(key, kind="stable")
         pos, day, score, key = pos[order], day[order], score[order], key[order]
     base, target = p.baseline[pos], p.target[pos]
-    met = (np.round(score - target, _NOISE) <= 0) & (base > 0)
+    met = (without_noise(score - target) <= 0) & (base > 0)
     return Scored(pos=pos, day=day, score=score, met=met, key=key, span=span)
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..arrays import empty_frame
 from .outcomes import patients_of, postop_rows, procedure_order, status_for, worse_pain
 from ..recovery import AsOf, to_timestamp
 from ..settings import Settings
@@ -75,7 +76,7 @@ def pain_curve(
     cutoff = to_timestamp(as_of)
     starts, ends = _bucket_days(weeks_bins)
     if cohort.empty:
-        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in PAIN_CURVE_COLUMNS.items()})
+        return empty_frame(PAIN_CURVE_COLUMNS)
     p = patients_of(status_for(surgeries, visits, cohort, settings, cutoff, status), settings)
     rows, pos, day = postop_rows(visits, p, cutoff)
     pain = worse_pain(visits, rows)

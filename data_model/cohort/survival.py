@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from lifelines import KaplanMeierFitter
 
+from ..arrays import empty_frame
 from .outcomes import patients_of, procedure_order, scored_visits, status_for
 from ..recovery import AsOf, to_timestamp
 from ..settings import Settings
@@ -33,7 +34,7 @@ def time_to_recovery(
 ) -> pd.DataFrame:
     """Per cohort patient: weeks to the first visit meeting the MCID, or censored; DURATION_COLUMNS."""
     if cohort.empty:
-        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in DURATION_COLUMNS.items()})
+        return empty_frame(DURATION_COLUMNS)
     cutoff = to_timestamp(as_of)
     p = patients_of(status_for(surgeries, visits, cohort, settings, cutoff, status), settings)
     scored = scored_visits(visits, p, cutoff)
@@ -68,7 +69,7 @@ KM_COLUMNS: dict[str, str] = {
 def kaplan_meier(durations: pd.DataFrame) -> pd.DataFrame:
     """Per procedure, the Kaplan-Meier table of time_to_recovery's included patients; KM_COLUMNS."""
     d = durations[durations["event"].notna()]
-    frames = [pd.DataFrame({c: pd.Series(dtype=t) for c, t in KM_COLUMNS.items()})]
+    frames = [empty_frame(KM_COLUMNS)]
     proc, order = procedure_order(d["procedure"].to_numpy(dtype=object))
     for code, procedure in enumerate(order):
         one = d[proc == code]

@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..arrays import without_noise
 from .input import (
     FlagInput, empty_flags, make_flags, num, one_decimal, per_distinct, rounded, score_phrase, severity_text,
     week_text,
@@ -29,7 +30,6 @@ from .input import (
 from .timeline import take
 from ..recovery import mcid_target
 
-_DECIMALS = 9
 
 
 def worsening(inp: FlagInput) -> pd.DataFrame:
@@ -39,7 +39,7 @@ def worsening(inp: FlagInput) -> pd.DataFrame:
     rows = tl.latest(tl.post_pain, k + 1)
     latest = take(tl.pain, rows[0])
     before = np.column_stack([take(tl.pain, r) for r in rows[1:]]).mean(axis=1)  # NaN if fewer
-    rise = np.round(latest - before, _DECIMALS)
+    rise = without_noise(latest - before)
     rising = rise >= s.worsening_points
 
     sites = ("leg", "back", "pain", "pain")
@@ -48,7 +48,7 @@ def worsening(inp: FlagInput) -> pd.DataFrame:
                                np.where(overall, st["current_pain"], np.nan)])
     baseline = np.column_stack([st["baseline_leg"], st["baseline_back"], st["baseline_unspecified"],
                                 np.where(overall, st["mcid_baseline"], np.nan)])
-    rises = np.round(current - baseline, _DECIMALS)
+    rises = without_noise(current - baseline)
     best = np.fmax.reduce(rises, axis=1)
     above = best >= s.worsening_points
     which = np.argmax(np.nan_to_num(rises, nan=-np.inf) == best[:, None], axis=1)  # first: tie order
@@ -127,11 +127,11 @@ def rebound(inp: FlagInput) -> pd.DataFrame:
     best[p[starts]], best_row[p[starts]] = low, earlier[first_low]  # best_row indexes `rows`
 
     mcid_baseline = st["mcid_baseline"].to_numpy("float64")
-    improved_vs_baseline = np.round(best, _DECIMALS) <= np.round(mcid_target(mcid_baseline, s), _DECIMALS)
+    improved_vs_baseline = without_noise(best) <= without_noise(mcid_target(mcid_baseline, s))
     first_row = _first_per_patient(pos, ~np.isnan(pain), n)
     first_pain = take(pain, first_row)
-    improved_from_first = np.round(first_pain - best, _DECIMALS) >= s.mcid_nrs_points
-    back_up = np.round(now - best, _DECIMALS) >= s.rebound_points
+    improved_from_first = without_noise(first_pain - best) >= s.mcid_nrs_points
+    back_up = without_noise(now - best) >= s.rebound_points
     hit = candidate & back_up & np.where(with_baseline, improved_vs_baseline, improved_from_first)
     if not hit.any():
         return empty_flags()

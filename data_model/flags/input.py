@@ -16,6 +16,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
+from ..arrays import empty_frame
 from ..catalog import PROCEDURES
 from .clinic_curve import Curve, buckets_end, curve_from_visits, procedure_index
 from .timeline import Timeline
@@ -65,7 +66,7 @@ Rule = Callable[[FlagInput], pd.DataFrame]
 
 
 def empty_flags() -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype=t) for c, t in FLAG_COLUMNS.items()})
+    return empty_frame(FLAG_COLUMNS)
 
 
 def frame_of(columns: dict[str, np.ndarray]) -> pd.DataFrame:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..arrays import without_noise
 from .clinic_curve import BUCKET_LABELS, CURVE_PROCEDURES, bucket_of, buckets_end, procedure_index
 from .input import (
     FlagInput, ODI_NOTE, PROCEDURE_NAME, SITE_TITLE, baseline_phrase, empty_flags, g, make_flags, num, one_decimal,
@@ -29,7 +30,6 @@ from .input import (
 )
 from ..recovery import PAIN_COLUMNS
 
-_DECIMALS = 9
 
 
 def _site_visits(st: pd.DataFrame, site: pd.Series) -> pd.Series:
@@ -95,7 +95,7 @@ def off_track(inp: FlagInput) -> pd.DataFrame:
     rows = early[inside[tl.pos[early]]]
     pos, pain = tl.pos[rows], tl.pain[rows]
     bucket = bucket_of(tl.since[rows])
-    limit = np.round(curve.value[row_of[pos], bucket], _DECIMALS)
+    limit = without_noise(curve.value[row_of[pos], bucket])
     above = pain > limit
     if not above.any():
         return empty_flags()

@@ -13,17 +13,17 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
+from ..arrays import NS_PER_DAY
 from ..recovery import PAIN_COLUMNS, SCORE_COLUMNS, index_positions, visit_order
 
 NO_DAY = np.iinfo("int64").min  # "no date" in day arrays (NaT's bit pattern)
 MEASURE_COLUMNS = (*SCORE_COLUMNS, "numbness", "tingling", "weakness", "mme_per_day")
-_NS_PER_DAY = 86_400_000_000_000
 
 
 def days(values) -> np.ndarray:
     """Dates as whole days since 1970 (int64); NaT becomes NO_DAY."""
     ns = np.asarray(values, dtype="datetime64[ns]").view("int64")
-    out = ns // _NS_PER_DAY  # integer arithmetic: several times faster than astype("datetime64[D]")
+    out = ns // NS_PER_DAY  # integer arithmetic: several times faster than astype("datetime64[D]")
     out[ns == NO_DAY] = NO_DAY
     return out
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..arrays import empty_frame
 from ..catalog import FLAG_CODES, SEVERITY_RANK
 from ..recovery import STATUS_COLUMNS
 
@@ -39,7 +40,7 @@ def _join(values: np.ndarray, starts: np.ndarray, counts: np.ndarray, sep: str) 
 
 
 def empty_worklist() -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype=t) for c, t in WORKLIST_COLUMNS.items()})
+    return empty_frame(WORKLIST_COLUMNS)
 
 
 def build_worklist(status: pd.DataFrame, flags: pd.DataFrame) -> pd.DataFrame:
