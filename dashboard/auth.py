@@ -5,9 +5,9 @@ from __future__ import annotations
 import streamlit as st
 
 from data_model.access import accounts
+from data_model.access.permissions import Action, can
 from data_model.audit import set_actor
 from data_model.db import run_write
-from data_model.access.permissions import Action, can
 from data_model.validation import ValidationFailed
 
 from . import browser_session, data, state

@@ -18,9 +18,9 @@ from dashboard.cli_common import DbOption, OneLineErrorsGroup, UserError, parse_
 from dashboard.cli_export import export_app
 from dashboard.cli_import import import_app
 from dashboard.cli_users import users_app
+from data_model.access.permissions import Action
 from data_model.db import read_session
 from data_model.models import Patient
-from data_model.access.permissions import Action
 
 app = typer.Typer(
     name="paintrail",

@@ -18,9 +18,9 @@ from sqlalchemy import Engine
 
 from dashboard.cli_common import UserError, open_database
 from data_model.access.accounts import SignedIn, sign_in
+from data_model.access.permissions import ROLE_ACTIONS, Action, can
 from data_model.audit import record_event, set_actor
 from data_model.db import run_write
-from data_model.access.permissions import ROLE_ACTIONS, Action, can
 from data_model.exchange.pseudonyms import KEY_ENV, PseudonymKeyMissing, ensure_site_key
 
 PASSWORD_ENV = "PAINTRAIL_PASSWORD"

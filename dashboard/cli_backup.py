@@ -19,6 +19,7 @@ import typer
 from dashboard.cli_auth import ACTION_WORDS, AsUserOption, authorise, read_password
 from dashboard.cli_common import DbOption, UserError, fail, open_database, shown_url, user_errors
 from data_model.access.accounts import SignedIn, check_stored_password
+from data_model.access.permissions import Action, can
 from data_model.audit import record_event, set_actor
 from data_model.backup import (
     BackupError,
@@ -34,7 +35,6 @@ from data_model.backup import (
 )
 from data_model.db import make_engine, resolve_url, run_write
 from data_model.migrate import current_revision
-from data_model.access.permissions import Action, can
 
 POSTGRES_EXIT = 2
 

@@ -15,11 +15,11 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DatabaseError, IntegrityError, NoSuchModuleError, OperationalError
 from typer.core import TyperGroup
 
+from data_model.access.permissions import NotAllowed
 from data_model.catalog import PROCEDURES
 from data_model.db import DatabaseBusyError, make_engine, resolve_url
 from data_model.exchange.csv_folder.folder_import import CsvImportFailed
 from data_model.migrate import SchemaUpgradeRefused, upgrade
-from data_model.access.permissions import NotAllowed
 from data_model.settings import SettingsError
 from data_model.validation import ValidationFailed
 

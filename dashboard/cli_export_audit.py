@@ -13,9 +13,9 @@ from dashboard.cli_auth import AsUserOption, audit_command, open_as
 from dashboard.cli_common import DbOption, UserError, user_errors
 from dashboard.cli_export import export_app, write_atomically
 from data_model import queries
+from data_model.access.permissions import Action
 from data_model.db import read_session
 from data_model.exchange.csv_folder.export import neutralise
-from data_model.access.permissions import Action
 
 
 def audit_csv(entries) -> str:  # noqa: ANN001 - queries.audit_frame

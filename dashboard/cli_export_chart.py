@@ -42,9 +42,9 @@ def chart_format(fmt: str | None, out: Path, default: str | None = None) -> str:
 def cohort_figures(engine: Engine, chosen: CohortFilter, as_of: date) -> dict[str, go.Figure]:
     """The cohort page's four figures for this cohort, built as the page builds them."""
     from dashboard.reports import cohort_figures as figures
+    from data_model.db import read_session
     from data_model.services.cohort import cohort_view
     from data_model.services.evaluation import evaluate_clinic
-    from data_model.db import read_session
 
     with read_session(engine) as session:
         evaluation = evaluate_clinic(session, as_of)
@@ -55,8 +55,8 @@ def trajectory_figure(engine: Engine, user: SignedIn, mrn: str, as_of: date, ide
     """(figure, patient id): the patient page's trajectory; de-identified, titled with the pseudonym."""
     from dashboard.reports import trajectory_for_export
     from data_model import queries
-    from data_model.services.patient import patient_record
     from data_model.db import read_session
+    from data_model.services.patient import patient_record
 
     with read_session(engine) as session:
         patient = queries.patient_by_mrn(session, mrn.strip())

@@ -48,11 +48,11 @@ def export_report(
             key = export_key(engine, user)
             from dashboard.figure_export import image_batch
             from dashboard.reports import cohort_figures, cohort_report_pdf
+            from data_model.db import read_session
+            from data_model.exchange.deidentify import deidentified_worklist
             from data_model.services.cohort import cohort_view
             from data_model.services.evaluation import evaluate_clinic
             from data_model.services.worklist import worklist_of
-            from data_model.db import read_session
-            from data_model.exchange.deidentify import deidentified_worklist
 
             with read_session(engine) as session:
                 evaluation = evaluate_clinic(session, day)

@@ -11,8 +11,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from dashboard.cli_auth import AsUserOption, open_as
 from dashboard.cli_common import DbOption, UserError, user_errors
-from data_model.exchange.csv_folder.folder_import import import_csv_folder
 from data_model.access.permissions import Action
+from data_model.exchange.csv_folder.folder_import import import_csv_folder
 
 import_app = typer.Typer(help="Import clinical data (all or nothing, every row audited).", no_args_is_help=True)
 

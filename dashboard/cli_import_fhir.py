@@ -12,9 +12,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from dashboard.cli_auth import AsUserOption, open_as
 from dashboard.cli_common import DbOption, UserError, user_errors
 from dashboard.cli_import import import_app
+from data_model.access.permissions import Action
 from data_model.exchange.fhir.bundle_import import import_fhir
 from data_model.exchange.fhir.read import bundle_files
-from data_model.access.permissions import Action
 
 
 @import_app.command("fhir")

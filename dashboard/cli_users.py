@@ -15,9 +15,9 @@ from dashboard.cli_auth import USER_ENV, AsUserOption, audit_command, authorise,
 from dashboard.cli_common import DbOption, UserError, open_database, operator, user_errors
 from data_model import queries
 from data_model.access.accounts import MIN_PASSWORD_LENGTH, add_first_admin, add_user, count_users
+from data_model.access.permissions import Action
 from data_model.audit import set_actor
 from data_model.db import read_session, run_write
-from data_model.access.permissions import Action
 
 users_app = typer.Typer(help="Manage PainTrail accounts.", no_args_is_help=True)
 

@@ -12,19 +12,19 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy.orm import Session
 
-from data_model.access import accounts
-from data_model.exchange import deidentify
-from data_model.services import incremental, patient as patient_service
-from data_model.services.evaluation import Evaluation
-from data_model.services.patient import PatientRecord
-from data_model.services.worklist import worklist_of
 from data_model import queries
+from data_model.access import accounts
 from data_model.audit import record_event, set_actor
-from data_model.services.cohort import CohortFilter, CohortView, cohort_view
-from data_model.services.follow_ups import follow_up_list
 from data_model.db import read_session, run_write
+from data_model.exchange import deidentify
 from data_model.exchange.csv_folder.export import export_csv, zip_bytes
 from data_model.exchange.pseudonyms import ensure_site_key
+from data_model.services import incremental, patient as patient_service
+from data_model.services.cohort import CohortFilter, CohortView, cohort_view
+from data_model.services.evaluation import Evaluation
+from data_model.services.follow_ups import follow_up_list
+from data_model.services.patient import PatientRecord
+from data_model.services.worklist import worklist_of
 from data_model.settings import Settings
 
 from . import browser_session, state

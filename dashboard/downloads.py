@@ -18,8 +18,8 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from data_model.access import sign_ins
-from data_model.exchange.csv_folder.export import neutralise
 from data_model.access.permissions import Action
+from data_model.exchange.csv_folder.export import neutralise
 from data_model.exchange.pseudonyms import PseudonymKeyMissing, pseudonym
 
 from . import auth, browser_session, data, owned_downloads, reports, state

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TypeVar
 
@@ -68,6 +68,15 @@ def _configure_sqlite(engine: Engine) -> None:
         # fails at once with "database is locked" when another writer got there first.
         mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
         conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+IN_LIST_SIZE = 500  # values per IN (...) list: well under SQLite's and PostgreSQL's parameter limits
+
+
+def in_chunks(values: Sequence[T]) -> Iterator[Sequence[T]]:
+    """values in slices of IN_LIST_SIZE, one IN (...) lookup each."""
+    for start in range(0, len(values), IN_LIST_SIZE):
+        yield values[start : start + IN_LIST_SIZE]
 
 
 def _reader(engine: Engine) -> Engine:

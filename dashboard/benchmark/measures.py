@@ -19,11 +19,11 @@ import numpy as np
 from sqlalchemy import Engine, select
 
 from data_model import commands, queries
-from data_model.services.evaluation import ClinicalData, Evaluation, evaluate as evaluate_rules, evaluate_clinic, load_clinical_data
-from data_model.services.patient import patient_record
 from data_model.audit import set_actor
 from data_model.db import read_session, run_write
 from data_model.models import Patient
+from data_model.services.evaluation import ClinicalData, Evaluation, evaluate as evaluate_rules, evaluate_clinic, load_clinical_data
+from data_model.services.patient import patient_record
 
 from .progress import say
 

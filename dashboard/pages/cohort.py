@@ -9,9 +9,9 @@ import streamlit as st
 from dashboard import auth, data, reports
 from dashboard.downloads import chart_downloads, cohort_downloads
 from dashboard.formatting import plain, procedure_label
-from data_model.services.cohort import CohortFilter
-from data_model.catalog import PROCEDURES
 from data_model.access.permissions import Action
+from data_model.catalog import PROCEDURES
+from data_model.services.cohort import CohortFilter
 
 auth.guard(Action.VIEW_PATIENTS)
 st.title("Cohort")

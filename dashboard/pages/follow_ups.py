@@ -10,8 +10,8 @@ import streamlit as st
 from dashboard import auth, data, state
 from dashboard.formatting import patient_label
 from dashboard.paging import paginate
-from data_model.follow_up import time_point_name
 from data_model.access.permissions import Action
+from data_model.follow_up import time_point_name
 
 auth.guard(Action.VIEW_PATIENTS)
 st.title("Follow-ups")

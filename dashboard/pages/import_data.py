@@ -9,11 +9,11 @@ import streamlit as st
 
 from dashboard import auth, data, state
 from dashboard.formatting import plain
-from data_model.exchange.csv_folder.folder_import import CsvImportFailed
+from data_model.access.permissions import Action
 from data_model.exchange.csv_folder.files import same_file_clashes
+from data_model.exchange.csv_folder.folder_import import CsvImportFailed
 from data_model.exchange.csv_folder.folder_import import import_csv_folder
 from data_model.exchange.fhir.bundle_import import import_fhir
-from data_model.access.permissions import Action
 
 auth.guard(Action.ENTER_DATA)
 st.title("Import")

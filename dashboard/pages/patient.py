@@ -8,13 +8,13 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import auth, charts, data, state
-from dashboard.patient_treatments import treatment_response_section
 from dashboard.downloads import patient_downloads
-from dashboard.review import review_section
 from dashboard.formatting import (
     SEVERITY_BADGE, birth_year, flag_label, plain, procedure_label, score, treatment_label,
 )
 from dashboard.patient_finder import patient_finder
+from dashboard.patient_treatments import treatment_response_section
+from dashboard.review import review_section
 from data_model.access.permissions import Action
 
 auth.guard(Action.VIEW_PATIENTS)

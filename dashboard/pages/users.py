@@ -8,8 +8,8 @@ from dashboard import auth, data, state
 from dashboard.formatting import plain
 from dashboard.forms import describe
 from data_model.access import accounts
-from data_model.catalog import ROLES
 from data_model.access.permissions import Action
+from data_model.catalog import ROLES
 from data_model.validation import ValidationFailed
 
 auth.guard(Action.MANAGE_USERS)

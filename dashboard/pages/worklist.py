@@ -10,8 +10,8 @@ from dashboard import auth, data, query_params, state
 from dashboard.downloads import worklist_download
 from dashboard.formatting import SEVERITY_TEXT, flag_label, patient_label, procedure_label
 from dashboard.paging import paginate
-from data_model.catalog import FLAG_CODES, PROCEDURES
 from data_model.access.permissions import Action
+from data_model.catalog import FLAG_CODES, PROCEDURES
 from data_model.services.worklist import WorklistFilter, filter_worklist
 
 auth.guard(Action.VIEW_PATIENTS)

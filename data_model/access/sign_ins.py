@@ -22,10 +22,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from .accounts import SignedIn
 from ..audit import record_event, set_actor
 from ..db import DatabaseBusyError, read_session, run_write
 from ..models import SignIn, User, utcnow
+from .accounts import SignedIn
 
 HANDOFF_WINDOW = timedelta(minutes=2)  # a browser follows its hand-off at once; a stale code is worthless
 KEEP_ENDED = timedelta(days=1)  # ended and abandoned sign-ins are deleted after this (or twice the idle limit)

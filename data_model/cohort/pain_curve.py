@@ -21,9 +21,9 @@ import numpy as np
 import pandas as pd
 
 from ..arrays import empty_frame
-from .outcomes import patients_of, postop_rows, procedure_order, status_for, worse_pain
 from ..recovery import AsOf, to_timestamp
 from ..settings import Settings
+from .outcomes import patients_of, postop_rows, procedure_order, status_for, worse_pain
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,9 @@ import pandas as pd
 from lifelines import KaplanMeierFitter
 
 from ..arrays import empty_frame
-from .outcomes import patients_of, procedure_order, scored_visits, status_for
 from ..recovery import AsOf, to_timestamp
 from ..settings import Settings
+from .outcomes import patients_of, procedure_order, scored_visits, status_for
 
 DURATION_COLUMNS: dict[str, str] = {
     "patient_id": "int64", "procedure": "object", "index_surgery_date": "datetime64[ns]",

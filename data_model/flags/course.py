@@ -23,12 +23,12 @@ import numpy as np
 import pandas as pd
 
 from ..arrays import without_noise
+from ..recovery import mcid_target
 from .input import (
     FlagInput, empty_flags, make_flags, num, one_decimal, per_distinct, rounded, score_phrase, severity_text,
     week_text,
 )
 from .timeline import take
-from ..recovery import mcid_target
 
 
 

@@ -19,10 +19,10 @@ from ..catalog import FLAG_CODES, SEVERITY_RANK
 from ..recovery import AsOf, patient_status, to_timestamp
 from ..settings import Settings
 from .clinic_curve import Curve
-from .input import FLAG_COLUMNS, FlagInput, Rule, empty_flags, frame_of
 from .course import rebound, worsening
-from .slow_recovery import no_meaningful_improvement, off_track, persistent_pain
+from .input import FLAG_COLUMNS, FlagInput, Rule, empty_flags, frame_of
 from .safety import high_opioid_dose, new_nerve_symptoms, overdue_follow_up
+from .slow_recovery import no_meaningful_improvement, off_track, persistent_pain
 
 # In catalog.FLAG_CODES order.
 RULES: dict[str, Rule] = {

@@ -18,9 +18,9 @@ import pandas as pd
 
 from ..arrays import empty_frame
 from ..catalog import PROCEDURES
+from ..settings import Settings
 from .clinic_curve import Curve, buckets_end, curve_from_visits, procedure_index
 from .timeline import Timeline
-from ..settings import Settings
 
 FLAG_COLUMNS: dict[str, str] = {
     "patient_id": "int64",

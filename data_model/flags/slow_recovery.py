@@ -23,12 +23,12 @@ import numpy as np
 import pandas as pd
 
 from ..arrays import without_noise
+from ..recovery import PAIN_COLUMNS
 from .clinic_curve import BUCKET_LABELS, CURVE_PROCEDURES, bucket_of, buckets_end, procedure_index
 from .input import (
     FlagInput, ODI_NOTE, PROCEDURE_NAME, SITE_TITLE, baseline_phrase, empty_flags, g, make_flags, num, one_decimal,
     ordinal, past_window_with_evidence, per_distinct, score_phrase, severity_text, week_text, window_phrase,
 )
-from ..recovery import PAIN_COLUMNS
 
 
 

@@ -26,8 +26,8 @@ from sqlalchemy.orm import Session
 
 from .. import changes, queries
 from ..flags.engine import flags_with_curve
-from .evaluation import ClinicalData, Evaluation, evaluate_clinic, load_clinical_data
 from ..sorting import in_order
+from .evaluation import ClinicalData, Evaluation, evaluate_clinic, load_clinical_data
 
 MAX_PATIENTS = 500
 PATIENT_TABLES = {"visits", "surgeries", "treatments", "conditions"}

@@ -7,8 +7,8 @@ from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 
 from dashboard import data
-from data_model.services.evaluation import evaluate_clinic
 from data_model.db import make_engine, read_session
+from data_model.services.evaluation import evaluate_clinic
 
 
 def _wait_for_daily_read() -> None:

@@ -16,12 +16,12 @@ from sqlalchemy import select
 
 from dashboard.downloads import csv_bytes
 from dashboard.reports import trajectory_for_export
-from data_model.services.patient import patient_record
-from data_model.services.worklist import flag_worklist
 from data_model.db import make_engine, read_session
 from data_model.exchange.deidentify import DEIDENTIFIED_WORKLIST_COLUMNS, deidentified_worklist, weeks_instead_of_dates
-from data_model.models import Patient, SiteSecret
 from data_model.exchange.pseudonyms import pseudonym
+from data_model.models import Patient, SiteSecret
+from data_model.services.patient import patient_record
+from data_model.services.worklist import flag_worklist
 from tests.app.conftest import COHORT
 
 CHART_FORMATS = ("PNG", "SVG", "PDF", "HTML")

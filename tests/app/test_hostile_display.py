@@ -7,10 +7,10 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
+from dashboard.formatting import plain
 from data_model import commands
 from data_model.audit import set_actor
 from data_model.db import make_engine, run_write
-from dashboard.formatting import plain
 from tests.app.conftest import add_account_on_page
 
 HOSTILE_NAME = "<script>alert(1)</script> **bold** [x](javascript:alert(1))"

@@ -16,8 +16,8 @@ from dashboard.cli import app
 from data_model.audit import set_actor
 from data_model.commands import register_patient
 from data_model.db import make_engine, read_session, write_session
-from data_model.exchange.csv_folder.folder_import import CsvImportFailed, import_csv_folder
 from data_model.exchange.csv_folder.files import same_file_clashes
+from data_model.exchange.csv_folder.folder_import import CsvImportFailed, import_csv_folder
 from data_model.exchange.fhir.bundle_import import import_fhir
 from data_model.models import AuditEntry, Patient, Visit
 from tests.helpers.cli_accounts import add_account

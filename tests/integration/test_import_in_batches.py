@@ -20,13 +20,13 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 
 from data_model import commands, import_runs, queries
-from data_model.services import incremental
-from data_model.services.evaluation import evaluate_clinic
 from data_model.audit import row_values, set_actor
 from data_model.db import is_sqlite, read_session, run_write
-from data_model.exchange.csv_folder.folder_import import CsvImportFailed, import_csv_folder
 from data_model.exchange.csv_folder import staging as csv_stage
+from data_model.exchange.csv_folder.folder_import import CsvImportFailed, import_csv_folder
 from data_model.models import AuditEntry, Patient, Surgery, Treatment, Visit
+from data_model.services import incremental
+from data_model.services.evaluation import evaluate_clinic
 from data_model.validation import ValidationFailed
 from tests.conftest import subprocess_url
 from tests.helpers import processes

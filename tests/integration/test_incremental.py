@@ -11,12 +11,12 @@ import pytest
 from sqlalchemy import text
 
 from data_model import commands, queries
-from data_model.services import incremental
-from data_model.services.evaluation import evaluate_clinic
 from data_model.audit import record_event, set_actor
 from data_model.db import read_session, run_write, write_session
 from data_model.flags.engine import flags_with_curve
 from data_model.models import AuditEntry
+from data_model.services import incremental
+from data_model.services.evaluation import evaluate_clinic
 from data_model.settings import DEFAULT_SETTINGS
 from sample_data.generator import generate_cohort
 from sample_data.writer import write_cohort

@@ -16,16 +16,16 @@ from typer.testing import CliRunner
 
 from dashboard.cli import app
 from dashboard.reports import patient_summary_pdf
-from data_model.services.evaluation import evaluate_clinic, load_clinical_data
-from data_model.services.patient import patient_record
-from data_model.services.worklist import flag_worklist
 from data_model.access.accounts import add_user
 from data_model.audit import set_actor
 from data_model.cohort.figures import select_cohort
 from data_model.db import make_engine, read_session, write_session
+from data_model.exchange.pseudonyms import pseudonym
 from data_model.migrate import upgrade
 from data_model.models import AuditEntry, Patient, SiteSecret
-from data_model.exchange.pseudonyms import pseudonym
+from data_model.services.evaluation import evaluate_clinic, load_clinical_data
+from data_model.services.patient import patient_record
+from data_model.services.worklist import flag_worklist
 from sample_data.generator import generate_cohort
 from sample_data.writer import write_cohort
 

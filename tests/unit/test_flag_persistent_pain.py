@@ -10,8 +10,8 @@ from hypothesis import HealthCheck, given, settings as hyp_settings, strategies 
 
 from data_model.catalog import FLAG_CODES
 from data_model.flags.engine import RULES, compute_flags
-from data_model.settings import DEFAULT_SETTINGS
 from data_model.flags.worklist import WORKLIST_COLUMNS, build_worklist
+from data_model.settings import DEFAULT_SETTINGS
 from tests.unit import builders
 from tests.unit.builders import Cohort, day, flag, week
 

@@ -22,10 +22,9 @@ from __future__ import annotations
 import csv
 import io
 import math
-import os
-import tempfile
 import zipfile
 from collections.abc import Iterable, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -34,10 +33,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .folder_import import FILE_ORDER, PATIENTS, SPECS, SURGERIES, TREATMENTS, VISITS
+from ...atomic_files import replaced_atomically
+from ...db import in_chunks
 from ...models import Patient, Surgery, Treatment, Visit
-from ..pseudonyms import date_shift_days, pseudonym, shift, site_key
 from ...validation import clinical_levels
+from ..pseudonyms import date_shift_days, pseudonym, shift, site_key
+from .folder_import import FILE_ORDER, PATIENTS, SPECS, SURGERIES, TREATMENTS, VISITS
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 NUMERIC_COLUMNS = frozenset({"birth_year", "back_pain", "leg_pain", "odi", "numbness", "tingling", "weakness",
@@ -46,7 +47,6 @@ DATE_COLUMNS = frozenset({"surgery_date", "visit_date", "start_date", "end_date"
 IDENTIFYING_TEXT = frozenset({"display_name", "surgeon", "notes"})  # emptied when de-identified
 COLUMNS: dict[str, tuple[str, ...]] = {name: SPECS[name].columns for name in FILE_ORDER}
 NO_SITED_MEASURE = "visits with no measurement the CSV format holds (only pain without a body site)"
-_CHUNK = 500
 
 
 def neutralise(text: str) -> str:
@@ -108,14 +108,9 @@ class _Patients:
         return shift(value, self.offset[patient_id])
 
 
-def _chunks(ids: list[int]) -> Iterable[list[int]]:
-    for start in range(0, len(ids), _CHUNK):
-        yield ids[start : start + _CHUNK]
-
-
 def _rows(session: Session, model: Any, ids: list[int], order: Any) -> list[Any]:
     rows: list[Any] = []
-    for chunk in _chunks(ids):
+    for chunk in in_chunks(ids):
         stmt = select(model).where(model.patient_id.in_(chunk), model.voided_at.is_(None))
         rows += session.scalars(stmt.order_by(model.patient_id, order, model.id))
     return rows
@@ -125,7 +120,7 @@ def _patients(session: Session, patient_ids: Iterable[int] | None) -> list[Patie
     if patient_ids is None:
         return list(session.scalars(select(Patient).order_by(Patient.id)))
     found: list[Patient] = []
-    for chunk in _chunks(sorted(set(int(i) for i in patient_ids))):
+    for chunk in in_chunks(sorted(set(int(i) for i in patient_ids))):
         found += session.scalars(select(Patient).where(Patient.id.in_(chunk)))
     return found
 
@@ -183,18 +178,11 @@ def write_folder(exported: ExportedCsv, folder: Path) -> list[Path]:
     to a temporary name first and renamed, so a reader never sees half a file."""
     folder = Path(folder)
     folder.mkdir(exist_ok=True)
-    temporaries: list[tuple[str, Path]] = []
-    try:
+    # every file is written before any is renamed: a failure leaves the folder as it was
+    with ExitStack() as files:
         for name in FILE_ORDER:
-            handle, temporary = tempfile.mkstemp(prefix=f".{name}.", dir=folder)
-            temporaries.append((name, Path(temporary)))
-            with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
-                out.write(exported.text(name))
-        for name, temporary in temporaries:
-            os.replace(temporary, folder / name)
-    finally:
-        for _, temporary in temporaries:
-            temporary.unlink(missing_ok=True)
+            partial = files.enter_context(replaced_atomically(folder / name))
+            partial.write_text(exported.text(name), encoding="utf-8", newline="")
     return [folder / name for name in FILE_ORDER]
 
 

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from ...db import read_session
+from ...db import in_chunks, read_session
 from ...models import Patient
 from ...validation import FieldError, Fields, before_birth, check_patient, check_surgery, check_treatment, check_visit
 from .files import CsvTable, FileSpec, Problem, read_table, same_file_clashes
@@ -50,7 +50,6 @@ CHECKERS: dict[str, Callable[[dict[str, Any], date | None], tuple[Any, list[Fiel
     VISITS: check_visit,
     TREATMENTS: check_treatment,
 }
-_MRN_LOOKUP_CHUNK = 500  # keeps IN (...) lists well under SQLite's and PostgreSQL's parameter limits
 
 
 @dataclass
@@ -125,8 +124,7 @@ def _existing_mrns(session: Session, mrns: set[str]) -> dict[str, int]:
     """MRN as stored -> patient id, for every MRN in mrns whatever its case (MRNs are unique so)."""
     found: dict[str, int] = {}
     ordered = sorted({m.lower() for m in mrns})
-    for start in range(0, len(ordered), _MRN_LOOKUP_CHUNK):
-        chunk = ordered[start : start + _MRN_LOOKUP_CHUNK]
+    for chunk in in_chunks(ordered):
         stmt = select(Patient.mrn, Patient.id).where(func.lower(Patient.mrn).in_(chunk))
         found.update({mrn: pid for mrn, pid in session.execute(stmt)})
     return found
@@ -136,8 +134,7 @@ def _birth_years(session: Session, mrns: Iterable[str]) -> dict[str, int]:
     """MRN as stored -> birth year, where known: no visit, surgery or treatment can come before it."""
     years: dict[str, int] = {}
     ordered = sorted(mrns)
-    for start in range(0, len(ordered), _MRN_LOOKUP_CHUNK):
-        chunk = ordered[start : start + _MRN_LOOKUP_CHUNK]
+    for chunk in in_chunks(ordered):
         stmt = select(Patient.mrn, Patient.birth_year).where(Patient.mrn.in_(chunk), Patient.birth_year.is_not(None))
         years.update(dict(session.execute(stmt).all()))
     return years

@@ -23,12 +23,11 @@ from sqlalchemy.orm import Session
 
 from ... import import_runs
 from ...audit import after_texts, record_event, set_actor
-from ...db import is_sqlite, run_write
+from ...db import in_chunks, is_sqlite, run_write
 from ...models import AuditEntry, Base, Import, Patient, Surgery, Treatment, UTCDateTime, Visit, utcnow
 from .files import Problem
 
 BATCH_ROWS = 5_000  # one batch holds SQLite's write lock for about a tenth of a second
-_PATIENT_CHUNK = 500  # ids per IN (...) list: well under SQLite's and PostgreSQL's parameter limits
 SOURCE = "csv"
 # no row has this id: in an audit entry's text, '"id": <it>' marks where the id goes (inside a JSON
 # string, as in a note, those quotes would be escaped: the mark cannot be met anywhere else)
@@ -264,8 +263,7 @@ class Staging:
             import_runs.finish(session, run)
             # the patients' data changed with the import: flag reviews older than it no longer hold
             now = utcnow()
-            for start in range(0, len(touched), _PATIENT_CHUNK):
-                chunk = touched[start : start + _PATIENT_CHUNK]
+            for chunk in in_chunks(touched):
                 session.execute(update(Patient.__table__).where(Patient.__table__.c.id.in_(chunk))
                                 .values(data_changed_at=now))
             record_event(session, "import_csv", event)

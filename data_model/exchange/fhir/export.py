@@ -23,16 +23,16 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import codes as C
 from ...catalog import INSTRUMENT_SCALE_TO_NRS, PROCEDURES, TREATMENTS
+from ...db import in_chunks
 from ...models import Condition, Patient, Surgery, Treatment, Visit
-from ..pseudonyms import date_shift_days, pseudonym, shift, site_key
 from ...validation import clinical_levels
+from ..pseudonyms import date_shift_days, pseudonym, shift, site_key
+from . import codes as C
 
 # Resource ids are uuid5 names under this namespace, so the same data exports under the same ids.
 ID_NAMESPACE = uuid.UUID("5b0f2a4e-7c1d-4d8e-9a57-3f1e2c6b9d10")
 BUNDLE_TYPES = ("collection", "transaction")
-_CHUNK = 500
 
 
 class _Context:
@@ -218,8 +218,8 @@ def _condition(ctx: _Context, c: Condition) -> dict[str, Any]:
 
 def _rows_by_patient(session: Session, model: Any, patient_ids: list[int]) -> dict[int, list[Any]]:
     grouped: dict[int, list[Any]] = defaultdict(list)
-    for start in range(0, len(patient_ids), _CHUNK):
-        stmt = select(model).where(model.patient_id.in_(patient_ids[start : start + _CHUNK]))
+    for chunk in in_chunks(patient_ids):
+        stmt = select(model).where(model.patient_id.in_(chunk))
         if hasattr(model, "voided_at"):
             stmt = stmt.where(model.voided_at.is_(None))
         for row in session.scalars(stmt.order_by(model.patient_id, model.id)):
@@ -250,8 +250,8 @@ def export_fhir(
     else:
         wanted = sorted(set(patient_ids))
         patients = []
-        for start in range(0, len(wanted), _CHUNK):
-            patients += session.scalars(select(Patient).where(Patient.id.in_(wanted[start : start + _CHUNK])))
+        for chunk in in_chunks(wanted):
+            patients += session.scalars(select(Patient).where(Patient.id.in_(chunk)))
         patients.sort(key=lambda p: p.id)
     ids = [p.id for p in patients]
     tables = {m: _rows_by_patient(session, m, ids) for m in (Surgery, Visit, Treatment, Condition)}

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from . import codes as C
 from ...catalog import INSTRUMENT_SCALE_TO_NRS, PROCEDURES, TREATMENTS
 from ...validation import MAX_MME_PER_DAY, Fields, check_patient, check_surgery, check_treatment, clinical_levels
+from . import codes as C
 from .read import (
     BundleRejected, Skipped, code_in, codings, concept_text, first_day, invalid_reason, notes_of, reference_forms,
     source_key, subject_reference,

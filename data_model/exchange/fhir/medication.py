@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from . import codes as C
 from ...catalog import MME_TABLE_NAME, TREATMENTS
 from ...validation import MAX_MME_PER_DAY
+from . import codes as C
 from .mapping import TreatmentPlan, check_status, check_valid, checked_day, treatment_plan
 from .mme import is_anaesthetic_or_parenteral, opioid_dose, opioid_ingredient
 from .read import Skipped, code_in, codings, concept_text, first_day, notes_of, source_key, subject_reference
