@@ -22,6 +22,7 @@ import re
 import numpy as np
 import pandas as pd
 
+from .arrays import dates_of_days, days
 from .flags.timeline import VisitIndex
 from .recovery import AsOf, index_positions, index_surgeries, to_timestamp
 from .settings import Settings
@@ -39,14 +40,6 @@ SCHEDULE_COLUMNS: dict[str, str] = {
 }
 _MEASURES = ("back_pain", "leg_pain", "pain_unspecified", "odi", "numbness", "tingling", "weakness",
              "mme_per_day")
-
-
-def _days(values) -> np.ndarray:
-    return np.asarray(values, dtype="datetime64[ns]").astype("datetime64[D]").astype("int64")
-
-
-def _dates(day_numbers: np.ndarray) -> np.ndarray:
-    return np.asarray(day_numbers, dtype="int64").astype("datetime64[D]").astype("datetime64[ns]")
 
 
 _STATUS_CODE = {name: i for i, name in enumerate(STATUSES)}
@@ -111,11 +104,11 @@ def _schedule_frame(
         "patient_id": np.repeat(np.asarray(patient_id, dtype="int64"), k),
         "time_point": np.tile(np.array([p.label for p in points], dtype=object), n),
         "weeks": np.tile(np.array([p.weeks for p in points], dtype="int64"), n),
-        "due_date": _dates(base + np.tile(due, n)),
-        "window_start": _dates(base + np.tile(start, n)),
-        "window_end": _dates(base + np.tile(end, n)),
+        "due_date": dates_of_days(base + np.tile(due, n)),
+        "window_start": dates_of_days(base + np.tile(start, n)),
+        "window_end": dates_of_days(base + np.tile(end, n)),
         "status": np.array(STATUSES, dtype=object)[status.T.ravel()],
-        "visit_date": np.where(done, _dates(base + np.where(done, visit_since.T.ravel(), 0)),
+        "visit_date": np.where(done, dates_of_days(base + np.where(done, visit_since.T.ravel(), 0)),
                                np.datetime64("NaT", "ns")),
     })
     return frame.astype(SCHEDULE_COLUMNS)
@@ -132,11 +125,11 @@ def follow_up_schedule(
     index = index_status_or_surgeries
     if "index_surgery_date" not in index.columns:
         index = index_surgeries(index_status_or_surgeries, settings, cutoff)
-    surgery_day = _days(index["index_surgery_date"].to_numpy())
+    surgery_day = days(index["index_surgery_date"].to_numpy())
     pos = index_positions(index, visits["patient_id"])
-    vday = _days(visits["visit_date"].to_numpy())
+    vday = days(visits["visit_date"].to_numpy())
     recorded = visits.reindex(columns=list(_MEASURES)).notna().any(axis=1).to_numpy()
-    as_of_day = int(_days([cutoff.to_datetime64()])[0])
+    as_of_day = int(days([cutoff.to_datetime64()])[0])
     keep = (pos >= 0) & (vday <= as_of_day) & recorded
     since = vday[keep] - surgery_day[pos[keep]]
     visit_index = VisitIndex(pos[keep], since, len(surgery_day))

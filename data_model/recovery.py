@@ -38,7 +38,7 @@ from datetime import date, datetime
 import numpy as np
 import pandas as pd
 
-from .arrays import NS_PER_DAY, empty_frame, segments, without_noise
+from .arrays import NS_PER_DAY, empty_frame, segment_ends, segment_starts, segments, without_noise
 from .settings import DEFAULT_SETTINGS, Settings
 from .sorting import in_order
 
@@ -209,7 +209,7 @@ def _baselines(pre: pd.DataFrame, n: int) -> dict[str, np.ndarray]:
         values = pre[col].to_numpy("float64")
         rows = np.flatnonzero(~np.isnan(values))
         # rows are in (patient, date, id) order: a patient's last non-null row is the baseline
-        last = rows[np.r_[pos[rows][1:] != pos[rows][:-1], True]] if len(rows) else rows
+        last = rows[segment_ends(pos[rows])]
         baseline, when = np.full(n, np.nan), np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
         baseline[pos[last]], when[pos[last]] = values[last], dates[last]
         out[f"baseline_{_SITE_OF[col]}"], out[f"{col}_date"] = baseline, when
@@ -220,7 +220,7 @@ def index_positions(index: pd.DataFrame, patient_ids: pd.Series) -> np.ndarray:
     """Row position of each patient in the index-surgery frame, -1 for patients without one."""
     ids = np.asarray(patient_ids)
     if len(ids) > 1000:
-        starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
+        starts = np.flatnonzero(segment_starts(ids))
         if len(starts) * 4 < len(ids):
             # rows come in runs per patient (queries order by patient): look each run up once
             return np.repeat(pd.Index(index["patient_id"]).get_indexer(ids[starts]), np.diff(np.r_[starts, len(ids)]))
@@ -230,7 +230,7 @@ def index_positions(index: pd.DataFrame, patient_ids: pd.Series) -> np.ndarray:
 def _current(recent: pd.DataFrame, n: int) -> dict[str, np.ndarray]:
     """Per patient position: mean and count of each site over the recent visits, latest visit date."""
     pos = recent["_pos"].to_numpy()
-    starts = np.flatnonzero(np.r_[True, pos[1:] != pos[:-1]]) if len(pos) else np.zeros(0, dtype="int64")
+    starts = np.flatnonzero(segment_starts(pos))
     ends, who = np.append(starts[1:], len(pos))[: len(starts)], pos[starts]
     out: dict[str, np.ndarray] = {}
     for c in SCORE_COLUMNS:

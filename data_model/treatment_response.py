@@ -31,7 +31,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .arrays import NS_PER_DAY, without_noise
+from .arrays import NS_PER_DAY, segment_starts, without_noise
 from .catalog import TREATMENT_GROUPS, TREATMENTS
 from .recovery import PAIN_COLUMNS, AsOf, to_timestamp
 from .settings import Settings
@@ -181,7 +181,7 @@ def responder_rates(per_treatment: pd.DataFrame) -> pd.DataFrame:
         key = group[order] * (int(day.max() - day.min()) + 1) + (day[order] - day.min())
         order = order[np.argsort(key, kind="stable")]
     g = group[order]
-    first = order[np.append(True, g[1:] != g[:-1])] if len(order) else order  # first course per code
+    first = order[segment_starts(g)]  # first course per code
     responder = pt["responder"].to_numpy(dtype="float64", na_value=np.nan)[first]
     evaluable = ~np.isnan(responder)
     pct = pt["change_percent"].to_numpy("float64")[first]

@@ -28,7 +28,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from ..arrays import empty_frame
+from ..arrays import closest_in_range, empty_frame
 from ..recovery import AsOf, index_surgeries, to_timestamp
 from ..settings import DEFAULT_SETTINGS, FollowUpPoint, Settings
 from .outcomes import Patients, Scored, count_by, patients_of, procedure_order, scored_visits, status_for
@@ -94,15 +94,9 @@ def _judge(point: FollowUpPoint, p: Patients, scored: Scored) -> tuple[np.ndarra
     who = np.flatnonzero(due_now)  # only these are judged: fewer lookups
     if len(scored.day) and len(who):
         start, stop = scored.between(lo, hi, who)
-        # the visit closest to the due day is one of the two around it; searchsorted finds the later
-        later = np.clip(np.searchsorted(scored.key, who * scored.span + due, "left"), start, stop)
-        earlier = later - 1
-        far = np.iinfo("int64").max
-        to_later = np.where(later < stop, scored.day[np.minimum(later, len(scored.day) - 1)] - due, far)
-        to_earlier = np.where(earlier >= start, due - scored.day[np.maximum(earlier, 0)], far)
-        chosen = np.where(to_later < to_earlier, later, earlier)  # tie: the earlier, as follow_up.py
-        chosen[(later >= stop) & (earlier < start)] = -1  # no visit in the window
-        row[who] = chosen
+        # the visit closest to the due day (tie: the earlier, as follow_up.py), -1: none in the window
+        at_or_after_due = np.searchsorted(scored.key, who * scored.span + due, "left")
+        row[who] = closest_in_range(scored.day, at_or_after_due, due, start, stop)
     met = np.zeros(len(p), dtype=bool)
     met[row >= 0] = scored.met[row[row >= 0]]
     outcome = np.select(

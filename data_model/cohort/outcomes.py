@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..arrays import NS_PER_DAY, without_noise
+from ..arrays import NS_PER_DAY, segment_ends, without_noise
 from ..catalog import PROCEDURE_CODES
 from ..recovery import PAIN_COLUMNS, mcid_target, patient_status
 from ..settings import Settings
@@ -153,7 +153,7 @@ class Scored:
     def last_day(self, n: int) -> np.ndarray:
         """Per patient position, the day of the last scored visit (-1: none)."""
         out = np.full(n, -1, dtype="int64")
-        last = np.flatnonzero(np.append(self.pos[1:] != self.pos[:-1], True)) if len(self.pos) else self.pos
+        last = np.flatnonzero(segment_ends(self.pos))
         out[self.pos[last]] = self.day[last]
         return out
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..arrays import empty_frame
+from ..arrays import empty_frame, segment_starts
 from ..recovery import AsOf, to_timestamp
 from ..settings import Settings
 from .outcomes import patients_of, postop_rows, procedure_order, status_for, worse_pain
@@ -102,7 +102,7 @@ def pain_curve(
         "n_patients": g.size(), "n_visits": per.groupby("g")["k"].sum(),
         "median": q[0.5], "q1": q[0.25], "q3": q[0.75],
     }).reindex(all_groups)
-    first_cell = np.append(True, patient[1:] != patient[:-1]) if len(patient) else np.zeros(0, dtype=bool)
+    first_cell = segment_starts(patient)
     in_curve = np.bincount(proc[patient[first_cell]], minlength=len(order))  # cells sort by patient
     labels = [BASELINE_BUCKET, *(bk.label for bk in weeks_bins)]
     out = pd.DataFrame({

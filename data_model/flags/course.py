@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..arrays import without_noise
+from ..arrays import segment_ends, segment_starts, without_noise
 from ..recovery import mcid_target
 from .input import (
     FlagInput, empty_flags, make_flags, num, one_decimal, per_distinct, rounded, score_phrase, severity_text,
@@ -91,7 +91,7 @@ def _first_per_patient(pos: np.ndarray, mask: np.ndarray, n: int) -> np.ndarray:
     out = np.full(n, -1, dtype="int64")
     rows = np.flatnonzero(mask)
     if len(rows):
-        firsts = rows[np.r_[True, pos[rows][1:] != pos[rows][:-1]]]
+        firsts = rows[segment_starts(pos[rows])]
         out[pos[firsts]] = firsts
     return out
 
@@ -119,7 +119,7 @@ def rebound(inp: FlagInput) -> pd.DataFrame:
     if len(earlier) == 0:
         return empty_flags()
     p, v = pos[earlier], value[earlier]
-    new = np.r_[True, p[1:] != p[:-1]]
+    new = segment_starts(p)
     starts, seg = np.flatnonzero(new), np.cumsum(new) - 1
     low = np.minimum.reduceat(v, starts)
     first_low = np.minimum.reduceat(np.where(v == low[seg], np.arange(len(v)), len(v)), starts)
@@ -161,6 +161,6 @@ def _last_per_patient(pos: np.ndarray, mask: np.ndarray, n: int) -> np.ndarray:
     out = np.full(n, -1, dtype="int64")
     rows = np.flatnonzero(mask)
     if len(rows):
-        lasts = rows[np.r_[pos[rows][1:] != pos[rows][:-1], True]]
+        lasts = rows[segment_ends(pos[rows])]
         out[pos[lasts]] = lasts
     return out

@@ -23,10 +23,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..arrays import NO_DAY, days
 from ..follow_up import OVERDUE, schedule_core, time_point_name, window_days
 from ..recovery import index_positions
 from .input import FlagInput, empty_flags, g, make_flags, num, severity_text, week_text
-from .timeline import NO_DAY, days, iso, take
+from .timeline import iso, take
 
 SYMPTOMS = ("weakness", "numbness", "tingling")  # reason order: the motor deficit first
 

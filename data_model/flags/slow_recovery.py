@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..arrays import without_noise
+from ..arrays import segment_ends, without_noise
 from ..recovery import PAIN_COLUMNS
 from .clinic_curve import BUCKET_LABELS, CURVE_PROCEDURES, bucket_of, buckets_end, procedure_index
 from .input import (
@@ -100,7 +100,7 @@ def off_track(inp: FlagInput) -> pd.DataFrame:
     if not above.any():
         return empty_flags()
     # the run of "above" visits ending at each patient's latest visit (rows are in time order)
-    ends = np.append(np.flatnonzero(pos[1:] != pos[:-1]), len(rows) - 1)
+    ends = np.flatnonzero(segment_ends(pos))
     starts = np.append(0, ends[:-1] + 1)
     last_below = np.maximum.reduceat(np.where(above, -1, np.arange(len(rows))), starts)
     run = ends - np.maximum(last_below, starts - 1)

@@ -13,19 +13,10 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from ..arrays import NS_PER_DAY
+from ..arrays import NO_DAY, closest_in_range, days, segment_ends
 from ..recovery import PAIN_COLUMNS, SCORE_COLUMNS, index_positions, visit_order
 
-NO_DAY = np.iinfo("int64").min  # "no date" in day arrays (NaT's bit pattern)
 MEASURE_COLUMNS = (*SCORE_COLUMNS, "numbness", "tingling", "weakness", "mme_per_day")
-
-
-def days(values) -> np.ndarray:
-    """Dates as whole days since 1970 (int64); NaT becomes NO_DAY."""
-    ns = np.asarray(values, dtype="datetime64[ns]").view("int64")
-    out = ns // NS_PER_DAY  # integer arithmetic: several times faster than astype("datetime64[D]")
-    out[ns == NO_DAY] = NO_DAY
-    return out
 
 
 def iso(day_numbers: np.ndarray) -> np.ndarray:
@@ -103,7 +94,7 @@ class Timeline:
         if len(rows) == 0:
             return out
         p = self.pos[rows]
-        ends = np.append(np.flatnonzero(p[1:] != p[:-1]), len(rows) - 1)
+        ends = np.flatnonzero(segment_ends(p))
         starts = np.append(0, ends[:-1] + 1)
         for j in range(count):
             ok = ends - j >= starts
@@ -161,8 +152,5 @@ class VisitIndex:
 
     def closest(self, pos: np.ndarray, target: np.ndarray, begin: np.ndarray, end: np.ndarray) -> np.ndarray:
         """Per non-empty range, the days since surgery of its visit closest to target (ties: the earlier)."""
-        at = np.clip(self._search(pos, target, right=False), begin, end - 1)
-        before = np.maximum(at - 1, begin)
-        after_since, before_since = self.since[at], self.since[before]
-        take_before = np.abs(target - before_since) <= np.abs(after_since - target)
-        return np.where(take_before, before_since, after_since)
+        at = self._search(pos, target, right=False)
+        return self.since[closest_in_range(self.since, at, target, begin, end)]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..arrays import empty_frame
+from ..arrays import empty_frame, segment_starts
 from ..catalog import FLAG_CODES, SEVERITY_RANK
 from ..recovery import STATUS_COLUMNS
 
@@ -52,7 +52,7 @@ def build_worklist(status: pd.DataFrame, flags: pd.DataFrame) -> pd.DataFrame:
     f = flags.assign(_rank=flags["severity"].map(SEVERITY_RANK).fillna(0).astype("int64"), _order=code_order)
     f = f.sort_values(["patient_id", "_rank", "_order"], ascending=[True, False, True], kind="stable")
     patient = f["patient_id"].to_numpy()
-    starts = np.flatnonzero(np.r_[True, patient[1:] != patient[:-1]])
+    starts = np.flatnonzero(segment_starts(patient))
     counts = np.diff(np.r_[starts, len(f)])
     rank = f["_rank"].to_numpy()
     rows = pd.DataFrame(

@@ -144,16 +144,16 @@ def test_the_import_command_reports_the_deep_file_in_one_line_without_a_tracebac
 def test_a_bundle_that_breaks_the_importer_itself_is_one_rejected_line_and_the_next_still_imports(
     engine, tmp_path, monkeypatch
 ):
-    from data_model.exchange.fhir import bundle_import as fhir_import
+    from data_model.exchange.fhir import bundle_import
 
-    real = fhir_import.load_bundle
+    real = bundle_import.load_bundle
 
     def breaks_on_b(path):
         if path.name.startswith("b_"):
             raise RuntimeError("something no one foresaw\nsecond line")
         return real(path)
 
-    monkeypatch.setattr(fhir_import, "load_bundle", breaks_on_b)
+    monkeypatch.setattr(bundle_import, "load_bundle", breaks_on_b)
     folder = _three_bundles(tmp_path, "{}")
 
     report = import_fhir(engine, [folder], "nurse1", today=TODAY, label=lambda p: p.name)

@@ -1,7 +1,7 @@
 """A CSV import written in batches: staff keep saving while it runs, and readers see it whole or not at all.
 
 The import writes in batches, each a short transaction, hidden from readers until its last step shows
-them all at once (data_model/import_runs.py, data_model/importers/csv_stage.py). The batch size is
+them all at once (data_model/import_runs.py, data_model/exchange/csv_folder/staging.py). The batch size is
 made small here so that a few hundred rows make many batches; the import's own progress callback
 holds it between two batches, so what the test checks happens mid-import by construction, not by
 timing.
@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from data_model import commands, import_runs, queries
 from data_model.audit import row_values, set_actor
 from data_model.db import is_sqlite, read_session, run_write
-from data_model.exchange.csv_folder import staging as csv_stage
+from data_model.exchange.csv_folder import staging
 from data_model.exchange.csv_folder.folder_import import CsvImportFailed, import_csv_folder
 from data_model.models import AuditEntry, Patient, Surgery, Treatment, Visit
 from data_model.services import incremental
@@ -42,7 +42,7 @@ SAVES_MID_IMPORT = 5
 
 @pytest.fixture(autouse=True)
 def small_batches(monkeypatch):
-    monkeypatch.setattr(csv_stage, "BATCH_ROWS", 25)
+    monkeypatch.setattr(staging, "BATCH_ROWS", 25)
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,8 @@
-"""The CSV import's writes: validated rows go in batches behind the import gate, then show all at once."""
+"""The CSV import's writes: validated rows go in batches behind the import gate, then show all at once.
+
+Not commands.py's write path, for scale: a folder of a million rows written one ORM object at a time
+would hold SQLite's one writer for minutes. The rows are checked by the same validation.check_* functions
+(folder_import.py), and the audit entries are written in the same batches as the rows."""
 
 # Each batch is one short write transaction (its rows, with ids taken for them, and their audit
 # entries, all marked with the import run's id), so staff saving visits meanwhile wait at most for

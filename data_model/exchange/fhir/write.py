@@ -1,4 +1,9 @@
-"""Write one planned FHIR bundle in its transaction: patients matched, rows not added twice, visits merged."""
+"""Write one planned FHIR bundle in its transaction: patients matched, rows not added twice, visits merged.
+
+Not commands.py's write path, because a bundle is merged, not entered: its patients are matched to those
+held, resources already imported are skipped and observations of one day merge into one visit. The rows
+are checked by the same validation.check_* functions (mapping.py) and, being ORM objects, audited row by
+row by audit.py's flush hook as commands' are."""
 
 # The rules are bundle_import.py's docstring; this module is the half that touches the database.
 
