@@ -13,7 +13,8 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from ..arrays import NO_DAY, closest_in_range, days, segment_ends
+from ..arrays import NO_DAY, days, segment_ends
+from ..follow_up import VisitIndex
 from ..recovery import PAIN_COLUMNS, SCORE_COLUMNS, index_positions, visit_order
 
 MEASURE_COLUMNS = (*SCORE_COLUMNS, "numbness", "tingling", "weakness", "mme_per_day")
@@ -109,48 +110,3 @@ def take(values: np.ndarray, rows: np.ndarray, fill=np.nan) -> np.ndarray:
     out = values[np.maximum(rows, 0)]  # fancy indexing: a copy, safe to write
     out[rows < 0] = fill
     return out
-
-
-class VisitIndex:
-    """Visits sorted by (patient position, days since surgery), with each patient's slice, so that
-    "the patient's visits between day a and day b" is a binary search in that slice, not a pass over
-    every visit."""
-
-    def __init__(self, visit_pos: np.ndarray, visit_since: np.ndarray, n_patients: int, presorted: bool = False):
-        if not presorted:
-            order = np.lexsort((visit_since, visit_pos))
-            visit_pos, visit_since = visit_pos[order], visit_since[order]
-        self.since = visit_since
-        self.bounds = np.concatenate(([0], np.cumsum(np.bincount(visit_pos, minlength=n_patients))))
-
-    def _search(self, pos: np.ndarray, value: np.ndarray, right: bool) -> np.ndarray:
-        """Per query, the first index in the patient's slice whose days since surgery is >= value
-        (> value when right): all queries bisect together, one step per halving of the slices."""
-        low, high = self.bounds[pos], self.bounds[pos + 1]
-        last = max(len(self.since) - 1, 0)
-        while True:
-            active = low < high
-            if not active.any():
-                return low
-            mid = (low + high) // 2
-            at = self.since[np.minimum(mid, last)] if len(self.since) else np.zeros_like(mid)
-            go_right = active & ((at <= value) if right else (at < value))
-            low = np.where(go_right, mid + 1, low)
-            high = np.where(active & ~go_right, mid, high)
-
-    def any_between(self, pos: np.ndarray, first: np.ndarray, last: np.ndarray) -> np.ndarray:
-        """Per query, whether any visit has first <= days since surgery <= last (one search, not two)."""
-        at = self._search(pos, first, right=False)
-        inside = at < self.bounds[pos + 1]
-        inside[inside] = self.since[at[inside]] <= last[inside]
-        return inside
-
-    def span(self, pos: np.ndarray, first: np.ndarray, last: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Per query, the [begin, end) range of visits with first <= days since surgery <= last."""
-        begin = self._search(pos, first, right=False)
-        return begin, np.maximum(self._search(pos, last, right=True), begin)
-
-    def closest(self, pos: np.ndarray, target: np.ndarray, begin: np.ndarray, end: np.ndarray) -> np.ndarray:
-        """Per non-empty range, the days since surgery of its visit closest to target (ties: the earlier)."""
-        at = self._search(pos, target, right=False)
-        return self.since[closest_in_range(self.since, at, target, begin, end)]
