@@ -1,8 +1,8 @@
 """Cohort machinery shared by the cohort figures: each patient's MCID measure and their scored visits."""
 
-# The rules (cohort.py builds its figures on them; every number comes from Settings):
+# The rules (figures.py builds its figures on them; every number comes from Settings):
 #
-# - The cohort frame comes from cohort.select_cohort with the same as_of; its index surgery must be
+# - The cohort frame comes from figures.select_cohort with the same as_of; its index surgery must be
 #   the one recovery.patient_status uses, which is checked (a mismatch raises ValueError).
 # - Baselines are recovery.patient_status's: the last non-null score per site in the look-back.
 # - The MCID measure is fixed per patient, so one site is followed over time: the measure

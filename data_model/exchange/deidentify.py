@@ -40,7 +40,7 @@ def weeks_instead_of_dates(text: str, index_date: object) -> str:
 
 
 def deidentified_worklist(worklist: pd.DataFrame, key: str) -> pd.DataFrame:
-    """The worklist (services.worklist_of) with a pseudonym for each patient and nothing that identifies:
+    """The worklist (services.worklist.worklist_of) with a pseudonym for each patient and nothing that identifies:
     no MRN, name, surgeon, dates or review note; dates inside the reasons become weeks since surgery."""
     if worklist.empty:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in DEIDENTIFIED_WORKLIST_COLUMNS})

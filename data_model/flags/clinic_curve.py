@@ -83,7 +83,7 @@ RELIEF_ANCHORS: dict[str, tuple[float, float, float | None]] = {
 }
 
 # The 80th percentile of per-patient pain by procedure and bucket (0-1 ... 53+ weeks), from the
-# model above; tests/unit/test_flags/clinic_curve.py recomputes it.
+# model above; tests/unit/test_clinic_curve.py recomputes it.
 FALLBACK_P80: dict[str, tuple[float, ...]] = {
     "discectomy": (6.3, 4.4, 3.3, 3.0, 3.6, 3.6, 3.6, 3.6),
     "laminectomy": (7.7, 6.4, 5.7, 5.3, 4.9, 4.9, 4.9, 4.9),

@@ -41,7 +41,7 @@ class FlagInput:
     settings: Settings
     as_of: pd.Timestamp
     # The clinic's curve from an earlier evaluation of everyone: a recomputation of a few patients
-    # (incremental.py) must compare them with the whole clinic, not with themselves.
+    # (services/incremental.py) must compare them with the whole clinic, not with themselves.
     held_curve: Curve | None = None
 
     @cached_property

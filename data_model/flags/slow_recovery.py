@@ -11,7 +11,7 @@
 #   when no pain score exists at all. high when there is no improvement at all (score at or above
 #   baseline).
 # OFF_TRACK (early warning): the window has not ended, and the patient's pain (worse site) was
-#   above the curve (flags/clinic_curve.py: the clinic's off_track_percentile for the procedure and week
+#   above the curve (clinic_curve.py: the clinic's off_track_percentile for the procedure and week
 #   bucket, or the reference curve where the clinic has too few patients) on each of the latest
 #   off_track_consecutive_visits post-op visits with a pain score, the latest of them the latest
 #   such visit. All of them are inside the window, since nothing is dated after as_of. high when
