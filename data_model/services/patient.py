@@ -1,4 +1,4 @@
-"""One patient's record as the patient page shows it: identity, trajectory, status, flags, tables and treatment response."""
+"""One patient's record as the patient page shows it: identity, trajectory, status, flags and treatments."""
 
 from __future__ import annotations
 

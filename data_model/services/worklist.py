@@ -1,4 +1,4 @@
-"""The clinician's worklist as the app and CLI show it: flagged patients with who they are, their surgeon and review state."""
+"""The worklist as app and CLI show it: flagged patients with who they are, their surgeon and review state."""
 
 from __future__ import annotations
 
