@@ -12,13 +12,19 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy.orm import Session
 
-from data_model import accounts, deidentify, incremental, queries, services
+from data_model import queries
+from data_model.access import accounts
 from data_model.audit import record_event, set_actor
-from data_model.cohort_view import CohortFilter, CohortView, cohort_view
-from data_model.follow_up_list import follow_up_list
 from data_model.db import read_session, run_write
-from data_model.exporters.csv_export import export_csv, zip_bytes
-from data_model.pseudonyms import ensure_site_key
+from data_model.exchange import deidentify
+from data_model.exchange.csv_folder.export import export_csv, zip_bytes
+from data_model.exchange.pseudonyms import ensure_site_key
+from data_model.services import incremental, patient as patient_service
+from data_model.services.cohort import CohortFilter, CohortView, cohort_view
+from data_model.services.evaluation import Evaluation
+from data_model.services.follow_ups import follow_up_list
+from data_model.services.patient import PatientRecord
+from data_model.services.worklist import worklist_of
 from data_model.settings import Settings
 
 from dashboard import state
@@ -53,7 +59,7 @@ class _HeldEvaluation:
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.current: services.Evaluation | None = None
+        self.current: Evaluation | None = None
         self.rereading = False  # a daily read of every row is under way (one at a time)
 
 
@@ -70,7 +76,7 @@ def _latest(url: str) -> _HeldEvaluation:
     return _HeldEvaluation()
 
 
-def evaluation(as_of: date) -> services.Evaluation:
+def evaluation(as_of: date) -> Evaluation:
     """The evaluation of the data as it is now: after a write only the patients it touched are
     evaluated again, and a new date starts from the rows held for another (incremental.py); only the
     first evaluation of a server reads every row."""
@@ -115,7 +121,7 @@ def _read_again_in_background(held: _HeldEvaluation, as_of: date) -> None:
     threading.Thread(target=work, name="paintrail-daily-read", daemon=True).start()
 
 
-def _key(ev: services.Evaluation) -> tuple:
+def _key(ev: Evaluation) -> tuple:
     """What names an evaluation's content: its data version and when its rows were read."""
     return (ev.version, ev.read_at)
 
@@ -124,12 +130,12 @@ def _key(ev: services.Evaluation) -> tuple:
 # unhashed (the leading underscore): hashing every visit of the clinic on each rerun would cost more
 # than the figures.
 @st.cache_data(max_entries=8, show_spinner="Computing the worklist…")
-def _worklist(url: str, key: tuple, as_of: date, _evaluation: services.Evaluation) -> pd.DataFrame:
-    return _read(lambda s: services.worklist_of(s, _evaluation))
+def _worklist(url: str, key: tuple, as_of: date, _evaluation: Evaluation) -> pd.DataFrame:
+    return _read(lambda s: worklist_of(s, _evaluation))
 
 
 @st.cache_data(max_entries=16, show_spinner="Computing the cohort figures…")
-def _cohort(url: str, key: tuple, as_of: date, chosen: CohortFilter, _evaluation: services.Evaluation) -> CohortView:
+def _cohort(url: str, key: tuple, as_of: date, chosen: CohortFilter, _evaluation: Evaluation) -> CohortView:
     return cohort_view(_evaluation, chosen)
 
 
@@ -144,11 +150,11 @@ def worklist(as_of: date) -> pd.DataFrame:
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def _patient_record(url: str, version: int, patient_id: int, as_of: date) -> services.PatientRecord | None:
-    return _read(lambda s: services.patient_record(s, patient_id, as_of))
+def _patient_record(url: str, version: int, patient_id: int, as_of: date) -> PatientRecord | None:
+    return _read(lambda s: patient_service.patient_record(s, patient_id, as_of))
 
 
-def patient_record(patient_id: int, as_of: date) -> services.PatientRecord | None:
+def patient_record(patient_id: int, as_of: date) -> PatientRecord | None:
     return _patient_record(database_url(), data_version(), patient_id, as_of)
 
 
@@ -185,7 +191,7 @@ def count_users() -> int:
 
 
 @st.cache_data(max_entries=8, show_spinner="Listing follow-ups…")
-def _follow_ups(url: str, key: tuple, as_of: date, days_ahead: int, _evaluation: services.Evaluation) -> pd.DataFrame:
+def _follow_ups(url: str, key: tuple, as_of: date, days_ahead: int, _evaluation: Evaluation) -> pd.DataFrame:
     return _read(lambda s: follow_up_list(s, _evaluation, days_ahead))
 
 

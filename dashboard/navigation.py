@@ -7,7 +7,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from data_model.permissions import Action, can
+from data_model.access.permissions import Action, can
 
 PAGES = Path(__file__).parent / "pages"
 

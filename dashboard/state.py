@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from data_model.accounts import SignedIn
+from data_model.access.accounts import SignedIn
 
 USER = "pt_user"  # the account as checked at the top of this run (dashboard/signin/browser_session.py)
 SIGN_IN = "pt_sign_in"  # the sign-in this session's state belongs to

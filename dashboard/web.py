@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from data_model import sign_ins
+from data_model.access import sign_ins
 from data_model.db import make_engine, resolve_url, run_write
 
 from dashboard.downloads import owned as owned_downloads

@@ -27,6 +27,7 @@ from pathlib import Path
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
+from .atomic_files import replaced_atomically
 from .db import SQLITE_BUSY_TIMEOUT_MS
 from .migrate import alembic_config
 
@@ -257,30 +258,25 @@ def backup_sqlite(url: str, out: Path, force: bool = False) -> DatabaseSummary:
             raise BackupError("--out: the backup cannot replace the database itself")
     except OSError:
         pass
-    handle, temporary = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent)
-    os.close(handle)
-    partial = Path(temporary)
     try:
-        src = _connect(source)  # read and write, as the app opens it: it may have to recover a -wal file
-        try:
-            dst = sqlite3.connect(partial, isolation_level=None)
+        with replaced_atomically(out, suffix=".partial") as partial:
+            src = _connect(source)  # read and write, as the app opens it: it may have to recover a -wal file
             try:
-                # pages=-1: the whole database in one step, inside one read transaction: a snapshot.
-                src.backup(dst, pages=-1)
-                # A standalone file: rollback journal instead of WAL, so the one file is the whole backup.
-                dst.execute("PRAGMA journal_mode=DELETE")
-                problems = [row[0] for row in dst.execute("PRAGMA integrity_check(5)")]
-                if problems != ["ok"]:
-                    raise BackupError(f"the copy failed its integrity check ({problems[0]}); no backup was written")
+                dst = sqlite3.connect(partial, isolation_level=None)
+                try:
+                    # pages=-1: the whole database in one step, inside one read transaction: a snapshot.
+                    src.backup(dst, pages=-1)
+                    # A standalone file: rollback journal instead of WAL, so the one file is the whole backup.
+                    dst.execute("PRAGMA journal_mode=DELETE")
+                    problems = [row[0] for row in dst.execute("PRAGMA integrity_check(5)")]
+                    if problems != ["ok"]:
+                        raise BackupError(f"the copy failed its integrity check ({problems[0]}); no backup was written")
+                finally:
+                    dst.close()
             finally:
-                dst.close()
-        finally:
-            src.close()
-        os.replace(partial, out)
+                src.close()
     except sqlite3.Error as exc:
         raise BackupError(f"the backup failed, no backup was written: {exc}") from None
-    finally:
-        partial.unlink(missing_ok=True)
     conn = _connect(out, read_only=True)
     try:
         return _summary(conn, out)

@@ -1,7 +1,7 @@
 """Which writes a reader has seen: the data version, and the audit entries committed since a snapshot."""
 
 # Every write is audited, so the audit log names the data: a reader that saw it up to some point can
-# ask which entries committed after (incremental.py re-evaluates just their patients).
+# ask which entries committed after (services/incremental.py re-evaluates just their patients).
 # - SQLite has one writer at a time: ids commit in order, and "the entries after the last id seen" is
 #   exact.
 # - PostgreSQL writers run side by side, and a sequence hands out ids before commit: a writer holding

@@ -1,4 +1,10 @@
-"""Clinical writes, one per user action: validated first, audited by data_model.audit, session first."""
+"""Clinical writes, one per user action: validated first, audited by data_model.audit, session first.
+
+This is the write path for clinical rows. Three others exist, each for a stated reason: the CSV import
+(exchange/csv_folder/staging.py) and the synthetic seed (sample_data/writer.py) write in bulk, for scale,
+and the FHIR import (exchange/fhir/write.py) merges bundles into rows already held. The two imports check
+rows with the same validation.check_* functions as these commands; the seed writes generated rows of
+known shape. Each of the four leaves an audit trail; each module's docstring says why it stands apart."""
 
 from __future__ import annotations
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 import os
 import random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TypeVar
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from . import import_runs  # noqa: F401 - registers the hook that hides unfinished imports from every read
 
@@ -70,8 +70,13 @@ def _configure_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql(f"BEGIN {mode}")
 
 
-def session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+IN_LIST_SIZE = 500  # values per IN (...) list: well under SQLite's and PostgreSQL's parameter limits
+
+
+def in_chunks(values: Sequence[T]) -> Iterator[Sequence[T]]:
+    """values in slices of IN_LIST_SIZE, one IN (...) lookup each."""
+    for start in range(0, len(values), IN_LIST_SIZE):
+        yield values[start : start + IN_LIST_SIZE]
 
 
 def _reader(engine: Engine) -> Engine:

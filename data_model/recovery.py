@@ -38,16 +38,13 @@ from datetime import date, datetime
 import numpy as np
 import pandas as pd
 
+from .arrays import NS_PER_DAY, empty_frame, segment_ends, segment_starts, segments, without_noise
 from .settings import DEFAULT_SETTINGS, Settings
 from .sorting import in_order
 
 PAIN_COLUMNS = ("back_pain", "leg_pain", "pain_unspecified")
 SCORE_COLUMNS = (*PAIN_COLUMNS, "odi")
 _SITE_OF = {"back_pain": "back", "leg_pain": "leg", "pain_unspecified": "unspecified", "odi": "odi"}
-_NS_PER_DAY = 86_400_000_000_000
-# Means of decimals carry float noise (8.2 - 6.2 = 1.9999999999999991); rounding well below any
-# clinically meaningful digit keeps threshold comparisons honest.
-_DECIMALS = 9
 
 STATUS_COLUMNS: dict[str, str] = {
     # the index surgery and the clock
@@ -101,7 +98,7 @@ def index_surgeries(surgeries: pd.DataFrame, settings: Settings, as_of: AsOf) ->
     sid = s["surgery_id"].to_numpy("int64")
     # queries deliver (patient, date, id) order; sort only when they did not
     order = np.arange(len(pid)) if in_order(pid, when.view("int64"), sid) else np.lexsort((sid, when, pid))
-    _, ends = _segments(pid[order])
+    _, ends = segments(pid[order])
     starts = np.append(0, ends[:-1] + 1) if len(ends) else ends
     index = order[ends]  # each patient's latest surgery (ties on a day: the higher surgery_id)
     date_ = when[index]
@@ -144,18 +141,9 @@ def visit_order(pos: np.ndarray, day: np.ndarray, visit_id: np.ndarray) -> np.nd
     return np.argsort(key * n + id_rank)
 
 
-def _segments(pos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For rows sorted by patient: each row's segment number and the last row of each segment."""
-    new = np.ones(len(pos), dtype=bool)
-    new[1:] = pos[1:] != pos[:-1]
-    starts = np.flatnonzero(new)
-    ends = np.append(starts[1:] - 1, len(pos) - 1) if len(pos) else starts
-    return np.cumsum(new) - 1, ends
-
-
 def _sorted(visits: pd.DataFrame, rows: np.ndarray, pos: np.ndarray, vd: np.ndarray) -> np.ndarray:
     """The given visit rows in (patient, date, id) order."""
-    day = vd[rows].view("int64") // _NS_PER_DAY  # integer days: cheaper than astype("datetime64[D]")
+    day = vd[rows].view("int64") // NS_PER_DAY  # integer days: cheaper than astype("datetime64[D]")
     order = visit_order(pos[rows], day, visits["visit_id"].to_numpy()[rows])
     return rows if order is None else rows[order]
 
@@ -205,7 +193,7 @@ def visit_sets(
     keep &= ~(d <= started)
     keep &= ~((last >= window_end) & (d < window_end))  # evidence past the window: only from past it
     recent = _sorted(visits, post_rows[keep], pos, vd)
-    seg, ends = _segments(pos[recent])
+    seg, ends = segments(pos[recent])
     newest_first = ends[seg] - np.arange(len(recent))
     recent = recent[newest_first < settings.recent_visit_max]
     return _subset(visits, _sorted(visits, pre_rows, pos, vd), pos, vd), _subset(visits, recent, pos, vd)
@@ -221,7 +209,7 @@ def _baselines(pre: pd.DataFrame, n: int) -> dict[str, np.ndarray]:
         values = pre[col].to_numpy("float64")
         rows = np.flatnonzero(~np.isnan(values))
         # rows are in (patient, date, id) order: a patient's last non-null row is the baseline
-        last = rows[np.r_[pos[rows][1:] != pos[rows][:-1], True]] if len(rows) else rows
+        last = rows[segment_ends(pos[rows])]
         baseline, when = np.full(n, np.nan), np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
         baseline[pos[last]], when[pos[last]] = values[last], dates[last]
         out[f"baseline_{_SITE_OF[col]}"], out[f"{col}_date"] = baseline, when
@@ -232,7 +220,7 @@ def index_positions(index: pd.DataFrame, patient_ids: pd.Series) -> np.ndarray:
     """Row position of each patient in the index-surgery frame, -1 for patients without one."""
     ids = np.asarray(patient_ids)
     if len(ids) > 1000:
-        starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
+        starts = np.flatnonzero(segment_starts(ids))
         if len(starts) * 4 < len(ids):
             # rows come in runs per patient (queries order by patient): look each run up once
             return np.repeat(pd.Index(index["patient_id"]).get_indexer(ids[starts]), np.diff(np.r_[starts, len(ids)]))
@@ -242,7 +230,7 @@ def index_positions(index: pd.DataFrame, patient_ids: pd.Series) -> np.ndarray:
 def _current(recent: pd.DataFrame, n: int) -> dict[str, np.ndarray]:
     """Per patient position: mean and count of each site over the recent visits, latest visit date."""
     pos = recent["_pos"].to_numpy()
-    starts = np.flatnonzero(np.r_[True, pos[1:] != pos[:-1]]) if len(pos) else np.zeros(0, dtype="int64")
+    starts = np.flatnonzero(segment_starts(pos))
     ends, who = np.append(starts[1:], len(pos))[: len(starts)], pos[starts]
     out: dict[str, np.ndarray] = {}
     for c in SCORE_COLUMNS:
@@ -253,7 +241,7 @@ def _current(recent: pd.DataFrame, n: int) -> dict[str, np.ndarray]:
             count[who] = np.add.reduceat(has.astype("int64"), starts)
             total[who] = np.add.reduceat(np.where(has, values, 0.0), starts)
         with np.errstate(invalid="ignore", divide="ignore"):
-            out[f"current_{_SITE_OF[c]}"] = np.round(total / count, _DECIMALS)  # no score: 0/0 is NaN
+            out[f"current_{_SITE_OF[c]}"] = without_noise(total / count)  # no score: 0/0 is NaN
         out[f"current_{_SITE_OF[c]}_visits"] = count
     visits, last = np.zeros(n, dtype="int64"), np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
     # rows are in (patient, date, id) order: a patient's last row is the latest visit
@@ -284,9 +272,9 @@ def _mcid(a: dict[str, np.ndarray], settings: Settings) -> dict[str, object]:
         0,
     )
     visits = [a["current_leg_visits"], a["current_back_visits"], site_visits, a["current_odi_visits"]]
-    change = np.round(baseline - current, _DECIMALS)
+    change = without_noise(baseline - current)
     with np.errstate(divide="ignore", invalid="ignore"):
-        percent = np.round(np.where(baseline > 0, 100 * change / baseline, np.nan), _DECIMALS)
+        percent = without_noise(np.where(baseline > 0, 100 * change / baseline, np.nan))
     points_needed = np.where(odi, settings.mcid_odi_points, settings.mcid_nrs_points)
     percent_needed = np.where(odi, settings.mcid_odi_percent, settings.mcid_nrs_percent)
     met = (change >= points_needed) | (percent >= percent_needed)
@@ -308,7 +296,7 @@ def _mcid(a: dict[str, np.ndarray], settings: Settings) -> dict[str, object]:
 
 
 def empty_status() -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype=t) for c, t in STATUS_COLUMNS.items()})
+    return empty_frame(STATUS_COLUMNS)
 
 
 def patient_status(

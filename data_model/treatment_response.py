@@ -31,14 +31,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .arrays import NS_PER_DAY, segment_starts, without_noise
 from .catalog import TREATMENT_GROUPS, TREATMENTS
 from .recovery import PAIN_COLUMNS, AsOf, to_timestamp
 from .settings import Settings
 
 BEFORE_DAYS = 90
 AFTER_DAYS = (28, 180)
-_DECIMALS = 9
-_NS_PER_DAY = 86_400 * 10**9
 
 RESPONSE_COLUMNS: dict[str, str] = {
     "patient_id": "int64", "treatment_id": "int64", "code": "object", "start_date": "datetime64[ns]",
@@ -65,7 +64,7 @@ def _window_means(key: np.ndarray, pain: np.ndarray, lo: np.ndarray, hi: np.ndar
         # the padding keeps stop a valid index when a window ends at the last visit
         padded = np.append(pain, 0.0)
         bounds = np.column_stack([start[some], stop[some]]).ravel()
-        mean[some] = np.round(np.add.reduceat(padded, bounds)[::2] / n[some], _DECIMALS)
+        mean[some] = without_noise(np.add.reduceat(padded, bounds)[::2] / n[some])
     return mean, n
 
 
@@ -94,8 +93,8 @@ def per_treatment(
     pain = np.fmax.reduce([visits[c].to_numpy("float64") for c in PAIN_COLUMNS])  # recovery.visit_pain
     keep = (pos >= 0) & (vdate <= cutoff.to_datetime64()) & ~np.isnan(pain)
     # whole days as integers (datetime64[D] arrays convert slowly in pandas)
-    vday = vdate[keep].view("int64") // _NS_PER_DAY
-    sday = t["start_date"].to_numpy("datetime64[ns]").view("int64") // _NS_PER_DAY
+    vday = vdate[keep].view("int64") // NS_PER_DAY
+    sday = t["start_date"].to_numpy("datetime64[ns]").view("int64") // NS_PER_DAY
     spos, surgery_day = _surgeries_of(surgeries, patients, cutoff)
     # pack (patient, day) into one sortable key; the margin keeps every window inside its patient
     reach = before_days + after_days[1] + 1
@@ -120,11 +119,11 @@ def per_treatment(
     clipped = (before_lo != tkey - before_days) | (after_hi != tkey + after_days[1])
     before, n_before = _window_means(key, vpain, before_lo, tkey)
     after, n_after = _window_means(key, vpain, tkey + after_days[0], after_hi)
-    change = np.round(before - after, _DECIMALS)
+    change = without_noise(before - after)
     with np.errstate(divide="ignore", invalid="ignore"):
-        percent = np.round(np.where(before > 0, 100 * change / before, np.nan), _DECIMALS)
+        percent = without_noise(np.where(before > 0, 100 * change / before, np.nan))
     responder = np.where(np.isnan(change), None, percent >= settings.mcid_nrs_percent)
-    date = lambda k: ((k - tpos * span + low) * _NS_PER_DAY).view("datetime64[ns]")  # noqa: E731
+    date = lambda k: ((k - tpos * span + low) * NS_PER_DAY).view("datetime64[ns]")  # noqa: E731
     return pd.DataFrame({
         "patient_id": t["patient_id"].to_numpy("int64"), "treatment_id": t["treatment_id"].to_numpy("int64"),
         "code": t["code"].to_numpy(dtype=object), "start_date": date(tkey),
@@ -147,7 +146,7 @@ def _surgeries_of(
     when = surgeries["surgery_date"].to_numpy("datetime64[ns]")
     spos = patients.get_indexer(surgeries["patient_id"])
     ok = (spos >= 0) & (when <= cutoff.to_datetime64())
-    return spos[ok].astype("int64"), when[ok].view("int64") // _NS_PER_DAY
+    return spos[ok].astype("int64"), when[ok].view("int64") // NS_PER_DAY
 
 
 TREATMENT_RATE_COLUMNS: dict[str, str] = {
@@ -174,7 +173,7 @@ def responder_rates(per_treatment: pd.DataFrame) -> pd.DataFrame:
     code, codes = pd.factorize(pt["code"])
     k = len(codes)
     group = pd.factorize(pt["patient_id"])[0].astype("int64") * max(k, 1) + code  # (patient, code)
-    day = pt["start_date"].to_numpy("datetime64[ns]").view("int64") // _NS_PER_DAY
+    day = pt["start_date"].to_numpy("datetime64[ns]").view("int64") // NS_PER_DAY
     # order by (patient, code, start, treatment_id): two stable sorts of packed integer keys, far
     # faster than a 4-column lexsort
     order = np.argsort(pt["treatment_id"].to_numpy("int64"), kind="stable")
@@ -182,7 +181,7 @@ def responder_rates(per_treatment: pd.DataFrame) -> pd.DataFrame:
         key = group[order] * (int(day.max() - day.min()) + 1) + (day[order] - day.min())
         order = order[np.argsort(key, kind="stable")]
     g = group[order]
-    first = order[np.append(True, g[1:] != g[:-1])] if len(order) else order  # first course per code
+    first = order[segment_starts(g)]  # first course per code
     responder = pt["responder"].to_numpy(dtype="float64", na_value=np.nan)[first]
     evaluable = ~np.isnan(responder)
     pct = pt["change_percent"].to_numpy("float64")[first]

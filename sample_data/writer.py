@@ -1,4 +1,8 @@
-"""Write a synthetic cohort into a migrated database: bulk inserts in one audited transaction."""
+"""Write a synthetic cohort into a migrated database: bulk inserts in one audited transaction.
+
+Not data_model.commands' write path, for scale: a demo or benchmark cohort of 100,000 patients is
+written with driver-level bulk inserts and recorded as one 'seed' audit event; it refuses MRNs already
+held, so it never touches rows entered by staff."""
 
 from __future__ import annotations
 

@@ -103,7 +103,7 @@ def _saves_during_import(engine, patients: list[int], folder: Path, as_of: date)
 
 def run_import(url: str, folder: str, as_of: date) -> dict[str, Any]:
     """The import, in a process of its own: its seconds, wall-clock start and end, and peak RSS."""
-    from data_model.importers import import_csv_folder
+    from data_model.exchange.csv_folder.folder_import import import_csv_folder
 
     engine = make_engine(url)
     try:

@@ -18,10 +18,12 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Engine, select
 
-from data_model import commands, queries, services
+from data_model import commands, queries
 from data_model.audit import set_actor
 from data_model.db import read_session, run_write
 from data_model.models import Patient
+from data_model.services.evaluation import ClinicalData, Evaluation, evaluate as evaluate_rules, evaluate_clinic, load_clinical_data
+from data_model.services.patient import patient_record
 
 from .progress import say
 
@@ -65,13 +67,13 @@ def clinic(engine: Engine, as_of: date, runs: int, traced: bool) -> dict[str, di
     """raw read (load_clinical_data: the app's own column reader, the floor any evaluation pays), the
     compute on what it read, and the full flags (evaluate_clinic: read + compute), all in each run."""
 
-    def read() -> services.ClinicalData:
+    def read() -> ClinicalData:
         with read_session(engine) as session:
-            return services.load_clinical_data(session, as_of)
+            return load_clinical_data(session, as_of)
 
-    def evaluate() -> services.Evaluation:
+    def evaluate() -> Evaluation:
         with read_session(engine) as session:
-            return services.evaluate_clinic(session, as_of)
+            return evaluate_clinic(session, as_of)
 
     if traced:
         return {"raw_read": peak(read), "flags": peak(evaluate), **next_day(engine, evaluate(), runs, traced)}
@@ -84,7 +86,7 @@ def clinic(engine: Engine, as_of: date, runs: int, traced: bool) -> dict[str, di
     for run in range(1, runs + 1):
         seconds, data = stopwatch(read)
         raw.append(seconds)
-        compute.append(stopwatch(lambda d=data: services.evaluate(d, settings, as_of))[0])
+        compute.append(stopwatch(lambda d=data: evaluate_rules(d, settings, as_of))[0])
         del data
         flags.append(stopwatch(evaluate)[0])
         say(f"  run {run}/{runs}: raw read {raw[-1]:.3f} s, compute {compute[-1]:.3f} s, flags {flags[-1]:.3f} s")
@@ -96,12 +98,12 @@ def clinic(engine: Engine, as_of: date, runs: int, traced: bool) -> dict[str, di
     }
 
 
-def next_day(engine: Engine, today: services.Evaluation, runs: int, traced: bool) -> dict[str, dict]:
+def next_day(engine: Engine, today: Evaluation, runs: int, traced: bool) -> dict[str, dict]:
     """The first evaluation of the next day, from the rows held for today (incremental.redate), as the
     app makes it when the date turns: the rules for everyone, without the read."""
-    from data_model import incremental
+    from data_model.services import incremental
 
-    def evaluate_next_day() -> services.Evaluation:
+    def evaluate_next_day() -> Evaluation:
         with read_session(engine) as session:
             return incremental.refresh(session, None, today.as_of + timedelta(days=1), base=today)
 
@@ -113,11 +115,11 @@ def next_day(engine: Engine, today: services.Evaluation, runs: int, traced: bool
 
 
 def one_patient(engine: Engine, as_of: date, patient_ids: list[int], runs: int, traced: bool) -> dict[str, dict]:
-    """services.patient_record (every read the patient page makes) for each sampled patient, each run."""
+    """patient_record (every read the patient page makes) for each sampled patient, each run."""
 
     def read(patient_id: int) -> None:
         with read_session(engine) as session:
-            if services.patient_record(session, patient_id, as_of) is None:
+            if patient_record(session, patient_id, as_of) is None:
                 raise RuntimeError(f"patient {patient_id} vanished from the benchmark database")
 
     if traced:
@@ -130,18 +132,18 @@ def one_patient(engine: Engine, as_of: date, patient_ids: list[int], runs: int, 
 
 
 def after_one_visit(engine: Engine, as_of: date, patient_ids: list[int], runs: int, traced: bool) -> dict[str, dict]:
-    """Write one visit through the app's write path, then time data_model.incremental.refresh on it."""
-    from data_model import incremental  # another engineer's module: imported only where it is measured
+    """Write one visit through the app's write path, then time data_model.services.incremental.refresh on it."""
+    from data_model.services import incremental  # another engineer's module: imported only where it is measured
 
     with read_session(engine) as session:
-        current = services.evaluate_clinic(session, as_of)
+        current = evaluate_clinic(session, as_of)
 
     def add_one(patient_id: int) -> None:
         run_write(engine, lambda session: commands.add_visit(
             set_actor(session, "bench"), patient_id, {"visit_date": as_of, **NEW_VISIT}, today=as_of,
             allow_same_day=True, actor="bench"))
 
-    def refresh(previous: services.Evaluation) -> services.Evaluation:
+    def refresh(previous: Evaluation) -> Evaluation:
         with read_session(engine) as session:
             return incremental.refresh(session, previous, as_of)
 
@@ -159,13 +161,13 @@ def after_one_visit(engine: Engine, as_of: date, patient_ids: list[int], runs: i
     return {"refresh_after_visit": {**summary(samples), "flags_differing_from_full_evaluation": wrong}}
 
 
-def _differences(refreshed: services.Evaluation, engine: Engine, as_of: date) -> int:
+def _differences(refreshed: Evaluation, engine: Engine, as_of: date) -> int:
     """How many (patient, flag) pairs the refreshed evaluation gets wrong against a full one: a fast
     wrong answer is no answer. OFF_TRACK is left out: refresh holds the clinic curve by design."""
     with read_session(engine) as session:
-        full = services.evaluate_clinic(session, as_of)
+        full = evaluate_clinic(session, as_of)
 
-    def pairs(evaluation: services.Evaluation) -> set[tuple[int, str]]:
+    def pairs(evaluation: Evaluation) -> set[tuple[int, str]]:
         flags = evaluation.flags[evaluation.flags["code"] != "OFF_TRACK"]
         return set(zip(flags["patient_id"].astype(int), flags["code"], strict=True))
 

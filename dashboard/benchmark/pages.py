@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard import state
 from dashboard.signin import browser_session
-from data_model.accounts import SignedIn
+from data_model.access.accounts import SignedIn
 from data_model.db import URL_ENV
 
 from .measures import peak, stopwatch, summary

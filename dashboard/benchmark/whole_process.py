@@ -30,7 +30,7 @@ _LEAN = "import sys, connectorx as cx\nfor q in sys.argv[2:]:\n    cx.read_sql(s
 
 def _add_account(url: str) -> str:
     """A clinician account to run the command as; its password, made up for this run."""
-    from data_model.accounts import add_user
+    from data_model.access.accounts import add_user
     from data_model.audit import set_actor
 
     password = secrets.token_urlsafe(16)

@@ -12,8 +12,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from fpdf import FPDF
 
-from data_model.deidentify import weeks_instead_of_dates
-from data_model.pseudonyms import pseudonym
+from data_model.exchange.deidentify import weeks_instead_of_dates
+from data_model.exchange.pseudonyms import pseudonym
 
 from dashboard.charts import trajectory as charts
 from dashboard.charts import cohort as cohort_charts

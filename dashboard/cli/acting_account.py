@@ -3,7 +3,7 @@
 Every command that reads or writes patient data or accounts runs as a PainTrail account and is audited
 under its name. The password comes from $PAINTRAIL_PASSWORD (for scripts), else a hidden prompt on a
 terminal, else the first line of stdin. Failed attempts count and lock the account exactly as sign-ins
-in the app do (data_model.accounts.sign_in); a role that may not run the command gets one line naming
+in the app do (data_model.access.accounts.sign_in); a role that may not run the command gets one line naming
 the role and the action, and the refusal is audited ('export_refused' for exports, else 'command_refused').
 """
 
@@ -18,13 +18,13 @@ from typing import TYPE_CHECKING
 import typer
 
 from dashboard.cli.common import UserError, open_database
-from data_model.permissions import ROLE_ACTIONS, Action, can
+from data_model.access.permissions import ROLE_ACTIONS, Action, can
 
 # Accounts, the audit trail and pseudonyms need the ORM: imported inside the functions that use them.
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
-    from data_model.accounts import SignedIn
+    from data_model.access.accounts import SignedIn
 
 PASSWORD_ENV = "PAINTRAIL_PASSWORD"
 USER_ENV = "PAINTRAIL_USER"
@@ -39,7 +39,7 @@ AsUserOption = Annotated[
     typer.Option("--as-user", metavar="NAME", envvar=USER_ENV, show_envvar=False, help=_AS_USER_HELP,
                  show_default=False),
 ]
-PSEUDONYM_KEY_ENV = "PAINTRAIL_PSEUDONYM_KEY"  # data_model.pseudonyms.KEY_ENV, here so --help needs no ORM
+PSEUDONYM_KEY_ENV = "PAINTRAIL_PSEUDONYM_KEY"  # data_model.exchange.pseudonyms.KEY_ENV, here so --help needs no ORM
 IdentifiedOption = Annotated[
     bool,
     typer.Option(
@@ -95,7 +95,7 @@ def _who_may(action: Action) -> str:
 
 def authorise(engine: Engine, as_user: str, action: Action, command: str) -> SignedIn:
     """Sign the account in (counted and locked like the app) and check its role; refusals are audited."""
-    from data_model.accounts import sign_in
+    from data_model.access.accounts import sign_in
     from data_model.audit import record_event, set_actor
     from data_model.db import run_write
 
@@ -131,7 +131,7 @@ def export_key(engine: Engine, user: SignedIn) -> str:
     """The pseudonym key, created on first use (audited as 'site_secret_created', never its value)."""
     from data_model.audit import set_actor
     from data_model.db import run_write
-    from data_model.pseudonyms import PseudonymKeyMissing, ensure_site_key
+    from data_model.exchange.pseudonyms import PseudonymKeyMissing, ensure_site_key
 
     try:
         return run_write(engine, lambda s: ensure_site_key(set_actor(s, user.username)))

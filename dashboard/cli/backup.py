@@ -18,11 +18,11 @@ import typer
 
 from dashboard.cli.acting_account import ACTION_WORDS, AsUserOption, authorise, read_password
 from dashboard.cli.common import DbOption, UserError, fail, open_database, shown_url, user_errors
-from data_model.permissions import Action, can
+from data_model.access.permissions import Action, can
 
 # The store's backup code (and the ORM under it) is imported inside the commands.
 if TYPE_CHECKING:
-    from data_model.accounts import SignedIn
+    from data_model.access.accounts import SignedIn
 
 POSTGRES_EXIT = 2
 
@@ -95,10 +95,7 @@ def restore(
     or, when it has no account yet, an admin of the backup. The restore is audited in the restored
     database. For PostgreSQL, prints the pg_restore command and exits with status 2.
     """
-    from data_model.backup import (
-        BackupError, UsePostgresTools, account_count, check_paintrail_file, pg_restore_command, restore_sqlite,
-        sqlite_file,
-    )
+    from data_model.backup import BackupError, UsePostgresTools, account_count, check_paintrail_file, pg_restore_command, restore_sqlite, sqlite_file
     from data_model.db import resolve_url
 
     url = resolve_url(db)
@@ -134,7 +131,7 @@ def _admin_of(url: str, as_user: str, command: str) -> SignedIn:
 
 def _admin_of_backup(file: Path, as_user: str) -> SignedIn:
     """An admin account of the backup file, its password checked read-only (for a target with no account)."""
-    from data_model.accounts import check_stored_password
+    from data_model.access.accounts import check_stored_password
     from data_model.backup import BackupError, stored_account
 
     if not file.is_file():

@@ -19,7 +19,7 @@ from data_model.catalog import PROCEDURES
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
-    from data_model.cohort_view import CohortFilter
+    from data_model.services.cohort import CohortFilter
     from data_model.validation import ValidationFailed
 
 DbOption = Annotated[
@@ -136,7 +136,7 @@ def cohort_filter(
     surgery_order: str,
 ) -> CohortFilter:
     """The cohort options checked and turned into the cohort page's CohortFilter."""
-    from data_model.cohort_view import CohortFilter  # lifelines takes seconds to import: only when needed
+    from data_model.services.cohort import CohortFilter  # lifelines takes seconds to import: only when needed
 
     chosen_procedures = tuple(dict.fromkeys(p.strip().lower() for p in procedures or ()))
     for procedure in chosen_procedures:
@@ -230,8 +230,8 @@ def _report_refusal(exc: Exception) -> None:
     from sqlalchemy.exc import IntegrityError, OperationalError
 
     from data_model.db import DatabaseBusyError
-    from data_model.importers import CsvImportFailed
-    from data_model.permissions import NotAllowed
+    from data_model.exchange.csv_folder.folder_import import CsvImportFailed
+    from data_model.access.permissions import NotAllowed
     from data_model.settings import SettingsError
     from data_model.validation import ValidationFailed
 

@@ -45,7 +45,7 @@ def _deidentified(columns: list[str]) -> list[str]:
 def _deidentified_table() -> list[tuple[str, str]]:
     return [("pseudonym", "Pseudonym") if key == "mrn" else (key, header)
             for key, header in TABLE_COLUMNS if key not in IDENTIFYING]
-FLAG_SEPARATOR, REASON_SEPARATOR = ";", " | "  # as data_model.worklist joins them
+FLAG_SEPARATOR, REASON_SEPARATOR = ";", " | "  # as data_model.flags.worklist joins them
 WIDE_OUTPUT = 160  # columns when the output is a file or a pipe rather than a terminal
 
 
@@ -162,8 +162,8 @@ def flags(
         engine, user = open_as(db, as_user, export_action(identified), "flags")
         try:
             from data_model.db import read_session
-            from data_model.deidentify import deidentified_worklist
-            from data_model.services import flag_worklist
+            from data_model.exchange.deidentify import deidentified_worklist
+            from data_model.services.worklist import flag_worklist
 
             key = None if identified else export_key(engine, user)
             with read_session(engine) as session:

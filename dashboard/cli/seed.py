@@ -9,7 +9,7 @@ import typer
 
 from dashboard.cli.acting_account import AsUserOption, open_as
 from dashboard.cli.common import DbOption, UserError, parse_date, user_errors
-from data_model.permissions import Action
+from data_model.access.permissions import Action
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine

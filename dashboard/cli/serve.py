@@ -112,7 +112,7 @@ def prepare_demo(engine: Engine, patients: int, today: date) -> list[str]:
     the demo's passwords are published, so they must never open real data.
     """
     from data_model import queries
-    from data_model.accounts import add_user
+    from data_model.access.accounts import add_user
     from data_model.audit import set_actor
     from data_model.db import read_session, run_write
     from sample_data.writer import foreign_contents

@@ -12,7 +12,7 @@ import typer
 
 from dashboard.cli.acting_account import USER_ENV, AsUserOption, audit_command, authorise, open_as, read_line
 from dashboard.cli.common import DbOption, UserError, open_database, operator, user_errors
-from data_model.permissions import Action
+from data_model.access.permissions import Action
 
 users_app = typer.Typer(help="Manage PainTrail accounts.", no_args_is_help=True)
 
@@ -35,7 +35,7 @@ AsAdminUnlessFirstOption = Annotated[
 
 def read_new_password(name: str) -> str:
     """The new account's password: a hidden prompt typed twice, else the next line of stdin."""
-    from data_model.accounts import MIN_PASSWORD_LENGTH
+    from data_model.access.accounts import MIN_PASSWORD_LENGTH
 
     return read_line(
         f"Password for the new account {name} (at least {MIN_PASSWORD_LENGTH} characters)",
@@ -62,7 +62,7 @@ def add(
 
     A database with no account at all takes its first admin without credentials: that is how a site starts.
     """
-    from data_model.accounts import add_first_admin, add_user, count_users
+    from data_model.access.accounts import add_first_admin, add_user, count_users
     from data_model.audit import set_actor
     from data_model.db import read_session, run_write
 

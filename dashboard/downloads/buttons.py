@@ -17,10 +17,10 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from data_model import sign_ins
-from data_model.exporters.csv_export import neutralise
-from data_model.permissions import Action
-from data_model.pseudonyms import PseudonymKeyMissing, pseudonym
+from data_model.access import sign_ins
+from data_model.access.permissions import Action
+from data_model.exchange.csv_folder.export import neutralise
+from data_model.exchange.pseudonyms import PseudonymKeyMissing, pseudonym
 
 from dashboard import data, state
 from dashboard.signin import auth

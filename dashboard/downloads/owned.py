@@ -12,7 +12,7 @@ import hashlib
 import threading
 import time
 
-from data_model import sign_ins
+from data_model.access import sign_ins
 
 LIFETIME_SECONDS = 60.0  # the browser fetches a made file at once; one left unfetched is forgotten
 

@@ -7,7 +7,7 @@ import streamlit as st
 from dashboard import data
 from dashboard.signin import auth
 from dashboard.formatting import plain
-from data_model.permissions import Action
+from data_model.access.permissions import Action
 
 auth.guard(Action.VIEW_AUDIT)
 st.title("Audit trail")

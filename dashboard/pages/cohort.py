@@ -11,9 +11,9 @@ from dashboard.signin import auth
 from dashboard.charts import reports
 from dashboard.downloads.buttons import chart_downloads, cohort_downloads
 from dashboard.formatting import plain, procedure_label
-from data_model.cohort_view import CohortFilter
+from data_model.access.permissions import Action
 from data_model.catalog import PROCEDURES
-from data_model.permissions import Action
+from data_model.services.cohort import CohortFilter
 
 auth.guard(Action.VIEW_PATIENTS)
 st.title("Cohort")

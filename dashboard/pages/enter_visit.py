@@ -13,7 +13,7 @@ from dashboard.widgets.corrections import correction_form
 from dashboard.widgets.feedback import show_saved
 from dashboard.formatting import patient_label, plain
 from dashboard.widgets.patient_finder import patient_finder
-from data_model.permissions import Action
+from data_model.access.permissions import Action
 
 auth.guard(Action.ENTER_DATA)
 st.title("Enter visit")

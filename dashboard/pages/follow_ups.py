@@ -11,8 +11,8 @@ from dashboard import data, state
 from dashboard.signin import auth
 from dashboard.formatting import patient_label
 from dashboard.widgets.paging import paginate
-from data_model.followup import time_point_name
-from data_model.permissions import Action
+from data_model.follow_up import time_point_name
+from data_model.access.permissions import Action
 
 auth.guard(Action.VIEW_PATIENTS)
 st.title("Follow-ups")

@@ -10,11 +10,11 @@ import streamlit as st
 from dashboard import data, state
 from dashboard.signin import auth
 from dashboard.formatting import plain
-from data_model.importers import CsvImportFailed
-from data_model.importers.csv_files import same_file_clashes
-from data_model.importers.csv_import import import_csv_folder
-from data_model.importers.fhir_import import import_fhir
-from data_model.permissions import Action
+from data_model.access.permissions import Action
+from data_model.exchange.csv_folder.files import same_file_clashes
+from data_model.exchange.csv_folder.folder_import import CsvImportFailed
+from data_model.exchange.csv_folder.folder_import import import_csv_folder
+from data_model.exchange.fhir.bundle_import import import_fhir
 
 auth.guard(Action.ENTER_DATA)
 st.title("Import")

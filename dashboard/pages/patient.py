@@ -17,7 +17,7 @@ from dashboard.formatting import (
     SEVERITY_BADGE, birth_year, flag_label, plain, procedure_label, score, treatment_label,
 )
 from dashboard.widgets.patient_finder import patient_finder
-from data_model.permissions import Action
+from data_model.access.permissions import Action
 
 auth.guard(Action.VIEW_PATIENTS)
 

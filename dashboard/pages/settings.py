@@ -11,7 +11,7 @@ from dashboard import data
 from dashboard.signin import auth
 from dashboard.formatting import procedure_label
 from data_model import commands
-from data_model.permissions import Action
+from data_model.access.permissions import Action
 from data_model.settings import DEFAULT_SETTINGS, SettingsError, from_values, to_values
 
 auth.guard(Action.MANAGE_SETTINGS)

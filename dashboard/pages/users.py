@@ -8,9 +8,9 @@ from dashboard import data, state
 from dashboard.signin import auth
 from dashboard.formatting import plain
 from dashboard.widgets.forms import describe
-from data_model import accounts
+from data_model.access import accounts
 from data_model.catalog import ROLES
-from data_model.permissions import Action
+from data_model.access.permissions import Action
 from data_model.validation import ValidationFailed
 
 auth.guard(Action.MANAGE_USERS)

@@ -13,8 +13,8 @@ from dashboard.downloads.buttons import worklist_download
 from dashboard.formatting import SEVERITY_TEXT, flag_label, patient_label, procedure_label
 from dashboard.widgets.paging import paginate
 from data_model.catalog import FLAG_CODES, PROCEDURES
-from data_model.permissions import Action
-from data_model.services import WorklistFilter, filter_worklist
+from data_model.access.permissions import Action
+from data_model.services.worklist import WorklistFilter, filter_worklist
 
 auth.guard(Action.VIEW_PATIENTS)
 st.title("Worklist")

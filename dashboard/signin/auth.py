@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from data_model import accounts
+from data_model.access import accounts
+from data_model.access.permissions import Action, can
 from data_model.audit import set_actor
 from data_model.db import run_write
-from data_model.permissions import Action, can
 from data_model.validation import ValidationFailed
 
 from dashboard import data, state

@@ -14,8 +14,8 @@ import time
 
 import streamlit as st
 
-from data_model import sign_ins
-from data_model.accounts import SignedIn
+from data_model.access import sign_ins
+from data_model.access.accounts import SignedIn
 from data_model.audit import set_actor
 from data_model.db import run_write
 

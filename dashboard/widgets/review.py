@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from data_model import commands
-from data_model.permissions import Action
+from data_model.access.permissions import Action
 
 from dashboard import data, state
 from dashboard.signin import auth

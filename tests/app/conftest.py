@@ -13,7 +13,8 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard.signin import browser_session
 from dashboard.signin.cookie import idle_limit
-from data_model import accounts, commands, sign_ins
+from data_model import commands
+from data_model.access import accounts, sign_ins
 from data_model.audit import set_actor
 from data_model.db import make_engine, run_write
 from data_model.migrate import upgrade

@@ -7,8 +7,8 @@ from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 
 from dashboard import data
-from data_model import services
 from data_model.db import make_engine, read_session
+from data_model.services.evaluation import evaluate_clinic
 
 
 def _wait_for_daily_read() -> None:
@@ -21,7 +21,7 @@ def test_an_evaluation_read_yesterday_is_replaced_by_a_fresh_read(app_db):
     today = date.today()
     engine = make_engine(app_db)
     with read_session(engine) as session:
-        evaluated = services.evaluate_clinic(session, today)
+        evaluated = evaluate_clinic(session, today)
     engine.dispose()
     yesterday = datetime.now(timezone.utc) - timedelta(days=1)
     # as a new day leaves it: rows read yesterday, with a row missing that a fix outside PainTrail added

@@ -16,11 +16,12 @@ from sqlalchemy import select
 
 from dashboard.downloads.buttons import csv_bytes
 from dashboard.charts.reports import trajectory_for_export
-from data_model import services
 from data_model.db import make_engine, read_session
-from data_model.deidentify import DEIDENTIFIED_WORKLIST_COLUMNS, deidentified_worklist, weeks_instead_of_dates
+from data_model.exchange.deidentify import DEIDENTIFIED_WORKLIST_COLUMNS, deidentified_worklist, weeks_instead_of_dates
+from data_model.exchange.pseudonyms import pseudonym
 from data_model.models import Patient, SiteSecret
-from data_model.pseudonyms import pseudonym
+from data_model.services.patient import patient_record
+from data_model.services.worklist import flag_worklist
 from tests.app.conftest import COHORT
 
 CHART_FORMATS = ("PNG", "SVG", "PDF", "HTML")
@@ -108,7 +109,7 @@ def _read(app_db: str, fn):  # noqa: ANN001
 
 
 def test_the_worklist_csv_is_by_pseudonym_with_no_mrn_name_surgeon_or_date(app_db):
-    worklist = _read(app_db, lambda s: services.flag_worklist(s, date.today()))
+    worklist = _read(app_db, lambda s: flag_worklist(s, date.today()))
     assert not worklist.empty
 
     text = csv_bytes(deidentified_worklist(worklist, KEY)).decode("utf-8")
@@ -137,7 +138,7 @@ def test_the_worklist_csv_makes_formula_cells_inert_and_keeps_numbers():
 
 
 def test_a_clinicians_trajectory_download_names_no_mrn_and_no_date(app_db):
-    record = _read(app_db, lambda s: services.patient_record(
+    record = _read(app_db, lambda s: patient_record(
         s, s.scalar(select(Patient.id).where(Patient.mrn == "PERSIST1")), date.today()))
 
     hidden = json.dumps(trajectory_for_export(record, date.today(), KEY).to_plotly_json(), default=str)

@@ -7,10 +7,10 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
+from dashboard.formatting import plain
 from data_model import commands
 from data_model.audit import set_actor
 from data_model.db import make_engine, run_write
-from dashboard.formatting import plain
 from tests.app.conftest import add_account_on_page
 
 HOSTILE_NAME = "<script>alert(1)</script> **bold** [x](javascript:alert(1))"
@@ -84,7 +84,7 @@ def _shown_as_text(source: str, raw: str) -> bool:
 
 
 def test_the_signed_in_accounts_display_name_in_the_sidebar_is_plain_text(as_user, app_db):
-    from data_model import accounts
+    from data_model.access import accounts
 
     engine = make_engine(app_db)
     try:

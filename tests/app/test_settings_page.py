@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
-from data_model.accounts import SignedIn
+from data_model.access.accounts import SignedIn
 from tests.app.conftest import PAGES, ROLES
 
 from data_model.db import make_engine, read_session

@@ -9,7 +9,7 @@ from sqlalchemy import update
 from streamlit.testing.v1 import AppTest
 
 from dashboard.signin.cookie import idle_limit
-from data_model import accounts
+from data_model.access import accounts
 from data_model.audit import set_actor
 from data_model.db import make_engine, run_write
 from data_model.models import SignIn, utcnow

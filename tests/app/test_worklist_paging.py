@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from data_model import accounts
+from data_model.access import accounts
 from data_model.audit import set_actor
 from data_model.db import make_engine, run_write
 from data_model.migrate import upgrade

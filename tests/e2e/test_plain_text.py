@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from data_model import accounts, commands
+from data_model import commands
+from data_model.access import accounts
 from data_model.audit import set_actor
 from data_model.db import make_engine, run_write
 from tests.e2e.conftest import sign_in

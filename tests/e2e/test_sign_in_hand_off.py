@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from dashboard.demo import DEMO_ACCOUNTS
 from dashboard.signin.cookie import COOKIE, HANDOFF_PATH
-from data_model import sign_ins
+from data_model.access import sign_ins
 from data_model.audit import set_actor
 from data_model.db import make_engine, run_write
 from tests.e2e.conftest import sign_in

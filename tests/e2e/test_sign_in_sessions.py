@@ -12,7 +12,7 @@ from sqlalchemy import select
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 from dashboard.demo import DEMO_ACCOUNTS
-from data_model import accounts
+from data_model.access import accounts
 from data_model.audit import set_actor
 from data_model.db import make_engine, read_session, run_write
 from data_model.models import Patient

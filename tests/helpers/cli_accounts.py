@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from data_model.accounts import add_user
+from data_model.access.accounts import add_user
 from data_model.audit import set_actor
 from data_model.db import make_engine, run_write
 from data_model.migrate import upgrade

@@ -10,8 +10,8 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from data_model.db import read_session
-from data_model.importers import CsvImportFailed, import_csv_folder
-from data_model.importers.csv_import import SPECS
+from data_model.exchange.csv_folder.folder_import import CsvImportFailed, import_csv_folder
+from data_model.exchange.csv_folder.folder_import import SPECS
 from tests.helpers.hostile import TABLES, TODAY
 
 _examples = itertools.count()

@@ -6,7 +6,7 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import func, select
 
-from data_model import accounts
+from data_model.access import accounts
 from data_model.audit import set_actor
 from data_model.db import read_session, run_write
 from data_model.models import AuditEntry, User

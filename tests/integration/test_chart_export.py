@@ -20,12 +20,12 @@ from typer.testing import CliRunner
 
 from dashboard.charts import figure_export
 from dashboard.cli import app
-from data_model.accounts import add_user
+from data_model.access.accounts import add_user
 from data_model.audit import set_actor
 from data_model.db import make_engine, read_session, write_session
+from data_model.exchange.pseudonyms import pseudonym
 from data_model.migrate import upgrade
 from data_model.models import AuditEntry, Patient, SiteSecret, Surgery
-from data_model.pseudonyms import pseudonym
 from sample_data.generator import generate_cohort
 from sample_data.writer import write_cohort
 

@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from dashboard.cli import app
 from dashboard.demo import DEMO_ACCOUNTS
-from data_model.accounts import sign_in
+from data_model.access.accounts import sign_in
 from data_model.db import make_engine, read_session
 from data_model.models import AuditEntry, Patient, Surgery, Treatment, User, Visit
 from tests.helpers.cli_accounts import ADMIN, add_account, credentials

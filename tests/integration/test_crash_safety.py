@@ -25,7 +25,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from data_model import commands
-from data_model.accounts import add_user
+from data_model.access.accounts import add_user
 from data_model.audit import set_actor
 from data_model.db import is_sqlite, read_session, run_write
 from data_model.models import AuditEntry, Condition, Patient, Surgery, Treatment, Visit

@@ -18,16 +18,16 @@ from typer.testing import CliRunner
 
 from dashboard.cli import app
 from data_model import commands
-from data_model.accounts import add_user
+from data_model.access.accounts import add_user
 from data_model.audit import set_actor
 from data_model.db import make_engine, read_session, write_session
-from data_model.exporters import export_fhir
-from data_model.exporters.csv_export import cell, export_csv, neutralise, write_folder, zip_bytes
-from data_model.importers import import_csv_folder
-from data_model.importers.csv_import import SPECS
+from data_model.exchange.csv_folder.export import cell, export_csv, neutralise, write_folder, zip_bytes
+from data_model.exchange.csv_folder.folder_import import import_csv_folder
+from data_model.exchange.csv_folder.folder_import import SPECS
+from data_model.exchange.fhir.export import export_fhir
+from data_model.exchange.pseudonyms import date_shift_days, pseudonym
 from data_model.migrate import upgrade
 from data_model.models import Patient, Surgery, Treatment, Visit
-from data_model.pseudonyms import date_shift_days, pseudonym
 from sample_data.generator import generate_cohort
 from sample_data.writer import write_cohort
 from tests.conftest import _drop_schema, _postgres_engine, subprocess_url

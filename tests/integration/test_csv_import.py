@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from data_model.db import read_session
-from data_model.importers import CsvImportFailed, import_csv_folder
+from data_model.exchange.csv_folder.folder_import import CsvImportFailed, import_csv_folder
 from data_model.models import AuditEntry, Patient, Surgery, Treatment, Visit
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "csv"

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from dashboard.cli import app
-from data_model.accounts import MAX_FAILED_LOGINS, REFUSED, add_user
+from data_model.access.accounts import MAX_FAILED_LOGINS, REFUSED, add_user
 from data_model.audit import set_actor
 from data_model.db import make_engine, read_session, write_session
 from data_model.models import AuditEntry, SiteSecret, User

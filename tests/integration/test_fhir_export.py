@@ -16,14 +16,14 @@ from sqlalchemy import Engine, func, select
 from typer.testing import CliRunner
 
 from dashboard.cli import app
+from data_model.access.accounts import add_user
 from data_model.audit import set_actor
 from data_model.db import make_engine, read_session, write_session
-from data_model.exporters import export_fhir
-from data_model.importers.fhir_import import import_fhir
+from data_model.exchange.fhir.bundle_import import import_fhir
+from data_model.exchange.fhir.export import export_fhir
+from data_model.exchange.pseudonyms import KEY_ENV, PseudonymKeyMissing, date_shift_days, ensure_site_key, pseudonym
 from data_model.migrate import upgrade
-from data_model.accounts import add_user
 from data_model.models import AuditEntry, Condition, Patient, SiteSecret, Surgery, Treatment, Visit
-from data_model.pseudonyms import KEY_ENV, PseudonymKeyMissing, date_shift_days, ensure_site_key, pseudonym
 from data_model.queries import load_settings
 from sample_data.generator import generate_cohort
 from sample_data.writer import write_cohort

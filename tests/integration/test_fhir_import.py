@@ -16,10 +16,10 @@ from dashboard.cli import app
 from data_model.audit import set_actor
 from data_model.commands import register_patient
 from data_model.db import make_engine, read_session, write_session
-from data_model.importers.fhir_import import import_fhir
-from data_model.importers.fhir_map import SurgeryPlan, map_procedure
-from data_model.importers.fhir_mme import opioid_dose, opioid_ingredient
-from data_model.importers.fhir_read import Skipped
+from data_model.exchange.fhir.bundle_import import import_fhir
+from data_model.exchange.fhir.mapping import SurgeryPlan, map_procedure
+from data_model.exchange.fhir.mme import opioid_dose, opioid_ingredient
+from data_model.exchange.fhir.read import Skipped
 from data_model.models import AuditEntry, Condition, Patient, Surgery, Treatment, Visit
 from tests.helpers.cli_accounts import add_account, credentials
 

@@ -6,7 +6,7 @@ Decision on spreadsheet formulas (=, +, -, @ at the start of a cell): the import
 plain text given (test_formulas_markup_and_sql_in_names_and_notes_are_stored_as_plain_text); PainTrail
 never evaluates them. Making them inert is the job of every output a spreadsheet may open:
 - `paintrail export csv` and the app's CSV downloads prefix such cells with an apostrophe
-  (data_model.exporters.csv_export.neutralise, tested in tests/integration/test_csv_export.py);
+  (data_model.exchange.csv_folder.export.neutralise, tested in tests/integration/test_csv_export.py);
 - the worklist CSV (`paintrail flags --format csv`) carries no text typed by users: MRNs cannot start
   with those characters and reasons are generated (test_the_flags_csv_carries_no_formula_from_imported_text).
 
@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from data_model.db import read_session
-from data_model.importers import import_csv_folder
+from data_model.exchange.csv_folder.folder_import import import_csv_folder
 from data_model.models import Patient, Surgery, Visit
 from data_model.validation import MRN_PATTERN, Fields, check_patient, check_visit
 from tests.helpers.hostile import (

@@ -14,7 +14,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from data_model.importers.fhir_import import import_fhir
+from data_model.exchange.fhir.bundle_import import import_fhir
 from tests.helpers.hostile import HOSTILE_STRINGS, OTHER_DIGITS
 from tests.helpers.hostile_csv import next_example
 

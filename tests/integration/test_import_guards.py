@@ -16,9 +16,9 @@ from dashboard.cli import app
 from data_model.audit import set_actor
 from data_model.commands import register_patient
 from data_model.db import make_engine, read_session, write_session
-from data_model.importers import CsvImportFailed, import_csv_folder
-from data_model.importers.csv_files import same_file_clashes
-from data_model.importers.fhir_import import import_fhir
+from data_model.exchange.csv_folder.files import same_file_clashes
+from data_model.exchange.csv_folder.folder_import import CsvImportFailed, import_csv_folder
+from data_model.exchange.fhir.bundle_import import import_fhir
 from data_model.models import AuditEntry, Patient, Visit
 from tests.helpers.cli_accounts import add_account
 
@@ -144,16 +144,16 @@ def test_the_import_command_reports_the_deep_file_in_one_line_without_a_tracebac
 def test_a_bundle_that_breaks_the_importer_itself_is_one_rejected_line_and_the_next_still_imports(
     engine, tmp_path, monkeypatch
 ):
-    from data_model.importers import fhir_import
+    from data_model.exchange.fhir import bundle_import
 
-    real = fhir_import.load_bundle
+    real = bundle_import.load_bundle
 
     def breaks_on_b(path):
         if path.name.startswith("b_"):
             raise RuntimeError("something no one foresaw\nsecond line")
         return real(path)
 
-    monkeypatch.setattr(fhir_import, "load_bundle", breaks_on_b)
+    monkeypatch.setattr(bundle_import, "load_bundle", breaks_on_b)
     folder = _three_bundles(tmp_path, "{}")
 
     report = import_fhir(engine, [folder], "nurse1", today=TODAY, label=lambda p: p.name)

@@ -1,7 +1,7 @@
 """A CSV import written in batches: staff keep saving while it runs, and readers see it whole or not at all.
 
 The import writes in batches, each a short transaction, hidden from readers until its last step shows
-them all at once (data_model/import_runs.py, data_model/importers/csv_stage.py). The batch size is
+them all at once (data_model/import_runs.py, data_model/exchange/csv_folder/staging.py). The batch size is
 made small here so that a few hundred rows make many batches; the import's own progress callback
 holds it between two batches, so what the test checks happens mid-import by construction, not by
 timing.
@@ -19,11 +19,14 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 
-from data_model import commands, import_runs, incremental, queries, services
+from data_model import commands, import_runs, queries
 from data_model.audit import row_values, set_actor
 from data_model.db import is_sqlite, read_session, run_write
-from data_model.importers import CsvImportFailed, csv_stage, import_csv_folder
+from data_model.exchange.csv_folder import staging
+from data_model.exchange.csv_folder.folder_import import CsvImportFailed, import_csv_folder
 from data_model.models import AuditEntry, Patient, Surgery, Treatment, Visit
+from data_model.services import incremental
+from data_model.services.evaluation import evaluate_clinic
 from data_model.validation import ValidationFailed
 from tests.conftest import subprocess_url
 from tests.helpers import processes
@@ -40,7 +43,7 @@ SAVES_MID_IMPORT = 5
 
 @pytest.fixture(autouse=True)
 def small_batches(monkeypatch):
-    monkeypatch.setattr(csv_stage, "BATCH_ROWS", 25)
+    monkeypatch.setattr(staging, "BATCH_ROWS", 25)
 
 
 @pytest.fixture(scope="module")
@@ -119,7 +122,7 @@ def test_staff_save_while_an_import_is_half_written_and_see_it_only_once_whole(e
     folder, rows = cohort_folder
     patient = staff_patient(engine)
     with read_session(engine) as session:
-        held = services.evaluate_clinic(session, TODAY)
+        held = evaluate_clinic(session, TODAY)
     before = counts(engine)
 
     running = PausedImport(engine, folder, after=8).start()  # patients and surgeries in, visits under way
@@ -129,7 +132,7 @@ def test_staff_save_while_an_import_is_half_written_and_see_it_only_once_whole(e
         # readers see nothing of it: counts, the clinic's evaluation, the patient search, the audit trail
         assert counts(engine) == before
         with read_session(engine) as session:
-            assert services.evaluate_clinic(session, TODAY).status["patient_id"].tolist() == [patient]
+            assert evaluate_clinic(session, TODAY).status["patient_id"].tolist() == [patient]
             assert queries.find_patients(session, "MRN").total == 0
             assert set(queries.audit_frame(session, limit=10_000)["actor"]) == {"nurse1"}
         # staff keep working: every save goes through and is seen at once, the import still held
@@ -153,7 +156,7 @@ def test_staff_save_while_an_import_is_half_written_and_see_it_only_once_whole(e
         assert session.get(Patient, other).mrn == "STAFF2"
         # the flags held from before the import catch up with it exactly
         refreshed = incremental.refresh(session, held, TODAY)
-        full = services.evaluate_clinic(session, TODAY)
+        full = evaluate_clinic(session, TODAY)
     assert sorted(refreshed.status["patient_id"]) == sorted(full.status["patient_id"])
     assert len(full.status) == rows["patients.csv"] + 2  # and the two staff patients
 

@@ -10,11 +10,13 @@ import pandas as pd
 import pytest
 from sqlalchemy import text
 
-from data_model import commands, incremental, queries, services
+from data_model import commands, queries
 from data_model.audit import record_event, set_actor
 from data_model.db import read_session, run_write, write_session
-from data_model.flag_rules import flags_with_curve
+from data_model.flags.engine import flags_with_curve
 from data_model.models import AuditEntry
+from data_model.services import incremental
+from data_model.services.evaluation import evaluate_clinic
 from data_model.settings import DEFAULT_SETTINGS
 from sample_data.generator import generate_cohort
 from sample_data.writer import write_cohort
@@ -26,7 +28,7 @@ TODAY = date(2026, 6, 30)
 def clinic(engine):
     write_cohort(engine, generate_cohort(150, seed=21, today=TODAY))
     with read_session(engine) as session:
-        held = services.evaluate_clinic(session, TODAY)
+        held = evaluate_clinic(session, TODAY)
     return engine, held
 
 
@@ -36,7 +38,7 @@ def _write(engine, action):
 
 def _refresh(engine, held):
     with read_session(engine) as session:
-        return incremental.refresh(session, held, TODAY), services.evaluate_clinic(session, TODAY)
+        return incremental.refresh(session, held, TODAY), evaluate_clinic(session, TODAY)
 
 
 def _assert_same_data(got, full):
@@ -127,7 +129,7 @@ def test_the_next_day_is_evaluated_from_the_held_rows_without_reading_them(clini
     engine, held = clinic
     tomorrow = TODAY + timedelta(days=1)
     with read_session(engine) as session:
-        full = services.evaluate_clinic(session, tomorrow)
+        full = evaluate_clinic(session, tomorrow)
         monkeypatch.setattr(incremental, "load_clinical_data", _no_reads)
         monkeypatch.setattr(incremental, "evaluate_clinic", _no_reads)
         got = incremental.refresh(session, None, tomorrow, base=held)
@@ -139,7 +141,7 @@ def test_a_look_back_is_evaluated_from_the_held_rows_up_to_that_date(clinic, mon
     engine, held = clinic
     earlier = TODAY - timedelta(days=120)
     with read_session(engine) as session:
-        full = services.evaluate_clinic(session, earlier)
+        full = evaluate_clinic(session, earlier)
         monkeypatch.setattr(incremental, "evaluate_clinic", _no_reads)
         got = incremental.refresh(session, None, earlier, base=held)
     _same_as_full(got, full)
@@ -156,7 +158,7 @@ def test_rows_dated_after_the_held_date_make_the_new_date_read_everything(clinic
     with read_session(engine) as session:
         assert incremental.redate(session, held, later) is None
         got = incremental.refresh(session, None, later, base=held)
-        full = services.evaluate_clinic(session, later)
+        full = evaluate_clinic(session, later)
     _same_as_full(got, full)
 
 
@@ -167,7 +169,7 @@ def test_a_write_after_the_held_evaluation_is_applied_on_the_new_date_too(clinic
     tomorrow = TODAY + timedelta(days=1)
     with read_session(engine) as session:
         got = incremental.refresh(session, None, tomorrow, base=held)
-        full = services.evaluate_clinic(session, tomorrow)
+        full = evaluate_clinic(session, tomorrow)
     _assert_same_data(got, full)
 
 
@@ -193,7 +195,7 @@ def test_a_restored_log_at_the_same_version_is_evaluated_afresh(clinic):
     with read_session(engine) as session:
         assert queries.data_version(session).last_id == seen.version.last_id  # the same number, another log
         got = incremental.refresh(session, seen, TODAY)
-        full = services.evaluate_clinic(session, TODAY)
+        full = evaluate_clinic(session, TODAY)
     _same_as_full(got, full)
     assert visit_id not in got.data.visits["visit_id"].tolist()
 
@@ -208,7 +210,7 @@ def test_a_save_committed_after_a_later_one_was_seen_is_not_missed(engine):
     (SQLite has one writer: its ids commit in order, and there is no such interleaving to test.)"""
     write_cohort(engine, generate_cohort(20, seed=2, today=TODAY))
     with read_session(engine) as session:
-        held = services.evaluate_clinic(session, TODAY)
+        held = evaluate_clinic(session, TODAY)
     early_patient, late_patient = _patients_with_visits(held, 2)
     late_done = threading.Event()
     ids = {}

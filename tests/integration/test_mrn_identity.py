@@ -16,8 +16,8 @@ from dashboard.cli import app
 from data_model.audit import set_actor
 from data_model.commands import register_patient
 from data_model.db import make_engine, read_session, write_session
-from data_model.importers import CsvImportFailed, import_csv_folder
-from data_model.importers.fhir_import import import_fhir
+from data_model.exchange.csv_folder.folder_import import CsvImportFailed, import_csv_folder
+from data_model.exchange.fhir.bundle_import import import_fhir
 from data_model.migrate import SchemaUpgradeRefused, alembic_config, current_revision, head_revision, upgrade
 from data_model.models import Patient, Visit
 from data_model.validation import ValidationFailed

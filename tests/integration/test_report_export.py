@@ -16,14 +16,16 @@ from typer.testing import CliRunner
 
 from dashboard.cli import app
 from dashboard.charts.reports import patient_summary_pdf
-from data_model import services
-from data_model.accounts import add_user
+from data_model.access.accounts import add_user
 from data_model.audit import set_actor
-from data_model.cohort import select_cohort
+from data_model.cohort.figures import select_cohort
 from data_model.db import make_engine, read_session, write_session
+from data_model.exchange.pseudonyms import pseudonym
 from data_model.migrate import upgrade
 from data_model.models import AuditEntry, Patient, SiteSecret
-from data_model.pseudonyms import pseudonym
+from data_model.services.evaluation import evaluate_clinic, load_clinical_data
+from data_model.services.patient import patient_record
+from data_model.services.worklist import flag_worklist
 from sample_data.generator import generate_cohort
 from sample_data.writer import write_cohort
 
@@ -82,8 +84,8 @@ def test_the_cohort_report_has_the_definition_the_figures_and_the_flagged_patien
     assert data.startswith(b"%PDF") and pages >= 3  # key figures, four charts, the flagged list
     assert "Cohort: discectomy, fusion. As of 2026-06-01." in text and "Key figures" in text
     key = read(db, lambda s: s.scalar(select(SiteSecret.value)))
-    worklist = read(db, lambda s: services.flag_worklist(s, TODAY))
-    cohort = read(db, lambda s: select_cohort(services.load_clinical_data(s, TODAY).surgeries,
+    worklist = read(db, lambda s: flag_worklist(s, TODAY))
+    cohort = read(db, lambda s: select_cohort(load_clinical_data(s, TODAY).surgeries,
                                               ("discectomy", "fusion"), as_of=TODAY))
     flagged = worklist[worklist["patient_id"].isin(cohort["patient_id"])]
     assert len(flagged) >= 3 and f"Flagged patients ({len(flagged)}), de-identified" in text
@@ -99,10 +101,10 @@ def test_the_cohort_report_has_the_definition_the_figures_and_the_flagged_patien
 def record(db):
     """A patient with treatments and a flag whose reason names a date (new nerve symptoms, overdue visits)."""
     def pick(s):
-        flags = services.evaluate_clinic(s, TODAY).flags
+        flags = evaluate_clinic(s, TODAY).flags
         dated = flags[flags["reason"].str.contains(ISO_DATE)]
         for patient_id in dict.fromkeys(dated["patient_id"]):
-            rec = services.patient_record(s, int(patient_id), TODAY)
+            rec = patient_record(s, int(patient_id), TODAY)
             if not rec.treatments.empty:
                 return rec
         raise AssertionError("the sample cohort has no flagged patient with a dated reason and treatments")

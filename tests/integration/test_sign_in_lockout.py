@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.pool import NullPool
 
-from data_model import accounts
+from data_model.access import accounts
 from data_model.audit import set_actor
 from data_model.db import make_engine, read_session, run_write
 from data_model.models import AuditEntry, User

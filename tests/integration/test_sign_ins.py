@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from data_model import accounts, sign_ins
+from data_model.access import accounts, sign_ins
 from data_model.audit import set_actor
 from data_model.db import read_session, run_write
 from data_model.models import AuditEntry, SignIn, utcnow

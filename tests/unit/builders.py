@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import pandas as pd
 
-from data_model.flag_rules import compute_flags
+from data_model.flags.engine import compute_flags
 from data_model.recovery import patient_status
 from data_model.settings import DEFAULT_SETTINGS, Settings
 

@@ -18,6 +18,6 @@ def test_building_the_command_tree_loads_no_heavy_module() -> None:
 
 def test_the_help_names_the_pseudonym_key_the_store_reads() -> None:
     from dashboard.cli.acting_account import PSEUDONYM_KEY_ENV
-    from data_model.pseudonyms import KEY_ENV
+    from data_model.exchange.pseudonyms import KEY_ENV
 
     assert PSEUDONYM_KEY_ENV == KEY_ENV

@@ -9,7 +9,9 @@ import pytest
 from dashboard.charts.cohort import (
     NO_PATIENTS, km_figure, pain_curve_figure, responder_figure, treatment_response_figure,
 )
-from data_model.cohort import kaplan_meier, pain_curve, responder_rates, select_cohort, time_to_recovery
+from data_model.cohort.figures import responder_rates, select_cohort
+from data_model.cohort.pain_curve import pain_curve
+from data_model.cohort.survival import kaplan_meier, time_to_recovery
 from data_model.settings import DEFAULT_SETTINGS
 from data_model.treatment_response import per_treatment
 from data_model.treatment_response import responder_rates as treatment_rates

@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from data_model.cohort import CURVE_BUCKETS, CURVE_COLUMNS, CurveBucket, pain_curve, select_cohort
+from data_model.cohort.figures import select_cohort
+from data_model.cohort.pain_curve import CURVE_BUCKETS, PAIN_CURVE_COLUMNS, CurveBucket, pain_curve
 from data_model.settings import DEFAULT_SETTINGS
 from tests.unit.builders import Cohort, day, week
 
@@ -84,7 +85,7 @@ def test_visits_after_as_of_and_patients_outside_the_cohort_are_ignored():
 def test_each_procedure_has_its_own_rows_in_catalogue_order_and_a_patient_total():
     c = _five_patients().surgery(9, procedure="fusion").visit(9, day(45), back=8)
     curve = _curve(c)
-    assert list(curve.columns) == list(CURVE_COLUMNS)
+    assert list(curve.columns) == list(PAIN_CURVE_COLUMNS)
     assert curve["procedure"].unique().tolist() == ["discectomy", "fusion"]
     assert curve["bucket"].tolist()[: len(CURVE_BUCKETS) + 1] == ["baseline", *(b.label for b in CURVE_BUCKETS)]
     fusion = curve[curve["procedure"] == "fusion"].set_index("bucket")
@@ -108,7 +109,7 @@ def test_an_empty_cohort_gives_an_empty_curve_with_the_columns():
     surgeries, visits, _ = _five_patients().frames()
     empty = select_cohort(surgeries, procedures=["fusion"], as_of=AS_OF)
     curve = pain_curve(surgeries, visits, empty, DEFAULT_SETTINGS, AS_OF)
-    assert curve.empty and list(curve.columns) == list(CURVE_COLUMNS)
+    assert curve.empty and list(curve.columns) == list(PAIN_CURVE_COLUMNS)
 
 
 def test_a_cohort_selected_at_another_as_of_is_refused():

@@ -7,7 +7,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from data_model.cohort import RATE_COLUMNS, responder_rates, select_cohort, time_point_outcomes
+from data_model.cohort.figures import RATE_COLUMNS, responder_rates, select_cohort
 from data_model.settings import DEFAULT_SETTINGS, FollowUpPoint
 from tests.unit.builders import Cohort, day
 
@@ -25,10 +25,18 @@ def _rates(cohort: Cohort, as_of=AS_OF, settings=DEFAULT_SETTINGS) -> pd.DataFra
 
 
 def _outcomes(cohort: Cohort, as_of=AS_OF, point="3 months") -> dict[int, str]:
+    """Each patient's outcome at a time point, read from the responder rates of a cohort of that patient alone."""
     surgeries, visits, selected = _frames(cohort, as_of)
-    out = time_point_outcomes(surgeries, visits, selected, DEFAULT_SETTINGS, as_of)
-    out = out[out["time_point"] == point]
-    return dict(zip(out["patient_id"], out["outcome"]))
+    counted = {"responder": "n_responders", "non_responder": "n_non_responders", "missing": "n_missing",
+               "no_baseline": "n_no_baseline", "not_yet_due": "n_not_yet_due"}
+    outcomes = {}
+    for patient_id in selected["patient_id"]:
+        alone = selected[selected["patient_id"] == patient_id]
+        rates = responder_rates(surgeries, visits, alone, DEFAULT_SETTINGS, as_of)
+        row = _at(rates, alone["procedure"].iloc[0], point)
+        [outcome] = [o for o, column in counted.items() if row[column] == 1]
+        outcomes[int(patient_id)] = outcome
+    return outcomes
 
 
 def _at(rates: pd.DataFrame, procedure: str, point: str) -> pd.Series:

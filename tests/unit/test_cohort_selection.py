@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from data_model.cohort import COHORT_COLUMNS, select_cohort
+from data_model.cohort.figures import COHORT_COLUMNS, select_cohort
 from tests.unit.builders import Cohort, day
 
 AS_OF = day(100)

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from data_model.cohort import SUMMARY_COLUMNS, select_cohort, summary_figures
-from data_model.flag_rules import compute_flags
+from data_model.cohort.figures import SUMMARY_COLUMNS, select_cohort, summary_figures
+from data_model.flags.engine import compute_flags
 from data_model.recovery import patient_status
 from data_model.settings import DEFAULT_SETTINGS
 from tests.unit.builders import Cohort, day

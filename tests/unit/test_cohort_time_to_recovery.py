@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 from hypothesis import HealthCheck, given, settings as hyp_settings, strategies as st
 
-from data_model.cohort import DURATION_COLUMNS, KM_COLUMNS, kaplan_meier, select_cohort, time_to_recovery
+from data_model.cohort.figures import select_cohort
+from data_model.cohort.survival import DURATION_COLUMNS, KM_COLUMNS, kaplan_meier, time_to_recovery
 from data_model.recovery import patient_status
 from data_model.settings import DEFAULT_SETTINGS
 from tests.unit.builders import Cohort, day, week

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from data_model.cohort_curve import FALLBACK_P80
+from data_model.flags.clinic_curve import FALLBACK_P80
 from data_model.settings import DEFAULT_SETTINGS
 from tests.unit.builders import Cohort, codes, day, flag, week
 

@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 from hypothesis import HealthCheck, given, settings as hyp_settings, strategies as st
 
-from data_model.followup import follow_up_schedule
+from data_model.follow_up import follow_up_schedule
 from data_model.settings import DEFAULT_SETTINGS, FollowUpPoint
 from tests.unit.builders import Cohort, codes, day, flag
 

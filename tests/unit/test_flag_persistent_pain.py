@@ -9,9 +9,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings as hyp_settings, strategies as st
 
 from data_model.catalog import FLAG_CODES
-from data_model.flag_rules import RULES, compute_flags
+from data_model.flags.engine import RULES, compute_flags
+from data_model.flags.worklist import WORKLIST_COLUMNS, build_worklist
 from data_model.settings import DEFAULT_SETTINGS
-from data_model.worklist import WORKLIST_COLUMNS, build_worklist
 from tests.unit import builders
 from tests.unit.builders import Cohort, day, flag, week
 

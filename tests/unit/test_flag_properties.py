@@ -7,7 +7,7 @@ from dataclasses import replace
 import pandas as pd
 from hypothesis import HealthCheck, given, settings as hyp_settings, strategies as st
 
-from data_model.flag_rules import compute_flags
+from data_model.flags.engine import compute_flags
 from data_model.settings import DEFAULT_SETTINGS
 from tests.unit.builders import Cohort, day
 

@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings as hyp_settings, strategies as st
 
-from data_model.flag_rules import compute_flags
+from data_model.flags.engine import compute_flags
 from data_model.recovery import STATUS_COLUMNS, mcid_target, patient_status
-from data_model.trajectory import TRAJECTORY_COLUMNS, patient_trajectory
 from data_model.settings import DEFAULT_SETTINGS
+from data_model.trajectory import TRAJECTORY_COLUMNS, patient_trajectory
 from tests.unit.builders import Cohort, day, week
 
 LATER = week(52)

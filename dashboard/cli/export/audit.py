@@ -12,12 +12,12 @@ import typer
 from dashboard.cli.acting_account import AsUserOption, audit_command, open_as
 from dashboard.cli.common import DbOption, UserError, user_errors
 from dashboard.cli.export.out_file import write_atomically
-from data_model.permissions import Action
+from data_model.access.permissions import Action
 
 
 def audit_csv(entries) -> str:  # noqa: ANN001 - queries.audit_frame
     """CSV text of audit entries; every text cell is neutralised against spreadsheet formulas."""
-    from data_model.exporters.csv_export import neutralise
+    from data_model.exchange.csv_folder.export import neutralise
 
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")

@@ -22,8 +22,8 @@ if TYPE_CHECKING:
     import plotly.graph_objects as go
     from sqlalchemy import Engine
 
-    from data_model.accounts import SignedIn
-    from data_model.cohort_view import CohortFilter
+    from data_model.access.accounts import SignedIn
+    from data_model.services.cohort import CohortFilter
 
 # Kept here as well as in dashboard.charts.reports (COHORT_CHARTS) so that `paintrail --help` does not import plotly.
 COHORT_NAMES = ("pain_curve", "responders", "time_to_recovery", "treatment_response")
@@ -44,19 +44,20 @@ def chart_format(fmt: str | None, out: Path, default: str | None = None) -> str:
 def cohort_figures(engine: Engine, chosen: CohortFilter, as_of: date) -> dict[str, go.Figure]:
     """The cohort page's four figures for this cohort, built as the page builds them."""
     from dashboard.charts.reports import cohort_figures as figures
-    from data_model import services
-    from data_model.cohort_view import cohort_view
+    from data_model.services.cohort import cohort_view
+    from data_model.services.evaluation import evaluate_clinic
     from data_model.db import read_session
 
     with read_session(engine) as session:
-        evaluation = services.evaluate_clinic(session, as_of)
+        evaluation = evaluate_clinic(session, as_of)
     return figures(cohort_view(evaluation, chosen), evaluation.settings.mcid_nrs_percent)
 
 
 def trajectory_figure(engine: Engine, user: SignedIn, mrn: str, as_of: date, identified: bool) -> tuple[go.Figure, int]:
     """(figure, patient id): the patient page's trajectory; de-identified, titled with the pseudonym."""
     from dashboard.charts.reports import trajectory_for_export
-    from data_model import queries, services
+    from data_model import queries
+    from data_model.services.patient import patient_record
     from data_model.db import read_session
 
     with read_session(engine) as session:
@@ -64,7 +65,7 @@ def trajectory_figure(engine: Engine, user: SignedIn, mrn: str, as_of: date, ide
         if patient is None:
             raise UserError(f"--mrn: {mrn!r} is not a patient in this database")
         patient_id = patient.id
-        record = services.patient_record(session, patient_id, as_of)
+        record = patient_record(session, patient_id, as_of)
     key = None if identified else export_key(engine, user)
     return trajectory_for_export(record, as_of, key), patient_id
 

@@ -30,7 +30,7 @@ def export_csv_command(
     spreadsheet would run as a formula get a leading apostrophe.
     """
     from data_model.db import read_session
-    from data_model.exporters.csv_export import export_csv, write_folder
+    from data_model.exchange.csv_folder.export import export_csv, write_folder
 
     with user_errors():
         if out.exists() and not out.is_dir():

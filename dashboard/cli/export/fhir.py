@@ -28,7 +28,7 @@ def export_fhir_command(
     De-identified by default (clinicians and admins); --identified keeps identities (admins only).
     """
     from data_model.db import read_session
-    from data_model.exporters import export_fhir
+    from data_model.exchange.fhir.export import export_fhir
 
     with user_errors():
         if bundle_type not in ("collection", "transaction"):

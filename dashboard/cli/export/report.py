@@ -14,7 +14,7 @@ from dashboard.cli.common import (
     cohort_filter, parse_date, user_errors,
 )
 from dashboard.cli.export.out_file import write_atomically
-from data_model.permissions import Action
+from data_model.access.permissions import Action
 
 
 def export_report(
@@ -47,14 +47,15 @@ def export_report(
             key = export_key(engine, user)
             from dashboard.charts.figure_export import image_batch
             from dashboard.charts.reports import cohort_figures, cohort_report_pdf
-            from data_model import services
-            from data_model.cohort_view import cohort_view
+            from data_model.services.cohort import cohort_view
+            from data_model.services.evaluation import evaluate_clinic
+            from data_model.services.worklist import worklist_of
             from data_model.db import read_session
-            from data_model.deidentify import deidentified_worklist
+            from data_model.exchange.deidentify import deidentified_worklist
 
             with read_session(engine) as session:
-                evaluation = services.evaluate_clinic(session, day)
-                worklist = services.worklist_of(session, evaluation)
+                evaluation = evaluate_clinic(session, day)
+                worklist = worklist_of(session, evaluation)
             view = cohort_view(evaluation, chosen)
             flagged = deidentified_worklist(worklist[worklist["patient_id"].isin(view.patients["patient_id"])], key)
             settings = evaluation.settings

@@ -9,7 +9,7 @@ import typer
 
 from dashboard.cli.acting_account import AsUserOption, open_as
 from dashboard.cli.common import DbOption, UserError, user_errors
-from data_model.permissions import Action
+from data_model.access.permissions import Action
 
 
 def import_csv(
@@ -35,7 +35,7 @@ def import_csv(
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    from data_model.importers import import_csv_folder
+    from data_model.exchange.csv_folder.folder_import import import_csv_folder
 
     with user_errors():
         if not folder.is_dir():

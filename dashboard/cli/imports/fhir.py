@@ -9,7 +9,7 @@ import typer
 
 from dashboard.cli.acting_account import AsUserOption, open_as
 from dashboard.cli.common import DbOption, UserError, user_errors
-from data_model.permissions import Action
+from data_model.access.permissions import Action
 
 
 def import_fhir_command(
@@ -40,8 +40,8 @@ def import_fhir_command(
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    from data_model.importers.fhir_import import import_fhir
-    from data_model.importers.fhir_read import bundle_files
+    from data_model.exchange.fhir.bundle_import import import_fhir
+    from data_model.exchange.fhir.read import bundle_files
 
     with user_errors():
         files, problems = bundle_files(paths)

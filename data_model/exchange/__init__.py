@@ -1,0 +1,1 @@
+"""Data in and out of the registry: CSV folders and FHIR bundles, de-identification and pseudonyms."""

@@ -1,0 +1,60 @@
+"""De-identified views of the worklist and of reason texts: pseudonyms, no names, no calendar dates."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+from .pseudonyms import pseudonym
+
+# What a de-identified worklist keeps; everything else (MRN, name, surgeon, dates, the reviewer and the
+# review note, which is free text) stays behind.
+DEIDENTIFIED_WORKLIST_COLUMNS = [
+    "pseudonym", "procedure", "prior_surgeries", "weeks_since_surgery", "window_weeks", "current_pain",
+    "flags", "severity", "reasons", "reviewed",
+]
+ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+
+
+def weeks_instead_of_dates(text: str, index_date: object) -> str:
+    """Every ISO date in text written as the week since the index surgery ("week 14", "week -2").
+
+    Some reasons name a day ("Numbness on 2026-03-02", "due 2026-04-01"); a calendar date with a
+    pseudonym is enough to find a patient again. Without an index date the date becomes "(date removed)".
+    """
+    if not isinstance(text, str) or not text:
+        return text
+    index = pd.Timestamp(index_date) if index_date is not None and not pd.isna(index_date) else None
+
+    def week_of(match: re.Match[str]) -> str:
+        try:
+            day = pd.Timestamp(match.group(0))
+        except ValueError:
+            return "(date removed)"
+        if index is None:
+            return "(date removed)"
+        return f"week {(day - index).days / 7:.0f}"
+
+    return ISO_DATE.sub(week_of, text)
+
+
+def deidentified_worklist(worklist: pd.DataFrame, key: str) -> pd.DataFrame:
+    """The worklist (services.worklist.worklist_of) with a pseudonym for each patient and nothing that identifies:
+    no MRN, name, surgeon, dates or review note; dates inside the reasons become weeks since surgery."""
+    if worklist.empty:
+        return pd.DataFrame({c: pd.Series(dtype="object") for c in DEIDENTIFIED_WORKLIST_COLUMNS})
+    index_dates = worklist["index_surgery_date"] if "index_surgery_date" in worklist else pd.Series(
+        None, index=worklist.index)
+    out = pd.DataFrame({
+        "pseudonym": worklist["mrn"].map(lambda mrn: pseudonym(str(mrn), key)),
+        "reasons": [weeks_instead_of_dates(r, d) for r, d in zip(worklist["reasons"], index_dates, strict=True)],
+    }, index=worklist.index)
+    for column in DEIDENTIFIED_WORKLIST_COLUMNS:
+        if column not in out and column in worklist:
+            out[column] = worklist[column]
+    if "weeks_since_surgery" in out:
+        out["weeks_since_surgery"] = out["weeks_since_surgery"].astype("float64").round(1)
+    if "reviewed" in out:
+        out["reviewed"] = out["reviewed"].fillna(False).astype(bool)
+    return out[[c for c in DEIDENTIFIED_WORKLIST_COLUMNS if c in out]].reset_index(drop=True)

@@ -1,0 +1,1 @@
+"""Use cases for app and CLI: the clinic evaluation and its refresh, worklist, patient, follow-ups, cohort."""

@@ -1,0 +1,55 @@
+"""One patient's record as the patient page shows it: identity, trajectory, status, flags and treatments."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import pandas as pd
+from sqlalchemy.orm import Session
+
+from .. import queries, treatment_response
+from ..settings import Settings
+from ..trajectory import patient_trajectory
+from .evaluation import evaluate, load_clinical_data
+
+
+@dataclass(frozen=True)
+class PatientRecord:
+    """What the patient page shows for one patient."""
+
+    patient: dict
+    surgeries: pd.DataFrame
+    trajectory: pd.DataFrame
+    status: pd.DataFrame  # one row, or empty when the patient has no surgery yet
+    flags: pd.DataFrame
+    visits: pd.DataFrame
+    treatments: pd.DataFrame
+    conditions: pd.DataFrame
+    review: dict | None  # the latest flag review (queries.latest_review)
+    treatment_response: pd.DataFrame  # pain before and after each treatment started
+    steps: pd.DataFrame  # the catalogue's stepped order, tried or not (information only)
+
+
+def patient_record(session: Session, patient_id: int, as_of: date, settings: Settings | None = None) -> PatientRecord | None:
+    settings = settings or queries.load_settings(session)
+    patients = queries.patients_frame(session, [patient_id])
+    if patients.empty:
+        return None
+    data = load_clinical_data(session, as_of, [patient_id])
+    status, flags = evaluate(data, settings, as_of)
+    return PatientRecord(
+        patient=patients.iloc[0].to_dict(),
+        surgeries=data.surgeries,
+        trajectory=patient_trajectory(data.surgeries, data.visits, as_of, settings, data.treatments),
+        status=status,
+        flags=flags,
+        visits=queries.visits_table(session, patient_id),
+        treatments=queries.treatments_table(session, patient_id),
+        conditions=queries.conditions_table(session, patient_id),
+        review=queries.latest_review(session, patient_id),
+        treatment_response=treatment_response.per_treatment(
+            data.visits, data.treatments, settings, as_of, surgeries=data.surgeries
+        ),
+        steps=treatment_response.not_yet_tried(data.treatments, as_of),
+    )
