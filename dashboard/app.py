@@ -10,10 +10,12 @@ import streamlit as st
 # `streamlit run dashboard/app.py` puts dashboard/ on sys.path, not the project root.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from dashboard.signin import auth  # noqa: E402
-from dashboard.signin import browser_session  # noqa: E402
-from dashboard.navigation import pages_for, sign_in_pages  # noqa: E402
-from dashboard.formatting import plain  # noqa: E402
+from dashboard.formatting import plain
+from dashboard.navigation import pages_for, sign_in_pages
+from dashboard.signin import (
+    auth,
+    browser_session,
+)
 
 st.set_page_config(page_title="PainTrail", page_icon="🩺", layout="wide")
 

@@ -5,13 +5,16 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import TypeVar
 
 import pandas as pd
 import streamlit as st
 from sqlalchemy.orm import Session
 
+from dashboard import state
+from dashboard.signin import browser_session
+from dashboard.store import database_url, engine, engine_for
 from data_model import queries
 from data_model.access import accounts
 from data_model.audit import record_event, set_actor
@@ -19,17 +22,14 @@ from data_model.db import read_session, run_write
 from data_model.exchange import deidentify
 from data_model.exchange.csv_folder.export import export_csv, zip_bytes
 from data_model.exchange.pseudonyms import ensure_site_key
-from data_model.services import incremental, patient as patient_service
+from data_model.services import incremental
+from data_model.services import patient as patient_service
 from data_model.services.cohort import CohortFilter, CohortView, cohort_view
 from data_model.services.evaluation import Evaluation
 from data_model.services.follow_ups import follow_up_list
 from data_model.services.patient import PatientRecord
 from data_model.services.worklist import worklist_of
 from data_model.settings import Settings
-
-from dashboard import state
-from dashboard.signin import browser_session
-from dashboard.store import database_url, engine, engine_for
 
 T = TypeVar("T")
 
@@ -91,7 +91,7 @@ def evaluation(as_of: date) -> Evaluation:
             with st.spinner(spinner, show_time=True):
                 held.current = current = _read(lambda s: incremental.refresh(s, held.current, as_of, base))
             latest.current = current
-            stale = current.read_at is not None and current.read_at.date() < datetime.now(timezone.utc).date()
+            stale = current.read_at is not None and current.read_at.date() < datetime.now(UTC).date()
             if stale and not held.rereading:
                 _read_again_in_background(held, as_of)
         return current

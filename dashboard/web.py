@@ -8,18 +8,17 @@ from enum import Enum
 from urllib.parse import urlsplit
 
 from sqlalchemy import Engine
-from streamlit import runtime
-from streamlit.runtime.media_file_storage import MediaFileKind
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
-
-from data_model.access import sign_ins
-from data_model.db import make_engine, resolve_url, run_write
+from streamlit import runtime
+from streamlit.runtime.media_file_storage import MediaFileKind
 
 from dashboard.downloads import owned as owned_downloads
 from dashboard.signin.cookie import COOKIE, idle_limit
+from data_model.access import sign_ins
+from data_model.db import make_engine, resolve_url, run_write
 
 _engine_lock = threading.Lock()
 _engines: dict[str, Engine] = {}
@@ -72,7 +71,7 @@ class Verdict(Enum):
     SERVE = "serve"
 
 
-def judge_media_request(file, token: str | None, method: str, fetch_mode: str | None) -> Verdict:  # noqa: ANN001
+def judge_media_request(file, token: str | None, method: str, fetch_mode: str | None) -> Verdict:
     """Whether Streamlit may serve this /media/ file to this request (file: Streamlit's MemoryFile or None)."""
     if file is None or not token:
         return Verdict.REFUSE
@@ -103,7 +102,9 @@ class DownloadGuard:
         file_id = scope["path"].removeprefix("/media/").split(".")[0]
         verdict = await run_in_threadpool(
             lambda: judge_media_request(
-                _media_file(file_id), request.cookies.get(COOKIE), scope["method"],
+                _media_file(file_id),
+                request.cookies.get(COOKIE),
+                scope["method"],
                 request.headers.get("sec-fetch-mode"),
             )
         )
@@ -117,7 +118,7 @@ class DownloadGuard:
         await response(scope, receive, send)
 
 
-def _media_file(file_id: str):  # noqa: ANN202 - Streamlit's MemoryFile, or None
+def _media_file(file_id: str):
     if not runtime.exists():
         return None
     return runtime.get_instance().media_file_mgr.read_file(file_id)

@@ -54,7 +54,11 @@ def segments(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def closest_in_range(
-    values: np.ndarray, first_at_or_after: np.ndarray, target: np.ndarray | int, begin: np.ndarray, end: np.ndarray,
+    values: np.ndarray,
+    first_at_or_after: np.ndarray,
+    target: np.ndarray | int,
+    begin: np.ndarray,
+    end: np.ndarray,
 ) -> np.ndarray:
     """Per query, the row in [begin, end) of ascending `values` closest to target (ties: the earlier), -1
     where the range is empty. first_at_or_after is the query's first row whose value is >= target (a

@@ -37,10 +37,7 @@ def _plain(value: Any) -> Any:
 
 def row_values(obj: Base) -> dict[str, Any]:
     mapper = inspect(obj).mapper
-    return {
-        c.key: ("***" if _redacted(obj, c.key) else _plain(getattr(obj, c.key)))
-        for c in mapper.column_attrs
-    }
+    return {c.key: ("***" if _redacted(obj, c.key) else _plain(getattr(obj, c.key))) for c in mapper.column_attrs}
 
 
 def _before_values(obj: Base) -> dict[str, Any]:
@@ -69,7 +66,7 @@ def _dumps(values: dict[str, Any] | None) -> str | None:
 
 
 @event.listens_for(Session, "after_flush")
-def _audit_after_flush(session: Session, _flush_context) -> None:  # noqa: ANN001
+def _audit_after_flush(session: Session, _flush_context) -> None:
     actor = session.info.get(ACTOR_KEY)
     entries: list[dict[str, Any]] = []
     touched_patients: set[int] = set()
@@ -80,12 +77,15 @@ def _audit_after_flush(session: Session, _flush_context) -> None:  # noqa: ANN00
             if action == "update" and not session.is_modified(obj, include_collections=False):
                 continue
             if actor is None:
-                raise RuntimeError(
-                    f"unaudited write to {obj.__tablename__}: call audit.set_actor(session, user) first"
-                )
+                raise RuntimeError(f"unaudited write to {obj.__tablename__}: call audit.set_actor(session, user) first")
             after = None if action == "delete" else row_values(obj)
             before = None if action == "insert" else _before_values(obj)
-            if action == "update" and isinstance(obj, CLINICAL) and after.get("voided_at") and not before.get("voided_at"):
+            if (
+                action == "update"
+                and isinstance(obj, CLINICAL)
+                and after.get("voided_at")
+                and not before.get("voided_at")
+            ):
                 action = "void"
             entries.append(
                 {
@@ -107,9 +107,7 @@ def _audit_after_flush(session: Session, _flush_context) -> None:  # noqa: ANN00
     connection.execute(insert(AuditEntry), entries)
     if touched_patients:
         # The patient's data changed: flag reviews older than this no longer hold.
-        connection.execute(
-            update(Patient).where(Patient.id.in_(touched_patients)).values(data_changed_at=utcnow())
-        )
+        connection.execute(update(Patient).where(Patient.id.in_(touched_patients)).values(data_changed_at=utcnow()))
 
 
 _AFTER_ENCODER = json.JSONEncoder(sort_keys=True, default=str)  # what _dumps writes, made once

@@ -17,10 +17,8 @@ Both backup and restore are audited by the command line (dashboard/cli/backup.py
 
 from __future__ import annotations
 
-import os
 import shlex
 import sqlite3
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -108,8 +106,15 @@ def pg_dump_command(url: str, out: Path | str) -> str:
 def pg_restore_command(url: str, dump: Path | str) -> str:
     """The pg_restore command that restores a pg_dump --format=custom file into the database at url."""
     parsed = _parse(url)
-    parts = ["pg_restore", *_pg_connection_options(url), "--clean", "--if-exists", "--single-transaction",
-             f"--dbname={parsed.database or ''}", str(dump)]
+    parts = [
+        "pg_restore",
+        *_pg_connection_options(url),
+        "--clean",
+        "--if-exists",
+        "--single-transaction",
+        f"--dbname={parsed.database or ''}",
+        str(dump),
+    ]
     return shlex.join(parts)
 
 
@@ -118,8 +123,9 @@ def pg_restore_command(url: str, dump: Path | str) -> str:
 
 def _connect(path: Path, read_only: bool = False) -> sqlite3.Connection:
     if read_only:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None,
-                               timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
+        conn = sqlite3.connect(
+            f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000
+        )
     else:
         conn = sqlite3.connect(path, isolation_level=None, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
     conn.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")

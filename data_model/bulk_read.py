@@ -63,23 +63,43 @@ class Table:
         return next(c for c in self.columns if c.name == name)
 
 
-SURGERIES = Table("surgeries", "surgery_date", (
-    Column("patient_id", "patient_id", "id"), Column("surgery_id", "id", "id"),
-    Column("surgery_date", "surgery_date", "date"), Column("procedure", "procedure", "text"),
-    Column("spinal_levels", "spinal_levels", "text"), Column("surgeon", "surgeon", "text"),
-    Column("notes", "notes", "text"), Column("source_code", "source_code", "text"),
-))
-VISITS = Table("visits", "visit_date", (
-    Column("patient_id", "patient_id", "id"), Column("visit_id", "id", "id"),
-    Column("visit_date", "visit_date", "date"),
-    *(Column(c, c, "float") for c in ("back_pain", "leg_pain", "pain_unspecified", "odi")),
-    *(Column(c, c, "flag") for c in ("numbness", "tingling", "weakness")),
-    Column("mme_per_day", "mme_per_day", "float"),
-))
-TREATMENTS = Table("treatments", "start_date", (
-    Column("patient_id", "patient_id", "id"), Column("treatment_id", "id", "id"), Column("code", "code", "text"),
-    Column("start_date", "start_date", "date"), Column("end_date", "end_date", "date_or_null"),
-))
+SURGERIES = Table(
+    "surgeries",
+    "surgery_date",
+    (
+        Column("patient_id", "patient_id", "id"),
+        Column("surgery_id", "id", "id"),
+        Column("surgery_date", "surgery_date", "date"),
+        Column("procedure", "procedure", "text"),
+        Column("spinal_levels", "spinal_levels", "text"),
+        Column("surgeon", "surgeon", "text"),
+        Column("notes", "notes", "text"),
+        Column("source_code", "source_code", "text"),
+    ),
+)
+VISITS = Table(
+    "visits",
+    "visit_date",
+    (
+        Column("patient_id", "patient_id", "id"),
+        Column("visit_id", "id", "id"),
+        Column("visit_date", "visit_date", "date"),
+        *(Column(c, c, "float") for c in ("back_pain", "leg_pain", "pain_unspecified", "odi")),
+        *(Column(c, c, "flag") for c in ("numbness", "tingling", "weakness")),
+        Column("mme_per_day", "mme_per_day", "float"),
+    ),
+)
+TREATMENTS = Table(
+    "treatments",
+    "start_date",
+    (
+        Column("patient_id", "patient_id", "id"),
+        Column("treatment_id", "id", "id"),
+        Column("code", "code", "text"),
+        Column("start_date", "start_date", "date"),
+        Column("end_date", "end_date", "date_or_null"),
+    ),
+)
 TABLES = {t.name: t for t in (SURGERIES, VISITS, TREATMENTS)}
 
 Arrays = dict[str, np.ndarray]
@@ -87,8 +107,11 @@ Arrays = dict[str, np.ndarray]
 
 def supported(conn: Connection) -> bool:
     dialect = conn.dialect
-    return dialect.name == "sqlite" and dialect.driver == "pysqlite" or (
-        dialect.name == "postgresql" and dialect.driver == "psycopg")
+    return (
+        dialect.name == "sqlite"
+        and dialect.driver == "pysqlite"
+        or (dialect.name == "postgresql" and dialect.driver == "psycopg")
+    )
 
 
 def read(
@@ -134,7 +157,7 @@ def where_clause(table: Table, ids: list[int] | None, as_of: date | None, sqlite
 # --- Plain row fetch (few patients) --------------------------------------------------------------------
 
 
-def _row_read(raw, table: Table, ids: list[int], as_of: date | None, sqlite: bool) -> Arrays:  # noqa: ANN001
+def _row_read(raw, table: Table, ids: list[int], as_of: date | None, sqlite: bool) -> Arrays:
     where, params = where_clause(table, ids, as_of, sqlite)
     select = ", ".join(c.sql for c in table.columns)
     sql = f"SELECT {select} FROM {table.name} WHERE {where} ORDER BY patient_id, {table.date_column}, id"
@@ -144,7 +167,7 @@ def _row_read(raw, table: Table, ids: list[int], as_of: date | None, sqlite: boo
         rows = cursor.fetchall()
     finally:
         cursor.close()
-    values = list(zip(*rows)) if rows else [()] * len(table.columns)
+    values = list(zip(*rows, strict=True)) if rows else [()] * len(table.columns)
     return {c.name: from_python(c.kind, v) for c, v in zip(table.columns, values, strict=True)}
 
 
@@ -159,10 +182,15 @@ def from_python(kind: str, values: tuple) -> np.ndarray:
     return np.array(values, dtype=object)
 
 
-def _dates_from_objects(values) -> np.ndarray:  # noqa: ANN001
+def _dates_from_objects(values) -> np.ndarray:
     """date objects (psycopg) or ISO text (SQLite), None -> NaT, as datetime64[ns]."""
-    out = np.array([np.datetime64("NaT") if v is None else np.datetime64(v if isinstance(v, str) else v.isoformat(), "D")
-                    for v in values], dtype="datetime64[D]")
+    out = np.array(
+        [
+            np.datetime64("NaT") if v is None else np.datetime64(v if isinstance(v, str) else v.isoformat(), "D")
+            for v in values
+        ],
+        dtype="datetime64[D]",
+    )
     return out.astype("datetime64[ns]")
 
 
@@ -176,8 +204,10 @@ _PARALLEL_ROWS = 200_000  # a full read of a table this big splits its rows over
 
 
 def _hundredths(x: str) -> str:
-    return (f"CASE WHEN {x} IS NULL THEN 0 WHEN {x} >= 0 AND {x} < 10000 AND {x} = round({x} * 100) / 100.0 "
-            f"THEN CAST(round({x} * 100) AS INTEGER) + 2 ELSE 1 END")
+    return (
+        f"CASE WHEN {x} IS NULL THEN 0 WHEN {x} >= 0 AND {x} < 10000 AND {x} = round({x} * 100) / 100.0 "
+        f"THEN CAST(round({x} * 100) AS INTEGER) + 2 ELSE 1 END"
+    )
 
 
 def _sqlite_plan(table: Table) -> list[tuple[str, str, tuple[Column, ...]]]:
@@ -192,19 +222,25 @@ def _sqlite_plan(table: Table) -> list[tuple[str, str, tuple[Column, ...]]]:
         elif c.kind == "date_or_null":
             plan.append(("date", f"group_concat(ifnull({x}, '0000-00-00'))", (c,)))
         elif c.kind == "text":
-            plan.append(("text", f"group_concat(ifnull({x}, char(30)), char(31)) || char(31) || sum({x} IS NULL) "
-                                 f"|| char(31) || total(instr({x}, char(31)) > 0 OR instr({x}, char(30)) > 0)", (c,)))
+            plan.append(
+                (
+                    "text",
+                    f"group_concat(ifnull({x}, char(30)), char(31)) || char(31) || sum({x} IS NULL) "
+                    f"|| char(31) || total(instr({x}, char(31)) > 0 OR instr({x}, char(30)) > 0)",
+                    (c,),
+                )
+            )
     for i in range(0, len(floats), _PACK):
-        pack = tuple(floats[i:i + _PACK])
+        pack = tuple(floats[i : i + _PACK])
         expr = " + ".join(f"({_hundredths(c.sql)}) * {1 << (_SLOT_BITS * k)}" for k, c in enumerate(pack))
         plan.append(("floats", f"group_concat({expr})", pack))
     if flags:
-        expr = " + ".join(f"ifnull({c.sql}, 2) * {3 ** k}" for k, c in enumerate(flags))
+        expr = " + ".join(f"ifnull({c.sql}, 2) * {3**k}" for k, c in enumerate(flags))
         plan.append(("flags", f"group_concat({expr})", tuple(flags)))
     return plan
 
 
-def _sqlite_bulk(raw, table: Table, ids: list[int] | None, as_of: date | None) -> Arrays:  # noqa: ANN001
+def _sqlite_bulk(raw, table: Table, ids: list[int] | None, as_of: date | None) -> Arrays:
     where, params = where_clause(table, ids, as_of, sqlite=True)
     plan = _sqlite_plan(table)
     sql = f"SELECT count(*), {', '.join(agg for _, agg, _ in plan)} FROM {table.name} WHERE {where}"
@@ -213,8 +249,11 @@ def _sqlite_bulk(raw, table: Table, ids: list[int] | None, as_of: date | None) -
         rows = [raw.execute(sql, params).fetchone()]
     parts = [_decode(plan, row) for row in rows if row[0]]
     again = [c for c in table.columns if any(p[c.name] is None for p in parts)]
-    out: Arrays = {c.name: np.concatenate([p[c.name] for p in parts]) if parts else from_python(c.kind, ())
-                   for c in table.columns if c not in again}
+    out: Arrays = {
+        c.name: np.concatenate([p[c.name] for p in parts]) if parts else from_python(c.kind, ())
+        for c in table.columns
+        if c not in again
+    }
     if again:  # values the fast path cannot carry exactly: one plain read of those columns, by id
         cursor = raw.cursor()
         try:
@@ -224,7 +263,7 @@ def _sqlite_bulk(raw, table: Table, ids: list[int] | None, as_of: date | None) -
     return ordered(table, out)
 
 
-def _parallel_rows(raw, table: Table, sql: str, params: list) -> list[tuple] | None:  # noqa: ANN001
+def _parallel_rows(raw, table: Table, sql: str, params: list) -> list[tuple] | None:
     """The query over two halves of the rows, one on this connection and one on a second read-only
     connection in a thread (SQLite releases the GIL while it works), when both see the same data.
     None: a small table, a database in memory, or a write came between the two snapshots."""
@@ -237,8 +276,9 @@ def _parallel_rows(raw, table: Table, sql: str, params: list) -> list[tuple] | N
     import threading
 
     try:
-        other = sqlite3.connect(Path(path).as_uri() + "?mode=ro", uri=True, check_same_thread=False,
-                                isolation_level=None)
+        other = sqlite3.connect(
+            Path(path).as_uri() + "?mode=ro", uri=True, check_same_thread=False, isolation_level=None
+        )
     except sqlite3.Error:
         return None  # one connection will do
     worker = None
@@ -289,12 +329,12 @@ def _decode(plan: list[tuple[str, str, tuple[Column, ...]]], row: tuple) -> dict
         else:  # flags
             packed = _ints(text, n)
             for k, col in enumerate(columns):
-                digit = (packed // 3 ** k) % 3
+                digit = (packed // 3**k) % 3
                 out[col.name] = np.where(digit == 2, np.nan, digit.astype("float64"))
     return out
 
 
-def _read_again(cursor, table: Table, columns: list[Column], where: str, params: list, out: Arrays) -> None:  # noqa: ANN001
+def _read_again(cursor, table: Table, columns: list[Column], where: str, params: list, out: Arrays) -> None:
     select = ", ".join(c.sql for c in columns)
     rows = cursor.execute(f"SELECT id, {select} FROM {table.name} WHERE {where}", params).fetchall()
     row_id = np.array([r[0] for r in rows], dtype="int64")

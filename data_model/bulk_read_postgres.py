@@ -15,7 +15,7 @@ from .bulk_read import Arrays, Table, from_python, ordered, where_clause
 EPOCH_DAY = np.datetime64("1970-01-01", "D")
 
 
-def postgres_bulk(raw, table: Table, ids: list[int] | None, as_of: date | None) -> Arrays:  # noqa: ANN001
+def postgres_bulk(raw, table: Table, ids: list[int] | None, as_of: date | None) -> Arrays:
     import pyarrow as pa
     from pyarrow import csv as pacsv
 
@@ -54,8 +54,9 @@ def postgres_bulk(raw, table: Table, ids: list[int] | None, as_of: date | None) 
         pa.py_buffer((text + "\n").encode("utf-8")),
         read_options=pacsv.ReadOptions(column_names=names, block_size=1 << 24),
         parse_options=pacsv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False),
-        convert_options=pacsv.ConvertOptions(column_types=types, strings_can_be_null=True,
-                                             quoted_strings_can_be_null=False, null_values=[""]),
+        convert_options=pacsv.ConvertOptions(
+            column_types=types, strings_can_be_null=True, quoted_strings_can_be_null=False, null_values=[""]
+        ),
     )
     del text
     if parsed.num_rows != n:

@@ -49,13 +49,15 @@ def current(session: Session) -> Seen:
     if session.get_bind().dialect.name != "postgresql":
         return Seen(Version(_last_id(session)))
     # one statement, one snapshot
-    row = session.execute(text(f"""
+    row = session.execute(
+        text(f"""
         WITH s AS (SELECT pg_current_snapshot() AS snap),
              f AS (SELECT (pg_snapshot_xmin(snap)::text::bigint / {FLOOR_STEP}) * {FLOOR_STEP} AS floor FROM s)
         SELECT s.snap::text, f.floor,
                (SELECT coalesce(max(id), 0) FROM audit_log),
                (SELECT count(*) FROM audit_transactions WHERE xact_id >= f.floor)
-        FROM s, f""")).one()
+        FROM s, f""")
+    ).one()
     snapshot, floor, last_id, committed = row
     return Seen(Version(int(last_id), int(floor), int(committed)), snapshot)
 
@@ -81,9 +83,13 @@ def entries_since(session: Session, seen: Seen, now: Seen) -> list[tuple[str | N
     if seen.snapshot is None or now.snapshot is None:
         stmt = columns.where(AuditEntry.id > seen.version.last_id, AuditEntry.id <= now.version.last_id)
     else:
-        since = text(
-            "SELECT xact_id FROM audit_transactions WHERE xact_id >= pg_snapshot_xmin(CAST(:snap AS pg_snapshot))"
-            "::text::bigint AND NOT pg_visible_in_snapshot(xact_id::text::xid8, CAST(:snap AS pg_snapshot))"
-        ).bindparams(snap=seen.snapshot).columns(xact_id=AuditEntry.xact_id.type)
+        since = (
+            text(
+                "SELECT xact_id FROM audit_transactions WHERE xact_id >= pg_snapshot_xmin(CAST(:snap AS pg_snapshot))"
+                "::text::bigint AND NOT pg_visible_in_snapshot(xact_id::text::xid8, CAST(:snap AS pg_snapshot))"
+            )
+            .bindparams(snap=seen.snapshot)
+            .columns(xact_id=AuditEntry.xact_id.type)
+        )
         stmt = columns.where(AuditEntry.xact_id.in_(select(since.subquery().c.xact_id)))
     return [tuple(row) for row in session.execute(stmt).all()]

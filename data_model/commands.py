@@ -39,7 +39,7 @@ class SameDayVisitExists(ValidationFailed):
     """A visit is already recorded for that patient on that day; saving again needs confirmation."""
 
 
-def _validated(raw: Any, kind: type, checker, today: date | None):  # noqa: ANN001
+def _validated(raw: Any, kind: type, checker, today: date | None):
     if isinstance(raw, kind):
         return raw
     value, errors = checker(raw, today)
@@ -132,7 +132,11 @@ def add_visit(
 
 
 def add_treatment(
-    session: Session, patient_id: int, raw: dict[str, Any] | TreatmentIn, today: date | None = None, source: str = "form"
+    session: Session,
+    patient_id: int,
+    raw: dict[str, Any] | TreatmentIn,
+    today: date | None = None,
+    source: str = "form",
 ) -> Treatment:
     data: TreatmentIn = _validated(raw, TreatmentIn, check_treatment, today)
     _born_after(get_patient(session, patient_id), "start_date", data.start_date)

@@ -41,9 +41,7 @@ def make_engine(url: str | None = None, **kwargs) -> Engine:
     url = resolve_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        engine = create_engine(
-            url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **kwargs
-        )
+        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **kwargs)
         _configure_sqlite(engine)
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
@@ -51,7 +49,7 @@ def make_engine(url: str | None = None, **kwargs) -> Engine:
 
 def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, _record):  # noqa: ANN001
+    def _on_connect(dbapi_connection, _record):
         # Take transaction control from the sqlite3 module so we can emit BEGIN IMMEDIATE ourselves.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
@@ -63,7 +61,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _on_begin(conn):  # noqa: ANN001
+    def _on_begin(conn):
         # A read-then-write transaction must hold the write lock from its start; a deferred one
         # fails at once with "database is locked" when another writer got there first.
         mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
@@ -100,9 +98,8 @@ def read_session(engine: Engine) -> Iterator[Session]:
 def write_session(engine: Engine) -> Iterator[Session]:
     """One transaction for one user action: commits on success, rolls back on any error."""
     bind = engine.execution_options(sqlite_begin="IMMEDIATE") if is_sqlite(engine) else engine
-    with Session(bind, expire_on_commit=False) as session:
-        with session.begin():
-            yield session
+    with Session(bind, expire_on_commit=False) as session, session.begin():
+        yield session
 
 
 def _is_lock_error(exc: OperationalError) -> bool:
@@ -110,9 +107,7 @@ def _is_lock_error(exc: OperationalError) -> bool:
     return "database is locked" in text or "deadlock detected" in text or "could not serialize" in text
 
 
-def run_write(
-    engine: Engine, action: Callable[[Session], T], attempts: int = 6, base_delay: float = 0.05
-) -> T:
+def run_write(engine: Engine, action: Callable[[Session], T], attempts: int = 6, base_delay: float = 0.05) -> T:
     """Run action(session) in one write transaction, retrying with backoff while the store is busy."""
     for attempt in range(1, attempts + 1):
         try:

@@ -37,8 +37,7 @@ SCHEDULE_COLUMNS: dict[str, str] = {
     "status": "object",
     "visit_date": "datetime64[ns]",  # the visit that satisfied it (NaT when none)
 }
-_MEASURES = ("back_pain", "leg_pain", "pain_unspecified", "odi", "numbness", "tingling", "weakness",
-             "mme_per_day")
+_MEASURES = ("back_pain", "leg_pain", "pain_unspecified", "odi", "numbness", "tingling", "weakness", "mme_per_day")
 
 
 _STATUS_CODE = {name: i for i, name in enumerate(STATUSES)}
@@ -91,7 +90,11 @@ class VisitIndex:
 
 
 def schedule_core(
-    surgery_day: np.ndarray, visits: VisitIndex, settings: Settings, as_of_day: int, only: np.ndarray | None = None,
+    surgery_day: np.ndarray,
+    visits: VisitIndex,
+    settings: Settings,
+    as_of_day: int,
+    only: np.ndarray | None = None,
     which_visit: bool = True,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Arrays [time point, patient position]: the status code (index into STATUSES) and the
@@ -120,10 +123,15 @@ def schedule_core(
         visit_since[j, who[hit]] = visits.closest(who[hit], np.full(int(hit.sum()), due[j]), begin[hit], stop[hit])
     start, end = start[:, None], end[:, None]
     status = np.select(
-        [done, (now >= start) & (now <= end),
-         (now < start) & (start - now <= settings.follow_up_upcoming_days),
-         (now > end) & (now - end <= settings.overdue_max_weeks * 7), now > end],
-        [_STATUS_CODE[c] for c in ("done", "due", "upcoming", "overdue", "missed")], _STATUS_CODE["future"],
+        [
+            done,
+            (now >= start) & (now <= end),
+            (now < start) & (start - now <= settings.follow_up_upcoming_days),
+            (now > end) & (now - end <= settings.overdue_max_weeks * 7),
+            now > end,
+        ],
+        [_STATUS_CODE[c] for c in ("done", "due", "upcoming", "overdue", "missed")],
+        _STATUS_CODE["future"],
     )
     return status, visit_since
 
@@ -144,17 +152,20 @@ def _schedule_frame(
     due, start, end = window_days(settings)
     done = status.T.ravel() == _STATUS_CODE["done"]  # patient first, then time point
     base = np.repeat(surgery_day, k)
-    frame = pd.DataFrame({
-        "patient_id": np.repeat(np.asarray(patient_id, dtype="int64"), k),
-        "time_point": np.tile(np.array([p.label for p in points], dtype=object), n),
-        "weeks": np.tile(np.array([p.weeks for p in points], dtype="int64"), n),
-        "due_date": dates_of_days(base + np.tile(due, n)),
-        "window_start": dates_of_days(base + np.tile(start, n)),
-        "window_end": dates_of_days(base + np.tile(end, n)),
-        "status": np.array(STATUSES, dtype=object)[status.T.ravel()],
-        "visit_date": np.where(done, dates_of_days(base + np.where(done, visit_since.T.ravel(), 0)),
-                               np.datetime64("NaT", "ns")),
-    })
+    frame = pd.DataFrame(
+        {
+            "patient_id": np.repeat(np.asarray(patient_id, dtype="int64"), k),
+            "time_point": np.tile(np.array([p.label for p in points], dtype=object), n),
+            "weeks": np.tile(np.array([p.weeks for p in points], dtype="int64"), n),
+            "due_date": dates_of_days(base + np.tile(due, n)),
+            "window_start": dates_of_days(base + np.tile(start, n)),
+            "window_end": dates_of_days(base + np.tile(end, n)),
+            "status": np.array(STATUSES, dtype=object)[status.T.ravel()],
+            "visit_date": np.where(
+                done, dates_of_days(base + np.where(done, visit_since.T.ravel(), 0)), np.datetime64("NaT", "ns")
+            ),
+        }
+    )
     return frame.astype(SCHEDULE_COLUMNS)
 
 

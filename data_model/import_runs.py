@@ -154,16 +154,23 @@ def _clear_quietly(engine: Engine, run_id: int) -> None:
     # cleared now, and the next import clears them (this process no longer counts the run as its own).
     try:
         clear(engine, run_id)
-    except Exception:  # noqa: BLE001
+    except Exception:
         logging.getLogger(__name__).exception("could not clear the rows of failed import run %s", run_id)
 
 
 def _new_run(session: Session, source: str, label: str, actor: str) -> int:
     # Core, not the ORM: the run is bookkeeping, not clinic data; the import's own event audits it.
-    return session.execute(insert(Import).returning(Import.id), {
-        "source": source, "label": label[:200], "actor": actor, "state": STAGING, "owner": this_process(),
-        "started_at": utcnow(),
-    }).scalar_one()
+    return session.execute(
+        insert(Import).returning(Import.id),
+        {
+            "source": source,
+            "label": label[:200],
+            "actor": actor,
+            "state": STAGING,
+            "owner": this_process(),
+            "started_at": utcnow(),
+        },
+    ).scalar_one()
 
 
 def _finished(engine: Engine, run_id: int) -> bool:
@@ -190,13 +197,15 @@ def clear(engine: Engine, run_id: int) -> int:
         table = model.__table__
         while True:
             chunk = select(table.c.id).where(table.c.import_id == run_id).limit(CLEAR_CHUNK).scalar_subquery()
-            gone = run_write(engine, lambda session, t=table, c=chunk: session.execute(
-                delete(t).where(t.c.id.in_(c))).rowcount)
+            gone = run_write(
+                engine, lambda session, t=table, c=chunk: session.execute(delete(t).where(t.c.id.in_(c))).rowcount
+            )
             deleted += gone
             if gone < CLEAR_CHUNK:
                 break
-    run_write(engine, lambda session: session.execute(
-        delete(Import).where(Import.id == run_id, Import.state == STAGING)))
+    run_write(
+        engine, lambda session: session.execute(delete(Import).where(Import.id == run_id, Import.state == STAGING))
+    )
     return deleted
 
 

@@ -43,12 +43,12 @@ class UTCDateTime(TypeDecorator):
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value, dialect):  # noqa: ANN001
+    def process_bind_param(self, value, dialect):
         if value is not None and value.tzinfo is not None:
             value = value.astimezone(UTC)
         return value
 
-    def process_result_value(self, value, dialect):  # noqa: ANN001
+    def process_result_value(self, value, dialect):
         if value is not None and value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
         return value
@@ -282,8 +282,12 @@ class AuditEntry(Base):
         Index("ix_audit_log_patient", "patient_id"),
         Index("ix_audit_log_at", "at"),
         _staged_index("audit_log"),
-        Index("ix_audit_log_xact", "xact_id", postgresql_where=text("xact_id IS NOT NULL"),
-              sqlite_where=text("xact_id IS NOT NULL")),
+        Index(
+            "ix_audit_log_xact",
+            "xact_id",
+            postgresql_where=text("xact_id IS NOT NULL"),
+            sqlite_where=text("xact_id IS NOT NULL"),
+        ),
         # ids never come back after the entries of a failed import are cleared: the last id names the data
         {"sqlite_autoincrement": True},
     )

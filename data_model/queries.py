@@ -17,10 +17,28 @@ from .import_runs import VISIBLE_SQL
 from .models import AuditEntry, Condition, FlagReview, Patient, Setting, Surgery, Treatment, User, Visit
 from .settings import Settings, from_values
 
-SURGERY_COLUMNS = ["patient_id", "surgery_id", "surgery_date", "procedure", "spinal_levels", "surgeon", "notes", "source_code"]
+SURGERY_COLUMNS = [
+    "patient_id",
+    "surgery_id",
+    "surgery_date",
+    "procedure",
+    "spinal_levels",
+    "surgeon",
+    "notes",
+    "source_code",
+]
 VISIT_COLUMNS = [
-    "patient_id", "visit_id", "visit_date", "back_pain", "leg_pain", "pain_unspecified", "odi",
-    "numbness", "tingling", "weakness", "mme_per_day",
+    "patient_id",
+    "visit_id",
+    "visit_date",
+    "back_pain",
+    "leg_pain",
+    "pain_unspecified",
+    "odi",
+    "numbness",
+    "tingling",
+    "weakness",
+    "mme_per_day",
 ]
 TREATMENT_COLUMNS = ["patient_id", "treatment_id", "code", "start_date", "end_date"]
 
@@ -47,8 +65,14 @@ def _bool_as_float(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFram
 
 def surgeries_stmt(patient_ids: list[int] | None = None, as_of: date | None = None) -> Select:
     stmt = select(
-        Surgery.patient_id, Surgery.id, Surgery.surgery_date, Surgery.procedure, Surgery.spinal_levels,
-        Surgery.surgeon, Surgery.notes, Surgery.source_code,
+        Surgery.patient_id,
+        Surgery.id,
+        Surgery.surgery_date,
+        Surgery.procedure,
+        Surgery.spinal_levels,
+        Surgery.surgeon,
+        Surgery.notes,
+        Surgery.source_code,
     ).where(Surgery.voided_at.is_(None))
     if patient_ids is not None:
         stmt = stmt.where(Surgery.patient_id.in_(patient_ids))
@@ -59,8 +83,17 @@ def surgeries_stmt(patient_ids: list[int] | None = None, as_of: date | None = No
 
 def visits_stmt(patient_ids: list[int] | None = None, as_of: date | None = None) -> Select:
     stmt = select(
-        Visit.patient_id, Visit.id, Visit.visit_date, Visit.back_pain, Visit.leg_pain, Visit.pain_unspecified,
-        Visit.odi, Visit.numbness, Visit.tingling, Visit.weakness, Visit.mme_per_day,
+        Visit.patient_id,
+        Visit.id,
+        Visit.visit_date,
+        Visit.back_pain,
+        Visit.leg_pain,
+        Visit.pain_unspecified,
+        Visit.odi,
+        Visit.numbness,
+        Visit.tingling,
+        Visit.weakness,
+        Visit.mme_per_day,
     ).where(Visit.voided_at.is_(None))
     if patient_ids is not None:
         stmt = stmt.where(Visit.patient_id.in_(patient_ids))
@@ -70,9 +103,9 @@ def visits_stmt(patient_ids: list[int] | None = None, as_of: date | None = None)
 
 
 def treatments_stmt(patient_ids: list[int] | None = None, as_of: date | None = None) -> Select:
-    stmt = select(
-        Treatment.patient_id, Treatment.id, Treatment.code, Treatment.start_date, Treatment.end_date
-    ).where(Treatment.voided_at.is_(None))
+    stmt = select(Treatment.patient_id, Treatment.id, Treatment.code, Treatment.start_date, Treatment.end_date).where(
+        Treatment.voided_at.is_(None)
+    )
     if patient_ids is not None:
         stmt = stmt.where(Treatment.patient_id.in_(patient_ids))
     if as_of is not None:
@@ -111,7 +144,10 @@ def visits_frame(session: Session, patient_ids: list[int] | None = None, as_of: 
     if fast is not None:
         return fast
     frame = _frame(
-        session, visits_stmt(patient_ids, as_of), VISIT_COLUMNS, ["visit_date"],
+        session,
+        visits_stmt(patient_ids, as_of),
+        VISIT_COLUMNS,
+        ["visit_date"],
         ("back_pain", "leg_pain", "pain_unspecified", "odi", "mme_per_day"),
     )
     return _bool_as_float(frame, ("numbness", "tingling", "weakness"))
@@ -124,31 +160,46 @@ def treatments_frame(session: Session, patient_ids: list[int] | None = None, as_
     return _frame(session, treatments_stmt(patient_ids, as_of), TREATMENT_COLUMNS, ["start_date", "end_date"])
 
 
-def orm_frames(session: Session, patient_ids: list[int] | None = None, as_of: date | None = None) -> tuple[
-        pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def orm_frames(
+    session: Session, patient_ids: list[int] | None = None, as_of: date | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """(surgeries, visits, treatments) through the ORM alone: the reference the fast reads are tested against."""
     surgeries = _frame(session, surgeries_stmt(patient_ids, as_of), SURGERY_COLUMNS, ["surgery_date"])
-    visits = _bool_as_float(_frame(
-        session, visits_stmt(patient_ids, as_of), VISIT_COLUMNS, ["visit_date"],
-        ("back_pain", "leg_pain", "pain_unspecified", "odi", "mme_per_day"),
-    ), ("numbness", "tingling", "weakness"))
+    visits = _bool_as_float(
+        _frame(
+            session,
+            visits_stmt(patient_ids, as_of),
+            VISIT_COLUMNS,
+            ["visit_date"],
+            ("back_pain", "leg_pain", "pain_unspecified", "odi", "mme_per_day"),
+        ),
+        ("numbness", "tingling", "weakness"),
+    )
     treatments = _frame(session, treatments_stmt(patient_ids, as_of), TREATMENT_COLUMNS, ["start_date", "end_date"])
     return surgeries, visits, treatments
 
 
 def patients_frame(session: Session, patient_ids: list[int] | None = None) -> pd.DataFrame:
-    stmt = select(Patient.id, Patient.mrn, Patient.display_name, Patient.birth_year, Patient.sex, Patient.data_changed_at)
+    stmt = select(
+        Patient.id, Patient.mrn, Patient.display_name, Patient.birth_year, Patient.sex, Patient.data_changed_at
+    )
     if patient_ids is not None:
         stmt = stmt.where(Patient.id.in_(patient_ids))
     return _frame(
-        session, stmt.order_by(Patient.id),
-        ["patient_id", "mrn", "display_name", "birth_year", "sex", "data_changed_at"], [],
+        session,
+        stmt.order_by(Patient.id),
+        ["patient_id", "mrn", "display_name", "birth_year", "sex", "data_changed_at"],
+        [],
     )
 
 
 def rows_dated_between(session: Session, after: date, until: date) -> bool:
     """Whether any current surgery, visit or treatment is dated after `after` and on or before `until`."""
-    for model, column in ((Surgery, Surgery.surgery_date), (Visit, Visit.visit_date), (Treatment, Treatment.start_date)):
+    for model, column in (
+        (Surgery, Surgery.surgery_date),
+        (Visit, Visit.visit_date),
+        (Treatment, Treatment.start_date),
+    ):
         stmt = select(model.id).where(column > after, column <= until, model.voided_at.is_(None)).limit(1)
         if session.scalar(stmt) is not None:
             return True
@@ -163,11 +214,17 @@ def patient_names(session: Session) -> pd.DataFrame:
     try:
         cursor.execute(f"SELECT id, mrn, display_name, birth_year FROM patients WHERE {VISIBLE_SQL} ORDER BY id")
         rows = cursor.fetchall()
-        ids, mrns, names, years = zip(*rows) if rows else ((), (), (), ())
+        ids, mrns, names, years = zip(*rows, strict=True) if rows else ((), (), (), ())
     finally:
         cursor.close()
-    return pd.DataFrame({"patient_id": np.array(ids, dtype="int64"), "mrn": np.array(mrns, dtype=object),
-                         "display_name": np.array(names, dtype=object), "birth_year": np.array(years, dtype=object)})
+    return pd.DataFrame(
+        {
+            "patient_id": np.array(ids, dtype="int64"),
+            "mrn": np.array(mrns, dtype=object),
+            "display_name": np.array(names, dtype=object),
+            "birth_year": np.array(years, dtype=object),
+        }
+    )
 
 
 @dataclass(frozen=True)
@@ -221,16 +278,41 @@ def visits_table(session: Session, patient_id: int) -> pd.DataFrame:
     """One patient's visits as the visits table shows them, newest first, voided ones marked."""
     stmt = (
         select(
-            Visit.id, Visit.visit_date, Visit.back_pain, Visit.leg_pain, Visit.pain_unspecified, Visit.pain_instrument,
-            Visit.odi, Visit.numbness, Visit.tingling, Visit.weakness, Visit.mme_per_day, Visit.notes, Visit.source,
-            Visit.created_by, Visit.voided_at,
+            Visit.id,
+            Visit.visit_date,
+            Visit.back_pain,
+            Visit.leg_pain,
+            Visit.pain_unspecified,
+            Visit.pain_instrument,
+            Visit.odi,
+            Visit.numbness,
+            Visit.tingling,
+            Visit.weakness,
+            Visit.mme_per_day,
+            Visit.notes,
+            Visit.source,
+            Visit.created_by,
+            Visit.voided_at,
         )
         .where(Visit.patient_id == patient_id)
         .order_by(Visit.visit_date.desc(), Visit.id.desc())
     )
     columns = [
-        "visit_id", "visit_date", "back_pain", "leg_pain", "pain_unspecified", "instrument", "odi", "numbness",
-        "tingling", "weakness", "mme_per_day", "notes", "source", "entered_by", "voided_at",
+        "visit_id",
+        "visit_date",
+        "back_pain",
+        "leg_pain",
+        "pain_unspecified",
+        "instrument",
+        "odi",
+        "numbness",
+        "tingling",
+        "weakness",
+        "mme_per_day",
+        "notes",
+        "source",
+        "entered_by",
+        "voided_at",
     ]
     return _frame(session, stmt, columns, [])
 
@@ -238,8 +320,14 @@ def visits_table(session: Session, patient_id: int) -> pd.DataFrame:
 def treatments_table(session: Session, patient_id: int) -> pd.DataFrame:
     stmt = (
         select(
-            Treatment.id, Treatment.code, Treatment.start_date, Treatment.end_date, Treatment.drug,
-            Treatment.mme_per_day, Treatment.notes, Treatment.source,
+            Treatment.id,
+            Treatment.code,
+            Treatment.start_date,
+            Treatment.end_date,
+            Treatment.drug,
+            Treatment.mme_per_day,
+            Treatment.notes,
+            Treatment.source,
         )
         .where(Treatment.patient_id == patient_id, Treatment.voided_at.is_(None))
         .order_by(Treatment.start_date, Treatment.id)
@@ -269,20 +357,32 @@ def reviews_frame(session: Session) -> pd.DataFrame:
         .group_by(FlagReview.patient_id)
         .subquery()
     )
-    stmt = select(
-        FlagReview.patient_id, FlagReview.flags, FlagReview.note, FlagReview.reviewed_by, FlagReview.reviewed_at,
-        Patient.data_changed_at,
-    ).join(latest, latest.c.review_id == FlagReview.id).join(Patient, Patient.id == FlagReview.patient_id)
+    stmt = (
+        select(
+            FlagReview.patient_id,
+            FlagReview.flags,
+            FlagReview.note,
+            FlagReview.reviewed_by,
+            FlagReview.reviewed_at,
+            Patient.data_changed_at,
+        )
+        .join(latest, latest.c.review_id == FlagReview.id)
+        .join(Patient, Patient.id == FlagReview.patient_id)
+    )
     return _frame(
-        session, stmt,
-        ["patient_id", "reviewed_flags", "review_note", "reviewed_by", "reviewed_at", "data_changed_at"], [],
+        session,
+        stmt,
+        ["patient_id", "reviewed_flags", "review_note", "reviewed_by", "reviewed_at", "data_changed_at"],
+        [],
     )
 
 
 def latest_review(session: Session, patient_id: int) -> dict | None:
     """The patient's most recent flag review, and whether newer data has arrived since."""
     row = session.execute(
-        select(FlagReview.flags, FlagReview.note, FlagReview.reviewed_by, FlagReview.reviewed_at, Patient.data_changed_at)
+        select(
+            FlagReview.flags, FlagReview.note, FlagReview.reviewed_by, FlagReview.reviewed_at, Patient.data_changed_at
+        )
         .join(Patient, Patient.id == FlagReview.patient_id)
         .where(FlagReview.patient_id == patient_id)
         .order_by(FlagReview.id.desc())
@@ -324,17 +424,31 @@ def usernames(session: Session) -> list[str]:
 def users_frame(session: Session) -> pd.DataFrame:
     stmt = select(User.username, User.display_name, User.role, User.active, User.locked_until, User.created_at)
     return _frame(
-        session, stmt.order_by(User.username),
-        ["username", "display_name", "role", "active", "locked_until", "created_at"], [],
+        session,
+        stmt.order_by(User.username),
+        ["username", "display_name", "role", "active", "locked_until", "created_at"],
+        [],
     )
 
 
 def audit_frame(
-    session: Session, actor: str | None = None, table: str | None = None, patient_id: int | None = None, limit: int = 500
+    session: Session,
+    actor: str | None = None,
+    table: str | None = None,
+    patient_id: int | None = None,
+    limit: int = 500,
 ) -> pd.DataFrame:
     stmt = select(
-        AuditEntry.id, AuditEntry.at, AuditEntry.actor, AuditEntry.action, AuditEntry.table_name,
-        AuditEntry.row_id, AuditEntry.patient_id, AuditEntry.before, AuditEntry.after, AuditEntry.detail,
+        AuditEntry.id,
+        AuditEntry.at,
+        AuditEntry.actor,
+        AuditEntry.action,
+        AuditEntry.table_name,
+        AuditEntry.row_id,
+        AuditEntry.patient_id,
+        AuditEntry.before,
+        AuditEntry.after,
+        AuditEntry.detail,
     )
     if actor:
         stmt = stmt.where(AuditEntry.actor == actor)

@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 
 from .arrays import NS_PER_DAY, empty_frame, segment_ends, segment_starts, segments, without_noise
-from .settings import DEFAULT_SETTINGS, Settings
+from .settings import Settings
 from .sorting import in_order
 
 PAIN_COLUMNS = ("back_pain", "leg_pain", "pain_unspecified")
@@ -48,23 +48,44 @@ _SITE_OF = {"back_pain": "back", "leg_pain": "leg", "pain_unspecified": "unspeci
 
 STATUS_COLUMNS: dict[str, str] = {
     # the index surgery and the clock
-    "patient_id": "int64", "surgery_id": "int64", "procedure": "object",
-    "index_surgery_date": "datetime64[ns]", "prior_surgeries": "int64",
-    "days_since_surgery": "int64", "weeks_since_surgery": "float64",
-    "window_weeks": "int64", "window_end_date": "datetime64[ns]", "window_ended": "bool",
+    "patient_id": "int64",
+    "surgery_id": "int64",
+    "procedure": "object",
+    "index_surgery_date": "datetime64[ns]",
+    "prior_surgeries": "int64",
+    "days_since_surgery": "int64",
+    "weeks_since_surgery": "float64",
+    "window_weeks": "int64",
+    "window_end_date": "datetime64[ns]",
+    "window_ended": "bool",
     # baseline per site; baseline_date is the date of the baseline the MCID compared
-    "baseline_back": "float64", "baseline_leg": "float64", "baseline_unspecified": "float64",
-    "baseline_odi": "float64", "baseline_date": "datetime64[ns]",
+    "baseline_back": "float64",
+    "baseline_leg": "float64",
+    "baseline_unspecified": "float64",
+    "baseline_odi": "float64",
+    "baseline_date": "datetime64[ns]",
     # current: per-site means over the recent visits, and how many visits each mean has
-    "current_back": "float64", "current_leg": "float64", "current_unspecified": "float64",
-    "current_odi": "float64", "current_back_visits": "int64", "current_leg_visits": "int64",
-    "current_unspecified_visits": "int64", "current_odi_visits": "int64",
-    "current_pain": "float64", "current_site": "object",  # 'back' | 'leg' | 'pain' | None
-    "current_visits": "int64", "last_visit_date": "datetime64[ns]", "last_visit_week": "float64",
+    "current_back": "float64",
+    "current_leg": "float64",
+    "current_unspecified": "float64",
+    "current_odi": "float64",
+    "current_back_visits": "int64",
+    "current_leg_visits": "int64",
+    "current_unspecified_visits": "int64",
+    "current_odi_visits": "int64",
+    "current_pain": "float64",
+    "current_site": "object",  # 'back' | 'leg' | 'pain' | None
+    "current_visits": "int64",
+    "last_visit_date": "datetime64[ns]",
+    "last_visit_week": "float64",
     "evidence_past_window": "bool",
     # MCID: measure 'back' | 'leg' | 'pain' | 'odi' | None; mcid_met <NA> when unknown
-    "mcid_measure": "object", "mcid_baseline": "float64", "mcid_current": "float64",
-    "mcid_visits": "int64", "change_points": "float64", "change_percent": "float64",
+    "mcid_measure": "object",
+    "mcid_baseline": "float64",
+    "mcid_current": "float64",
+    "mcid_visits": "int64",
+    "change_points": "float64",
+    "change_percent": "float64",
     "mcid_met": "boolean",
 }
 
@@ -107,18 +128,21 @@ def index_surgeries(surgeries: pd.DataFrame, settings: Settings, as_of: AsOf) ->
     # window_for once per distinct procedure, not per row; unknown codes get the 'other' window
     windows = {p: settings.window_for(p) for p in pd.unique(procedure)}
     window = pd.Series(procedure).map(windows).to_numpy("int64")
-    return pd.DataFrame({
-        "patient_id": pid[index],
-        "surgery_id": s["surgery_id"].to_numpy("int64")[index],
-        "procedure": procedure,
-        "index_surgery_date": date_,
-        "prior_surgeries": (ends - starts).astype("int64"),
-        "days_since_surgery": days,
-        "weeks_since_surgery": days / 7.0,
-        "window_weeks": window,
-        "window_end_date": date_ + (window * 7).astype("timedelta64[D]"),
-        "window_ended": days >= window * 7,
-    }, copy=False)
+    return pd.DataFrame(
+        {
+            "patient_id": pid[index],
+            "surgery_id": s["surgery_id"].to_numpy("int64")[index],
+            "procedure": procedure,
+            "index_surgery_date": date_,
+            "prior_surgeries": (ends - starts).astype("int64"),
+            "days_since_surgery": days,
+            "weeks_since_surgery": days / 7.0,
+            "window_weeks": window,
+            "window_end_date": date_ + (window * 7).astype("timedelta64[D]"),
+            "window_ended": days >= window * 7,
+        },
+        copy=False,
+    )
 
 
 def visit_order(pos: np.ndarray, day: np.ndarray, visit_id: np.ndarray) -> np.ndarray | None:
@@ -318,8 +342,9 @@ def patient_status(
     leg, back, unspecified = a["current_leg"], a["current_back"], a["current_unspecified"]
     a["current_pain"] = np.fmax(np.fmax(leg, back), unspecified)  # fmax ignores NaN
     # np.select takes the first match, which gives the documented tie order leg > back > pain
-    a["_site"] = np.select([leg == a["current_pain"], back == a["current_pain"], unspecified == a["current_pain"]],
-                           [1, 2, 3], 0)
+    a["_site"] = np.select(
+        [leg == a["current_pain"], back == a["current_pain"], unspecified == a["current_pain"]], [1, 2, 3], 0
+    )
     a["current_site"] = np.array([None, "leg", "back", "pain"], dtype=object)[a["_site"]]
     a["last_visit_week"] = (a["last_visit_date"] - a["index_surgery_date"]) / np.timedelta64(7, "D")
     a["evidence_past_window"] = a["last_visit_date"] >= a["window_end_date"]  # NaT: False

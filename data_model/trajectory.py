@@ -11,7 +11,13 @@ import numpy as np
 import pandas as pd
 
 from .recovery import (
-    SCORE_COLUMNS, AsOf, mcid_target, patient_status, to_timestamp, visit_pain, visit_sets,
+    SCORE_COLUMNS,
+    AsOf,
+    mcid_target,
+    patient_status,
+    to_timestamp,
+    visit_pain,
+    visit_sets,
 )
 from .settings import DEFAULT_SETTINGS, Settings
 
@@ -23,8 +29,14 @@ TRAJECTORY_COLUMNS: dict[str, str] = {
     "weeks_from_surgery": "float64",
     "phase": "object",  # 'pre-op' (on or before the surgery date) | 'post-op' | None (no surgery)
     "pain": "float64",  # the worse of the sites, as the rules read it
-    "back_pain": "float64", "leg_pain": "float64", "pain_unspecified": "float64", "odi": "float64",
-    "numbness": "float64", "tingling": "float64", "weakness": "float64", "mme_per_day": "float64",
+    "back_pain": "float64",
+    "leg_pain": "float64",
+    "pain_unspecified": "float64",
+    "odi": "float64",
+    "numbness": "float64",
+    "tingling": "float64",
+    "weakness": "float64",
+    "mme_per_day": "float64",
     "is_baseline": "bool",  # supplied at least one baseline score
     "in_current": "bool",  # one of the recent visits current pain is the mean of
     # per-patient constants repeated on each row, so a chart needs nothing else
@@ -32,7 +44,9 @@ TRAJECTORY_COLUMNS: dict[str, str] = {
     "procedure": "object",
     "prior_surgeries": "float64",
     "window_weeks": "float64",
-    "baseline_back": "float64", "baseline_leg": "float64", "baseline_unspecified": "float64",
+    "baseline_back": "float64",
+    "baseline_leg": "float64",
+    "baseline_unspecified": "float64",
     "baseline_odi": "float64",
     "baseline_pain": "float64",  # the worse baseline site, comparable with the 'pain' line
     "mcid_target_pain": "float64",  # 'pain' at or below this is a meaningful improvement
@@ -41,8 +55,16 @@ TRAJECTORY_COLUMNS: dict[str, str] = {
     "mcid_baseline": "float64",
     "mcid_target": "float64",
 }
-_VISIT_FIELDS = ["patient_id", "visit_id", "visit_date", *SCORE_COLUMNS, "numbness", "tingling",
-                 "weakness", "mme_per_day"]
+_VISIT_FIELDS = [
+    "patient_id",
+    "visit_id",
+    "visit_date",
+    *SCORE_COLUMNS,
+    "numbness",
+    "tingling",
+    "weakness",
+    "mme_per_day",
+]
 
 
 def patient_trajectory(
@@ -57,9 +79,9 @@ def patient_trajectory(
     Pass the patient's treatments to make in_current match the flags (a treatment start narrows
     the recent visits); without them in_current ignores treatments.
     """
-    patients = np.unique(np.concatenate(
-        [surgeries["patient_id"].to_numpy("int64"), visits["patient_id"].to_numpy("int64")]
-    ))
+    patients = np.unique(
+        np.concatenate([surgeries["patient_id"].to_numpy("int64"), visits["patient_id"].to_numpy("int64")])
+    )
     if len(patients) > 1:
         raise ValueError(f"patient_trajectory: expected one patient, got {len(patients)}")
     if treatments is None:
@@ -90,8 +112,15 @@ def patient_trajectory(
 
 
 def _trajectory_frame(out: pd.DataFrame, st: pd.DataFrame, settings: Settings) -> pd.DataFrame:
-    constants = ["index_surgery_date", "procedure", "prior_surgeries", "window_weeks", "mcid_measure",
-                 "mcid_baseline", *(f"baseline_{s}" for s in ("back", "leg", "unspecified", "odi"))]
+    constants = [
+        "index_surgery_date",
+        "procedure",
+        "prior_surgeries",
+        "window_weeks",
+        "mcid_measure",
+        "mcid_baseline",
+        *(f"baseline_{s}" for s in ("back", "leg", "unspecified", "odi")),
+    ]
     for col in constants:
         out[col] = st[col].iloc[0] if len(st) else None
     out = out.reindex(columns=list(TRAJECTORY_COLUMNS)).astype(TRAJECTORY_COLUMNS)

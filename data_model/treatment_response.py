@@ -40,12 +40,21 @@ BEFORE_DAYS = 90
 AFTER_DAYS = (28, 180)
 
 RESPONSE_COLUMNS: dict[str, str] = {
-    "patient_id": "int64", "treatment_id": "int64", "code": "object", "start_date": "datetime64[ns]",
+    "patient_id": "int64",
+    "treatment_id": "int64",
+    "code": "object",
+    "start_date": "datetime64[ns]",
     # the windows used, inclusive dates, so the page can show them
-    "before_from": "datetime64[ns]", "before_to": "datetime64[ns]",
-    "after_from": "datetime64[ns]", "after_to": "datetime64[ns]",
-    "pain_before": "float64", "n_before": "int64", "pain_after": "float64", "n_after": "int64",
-    "change_points": "float64", "change_percent": "float64",
+    "before_from": "datetime64[ns]",
+    "before_to": "datetime64[ns]",
+    "after_from": "datetime64[ns]",
+    "after_to": "datetime64[ns]",
+    "pain_before": "float64",
+    "n_before": "int64",
+    "pain_after": "float64",
+    "n_after": "int64",
+    "change_points": "float64",
+    "change_percent": "float64",
     "responder": "boolean",  # <NA> when either side has no visit
     "after_complete": "bool",  # as_of is past the after window: no more visits can join it
     "clipped_by_surgery": "bool",  # a window was shortened so as not to cross a spine surgery
@@ -124,21 +133,33 @@ def per_treatment(
         percent = without_noise(np.where(before > 0, 100 * change / before, np.nan))
     responder = np.where(np.isnan(change), None, percent >= settings.mcid_nrs_percent)
     date = lambda k: ((k - tpos * span + low) * NS_PER_DAY).view("datetime64[ns]")  # noqa: E731
-    return pd.DataFrame({
-        "patient_id": t["patient_id"].to_numpy("int64"), "treatment_id": t["treatment_id"].to_numpy("int64"),
-        "code": t["code"].to_numpy(dtype=object), "start_date": date(tkey),
-        "before_from": date(before_lo), "before_to": date(tkey),
-        "after_from": date(tkey + after_days[0]), "after_to": date(after_hi),
-        "pain_before": before, "n_before": n_before, "pain_after": after, "n_after": n_after,
-        "change_points": change, "change_percent": percent,
-        "responder": pd.array(responder, dtype="boolean"),
-        "after_complete": date(after_hi) < cutoff.to_datetime64(),
-        "clipped_by_surgery": clipped,
-    }).astype(RESPONSE_COLUMNS)
+    return pd.DataFrame(
+        {
+            "patient_id": t["patient_id"].to_numpy("int64"),
+            "treatment_id": t["treatment_id"].to_numpy("int64"),
+            "code": t["code"].to_numpy(dtype=object),
+            "start_date": date(tkey),
+            "before_from": date(before_lo),
+            "before_to": date(tkey),
+            "after_from": date(tkey + after_days[0]),
+            "after_to": date(after_hi),
+            "pain_before": before,
+            "n_before": n_before,
+            "pain_after": after,
+            "n_after": n_after,
+            "change_points": change,
+            "change_percent": percent,
+            "responder": pd.array(responder, dtype="boolean"),
+            "after_complete": date(after_hi) < cutoff.to_datetime64(),
+            "clipped_by_surgery": clipped,
+        }
+    ).astype(RESPONSE_COLUMNS)
 
 
 def _surgeries_of(
-    surgeries: pd.DataFrame | None, patients: pd.Index, cutoff: pd.Timestamp,
+    surgeries: pd.DataFrame | None,
+    patients: pd.Index,
+    cutoff: pd.Timestamp,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(patient position, day number) of the given patients' surgeries on or before as_of."""
     if surgeries is None:
@@ -150,7 +171,9 @@ def _surgeries_of(
 
 
 TREATMENT_RATE_COLUMNS: dict[str, str] = {
-    "code": "object", "label": "object", "group": "object",
+    "code": "object",
+    "label": "object",
+    "group": "object",
     "n_patients": "int64",  # patients with a course of this treatment (their first counts)
     "n_evaluable": "int64",  # first course with pain before and after
     "n_not_evaluable": "int64",  # a side missing: not a responder, not a non-responder
@@ -187,12 +210,15 @@ def responder_rates(per_treatment: pd.DataFrame) -> pd.DataFrame:
     pct = pt["change_percent"].to_numpy("float64")[first]
     c = code[first]
     median = pd.Series(pct[evaluable]).groupby(c[evaluable]).median().reindex(range(k))
-    out = pd.DataFrame({
-        "code": np.asarray(codes, dtype=object),
-        "n_patients": np.bincount(c, minlength=k), "n_evaluable": np.bincount(c[evaluable], minlength=k),
-        "n_responders": np.bincount(c[responder == 1], minlength=k),
-        "median_change_percent": median.to_numpy("float64"),
-    })
+    out = pd.DataFrame(
+        {
+            "code": np.asarray(codes, dtype=object),
+            "n_patients": np.bincount(c, minlength=k),
+            "n_evaluable": np.bincount(c[evaluable], minlength=k),
+            "n_responders": np.bincount(c[responder == 1], minlength=k),
+            "median_change_percent": median.to_numpy("float64"),
+        }
+    )
     out["n_not_evaluable"] = out["n_patients"] - out["n_evaluable"]
     with np.errstate(divide="ignore", invalid="ignore"):
         out["responder_rate"] = np.where(out["n_evaluable"] > 0, out["n_responders"] / out["n_evaluable"], np.nan)
@@ -209,8 +235,13 @@ NOT_YET_TRIED_NOTE = (
     "Not a recommendation; whether a step suits this patient is a clinical decision."
 )
 STEP_COLUMNS: dict[str, str] = {
-    "step": "int64", "group": "object", "code": "object", "label": "object",
-    "tried": "bool", "first_start": "datetime64[ns]", "courses": "int64",
+    "step": "int64",
+    "group": "object",
+    "code": "object",
+    "label": "object",
+    "tried": "bool",
+    "first_start": "datetime64[ns]",
+    "courses": "int64",
 }
 
 
@@ -224,11 +255,15 @@ def not_yet_tried(treatments: pd.DataFrame, as_of: AsOf | None = None) -> pd.Dat
     by_code = t.groupby("code")["start_date"].agg(["min", "size"])
     steps = sorted(TREATMENTS.values(), key=lambda s: TREATMENT_GROUPS.index(s.group))  # stable: catalogue order
     codes = [s.code for s in steps]
-    out = pd.DataFrame({
-        "step": [s.step for s in steps], "group": [s.group for s in steps], "code": codes,
-        "label": [s.label for s in steps],
-        "first_start": by_code["min"].reindex(codes).to_numpy("datetime64[ns]"),
-        "courses": by_code["size"].reindex(codes).fillna(0).to_numpy("int64"),
-    })
+    out = pd.DataFrame(
+        {
+            "step": [s.step for s in steps],
+            "group": [s.group for s in steps],
+            "code": codes,
+            "label": [s.label for s in steps],
+            "first_start": by_code["min"].reindex(codes).to_numpy("datetime64[ns]"),
+            "courses": by_code["size"].reindex(codes).fillna(0).to_numpy("int64"),
+        }
+    )
     out["tried"] = out["courses"] > 0
     return out[list(STEP_COLUMNS)].astype(STEP_COLUMNS)

@@ -282,8 +282,9 @@ class TreatmentIn:
 
 MEASUREMENTS = ("back_pain", "leg_pain", "odi", "numbness", "tingling", "weakness", "mme_per_day")
 # In the words of the paper form: this message reaches the app as well as the import reports.
-NO_MEASUREMENT = ("a visit needs at least one measurement: back pain, leg pain, ODI, numbness, tingling, "
-                  "weakness or opioid MME/day")
+NO_MEASUREMENT = (
+    "a visit needs at least one measurement: back pain, leg pain, ODI, numbness, tingling, weakness or opioid MME/day"
+)
 
 
 def check_patient(raw: dict[str, Any], today: date | None = None) -> tuple[PatientIn | None, list[FieldError]]:

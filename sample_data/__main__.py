@@ -26,8 +26,12 @@ def main(argv: list[str] | None = None) -> int:
     engine = make_engine(resolve_url(args.db))
     upgrade(engine)
     started = time.perf_counter()
-    frames = generate_cohort(args.patients, seed=args.seed, today=args.today,
-                             visits_per_patient=DENSE_VISITS_PER_PATIENT if args.dense else None)
+    frames = generate_cohort(
+        args.patients,
+        seed=args.seed,
+        today=args.today,
+        visits_per_patient=DENSE_VISITS_PER_PATIENT if args.dense else None,
+    )
     generated = time.perf_counter()
     try:
         counts = write_cohort(engine, frames)

@@ -15,8 +15,16 @@ from .trajectories import baseline_pain, episode_curves, make_visits, true_pain
 PATIENT_COLUMNS = ["mrn", "display_name", "birth_year", "sex"]
 SURGERY_COLUMNS = ["mrn", "surgery_date", "procedure", "spinal_levels", "surgeon", "notes"]
 VISIT_COLUMNS = [
-    "mrn", "visit_date", "back_pain", "leg_pain", "odi",
-    "numbness", "tingling", "weakness", "mme_per_day", "notes",
+    "mrn",
+    "visit_date",
+    "back_pain",
+    "leg_pain",
+    "odi",
+    "numbness",
+    "tingling",
+    "weakness",
+    "mme_per_day",
+    "notes",
 ]
 TREATMENT_COLUMNS = ["mrn", "code", "start_date", "end_date", "notes"]
 ARCHETYPE_COLUMNS = ["mrn", "surgery_date", "surgery_number", "procedure", "archetype"]
@@ -70,10 +78,17 @@ def generate_cohort(
     back, leg = baseline_pain(rng, proc, arch)
     level = pd.DataFrame(
         {
-            "patient": np.arange(n), "k": 0, "proc": proc, "arch": arch, "day": day.astype(float),
-            "prev_day": -np.inf, "base_back": back, "base_leg": leg,
+            "patient": np.arange(n),
+            "k": 0,
+            "proc": proc,
+            "arch": arch,
+            "day": day.astype(float),
+            "prev_day": -np.inf,
+            "base_back": back,
+            "base_leg": leg,
             "surgeon": P.SURGEONS[rng.integers(0, len(P.SURGEONS), n)],
-            "levels": _levels(rng, proc), "notes": None,
+            "levels": _levels(rng, proc),
+            "notes": None,
         }
     )
     levels, plans, opioid_plans = [], [], []
@@ -163,22 +178,24 @@ def _episode_details(
     opioids = opioid_plan(rng, arch, np.full(n_ep, k > 0), t_eff)
     plan = pd.concat([plan, opioid_rows(opioids, rng)], ignore_index=True)
     new = troubled & (rng.random(n_ep) < P.NEW_NERVE_SHARE)
-    t_new = np.where(
-        arch == P.REBOUND, level["t_reb"].to_numpy() + rng.random(n_ep) * 60, 60 + rng.random(n_ep) * 340
-    )
+    t_new = np.where(arch == P.REBOUND, level["t_reb"].to_numpy() + rng.random(n_ep) * 60, 60 + rng.random(n_ep) * 340)
     which = rng.integers(0, 3, n_ep)
     latent = rng.random((n_ep, 3))
     level = level.assign(
-        t_eff=t_eff, fibrosis=fibrosis, t_new_nerve=np.where(new, np.round(t_new), np.inf),
-        new_numb=which == 0, new_ting=which == 1, new_weak=which == 2,
-        u_numb=latent[:, 0], u_ting=latent[:, 1], u_weak=latent[:, 2],
+        t_eff=t_eff,
+        fibrosis=fibrosis,
+        t_new_nerve=np.where(new, np.round(t_new), np.inf),
+        new_numb=which == 0,
+        new_ting=which == 1,
+        new_weak=which == 2,
+        u_numb=latent[:, 0],
+        u_ting=latent[:, 1],
+        u_weak=latent[:, 2],
     )
     return level, plan, opioids
 
 
-def _revisions(
-    rng: np.random.Generator, level: pd.DataFrame, k: int, today_day: int
-) -> tuple[np.ndarray, np.ndarray]:
+def _revisions(rng: np.random.Generator, level: pd.DataFrame, k: int, today_day: int) -> tuple[np.ndarray, np.ndarray]:
     """Which surgeries of this level are followed by a revision, and after how many days."""
     arch = level["arch"].to_numpy()
     n_ep = len(level)
@@ -222,9 +239,14 @@ def _next_surgery(
     same_levels = rng.random(m) < 0.7
     return pd.DataFrame(
         {
-            "patient": prev["patient"].to_numpy(), "k": k, "proc": proc, "arch": arch,
-            "day": prev["day"].to_numpy() + delay[rows], "prev_day": prev["day"].to_numpy(),
-            "base_back": back, "base_leg": leg,
+            "patient": prev["patient"].to_numpy(),
+            "k": k,
+            "proc": proc,
+            "arch": arch,
+            "day": prev["day"].to_numpy() + delay[rows],
+            "prev_day": prev["day"].to_numpy(),
+            "base_back": back,
+            "base_leg": leg,
             "surgeon": np.where(same_surgeon, prev["surgeon"].to_numpy(), other_surgeon),
             "levels": np.where(same_levels, prev["levels"].to_numpy(), _levels(rng, proc)),
             "notes": P.REVISION_NOTES[note],
@@ -258,8 +280,11 @@ def _treatments(eps: pd.DataFrame, plan: pd.DataFrame, today_day: int) -> pd.Dat
     next_day = eps["next_day"].to_numpy()[e]
     ok = (start <= today_day) & (start < next_day)
     out = plan[ok].assign(
-        patient=eps["patient"].to_numpy()[e[ok]], k=eps["k"].to_numpy()[e[ok]],
-        start_day=start[ok], end_day=end[ok], next_day=next_day[ok],
+        patient=eps["patient"].to_numpy()[e[ok]],
+        k=eps["k"].to_numpy()[e[ok]],
+        start_day=start[ok],
+        end_day=end[ok],
+        next_day=next_day[ok],
     )
     # A treatment started again after a revision ended at that surgery: no two open rows of one code.
     again = out[["patient", "k", "code"]].drop_duplicates().assign(k=lambda f: f["k"] - 1, again=True)

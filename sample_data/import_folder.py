@@ -13,19 +13,42 @@ from .generator import CohortFrames, generate_cohort
 
 ROWS_PER_PATIENT = 22  # about, in a dense cohort (20 visits a patient): a first guess at the patients needed
 FILES = {  # file: (frame, {column in the file: column in the frame})
-    "patients.csv": ("patients", {"mrn": "mrn", "display_name": "display_name", "birth_year": "birth_year",
-                                  "sex": "sex"}),
-    "surgeries.csv": ("surgeries", {c: c for c in ("mrn", "surgery_date", "procedure", "spinal_levels", "surgeon",
-                                                   "notes")}),
-    "visits.csv": ("visits", {c: c for c in ("mrn", "visit_date", "back_pain", "leg_pain", "odi", "numbness",
-                                             "tingling", "weakness", "mme_per_day", "notes")}),
-    "treatments.csv": ("treatments", {"mrn": "mrn", "treatment": "code", "start_date": "start_date",
-                                      "end_date": "end_date", "notes": "notes"}),
+    "patients.csv": (
+        "patients",
+        {"mrn": "mrn", "display_name": "display_name", "birth_year": "birth_year", "sex": "sex"},
+    ),
+    "surgeries.csv": (
+        "surgeries",
+        {c: c for c in ("mrn", "surgery_date", "procedure", "spinal_levels", "surgeon", "notes")},
+    ),
+    "visits.csv": (
+        "visits",
+        {
+            c: c
+            for c in (
+                "mrn",
+                "visit_date",
+                "back_pain",
+                "leg_pain",
+                "odi",
+                "numbness",
+                "tingling",
+                "weakness",
+                "mme_per_day",
+                "notes",
+            )
+        },
+    ),
+    "treatments.csv": (
+        "treatments",
+        {"mrn": "mrn", "treatment": "code", "start_date": "start_date", "end_date": "end_date", "notes": "notes"},
+    ),
 }
 
 
-def write_import_folder(folder: Path, rows: int, seed: int, today: date, visits_per_patient: float = 20.0,
-                        mrn_prefix: str = "IMP") -> dict[str, int]:
+def write_import_folder(
+    folder: Path, rows: int, seed: int, today: date, visits_per_patient: float = 20.0, mrn_prefix: str = "IMP"
+) -> dict[str, int]:
     """Exactly `rows` rows over the four files (whole patients with their surgeries and treatments; the
     visits cut to fit), MRNs prefixed so they never meet a seeded cohort's. Returns rows per file."""
     patients = max(1, math.ceil(rows / ROWS_PER_PATIENT))
@@ -38,8 +61,10 @@ def write_import_folder(folder: Path, rows: int, seed: int, today: date, visits_
     visits = frames.visits.iloc[: rows - fixed]
     frames = CohortFrames(frames.patients, frames.surgeries, visits, frames.treatments, frames.archetypes)
     folder.mkdir(parents=True, exist_ok=True)
-    return {name: _write(folder / name, getattr(frames, frame), columns, mrn_prefix)
-            for name, (frame, columns) in FILES.items()}
+    return {
+        name: _write(folder / name, getattr(frames, frame), columns, mrn_prefix)
+        for name, (frame, columns) in FILES.items()
+    }
 
 
 def _write(path: Path, frame: pd.DataFrame, columns: dict[str, str], mrn_prefix: str) -> int:

@@ -67,7 +67,7 @@ def treatment_plan(
     gaps = _uniform(rng, gap_bounds, (n_ep, n_ladder)) * take
     start = np.cumsum(gaps, axis=1)
     shuffled = rng.random(n_ep) < OUT_OF_ORDER_SHARE
-    start += (shuffled[:, None] * rng.normal(0.0, OUT_OF_ORDER_SD_DAYS, (n_ep, n_ladder)))
+    start += shuffled[:, None] * rng.normal(0.0, OUT_OF_ORDER_SD_DAYS, (n_ep, n_ladder))
     start = np.maximum(np.round(start), 0.0)
 
     eff_col = np.where(late_rfa, _COL["radiofrequency_ablation"], _COL["scs_implant"])
@@ -112,9 +112,7 @@ def treatment_plan(
     return pd.concat([ladder, comp], ignore_index=True), t_eff
 
 
-def opioid_plan(
-    rng: np.random.Generator, arch: np.ndarray, repeat: np.ndarray, t_eff: np.ndarray
-) -> pd.DataFrame:
+def opioid_plan(rng: np.random.Generator, arch: np.ndarray, repeat: np.ndarray, t_eff: np.ndarray) -> pd.DataFrame:
     """Per-episode opioid use: user, pre-operative use, dose (MME/day), stop day (inf: long term)."""
     n_ep = arch.shape[0]
     user = rng.random(n_ep) < P.OPIOID_USER[arch] + P.OPIOID_REPEAT_EXTRA * repeat
@@ -126,9 +124,7 @@ def opioid_plan(
     stop = np.where(arch == P.LATE, np.where(np.isfinite(t_eff), t_eff, 0.0) + stop, stop)
     stop = np.where(long_term, np.inf, np.round(stop))
     escalate = long_term & (rng.random(n_ep) < P.OPIOID_ESCALATE_SHARE)
-    return pd.DataFrame(
-        {"user": user, "preop": preop, "dose": dose, "stop_t": stop, "escalate": escalate}
-    )
+    return pd.DataFrame({"user": user, "preop": preop, "dose": dose, "stop_t": stop, "escalate": escalate})
 
 
 def opioid_rows(plan: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:

@@ -25,15 +25,18 @@ def episode_curves(rng: np.random.Generator, proc: np.ndarray, arch: np.ndarray)
     rfa_days = np.round(lo + rng.random(n_ep) * (hi - lo))
     return pd.DataFrame(
         {
-            "relief": relief, "tau": tau, "t_reb": t_reb, "r_after": r_after, "r_treat": r_treat,
-            "late_rfa": late_rfa, "rfa_days": rfa_days,
+            "relief": relief,
+            "tau": tau,
+            "t_reb": t_reb,
+            "r_after": r_after,
+            "r_treat": r_treat,
+            "late_rfa": late_rfa,
+            "rfa_days": rfa_days,
         }
     )
 
 
-def baseline_pain(
-    rng: np.random.Generator, proc: np.ndarray, arch: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
+def baseline_pain(rng: np.random.Generator, proc: np.ndarray, arch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Pre-operative (back, leg) pain for a new problem."""
     shift = P.BASE_ARCHETYPE_SHIFT[arch]
     back = P.BASE_MEAN[proc, 0] + shift + rng.normal(0.0, P.BASE_SD, proc.shape[0])
@@ -113,9 +116,7 @@ def _visit_times(rng: np.random.Generator, eps: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _routine_times(
-    rng: np.random.Generator, eps: pd.DataFrame, today_day: int, wanted: float
-) -> pd.DataFrame:
+def _routine_times(rng: np.random.Generator, eps: pd.DataFrame, today_day: int, wanted: float) -> pd.DataFrame:
     """Routine follow-up visits (kind 4) for every episode, from ROUTINE_START_DAYS after surgery to the
     next surgery or today, spaced so that about `wanted` of them fall in that span (a dense clinic)."""
     n_ep = len(eps)
@@ -123,8 +124,13 @@ def _routine_times(
     stop = np.minimum(eps["next_day"].to_numpy(), today_day + 1.0)
     span = np.maximum(stop - start, 0.0)
     if n_ep == 0 or wanted <= 0 or span.sum() <= 0:
-        return pd.DataFrame({"episode": np.array([], dtype=np.int64), "t": np.array([], dtype=float),
-                             "kind": np.array([], dtype=np.int8)})
+        return pd.DataFrame(
+            {
+                "episode": np.array([], dtype=np.int64),
+                "t": np.array([], dtype=float),
+                "kind": np.array([], dtype=np.int8),
+            }
+        )
     # the mean gap that spreads `wanted` visits over every episode's span, kept within 2 weeks - 3 months
     gap = float(np.clip(span.sum() / wanted, *P.ROUTINE_GAP_BOUNDS_DAYS))
     lo, hi = gap * (1 - P.ROUTINE_GAP_SPREAD), gap * (1 + P.ROUTINE_GAP_SPREAD)
@@ -147,8 +153,12 @@ def _dated(eps: pd.DataFrame, v: pd.DataFrame, today_day: int) -> pd.DataFrame:
 
 
 def make_visits(
-    rng: np.random.Generator, eps: pd.DataFrame, opioids: pd.DataFrame, today_day: int,
-    visits_per_patient: float | None = None, routine_rng: np.random.Generator | None = None,
+    rng: np.random.Generator,
+    eps: pd.DataFrame,
+    opioids: pd.DataFrame,
+    today_day: int,
+    visits_per_patient: float | None = None,
+    routine_rng: np.random.Generator | None = None,
 ) -> pd.DataFrame:
     """Visits with measurements: episode, patient, day (days since 1970-01-01) and the model's columns.
 
@@ -220,7 +230,9 @@ def _nerve_symptoms(
 GOOD_NOTES = np.array(["Walking tolerance improved", "Back at work", "Sleeping better"], dtype=object)
 BAD_NOTES = np.array(
     [
-        "Sleep disturbed by pain", "Flare after lifting", "Requests medication review",
+        "Sleep disturbed by pain",
+        "Flare after lifting",
+        "Requests medication review",
         "Pain worse in the evenings",
     ],
     dtype=object,

@@ -47,10 +47,12 @@ def foreign_contents(engine: Engine, actor: str, own_accounts: set[str]) -> list
         patients = session.scalar(select(func.count(Patient.id)))
         other_sources = session.scalar(select(func.count(Patient.id)).where(Patient.source != SOURCE))
         accounts = list(session.scalars(select(User.username)))
-        made_by_actor = session.scalar(select(func.count(AuditEntry.id)).where(
-            AuditEntry.actor == actor,
-            (AuditEntry.action == "seed") | ((AuditEntry.action == "insert") & (AuditEntry.table_name == "users")),
-        ))
+        made_by_actor = session.scalar(
+            select(func.count(AuditEntry.id)).where(
+                AuditEntry.actor == actor,
+                (AuditEntry.action == "seed") | ((AuditEntry.action == "insert") & (AuditEntry.table_name == "users")),
+            )
+        )
     found = []
     if other_sources:
         found.append(f"{other_sources} patients that are not synthetic (imported or entered)")
@@ -82,11 +84,18 @@ def write_cohort(engine: Engine, frames: CohortFrames, actor: str = "seed") -> d
         seeded = {"source": Same(SOURCE), "created_at": Same(stamp)}
         p = frames.patients
         first_id = conn.scalar(select(func.coalesce(func.max(Patient.id), 0)))
-        bulk("patients", {
-            "mrn": (_text, p["mrn"]), "display_name": (_text, p["display_name"]),
-            "birth_year": (_ints, p["birth_year"]), "sex": (_text, p["sex"]),
-            **seeded, "data_changed_at": Same(stamp),
-        }, len(p))
+        bulk(
+            "patients",
+            {
+                "mrn": (_text, p["mrn"]),
+                "display_name": (_text, p["display_name"]),
+                "birth_year": (_ints, p["birth_year"]),
+                "sex": (_text, p["sex"]),
+                **seeded,
+                "data_changed_at": Same(stamp),
+            },
+            len(p),
+        )
         inserted = conn.execute(select(Patient.mrn, Patient.id).where(Patient.id > first_id)).all()
         new_ids = pd.DataFrame(inserted, columns=["mrn", "id"])
         id_of = pd.Series(new_ids["id"].to_numpy(), index=new_ids["mrn"].to_numpy())
@@ -95,25 +104,45 @@ def write_cohort(engine: Engine, frames: CohortFrames, actor: str = "seed") -> d
             return _ints, frame["mrn"].map(id_of)
 
         s = frames.surgeries
-        bulk("surgeries", {
-            "patient_id": patient_ids(s), "surgery_date": (dates, s["surgery_date"]),
-            **{c: (_text, s[c]) for c in ("procedure", "spinal_levels", "surgeon", "notes")},
-            **seeded,
-        }, len(s))
+        bulk(
+            "surgeries",
+            {
+                "patient_id": patient_ids(s),
+                "surgery_date": (dates, s["surgery_date"]),
+                **{c: (_text, s[c]) for c in ("procedure", "spinal_levels", "surgeon", "notes")},
+                **seeded,
+            },
+            len(s),
+        )
         v = frames.visits
-        bulk("visits", {
-            "patient_id": patient_ids(v), "visit_date": (dates, v["visit_date"]),
-            **{c: (_floats, v[c]) for c in ("back_pain", "leg_pain", "odi")},
-            **{c: (_bools, v[c]) for c in ("numbness", "tingling", "weakness")},
-            "mme_per_day": (_floats, v["mme_per_day"]), "notes": (_text, v["notes"]),
-            "pain_instrument": Same("NRS"), **seeded, "created_by": Same(actor),
-        }, len(v))
+        bulk(
+            "visits",
+            {
+                "patient_id": patient_ids(v),
+                "visit_date": (dates, v["visit_date"]),
+                **{c: (_floats, v[c]) for c in ("back_pain", "leg_pain", "odi")},
+                **{c: (_bools, v[c]) for c in ("numbness", "tingling", "weakness")},
+                "mme_per_day": (_floats, v["mme_per_day"]),
+                "notes": (_text, v["notes"]),
+                "pain_instrument": Same("NRS"),
+                **seeded,
+                "created_by": Same(actor),
+            },
+            len(v),
+        )
         t = frames.treatments
-        bulk("treatments", {
-            "patient_id": patient_ids(t), "code": (_text, t["code"]),
-            "start_date": (dates, t["start_date"]), "end_date": (dates, t["end_date"]),
-            "notes": (_text, t["notes"]), **seeded,
-        }, len(t))
+        bulk(
+            "treatments",
+            {
+                "patient_id": patient_ids(t),
+                "code": (_text, t["code"]),
+                "start_date": (dates, t["start_date"]),
+                "end_date": (dates, t["end_date"]),
+                "notes": (_text, t["notes"]),
+                **seeded,
+            },
+            len(t),
+        )
         record_event(session, "seed", counts)
     return counts
 
@@ -148,9 +177,7 @@ def _refuse_existing(conn: Connection, mrns: pd.Series) -> None:
         chunk = values[i : i + MRN_CHECK_CHUNK]
         clashes += conn.scalars(select(Patient.mrn).where(Patient.mrn.in_(chunk))).all()
     if clashes:
-        raise ValueError(
-            f"mrn: {len(clashes)} already in the database ({_some(sorted(clashes))}); nothing was written"
-        )
+        raise ValueError(f"mrn: {len(clashes)} already in the database ({_some(sorted(clashes))}); nothing was written")
 
 
 def _some(values: list[str], limit: int = 10) -> str:
@@ -230,9 +257,7 @@ def _chunks(columns: list[Column], n_rows: int) -> Iterator[list[tuple]]:
     """Rows as tuples, converted a chunk at a time to keep memory flat."""
     for start in range(0, n_rows, CHUNK_ROWS):
         stop = min(start + CHUNK_ROWS, n_rows)
-        parts = [
-            [c.value] * (stop - start) if isinstance(c, Same) else c[0](c[1].iloc[start:stop]) for c in columns
-        ]
+        parts = [[c.value] * (stop - start) if isinstance(c, Same) else c[0](c[1].iloc[start:stop]) for c in columns]
         yield list(zip(*parts, strict=True))
 
 
@@ -271,11 +296,10 @@ def _bulk_writer(conn: Connection) -> Bulk:
     if _fast_path(conn):
 
         def copy_bulk(table: str, spec: dict[str, Column], n_rows: int) -> None:
-            with driver.cursor() as cursor:
-                with cursor.copy(f"COPY {table} ({', '.join(spec)}) FROM STDIN") as copy:
-                    for rows in _chunks(list(spec.values()), n_rows):
-                        for row in rows:
-                            copy.write_row(row)
+            with driver.cursor() as cursor, cursor.copy(f"COPY {table} ({', '.join(spec)}) FROM STDIN") as copy:
+                for rows in _chunks(list(spec.values()), n_rows):
+                    for row in rows:
+                        copy.write_row(row)
 
         return copy_bulk
     tables = {m.__tablename__: m.__table__ for m in (Patient, Surgery, Visit, Treatment)}

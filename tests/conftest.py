@@ -19,9 +19,7 @@ from sqlalchemy import Engine, create_engine, event, make_url, text
 from data_model.db import make_engine
 from data_model.migrate import upgrade
 
-POSTGRES_URL = os.environ.get(
-    "PAINTRAIL_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
+POSTGRES_URL = os.environ.get("PAINTRAIL_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
@@ -32,7 +30,7 @@ def postgres_available() -> bool:
             pass
         probe.dispose()
         return True
-    except Exception:  # noqa: BLE001 - any failure means "not reachable"
+    except Exception:
         return False
 
 
@@ -62,7 +60,7 @@ def _postgres_engine(schema: str) -> Engine:
     engine = make_engine(POSTGRES_URL)
 
     @event.listens_for(engine, "connect")
-    def _search_path(dbapi_connection, _record):  # noqa: ANN001
+    def _search_path(dbapi_connection, _record):
         with dbapi_connection.cursor() as cursor:
             cursor.execute(f'SET search_path TO "{schema}"')
         dbapi_connection.commit()

@@ -70,12 +70,12 @@ def _run_admin(admin_url: str, statement: str) -> None:
         admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
         if admin.dialect.name != POSTGRESQL:
             raise ValueError(f"{admin.dialect.name} is not PostgreSQL")
-    except Exception as exc:  # noqa: BLE001 - a URL this tool cannot open
+    except Exception as exc:
         raise PostgresUnreachable(_first_line(exc)) from None
     try:
         with admin.connect() as conn:
             conn.execute(text(statement))
-    except Exception as exc:  # noqa: BLE001 - no server, no right to create a schema: all unusable
+    except Exception as exc:
         raise PostgresUnreachable(_first_line(exc)) from None
     finally:
         admin.dispose()

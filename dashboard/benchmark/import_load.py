@@ -47,26 +47,44 @@ def measure(url: str, kind: str, import_rows: int, seed: int, as_of: date) -> di
             saves, imported = _saves_during_import(engine, patients, Path(folder), as_of)
     finally:
         engine.dispose()
-    during = [s for s in saves if s["started"] <= imported["ended"] and s["started"] + s["seconds"] >= imported["started"]]
+    during = [
+        s for s in saves if s["started"] <= imported["ended"] and s["started"] + s["seconds"] >= imported["started"]
+    ]
     seconds = [s["seconds"] for s in during if s["error"] is None]
     errors = [s["error"] for s in during if s["error"] is not None]
     if not seconds:
         raise RuntimeError("no save completed during the import: the figure would say nothing")
-    say(f"[{kind}] import {imported['seconds']:.1f} s, peak RSS {imported['max_rss_bytes'] / 2**20:.0f} MB; "
+    say(
+        f"[{kind}] import {imported['seconds']:.1f} s, peak RSS {imported['max_rss_bytes'] / 2**20:.0f} MB; "
         f"{len(during)} saves during it: median {statistics.median(seconds):.3f} s, longest {max(seconds):.3f} s, "
-        f"{len(errors)} failed")
+        f"{len(errors)} failed"
+    )
     return {
         "save_during_import": {**summary(seconds), "p95": float(np.percentile(seconds, 95)), "max": max(seconds)},
-        "failed_saves_during_import": {"unit": "count", "median": len(errors), "n": len(during), "runs": [len(errors)],
-                                       "errors": errors[:10]},
-        "import_under_load": {**summary([imported["seconds"]]), "rows": sum(files.values()), "files": files,
-                              "imported_rows": imported["rows"]},
-        "import_peak_rss": {"unit": "bytes", "median": imported["max_rss_bytes"], "n": 1,
-                            "runs": [imported["max_rss_bytes"]], "before_import": imported["max_rss_before_bytes"]},
+        "failed_saves_during_import": {
+            "unit": "count",
+            "median": len(errors),
+            "n": len(during),
+            "runs": [len(errors)],
+            "errors": errors[:10],
+        },
+        "import_under_load": {
+            **summary([imported["seconds"]]),
+            "rows": sum(files.values()),
+            "files": files,
+            "imported_rows": imported["rows"],
+        },
+        "import_peak_rss": {
+            "unit": "bytes",
+            "median": imported["max_rss_bytes"],
+            "n": 1,
+            "runs": [imported["max_rss_bytes"]],
+            "before_import": imported["max_rss_before_bytes"],
+        },
     }
 
 
-def _saves_during_import(engine, patients: list[int], folder: Path, as_of: date) -> tuple[list[dict], dict]:  # noqa: ANN001
+def _saves_during_import(engine, patients: list[int], folder: Path, as_of: date) -> tuple[list[dict], dict]:
     stop = threading.Event()
     saves: list[dict] = []
 
@@ -77,23 +95,34 @@ def _saves_during_import(engine, patients: list[int], folder: Path, as_of: date)
             started, error = time.time(), None
             clock = time.perf_counter()
             try:
-                run_write(engine, lambda session: commands.add_visit(
-                    set_actor(session, ACTOR), patient_id, {"visit_date": as_of, "back_pain": 5, "leg_pain": 4},
-                    today=as_of, allow_same_day=True, actor=ACTOR))
-            except Exception as exc:  # noqa: BLE001 - a failed save is the finding, reported with its message
+                run_write(
+                    engine,
+                    lambda session: commands.add_visit(
+                        set_actor(session, ACTOR),
+                        patient_id,
+                        {"visit_date": as_of, "back_pain": 5, "leg_pain": 4},
+                        today=as_of,
+                        allow_same_day=True,
+                        actor=ACTOR,
+                    ),
+                )
+            except Exception as exc:
                 error = f"{type(exc).__name__}: {exc}"
             saves.append({"started": started, "seconds": time.perf_counter() - clock, "error": error})
             next_at += SAVE_EVERY
             stop.wait(max(0.0, next_at - time.monotonic()))
 
-    threads = [threading.Thread(target=writer, args=(p, SAVE_EVERY * i / len(patients)), name=f"bench-writer-{p}")
-               for i, p in enumerate(patients)]
+    threads = [
+        threading.Thread(target=writer, args=(p, SAVE_EVERY * i / len(patients)), name=f"bench-writer-{p}")
+        for i, p in enumerate(patients)
+    ]
     for thread in threads:
         thread.start()
     try:
         with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
-            imported = pool.submit(run_import, str(engine.url.render_as_string(hide_password=False)), str(folder),
-                                   as_of).result()
+            imported = pool.submit(
+                run_import, str(engine.url.render_as_string(hide_password=False)), str(folder), as_of
+            ).result()
     finally:
         stop.set()
         for thread in threads:
@@ -113,5 +142,11 @@ def run_import(url: str, folder: str, as_of: date) -> dict[str, Any]:
         seconds, ended = time.perf_counter() - clock, time.time()
     finally:
         engine.dispose()
-    return {"seconds": seconds, "started": started, "ended": ended, "rows": report.total_rows,
-            "max_rss_bytes": max_rss_bytes(), "max_rss_before_bytes": before}
+    return {
+        "seconds": seconds,
+        "started": started,
+        "ended": ended,
+        "rows": report.total_rows,
+        "max_rss_bytes": max_rss_bytes(),
+        "max_rss_before_bytes": before,
+    }

@@ -22,7 +22,8 @@ from data_model import commands, queries
 from data_model.audit import set_actor
 from data_model.db import read_session, run_write
 from data_model.models import Patient
-from data_model.services.evaluation import ClinicalData, Evaluation, evaluate as evaluate_rules, evaluate_clinic, load_clinical_data
+from data_model.services.evaluation import ClinicalData, Evaluation, evaluate_clinic, load_clinical_data
+from data_model.services.evaluation import evaluate as evaluate_rules
 from data_model.services.patient import patient_record
 
 from .progress import say
@@ -92,7 +93,9 @@ def clinic(engine: Engine, as_of: date, runs: int, traced: bool) -> dict[str, di
         say(f"  run {run}/{runs}: raw read {raw[-1]:.3f} s, compute {compute[-1]:.3f} s, flags {flags[-1]:.3f} s")
     return {
         **next_days,
-        "raw_read": summary(raw), "flags": summary(flags), "compute_only": summary(compute),
+        "raw_read": summary(raw),
+        "flags": summary(flags),
+        "compute_only": summary(compute),
         # per run, since both ran side by side
         "flags_over_raw": summary([f / r for f, r in zip(flags, raw, strict=True)], unit="ratio"),
     }
@@ -126,8 +129,10 @@ def one_patient(engine: Engine, as_of: date, patient_ids: list[int], runs: int, 
         return {"patient_reads": peak(lambda: read(patient_ids[0]))}
     read(patient_ids[-1])  # warm-up
     samples = [stopwatch(lambda p=pid: read(p))[0] for _ in range(runs) for pid in patient_ids]
-    say(f"  {len(samples)} patient reads: median {statistics.median(samples) * 1000:.1f} ms, "
-        f"slowest {max(samples) * 1000:.1f} ms")
+    say(
+        f"  {len(samples)} patient reads: median {statistics.median(samples) * 1000:.1f} ms, "
+        f"slowest {max(samples) * 1000:.1f} ms"
+    )
     return {"patient_reads": summary(samples)}
 
 
@@ -139,9 +144,17 @@ def after_one_visit(engine: Engine, as_of: date, patient_ids: list[int], runs: i
         current = evaluate_clinic(session, as_of)
 
     def add_one(patient_id: int) -> None:
-        run_write(engine, lambda session: commands.add_visit(
-            set_actor(session, "bench"), patient_id, {"visit_date": as_of, **NEW_VISIT}, today=as_of,
-            allow_same_day=True, actor="bench"))
+        run_write(
+            engine,
+            lambda session: commands.add_visit(
+                set_actor(session, "bench"),
+                patient_id,
+                {"visit_date": as_of, **NEW_VISIT},
+                today=as_of,
+                allow_same_day=True,
+                actor="bench",
+            ),
+        )
 
     def refresh(previous: Evaluation) -> Evaluation:
         with read_session(engine) as session:

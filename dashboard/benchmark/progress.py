@@ -9,4 +9,3 @@ import time
 def say(message: str) -> None:
     """One line on stderr, flushed at once so a long step shows while it runs."""
     print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-

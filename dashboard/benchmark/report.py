@@ -45,12 +45,29 @@ def _field(key: str, field: str) -> Callable[[dict], float | None]:
 # PostgreSQL, none fails, and the import needs at most 1 GB.
 IMPORT_LOAD = (
     Row("save_during_import", "save during the big import: median", "s", None, _median("save_during_import")),
-    Row("save_during_import.p95", "save during the big import: 95th percentile", "s", None,
-        _field("save_during_import", "p95")),
-    Row("save_during_import.max", "save during the big import: longest", "s", 3.0,
-        _field("save_during_import", "max"), pg_target=1.0),
-    Row("failed_saves_during_import", "failed saves during the big import", "count", 0,
-        _median("failed_saves_during_import"), pg_target=0),
+    Row(
+        "save_during_import.p95",
+        "save during the big import: 95th percentile",
+        "s",
+        None,
+        _field("save_during_import", "p95"),
+    ),
+    Row(
+        "save_during_import.max",
+        "save during the big import: longest",
+        "s",
+        3.0,
+        _field("save_during_import", "max"),
+        pg_target=1.0,
+    ),
+    Row(
+        "failed_saves_during_import",
+        "failed saves during the big import",
+        "count",
+        0,
+        _median("failed_saves_during_import"),
+        pg_target=0,
+    ),
     Row("import_under_load", "the big import itself (beside the saves)", "s", None, _median("import_under_load")),
 )
 
@@ -77,19 +94,34 @@ ROWS: tuple[Row, ...] = (
     Row("flags_over_raw", "flags / raw read, in the same run", "ratio", 1.5, _median("flags_over_raw")),
     # Whole processes (whole_process.py): the command as typed, beside the lean columnar floor
     Row("flags_process", "paintrail flags, the whole process", "s", None, _median("flags_process")),
-    Row("columnar_process", "one process reading the rules' columns (connectorx)", "s", None,
-        _median("columnar_process")),
-    Row("flags_process_over_columnar", "paintrail flags / that process, same run", "ratio", 1.5,
-        _median("flags_process_over_columnar")),
+    Row(
+        "columnar_process",
+        "one process reading the rules' columns (connectorx)",
+        "s",
+        None,
+        _median("columnar_process"),
+    ),
+    Row(
+        "flags_process_over_columnar",
+        "paintrail flags / that process, same run",
+        "ratio",
+        1.5,
+        _median("flags_process_over_columnar"),
+    ),
     *(Row(key, label, "s", target, _median(key)) for key, label, target in TIMED[5:]),
     *IMPORT_LOAD,
-    *(Row(f"{key}.peak", f"peak memory (traced): {label.split(' (')[0]}", "bytes", MEMORY_TARGET, _peak(key))
-      for key, label, _ in TIMED if key not in ("seed", "compute_only")),
+    *(
+        Row(f"{key}.peak", f"peak memory (traced): {label.split(' (')[0]}", "bytes", MEMORY_TARGET, _peak(key))
+        for key, label, _ in TIMED
+        if key not in ("seed", "compute_only")
+    ),
     Row("max_rss.seed_process", "peak RSS of the seeding process", "bytes", MEMORY_TARGET, _rss("seed_process")),
-    Row("max_rss.measure_process", "peak RSS of the timed-runs process", "bytes", MEMORY_TARGET,
-        _rss("measure_process")),
-    Row("import_peak_rss", "peak RSS of the big import's process", "bytes", GB, _median("import_peak_rss"),
-        pg_target=GB),
+    Row(
+        "max_rss.measure_process", "peak RSS of the timed-runs process", "bytes", MEMORY_TARGET, _rss("measure_process")
+    ),
+    Row(
+        "import_peak_rss", "peak RSS of the big import's process", "bytes", GB, _median("import_peak_rss"), pg_target=GB
+    ),
 )
 # every figure each database reports with a traced peak too (the whole-process figures have none)
 MEASURES = (*(key for key, _, _ in TIMED), "flags_over_raw")
@@ -129,11 +161,19 @@ def table_rows(databases: dict[str, dict]) -> list[dict[str, Any]]:
     for row in ROWS:
         sqlite = row.value(databases["sqlite"]) if "sqlite" in databases else None
         postgres = row.value(databases["postgresql"]) if "postgresql" in databases else None
-        out.append({
-            "key": row.key, "measure": row.label, "unit": row.unit, "sqlite": sqlite, "postgresql": postgres,
-            "pg_over_sqlite": postgres / sqlite if sqlite and postgres is not None else None,
-            "target": row.target, "pg_target": row.pg_target, "status": status(row, sqlite, postgres),
-        })
+        out.append(
+            {
+                "key": row.key,
+                "measure": row.label,
+                "unit": row.unit,
+                "sqlite": sqlite,
+                "postgresql": postgres,
+                "pg_over_sqlite": postgres / sqlite if sqlite and postgres is not None else None,
+                "target": row.target,
+                "pg_target": row.pg_target,
+                "status": status(row, sqlite, postgres),
+            }
+        )
     return out
 
 
@@ -156,8 +196,14 @@ def print_table(rows: list[dict[str, Any]], title: str, notes: list[str]) -> Non
         target = "—" if row["target"] is None else "≤ " + shown(row["target"], row["unit"])
         if row["pg_target"] is not None and row["pg_target"] != row["target"]:
             target += f" (PG ≤ {shown(row['pg_target'], row['unit'])})"
-        table.add_row(row["measure"], shown(row["sqlite"], row["unit"]), shown(row["postgresql"], row["unit"]),
-                      "—" if ratio is None else f"{ratio:.2f}", target, row["status"])
+        table.add_row(
+            row["measure"],
+            shown(row["sqlite"], row["unit"]),
+            shown(row["postgresql"], row["unit"]),
+            "—" if ratio is None else f"{ratio:.2f}",
+            target,
+            row["status"],
+        )
     console.print(table)
     for note in notes:
         console.print(f"- {note}", highlight=False)

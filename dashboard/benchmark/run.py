@@ -54,29 +54,45 @@ def run(params: Params) -> int:
     rows = report.table_rows(databases)
     notes = _notes(params, databases, problem)
     report.print_table(rows, _title(params, databases), notes)
-    report.write_json(params.json_path, {
-        "benchmark": "paintrail bench", "command": sys.argv, "started_at": started.isoformat(),
-        "finished_at": datetime.now(UTC).isoformat(),
-        "machine": {**machine.machine_info(),
-                    **{f"{kind}_server": db["server_version"] for kind, db in databases.items()}},
-        "parameters": {**asdict(params), "postgres_url": params.postgres_url and _hidden(params.postgres_url),
-                       "patient_sample": PATIENT_SAMPLE},
-        "targets": {row["key"]: row["target"] for row in rows if row["target"] is not None},
-        "postgresql_factor": report.PG_FACTOR, "databases": databases, "table": rows,
-        "postgresql_problem": problem, "notes": notes,
-    })
+    report.write_json(
+        params.json_path,
+        {
+            "benchmark": "paintrail bench",
+            "command": sys.argv,
+            "started_at": started.isoformat(),
+            "finished_at": datetime.now(UTC).isoformat(),
+            "machine": {
+                **machine.machine_info(),
+                **{f"{kind}_server": db["server_version"] for kind, db in databases.items()},
+            },
+            "parameters": {
+                **asdict(params),
+                "postgres_url": params.postgres_url and _hidden(params.postgres_url),
+                "patient_sample": PATIENT_SAMPLE,
+            },
+            "targets": {row["key"]: row["target"] for row in rows if row["target"] is not None},
+            "postgresql_factor": report.PG_FACTOR,
+            "databases": databases,
+            "table": rows,
+            "postgresql_problem": problem,
+            "notes": notes,
+        },
+    )
     say(f"Wrote {params.json_path}.")
     return 1 if problem else 0
 
 
 def _bench(db: cohort.BenchDatabase, params: Params) -> dict[str, Any]:
     dense = "dense" if params.visits_per_patient else "calibrated"
-    say(f"[{db.kind}] seeding {params.patients:,} patients ({dense} follow-up, seed {params.seed}, "
-        f"as of {params.as_of.isoformat()}), once...")
-    seeded = _in_own_process(cohort.seed, db.url, params.patients, params.seed, params.as_of,
-                             params.visits_per_patient)
-    say(f"[{db.kind}] seeded in {seeded['seconds']:.1f} s: "
-        + ", ".join(f"{n:,} {name}" for name, n in seeded["counts"].items()))
+    say(
+        f"[{db.kind}] seeding {params.patients:,} patients ({dense} follow-up, seed {params.seed}, "
+        f"as of {params.as_of.isoformat()}), once..."
+    )
+    seeded = _in_own_process(cohort.seed, db.url, params.patients, params.seed, params.as_of, params.visits_per_patient)
+    say(
+        f"[{db.kind}] seeded in {seeded['seconds']:.1f} s: "
+        + ", ".join(f"{n:,} {name}" for name, n in seeded["counts"].items())
+    )
     timed = _in_own_process(measure_database, db.url, db.kind, params, False)
     traced = _in_own_process(measure_database, db.url, db.kind, params, True)
     # connectorx's read, in processes of their own (its SQLite must not share a process with sqlite3's)
@@ -86,13 +102,16 @@ def _bench(db: cohort.BenchDatabase, params: Params) -> dict[str, Any]:
     say(f"[{db.kind}] whole processes: paintrail flags beside a lean columnar read, {params.runs} runs each...")
     timed["measures"] |= _in_own_process(whole_process.measure, db.url, db.kind, params.as_of, params.runs)
     # last: the import adds its rows to the cohort every other measure read as seeded
-    timed["measures"] |= _in_own_process(import_load.measure, db.url, db.kind, params.import_rows, params.seed,
-                                         params.as_of)
+    timed["measures"] |= _in_own_process(
+        import_load.measure, db.url, db.kind, params.import_rows, params.seed, params.as_of
+    )
     return {
         "server_version": cohort.server_version(db),
         "counts": seeded["counts"],
-        "measures": {"seed": measures.summary([seeded["seconds"]]),
-                     **{key: {**value, **traced["measures"].get(key, {})} for key, value in timed["measures"].items()}},
+        "measures": {
+            "seed": measures.summary([seeded["seconds"]]),
+            **{key: {**value, **traced["measures"].get(key, {})} for key, value in timed["measures"].items()},
+        },
         "max_rss_bytes": {"seed_process": seeded["max_rss_bytes"], "measure_process": timed["max_rss_bytes"]},
         "measure_process_max_rss_after": timed["max_rss_after"],
     }
@@ -143,8 +162,10 @@ def _hidden(url: str) -> str:
 
 def _title(params: Params, databases: dict[str, dict]) -> str:
     counts = next(iter(databases.values()))["counts"]
-    return (f"PainTrail benchmark: {counts['patients']:,} patients, {counts['visits']:,} visits, as of "
-            f"{params.as_of.isoformat()}; median of {params.runs} run(s)")
+    return (
+        f"PainTrail benchmark: {counts['patients']:,} patients, {counts['visits']:,} visits, as of "
+        f"{params.as_of.isoformat()}; median of {params.runs} run(s)"
+    )
 
 
 def _notes(params: Params, databases: dict[str, dict], problem: str | None) -> list[str]:
@@ -171,8 +192,10 @@ def _notes(params: Params, databases: dict[str, dict], problem: str | None) -> l
     for kind, db in databases.items():
         wrong = db["measures"]["refresh_after_visit"]["flags_differing_from_full_evaluation"]
         if wrong:
-            notes.append(f"{kind}: the flags after the new visits differ from a full evaluation's in {wrong} "
-                         "(patient, flag) pairs, OFF_TRACK aside.")
+            notes.append(
+                f"{kind}: the flags after the new visits differ from a full evaluation's in {wrong} "
+                "(patient, flag) pairs, OFF_TRACK aside."
+            )
     if problem:
         notes.append(problem)
     return notes

@@ -17,8 +17,15 @@ import time
 import urllib.request
 from pathlib import Path
 
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 PAGE_TIMEOUT_MS = 180_000  # a cold worklist of 100,000 patients after a server start
 
 
@@ -27,7 +34,9 @@ def server_memory_mb(pid: int) -> dict[str, int]:
     pids = [pid, *map(int, subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split())]
     memory = {"rss_mb": 0, "peak_mb": 0}
     for each in pids:
-        fields = dict(line.split(":", 1) for line in Path(f"/proc/{each}/status").read_text().splitlines() if ":" in line)
+        fields = dict(
+            line.split(":", 1) for line in Path(f"/proc/{each}/status").read_text().splitlines() if ":" in line
+        )
         memory["rss_mb"] = max(memory["rss_mb"], int(fields["VmRSS"].split()[0]) // 1024)
         memory["peak_mb"] = max(memory["peak_mb"], int(fields["VmHWM"].split()[0]) // 1024)
     return memory
@@ -50,15 +59,17 @@ def journey(db: str, user: str, password: str, port: int) -> list[tuple[str, flo
 
     url = f"http://127.0.0.1:{port}"
     paintrail = str(Path(sys.executable).with_name("paintrail"))
-    server = subprocess.Popen([paintrail, "serve", "--db", db, "--port", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [paintrail, "serve", "--db", db, "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     steps = []
     try:
         _wait_healthy(url, server)
         steps.append(("server started", 0.0, server_memory_mb(server.pid)))
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=shutil.which("chromium") or "/usr/bin/chromium",
-                                        args=CHROMIUM_ARGS)
+            browser = p.chromium.launch(
+                executable_path=shutil.which("chromium") or "/usr/bin/chromium", args=CHROMIUM_ARGS
+            )
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             started = time.perf_counter()
             page.goto(url)

@@ -36,7 +36,8 @@ def _add_account(url: str) -> str:
     password = secrets.token_urlsafe(16)
     engine = make_engine(url)
     try:
-        def action(session) -> None:  # noqa: ANN001
+
+        def action(session) -> None:
             set_actor(session, "bench")
             add_user(session, ACCOUNT, "clinician", password, "Benchmark Clinician")
 
@@ -70,8 +71,18 @@ def measure(url: str, kind: str, as_of: date, runs: int) -> dict[str, Any]:
     password = _add_account(url)
     env = {**os.environ, "PAINTRAIL_PASSWORD": password}
     paintrail = os.path.join(os.path.dirname(sys.executable), "paintrail")
-    flags_argv = [paintrail, "flags", "--db", url, "--as-user", ACCOUNT, "--as-of", as_of.isoformat(),
-                  "--format", "csv"]
+    flags_argv = [
+        paintrail,
+        "flags",
+        "--db",
+        url,
+        "--as-user",
+        ACCOUNT,
+        "--as-of",
+        as_of.isoformat(),
+        "--format",
+        "csv",
+    ]
     source, queries = _queries(url, as_of)
     lean_argv = [sys.executable, "-c", _LEAN, source, *queries]
     _timed(flags_argv, env), _timed(lean_argv, env)
@@ -79,7 +90,9 @@ def measure(url: str, kind: str, as_of: date, runs: int) -> dict[str, Any]:
     for run in range(1, runs + 1):
         flags.append(_timed(flags_argv, env))
         lean.append(_timed(lean_argv, env))
-        say(f"  [{kind}] run {run}/{runs}: paintrail flags {flags[-1]:.2f} s, "
-            f"columnar read process {lean[-1]:.2f} s")
-    return {"flags_process": summary(flags), "columnar_process": summary(lean),
-            "flags_process_over_columnar": summary([f / c for f, c in zip(flags, lean, strict=True)], "ratio")}
+        say(f"  [{kind}] run {run}/{runs}: paintrail flags {flags[-1]:.2f} s, columnar read process {lean[-1]:.2f} s")
+    return {
+        "flags_process": summary(flags),
+        "columnar_process": summary(lean),
+        "flags_process_over_columnar": summary([f / c for f, c in zip(flags, lean, strict=True)], "ratio"),
+    }

@@ -21,8 +21,12 @@ PROCEDURE_COLOURS = {
     "fusion": "#d62728",
     "other": "#7f7f7f",
 }
-_LAYOUT = {"template": "plotly_white", "font": {"size": 13}, "margin": {"l": 70, "r": 30, "t": 80, "b": 70},
-           "legend": {"orientation": "h", "yanchor": "top", "y": -0.18, "x": 0}}
+_LAYOUT = {
+    "template": "plotly_white",
+    "font": {"size": 13},
+    "margin": {"l": 70, "r": 30, "t": 80, "b": 70},
+    "legend": {"orientation": "h", "yanchor": "top", "y": -0.18, "x": 0},
+}
 
 
 def _colour(procedure: str) -> str:
@@ -30,7 +34,7 @@ def _colour(procedure: str) -> str:
 
 
 def _rgba(hex_colour: str, alpha: float) -> str:
-    r, g, b = (int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))
+    r, g, b = (int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
     return f"rgba({r}, {g}, {b}, {alpha})"
 
 
@@ -43,12 +47,12 @@ def _percent(x: float) -> str:
 
 
 def _empty(fig: go.Figure, title: str, x_title: str, y_title: str, text: str = NO_PATIENTS) -> go.Figure:
-    fig.add_annotation(text=text, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper",
-                       font={"size": 16})
+    fig.add_annotation(text=text, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper", font={"size": 16})
     bare = {"showticklabels": False, "showgrid": False, "zeroline": False}
     # Every chart says its n, an empty one too.
-    fig.update_layout(title=f"{title} (n = 0)", xaxis={"title": x_title, **bare}, yaxis={"title": y_title, **bare},
-                      **_LAYOUT)
+    fig.update_layout(
+        title=f"{title} (n = 0)", xaxis={"title": x_title, **bare}, yaxis={"title": y_title, **bare}, **_LAYOUT
+    )
     return fig
 
 
@@ -68,22 +72,53 @@ def pain_curve_figure(curve: pd.DataFrame, title: str = "Pain after surgery by p
         colour, label = _colour(procedure), procedure_label(procedure)
         n = int(rows["procedure_patients"].iloc[0])
         x = rows["bucket"]
-        fig.add_trace(go.Scatter(x=x, y=rows["q3"], mode="lines", line={"width": 0}, showlegend=False,
-                                 hoverinfo="skip", legendgroup=procedure))
-        fig.add_trace(go.Scatter(x=x, y=rows["q1"], mode="lines", line={"width": 0}, fill="tonexty",
-                                 fillcolor=_rgba(colour, 0.15), showlegend=False, hoverinfo="skip",
-                                 legendgroup=procedure))
-        weeks = np.where(rows["bucket"] == "baseline", "before surgery",
-                         "weeks " + rows["week_from"].map("{:g}".format) + "–" + rows["week_to"].map("{:g}".format))
-        fig.add_trace(go.Scatter(
-            x=x, y=rows["median"], mode="lines+markers", name=f"{label} ({_patients(n)})",
-            line={"color": colour, "width": 2.5}, marker={"size": 8}, legendgroup=procedure,
-            # an object array keeps the numbers numbers (column_stack with text would make them text)
-            customdata=rows[["n_patients", "q1", "q3"]].assign(weeks=weeks).to_numpy(dtype=object),
-            hovertemplate=(f"<b>{label}</b>, %{{x}} (%{{customdata[3]}})<br>median %{{y:.1f}}, "
-                           "IQR %{customdata[1]:.1f}–%{customdata[2]:.1f}<br>n = %{customdata[0]} patients"
-                           "<extra></extra>"),
-        ))
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=rows["q3"],
+                mode="lines",
+                line={"width": 0},
+                showlegend=False,
+                hoverinfo="skip",
+                legendgroup=procedure,
+            )
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=rows["q1"],
+                mode="lines",
+                line={"width": 0},
+                fill="tonexty",
+                fillcolor=_rgba(colour, 0.15),
+                showlegend=False,
+                hoverinfo="skip",
+                legendgroup=procedure,
+            )
+        )
+        weeks = np.where(
+            rows["bucket"] == "baseline",
+            "before surgery",
+            "weeks " + rows["week_from"].map("{:g}".format) + "–" + rows["week_to"].map("{:g}".format),
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=rows["median"],
+                mode="lines+markers",
+                name=f"{label} ({_patients(n)})",
+                line={"color": colour, "width": 2.5},
+                marker={"size": 8},
+                legendgroup=procedure,
+                # an object array keeps the numbers numbers (column_stack with text would make them text)
+                customdata=rows[["n_patients", "q1", "q3"]].assign(weeks=weeks).to_numpy(dtype=object),
+                hovertemplate=(
+                    f"<b>{label}</b>, %{{x}} (%{{customdata[3]}})<br>median %{{y:.1f}}, "
+                    "IQR %{customdata[1]:.1f}–%{customdata[2]:.1f}<br>n = %{customdata[0]} patients"
+                    "<extra></extra>"
+                ),
+            )
+        )
     order = list(dict.fromkeys(curve["bucket"]))
     fig.update_layout(title=f"{title} ({_patients(total)})", **_LAYOUT)
     fig.update_xaxes(title_text=x_title, categoryorder="array", categoryarray=order)
@@ -92,7 +127,8 @@ def pain_curve_figure(curve: pd.DataFrame, title: str = "Pain after surgery by p
 
 
 def responder_figure(
-    rates: pd.DataFrame, title: str = "Meaningful improvement at the registry time points",
+    rates: pd.DataFrame,
+    title: str = "Meaningful improvement at the registry time points",
 ) -> go.Figure:
     """Grouped bars: share of responders (MCID vs baseline) among patients seen, per time point and
     procedure (cohort.responder_rates); each bar carries its n and how many eligible were missing."""
@@ -104,21 +140,40 @@ def responder_figure(
         return _empty(fig, title, x_title, y_title, "no patient with a baseline is past a time point's window yet")
     for procedure, rows in rates.groupby("procedure", sort=False):
         label = procedure_label(procedure)
-        text = [f"{_percent(r)}<br>n = {n:,}<br>{m:,} missing" for r, n, m in
-                zip(rows["responder_rate"], rows["n_with_visit"], rows["n_missing"])]
-        fig.add_trace(go.Bar(
-            x=rows["time_point"], y=100 * rows["responder_rate"].fillna(0), name=label, text=text,
-            textposition="outside", marker_color=_colour(procedure), cliponaxis=False,
-            customdata=np.column_stack([rows["n_eligible"], rows["n_with_visit"], rows["n_responders"],
-                                        rows["n_missing"], 100 * rows["missing_share"].fillna(0)]),
-            hovertemplate=(f"<b>{label}</b>, %{{x}}<br>%{{customdata[2]}} responders of %{{customdata[1]}} seen"
-                           "<br>%{customdata[3]} of %{customdata[0]} eligible missing (%{customdata[4]:.0f} %)"
-                           "<extra></extra>"),
-        ))
+        text = [
+            f"{_percent(r)}<br>n = {n:,}<br>{m:,} missing"
+            for r, n, m in zip(rows["responder_rate"], rows["n_with_visit"], rows["n_missing"], strict=True)
+        ]
+        fig.add_trace(
+            go.Bar(
+                x=rows["time_point"],
+                y=100 * rows["responder_rate"].fillna(0),
+                name=label,
+                text=text,
+                textposition="outside",
+                marker_color=_colour(procedure),
+                cliponaxis=False,
+                customdata=np.column_stack(
+                    [
+                        rows["n_eligible"],
+                        rows["n_with_visit"],
+                        rows["n_responders"],
+                        rows["n_missing"],
+                        100 * rows["missing_share"].fillna(0),
+                    ]
+                ),
+                hovertemplate=(
+                    f"<b>{label}</b>, %{{x}}<br>%{{customdata[2]}} responders of %{{customdata[1]}} seen"
+                    "<br>%{customdata[3]} of %{customdata[0]} eligible missing (%{customdata[4]:.0f} %)"
+                    "<extra></extra>"
+                ),
+            )
+        )
     first = rates.drop_duplicates("procedure")  # every patient is in one row per time point
     total = int((first["n_eligible"] + first["n_no_baseline"] + first["n_not_yet_due"]).sum())
-    fig.update_layout(title=f"{title} ({_patients(total)}; on the bars: n seen at that time point)",
-                      barmode="group", **_LAYOUT)
+    fig.update_layout(
+        title=f"{title} ({_patients(total)}; on the bars: n seen at that time point)", barmode="group", **_LAYOUT
+    )
     points = list(dict.fromkeys(rates["time_point"]))
     fig.update_xaxes(title_text=x_title, categoryorder="array", categoryarray=points)
     fig.update_yaxes(title_text=y_title, range=[0, 119], dtick=20, ticksuffix=" %")
@@ -139,20 +194,37 @@ def km_figure(km: pd.DataFrame, title: str = "Time to meaningful improvement (Ka
         n, median = int(rows["n_patients"].iloc[0]), rows["median_weeks"].iloc[0]
         total += n
         median_text = "median not reached" if pd.isna(median) else f"median {median:.1f} weeks"
-        fig.add_trace(go.Scatter(
-            x=rows["weeks"], y=100 * rows["survival"], mode="lines", line_shape="hv",
-            line={"color": colour, "width": 2.5}, name=f"{label} (n = {n}, {median_text})", legendgroup=procedure,
-            customdata=np.column_stack([rows["at_risk"], rows["events"], rows["censored"]]),
-            hovertemplate=(f"<b>{label}</b>, week %{{x:.1f}}<br>%{{y:.0f}} % not yet improved<br>"
-                           "at risk %{customdata[0]}, improved %{customdata[1]}, censored %{customdata[2]}"
-                           "<extra></extra>"),
-        ))
+        fig.add_trace(
+            go.Scatter(
+                x=rows["weeks"],
+                y=100 * rows["survival"],
+                mode="lines",
+                line_shape="hv",
+                line={"color": colour, "width": 2.5},
+                name=f"{label} (n = {n}, {median_text})",
+                legendgroup=procedure,
+                customdata=np.column_stack([rows["at_risk"], rows["events"], rows["censored"]]),
+                hovertemplate=(
+                    f"<b>{label}</b>, week %{{x:.1f}}<br>%{{y:.0f}} % not yet improved<br>"
+                    "at risk %{customdata[0]}, improved %{customdata[1]}, censored %{customdata[2]}"
+                    "<extra></extra>"
+                ),
+            )
+        )
         censored = rows[rows["censored"] > 0]
         if len(censored) > _MAX_CENSOR_MARKS:
             continue  # on a large cohort the marks would merge into a thick band hiding the curve
-        fig.add_trace(go.Scatter(x=censored["weeks"], y=100 * censored["survival"], mode="markers",
-                                 marker={"symbol": "line-ns-open", "size": 8, "color": colour},
-                                 showlegend=False, hoverinfo="skip", legendgroup=procedure))
+        fig.add_trace(
+            go.Scatter(
+                x=censored["weeks"],
+                y=100 * censored["survival"],
+                mode="markers",
+                marker={"symbol": "line-ns-open", "size": 8, "color": colour},
+                showlegend=False,
+                hoverinfo="skip",
+                legendgroup=procedure,
+            )
+        )
     fig.update_layout(title=f"{title} ({_patients(total)})", **_LAYOUT)
     fig.update_xaxes(title_text=x_title, rangemode="tozero")
     fig.update_yaxes(title_text=y_title, range=[0, 102], ticksuffix=" %")
@@ -160,7 +232,9 @@ def km_figure(km: pd.DataFrame, title: str = "Time to meaningful improvement (Ka
 
 
 def treatment_response_figure(
-    rates: pd.DataFrame, title: str = "Responders per treatment", threshold_percent: float = 30.0,
+    rates: pd.DataFrame,
+    title: str = "Responders per treatment",
+    threshold_percent: float = 30.0,
 ) -> go.Figure:
     """Horizontal bars of the responder rate per treatment (treatment_response.responder_rates), in
     the catalogue's stepped order top to bottom, coloured by group, with the n behind each bar.
@@ -172,20 +246,36 @@ def treatment_response_figure(
         return _empty(fig, title, x_title, y_title)
     # one trace per group: a legend of the groups; stacked, as each treatment has a single bar
     for group, rows in rates.assign(group=rates["group"].fillna("other")).groupby("group", sort=False):
-        fig.add_trace(go.Bar(
-            y=rows["label"], x=100 * rows["responder_rate"].fillna(0), orientation="h",
-            name=str(group).capitalize(), marker_color=GROUP_COLOURS.get(group, OTHER_COLOUR),
-            text=[f"{_percent(r)} (n = {n:,})" for r, n in zip(rows["responder_rate"], rows["n_evaluable"])],
-            textposition="outside", cliponaxis=False,
-            customdata=np.column_stack([rows["n_responders"], rows["n_evaluable"], rows["n_not_evaluable"]]),
-            hovertemplate=("<b>%{y}</b><br>%{customdata[0]} responders of %{customdata[1]} patients"
-                           "<br>%{customdata[2]} without a score before or after<extra></extra>"),
-        ))
+        fig.add_trace(
+            go.Bar(
+                y=rows["label"],
+                x=100 * rows["responder_rate"].fillna(0),
+                orientation="h",
+                name=str(group).capitalize(),
+                marker_color=GROUP_COLOURS.get(group, OTHER_COLOUR),
+                text=[
+                    f"{_percent(r)} (n = {n:,})"
+                    for r, n in zip(rows["responder_rate"], rows["n_evaluable"], strict=True)
+                ],
+                textposition="outside",
+                cliponaxis=False,
+                customdata=np.column_stack([rows["n_responders"], rows["n_evaluable"], rows["n_not_evaluable"]]),
+                hovertemplate=(
+                    "<b>%{y}</b><br>%{customdata[0]} responders of %{customdata[1]} patients"
+                    "<br>%{customdata[2]} without a score before or after<extra></extra>"
+                ),
+            )
+        )
     total = int(rates["n_evaluable"].sum())
-    fig.update_layout(title=f"{title} (n = {total:,} first courses)", height=max(360, 32 * len(rates) + 200),
-                      barmode="stack", **_LAYOUT)
+    fig.update_layout(
+        title=f"{title} (n = {total:,} first courses)",
+        height=max(360, 32 * len(rates) + 200),
+        barmode="stack",
+        **_LAYOUT,
+    )
     fig.update_layout(legend_traceorder="normal")  # stacked horizontal bars would reverse it
     fig.update_xaxes(title_text=x_title, range=[0, 119], dtick=20, ticksuffix=" %")
-    fig.update_yaxes(title_text=y_title, autorange="reversed", categoryorder="array",
-                     categoryarray=list(rates["label"]))
+    fig.update_yaxes(
+        title_text=y_title, autorange="reversed", categoryorder="array", categoryarray=list(rates["label"])
+    )
     return fig

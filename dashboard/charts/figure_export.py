@@ -53,9 +53,11 @@ def _chrome_missing() -> str | None:
     if path and os.path.isfile(path) and os.access(path, os.X_OK):
         return None
     where = f" at BROWSER_PATH={os.environ['BROWSER_PATH']!r}" if os.environ.get("BROWSER_PATH") else ""
-    return (f"Chart images (PNG, SVG, PDF) need Chrome or Chromium, and none was found{where}. Install it "
-            "(`make chromium`, or `apt-get install chromium`) or set BROWSER_PATH to its executable; "
-            "HTML export works without it.")
+    return (
+        f"Chart images (PNG, SVG, PDF) need Chrome or Chromium, and none was found{where}. Install it "
+        "(`make chromium`, or `apt-get install chromium`) or set BROWSER_PATH to its executable; "
+        "HTML export works without it."
+    )
 
 
 def _is_not_ready(exc: BaseException) -> bool:
@@ -73,7 +75,7 @@ def _probe(timeout: float) -> BaseException | None:
         try:
             pio.to_image(go.Figure(go.Scatter(x=[0, 1], y=[0, 1])), format="svg", width=60, height=40)
             outcome.append(None)
-        except Exception as exc:  # noqa: BLE001 - handed to the caller, which decides
+        except Exception as exc:
             outcome.append(exc)
 
     worker = threading.Thread(target=render, name="chart-renderer-probe", daemon=True)

@@ -12,13 +12,12 @@ import pandas as pd
 import plotly.graph_objects as go
 from fpdf import FPDF
 
-from data_model.exchange.deidentify import weeks_instead_of_dates
-from data_model.exchange.pseudonyms import pseudonym
-
-from dashboard.charts import trajectory as charts
 from dashboard.charts import cohort as cohort_charts
+from dashboard.charts import trajectory as charts
 from dashboard.charts.figure_export import figure_bytes
 from dashboard.formatting import birth_year, flag_label, procedure_label, score, treatment_label
+from data_model.exchange.deidentify import weeks_instead_of_dates
+from data_model.exchange.pseudonyms import pseudonym
 
 # The cohort page's figures, by the name the downloads and `paintrail export chart NAME` use.
 COHORT_CHARTS: dict[str, str] = {
@@ -29,25 +28,33 @@ COHORT_CHARTS: dict[str, str] = {
 }
 
 
-def cohort_figures(view, threshold_percent: float = 30.0) -> dict[str, go.Figure]:  # noqa: ANN001 - CohortView
+def cohort_figures(view, threshold_percent: float = 30.0) -> dict[str, go.Figure]:
     """The four cohort figures of a cohort_view.CohortView, in COHORT_CHARTS order (page, exports, report).
     threshold_percent is the responder threshold the treatment response used (Settings.mcid_nrs_percent)."""
     return {
         "pain_curve": cohort_charts.pain_curve_figure(view.curve),
         "responders": cohort_charts.responder_figure(view.responders),
         "time_to_recovery": cohort_charts.km_figure(view.recovery),
-        "treatment_response": cohort_charts.treatment_response_figure(view.treatments,
-                                                                      threshold_percent=threshold_percent),
+        "treatment_response": cohort_charts.treatment_response_figure(
+            view.treatments, threshold_percent=threshold_percent
+        ),
     }
 
 
-def trajectory_for_export(record, as_of: date, key: str | None = None) -> go.Figure:  # noqa: ANN001
+def trajectory_for_export(record, as_of: date, key: str | None = None) -> go.Figure:
     """A patient's trajectory (services.PatientRecord) as the patient page draws it, titled with the MRN;
     with a key, de-identified: titled with the pseudonym and without a calendar date anywhere."""
     mrn = str(record.patient["mrn"])
     who = pseudonym(mrn, key) if key else mrn
-    return charts.trajectory_figure(record.trajectory, record.surgeries, record.treatments, pd.Timestamp(as_of),
-                                    title=f"Pain trajectory of {who}", dates=key is None)
+    return charts.trajectory_figure(
+        record.trajectory,
+        record.surgeries,
+        record.treatments,
+        pd.Timestamp(as_of),
+        title=f"Pain trajectory of {who}",
+        dates=key is None,
+    )
+
 
 UNICODE_FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 UNICODE_BOLD = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
@@ -116,7 +123,11 @@ def _pdf_bytes(report: Report) -> bytes:
 
 
 def cohort_report_pdf(
-    definition: str, as_of: date, summary: pd.DataFrame, figures: dict[str, go.Figure], flagged: pd.DataFrame,
+    definition: str,
+    as_of: date,
+    summary: pd.DataFrame,
+    figures: dict[str, go.Figure],
+    flagged: pd.DataFrame,
     mcid_text: str = "2 points or 30 %",
 ) -> bytes:
     """Cohort definition, key figures, the cohort charts, and the flagged patients de-identified.
@@ -130,15 +141,18 @@ def cohort_report_pdf(
     point = str(summary["ftp_time_point"].iloc[0]) if "ftp_time_point" in summary and len(summary) else "3 months"
     rows = []
     for _, r in summary.iterrows():
-        rows.append([
-            "All procedures" if r["procedure"] == "all" else procedure_label(r["procedure"]),
-            f"{int(r['n_patients'])}",
-            _share(r["flagged_share"]),
-            _share(r["persistent_pain_share"]),
-            f"{_share(r['ftp_failure_share'])} of {int(r['n_ftp_eligible'])} ({int(r['n_ftp_missing'])} missing)",
-        ])
-    report.table(["Procedure", "Patients", "Flagged", "Persistent pain", f"No MCID by {point}"], rows,
-                 (50, 20, 20, 30, 60))
+        rows.append(
+            [
+                "All procedures" if r["procedure"] == "all" else procedure_label(r["procedure"]),
+                f"{int(r['n_patients'])}",
+                _share(r["flagged_share"]),
+                _share(r["persistent_pain_share"]),
+                f"{_share(r['ftp_failure_share'])} of {int(r['n_ftp_eligible'])} ({int(r['n_ftp_missing'])} missing)",
+            ]
+        )
+    report.table(
+        ["Procedure", "Patients", "Flagged", "Persistent pain", f"No MCID by {point}"], rows, (50, 20, 20, 30, 60)
+    )
     report.paragraph(
         f"Failure to progress: patients with a baseline whose window for the {point} visit has closed and who did "
         f"not reach the minimal clinically important difference ({mcid_text}) by then. Patients with no visit are "
@@ -153,9 +167,17 @@ def cohort_report_pdf(
     else:
         report.table(
             ["Pseudonym", "Procedure", "Weeks", "Pain", "Flags", "Why"],
-            ([r["pseudonym"], procedure_label(r["procedure"]), f"{r['weeks_since_surgery']:.0f}",
-              score(r["current_pain"]), ", ".join(flag_label(c) for c in str(r["flags"]).split(";")), r["reasons"]]
-             for _, r in flagged.iterrows()),
+            (
+                [
+                    r["pseudonym"],
+                    procedure_label(r["procedure"]),
+                    f"{r['weeks_since_surgery']:.0f}",
+                    score(r["current_pain"]),
+                    ", ".join(flag_label(c) for c in str(r["flags"]).split(";")),
+                    r["reasons"],
+                ]
+                for _, r in flagged.iterrows()
+            ),
             (23, 20, 11, 14, 30, 82),
         )
     return _pdf_bytes(report)
@@ -174,7 +196,11 @@ def _week(day: object, index_date: pd.Timestamp | None) -> str:
 
 
 def patient_summary_pdf(
-    record, as_of: date, figure: go.Figure | None = None, *, deidentified: bool = False,  # noqa: ANN001
+    record,
+    as_of: date,
+    figure: go.Figure | None = None,
+    *,
+    deidentified: bool = False,
     key: str | None = None,
 ) -> bytes:
     """One page for the clinician: who, where in recovery, the trajectory, flags and treatments.
@@ -192,12 +218,15 @@ def patient_summary_pdf(
     if deidentified:
         figure = trajectory_for_export(record, as_of, key)
         now = f"week {s['weeks_since_surgery']:.0f} after surgery" if s is not None else "no surgery recorded"
-        subtitle = (f"{pseudonym(str(p['mrn']), key)} - born {birth_year(p['birth_year'])} - {p['sex']} - "
-                    f"as of {now} - de-identified: no name, no MRN, no dates")
+        subtitle = (
+            f"{pseudonym(str(p['mrn']), key)} - born {birth_year(p['birth_year'])} - {p['sex']} - "
+            f"as of {now} - de-identified: no name, no MRN, no dates"
+        )
     else:
         figure = figure or trajectory_for_export(record, as_of)
-        subtitle = (f"{p['mrn']} - {p['display_name'] or ''} - born {birth_year(p['birth_year'])} - "
-                    f"as of {as_of:%Y-%m-%d}")
+        subtitle = (
+            f"{p['mrn']} - {p['display_name'] or ''} - born {birth_year(p['birth_year'])} - as of {as_of:%Y-%m-%d}"
+        )
     report = Report("Clinician summary", subtitle)
     report.add_page()
     if s is not None:
@@ -221,15 +250,23 @@ def patient_summary_pdf(
     elif deidentified:
         report.table(
             ["Treatment", "Start", "End"],
-            ([treatment_label(t["code"]), _week(t["start_date"], index_date),
-              _week(t["end_date"], index_date) or "ongoing"] for _, t in record.treatments.tail(10).iterrows()),
+            (
+                [
+                    treatment_label(t["code"]),
+                    _week(t["start_date"], index_date),
+                    _week(t["end_date"], index_date) or "ongoing",
+                ]
+                for _, t in record.treatments.tail(10).iterrows()
+            ),
             (90, 45, 45),
         )
     else:
         report.table(
             ["Treatment", "Start", "End", "Notes"],
-            ([treatment_label(t["code"]), t["start_date"], t["end_date"] or "ongoing", t["notes"] or ""]
-             for _, t in record.treatments.tail(10).iterrows()),
+            (
+                [treatment_label(t["code"]), t["start_date"], t["end_date"] or "ongoing", t["notes"] or ""]
+                for _, t in record.treatments.tail(10).iterrows()
+            ),
             (60, 25, 25, 70),
         )
     return _pdf_bytes(report)

@@ -6,9 +6,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from data_model.catalog import TREATMENTS
-
 from dashboard.formatting import procedure_label, score, treatment_label
+from data_model.catalog import TREATMENTS
 
 BACK_COLOUR = "#1f77b4"
 LEG_COLOUR = "#d62728"
@@ -44,19 +43,24 @@ def trajectory_figure(
     lanes = max(treatments["code"].nunique() if not treatments.empty else 0, 1)
     # The treatment lane grows with the number of distinct treatments so every label stays readable.
     lane_px, pain_px = 26 * lanes + 30, 380
-    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.04,
-                        row_heights=[pain_px / (pain_px + lane_px), lane_px / (pain_px + lane_px)])
+    fig = make_subplots(
+        rows=2,
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.04,
+        row_heights=[pain_px / (pain_px + lane_px), lane_px / (pain_px + lane_px)],
+    )
     fig.update_layout(height=pain_px + lane_px + 140)
     if trajectory.empty or trajectory["index_surgery_date"].isna().all():
-        fig.add_annotation(text="No surgery or no visit recorded yet", showarrow=False, x=0.5, y=0.5,
-                           xref="paper", yref="paper")
+        fig.add_annotation(
+            text="No surgery or no visit recorded yet", showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper"
+        )
         fig.update_layout(title=f"{title} (n = 0 visits)")
         return fig
     first = trajectory.iloc[0]
     index_date = pd.Timestamp(first["index_surgery_date"])
     x = trajectory["weeks_from_surgery"]
-    hover = (trajectory["visit_date"].dt.strftime("%Y-%m-%d") if dates
-             else "week " + x.map(lambda w: f"{w:.0f}"))
+    hover = trajectory["visit_date"].dt.strftime("%Y-%m-%d") if dates else "week " + x.map(lambda w: f"{w:.0f}")
     for column, name, colour in (
         ("back_pain", "Back pain", BACK_COLOUR),
         ("leg_pain", "Leg pain", LEG_COLOUR),
@@ -66,33 +70,76 @@ def trajectory_figure(
         if values.notna().any():
             mask = values.notna()
             fig.add_trace(
-                go.Scatter(x=x[mask], y=values[mask], mode="lines+markers", name=name, line={"color": colour},
-                           customdata=hover[mask], hovertemplate="%{customdata}: %{y:.1f}/10<extra>" + name + "</extra>"),
-                row=1, col=1,
+                go.Scatter(
+                    x=x[mask],
+                    y=values[mask],
+                    mode="lines+markers",
+                    name=name,
+                    line={"color": colour},
+                    customdata=hover[mask],
+                    hovertemplate="%{customdata}: %{y:.1f}/10<extra>" + name + "</extra>",
+                ),
+                row=1,
+                col=1,
             )
     window = float(first["window_weeks"])
-    fig.add_vrect(x0=0, x1=window, fillcolor="#2ca02c", opacity=0.08, line_width=0, row=1, col=1,
-                  annotation_text=f"{window:g}-week {procedure_label(first['procedure']).lower()} window",
-                  annotation_position="top left")
+    fig.add_vrect(
+        x0=0,
+        x1=window,
+        fillcolor="#2ca02c",
+        opacity=0.08,
+        line_width=0,
+        row=1,
+        col=1,
+        annotation_text=f"{window:g}-week {procedure_label(first['procedure']).lower()} window",
+        annotation_position="top left",
+    )
     baseline = first["baseline_pain"]
     if pd.notna(baseline):
-        fig.add_hline(y=baseline, line_dash="dash", line_color="#444", row=1, col=1,
-                      annotation_text=f"baseline {score(baseline)}", annotation_position="bottom right")
-        fig.add_hline(y=first["mcid_target_pain"], line_dash="dot", line_color="#2ca02c", row=1, col=1,
-                      annotation_text=f"meaningful improvement ≤ {score(first['mcid_target_pain'])}",
-                      annotation_position="bottom right")
+        fig.add_hline(
+            y=baseline,
+            line_dash="dash",
+            line_color="#444",
+            row=1,
+            col=1,
+            annotation_text=f"baseline {score(baseline)}",
+            annotation_position="bottom right",
+        )
+        fig.add_hline(
+            y=first["mcid_target_pain"],
+            line_dash="dot",
+            line_color="#2ca02c",
+            row=1,
+            col=1,
+            annotation_text=f"meaningful improvement ≤ {score(first['mcid_target_pain'])}",
+            annotation_position="bottom right",
+        )
     for _, surgery in surgeries.iterrows():
         week = (pd.Timestamp(surgery["surgery_date"]) - index_date).days / 7.0
         fig.add_vline(x=week, line_color="#000", line_width=1.5, row="all", col=1)
-        fig.add_annotation(x=week, y=10.4, text=procedure_label(surgery["procedure"]), showarrow=False,
-                           textangle=-90, xanchor="right", yanchor="top", font={"size": 10}, row=1, col=1)
+        fig.add_annotation(
+            x=week,
+            y=10.4,
+            text=procedure_label(surgery["procedure"]),
+            showarrow=False,
+            textangle=-90,
+            xanchor="right",
+            yanchor="top",
+            font={"size": 10},
+            row=1,
+            col=1,
+        )
     _treatment_lanes(fig, treatments, index_date, as_of, dates)
     fig.update_yaxes(title_text="Pain (NRS 0–10)", range=[0, 10.5], row=1, col=1)
     surgery = procedure_label(first["procedure"]).lower() + (f" of {index_date:%Y-%m-%d}" if dates else "")
     fig.update_xaxes(title_text=f"Weeks since {surgery}", row=2, col=1)
     visits = int(trajectory[["back_pain", "leg_pain", "pain_unspecified"]].notna().any(axis=1).sum())
-    fig.update_layout(title=f"{title} (n = {visits} visit{'' if visits == 1 else 's'})", hovermode="closest",
-                      legend={"orientation": "h", "y": -0.15}, margin={"l": 60, "r": 20, "t": 60, "b": 60})
+    fig.update_layout(
+        title=f"{title} (n = {visits} visit{'' if visits == 1 else 's'})",
+        hovermode="closest",
+        legend={"orientation": "h", "y": -0.15},
+        margin={"l": 60, "r": 20, "t": 60, "b": 60},
+    )
     return fig
 
 
@@ -101,7 +148,11 @@ def _when(day: object, week: float, dates: bool) -> str:
 
 
 def _treatment_lanes(
-    fig: go.Figure, treatments: pd.DataFrame, index_date: pd.Timestamp, as_of: pd.Timestamp, dates: bool = True,
+    fig: go.Figure,
+    treatments: pd.DataFrame,
+    index_date: pd.Timestamp,
+    as_of: pd.Timestamp,
+    dates: bool = True,
 ) -> None:
     if treatments.empty:
         fig.update_yaxes(visible=False, row=2, col=1)
@@ -114,14 +165,22 @@ def _treatment_lanes(
         end = _weeks(pd.Series([end_date]), index_date).iloc[0]
         group = TREATMENTS[t["code"]].group if t["code"] in TREATMENTS else "complementary"
         fig.add_trace(
-            go.Scatter(x=[start, max(end, start + 0.3)], y=[label, label], mode="lines+markers",
-                       line={"color": GROUP_COLOURS.get(group, OTHER_COLOUR), "width": 8}, marker={"size": 8},
-                       name=label, showlegend=False,
-                       hovertemplate=f"{label}<br>{_when(t['start_date'], start, dates)}"
-                       + (f" to {_when(t['end_date'], end, dates)}" if pd.notna(t["end_date"]) else ", ongoing")
-                       + "<extra></extra>"),
-            row=2, col=1,
+            go.Scatter(
+                x=[start, max(end, start + 0.3)],
+                y=[label, label],
+                mode="lines+markers",
+                line={"color": GROUP_COLOURS.get(group, OTHER_COLOUR), "width": 8},
+                marker={"size": 8},
+                name=label,
+                showlegend=False,
+                hovertemplate=f"{label}<br>{_when(t['start_date'], start, dates)}"
+                + (f" to {_when(t['end_date'], end, dates)}" if pd.notna(t["end_date"]) else ", ongoing")
+                + "<extra></extra>",
+            ),
+            row=2,
+            col=1,
         )
         labels.append(label)
-    fig.update_yaxes(title_text="Treatments", categoryorder="array", categoryarray=list(dict.fromkeys(labels)),
-                     row=2, col=1)
+    fig.update_yaxes(
+        title_text="Treatments", categoryorder="array", categoryarray=list(dict.fromkeys(labels)), row=2, col=1
+    )

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Annotated
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -36,8 +34,9 @@ _AS_USER_HELP = (
 # Required: every command but `users add` (see AsAdminUnlessFirstOption in dashboard.cli.users).
 AsUserOption = Annotated[
     str,
-    typer.Option("--as-user", metavar="NAME", envvar=USER_ENV, show_envvar=False, help=_AS_USER_HELP,
-                 show_default=False),
+    typer.Option(
+        "--as-user", metavar="NAME", envvar=USER_ENV, show_envvar=False, help=_AS_USER_HELP, show_default=False
+    ),
 ]
 PSEUDONYM_KEY_ENV = "PAINTRAIL_PSEUDONYM_KEY"  # data_model.exchange.pseudonyms.KEY_ENV, here so --help needs no ORM
 IdentifiedOption = Annotated[
@@ -107,12 +106,16 @@ def authorise(engine: Engine, as_user: str, action: Action, command: str) -> Sig
     user = result.user
     if not can(user.role, action):
         event = "export_refused" if command.startswith("export") else "command_refused"
-        run_write(engine, lambda s: record_event(
-            set_actor(s, user.username), event, {"command": command, "role": user.role, "action": action.value},
-        ))
+        run_write(
+            engine,
+            lambda s: record_event(
+                set_actor(s, user.username),
+                event,
+                {"command": command, "role": user.role, "action": action.value},
+            ),
+        )
         raise UserError(
-            f"the {user.role} role may not {ACTION_WORDS.get(action, action.value)} ({command}); "
-            f"{_who_may(action)}"
+            f"the {user.role} role may not {ACTION_WORDS.get(action, action.value)} ({command}); {_who_may(action)}"
         )
     return user
 

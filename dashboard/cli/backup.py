@@ -46,8 +46,8 @@ def _audit(url: str, user: SignedIn, action: str, detail: dict) -> str | None:
 
 def backup(
     out: Annotated[
-        Path, typer.Option("--out", metavar="FILE", help="The backup file to write (a SQLite database).",
-                           show_default=False),
+        Path,
+        typer.Option("--out", metavar="FILE", help="The backup file to write (a SQLite database).", show_default=False),
     ],
     as_user: AsUserOption,
     db: DbOption = None,
@@ -95,7 +95,15 @@ def restore(
     or, when it has no account yet, an admin of the backup. The restore is audited in the restored
     database. For PostgreSQL, prints the pg_restore command and exits with status 2.
     """
-    from data_model.backup import BackupError, UsePostgresTools, account_count, check_paintrail_file, pg_restore_command, restore_sqlite, sqlite_file
+    from data_model.backup import (
+        BackupError,
+        UsePostgresTools,
+        account_count,
+        check_paintrail_file,
+        pg_restore_command,
+        restore_sqlite,
+        sqlite_file,
+    )
     from data_model.db import resolve_url
 
     url = resolve_url(db)
@@ -112,8 +120,12 @@ def restore(
             fail(f"{exc}: {pg_restore_command(url, file)}", POSTGRES_EXIT)
         except BackupError as exc:
             raise UserError(str(exc)) from None
-        revision = _audit(url, user, "restore", {"file": file.name, "path": str(file.resolve()), "rows": summary.rows,
-                                           "backup_revision": summary.revision})
+        revision = _audit(
+            url,
+            user,
+            "restore",
+            {"file": file.name, "path": str(file.resolve()), "rows": summary.rows, "backup_revision": summary.revision},
+        )
     typer.echo(f"Restored {file} into {shown_url(url)} ({summary.describe()}); schema now at {revision}.")
 
 
@@ -139,8 +151,10 @@ def _admin_of_backup(file: Path, as_user: str) -> SignedIn:
     name = (as_user or "").strip()
     user = check_stored_password(stored_account(file, name), read_password(name))
     if user is None:
-        raise UserError(f"--as-user {name}: not an active account of the backup with that password "
-                        "(the database restored into has no account, so the backup's accounts decide)")
+        raise UserError(
+            f"--as-user {name}: not an active account of the backup with that password "
+            "(the database restored into has no account, so the backup's accounts decide)"
+        )
     if not can(user.role, Action.MANAGE_BACKUPS):
         raise UserError(f"the {user.role} role may not {ACTION_WORDS[Action.MANAGE_BACKUPS]} (restore); admins may")
     return user

@@ -16,14 +16,20 @@ def bench(
     patients: Annotated[int, typer.Option("--patients", min=1, help="Patients in the seeded cohort.")] = 100_000,
     dense: Annotated[
         bool,
-        typer.Option("--dense/--no-dense", help="Dense follow-up, about 20 visits a patient (100,000 patients: "
-                     "two million visits), or the calibrated clinic's about 6."),
+        typer.Option(
+            "--dense/--no-dense",
+            help="Dense follow-up, about 20 visits a patient (100,000 patients: "
+            "two million visits), or the calibrated clinic's about 6.",
+        ),
     ] = True,
     runs: Annotated[int, typer.Option("--runs", min=1, help="Timed runs per measure; the table shows the median.")] = 5,
     postgres_url: Annotated[
         str,
-        typer.Option("--postgres-url", metavar="URL", help="PostgreSQL database to benchmark in (a throwaway "
-                     "schema is created there and dropped after)."),
+        typer.Option(
+            "--postgres-url",
+            metavar="URL",
+            help="PostgreSQL database to benchmark in (a throwaway schema is created there and dropped after).",
+        ),
     ] = DEFAULT_POSTGRES_URL,
     skip_postgres: Annotated[bool, typer.Option("--skip-postgres", help="Benchmark SQLite only.")] = False,
     json_path: Annotated[
@@ -32,13 +38,22 @@ def bench(
     seed: Annotated[int, typer.Option("--seed", help="Random seed of the cohort and of the sampled patients.")] = 42,
     import_rows: Annotated[
         int,
-        typer.Option("--import-rows", min=1, help="Rows of the CSV import that 8 staff keep saving visits beside "
-                     "(new patients with their surgeries, visits and treatments)."),
+        typer.Option(
+            "--import-rows",
+            min=1,
+            help="Rows of the CSV import that 8 staff keep saving visits beside "
+            "(new patients with their surgeries, visits and treatments).",
+        ),
     ] = 1_000_000,
     as_of: Annotated[
         str | None,
-        typer.Option("--as-of", metavar="DATE", help="The cohort's today and the measures' as-of date "
-                     "(YYYY-MM-DD). Default: today, as the app's pages use.", show_default=False),
+        typer.Option(
+            "--as-of",
+            metavar="DATE",
+            help="The cohort's today and the measures' as-of date "
+            "(YYYY-MM-DD). Default: today, as the app's pages use.",
+            show_default=False,
+        ),
     ] = None,
 ) -> None:
     """Benchmark at scale: seed a throwaway cohort on SQLite and PostgreSQL, time each figure of the
@@ -52,9 +67,14 @@ def bench(
 
     with user_errors():
         params = Params(
-            patients=patients, visits_per_patient=DENSE_VISITS_PER_PATIENT if dense else None, runs=runs,
-            seed=seed, as_of=parse_date("--as-of", as_of), postgres_url=None if skip_postgres else postgres_url,
-            json_path=json_path, import_rows=import_rows,
+            patients=patients,
+            visits_per_patient=DENSE_VISITS_PER_PATIENT if dense else None,
+            runs=runs,
+            seed=seed,
+            as_of=parse_date("--as-of", as_of),
+            postgres_url=None if skip_postgres else postgres_url,
+            json_path=json_path,
+            import_rows=import_rows,
         )
     code = run(params)
     if code:

@@ -43,18 +43,27 @@ AsOfOption = Annotated[
 # The cohort page's definition, as options of the exports that draw cohort figures.
 ProcedureOption = Annotated[
     list[str] | None,
-    typer.Option("--procedure", metavar="NAME", help="Only this index procedure (repeatable): discectomy, "
-                 "laminectomy, fusion, other. Default: all.", show_default=False),
+    typer.Option(
+        "--procedure",
+        metavar="NAME",
+        help="Only this index procedure (repeatable): discectomy, laminectomy, fusion, other. Default: all.",
+        show_default=False,
+    ),
 ]
 SurgeonOption = Annotated[
     list[str] | None,
-    typer.Option("--surgeon", metavar="NAME", help="Only this surgeon's index surgeries (repeatable). Default: all.",
-                 show_default=False),
+    typer.Option(
+        "--surgeon",
+        metavar="NAME",
+        help="Only this surgeon's index surgeries (repeatable). Default: all.",
+        show_default=False,
+    ),
 ]
 FromOption = Annotated[
     str | None,
-    typer.Option("--from", metavar="DATE", help="Index surgery on or after this date (YYYY-MM-DD).",
-                 show_default=False),
+    typer.Option(
+        "--from", metavar="DATE", help="Index surgery on or after this date (YYYY-MM-DD).", show_default=False
+    ),
 ]
 ToOption = Annotated[
     str | None,
@@ -62,8 +71,11 @@ ToOption = Annotated[
 ]
 SurgeryOrderOption = Annotated[
     str,
-    typer.Option("--surgery", metavar="any|first|repeat", help="All index surgeries, first surgeries only, or "
-                 "repeat surgeries only."),
+    typer.Option(
+        "--surgery",
+        metavar="any|first|repeat",
+        help="All index surgeries, first surgeries only, or repeat surgeries only.",
+    ),
 ]
 SURGERY_ORDERS = ("any", "first", "repeat")
 
@@ -132,7 +144,10 @@ def optional_date(option: str, value: str | None) -> date | None:
 
 
 def cohort_filter(
-    procedures: list[str] | None, surgeons: list[str] | None, date_from: str | None, date_to: str | None,
+    procedures: list[str] | None,
+    surgeons: list[str] | None,
+    date_from: str | None,
+    date_to: str | None,
     surgery_order: str,
 ) -> CohortFilter:
     """The cohort options checked and turned into the cohort page's CohortFilter."""
@@ -213,7 +228,7 @@ def user_errors() -> Iterator[None]:
     """Turn the store's refusals into one line on stderr and a non-zero exit; never a traceback."""
     try:
         yield
-    except Exception as exc:  # noqa: BLE001 - sorted below; anything else is re-raised as it was
+    except Exception as exc:
         _report_refusal(exc)
         raise
 
@@ -229,9 +244,9 @@ def _report_refusal(exc: Exception) -> None:
         return
     from sqlalchemy.exc import IntegrityError, OperationalError
 
+    from data_model.access.permissions import NotAllowed
     from data_model.db import DatabaseBusyError
     from data_model.exchange.csv_folder.folder_import import CsvImportFailed
-    from data_model.access.permissions import NotAllowed
     from data_model.settings import SettingsError
     from data_model.validation import ValidationFailed
 

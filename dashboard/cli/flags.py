@@ -27,12 +27,28 @@ if TYPE_CHECKING:  # pandas is imported where the worklist is formatted, not for
 # the first column is `pseudonym` instead (a tool joining on MRNs must not get pseudonyms unawares).
 CSV_COLUMNS = ["mrn", "flags", "severity", "reasons", "procedure", "weeks_since_surgery", "current_pain"]
 JSON_COLUMNS = [
-    "mrn", "display_name", "procedure", "surgeon", "index_surgery_date", "prior_surgeries", "weeks_since_surgery",
-    "window_weeks", "current_pain", "flags", "severity", "reasons", "reviewed",
+    "mrn",
+    "display_name",
+    "procedure",
+    "surgeon",
+    "index_surgery_date",
+    "prior_surgeries",
+    "weeks_since_surgery",
+    "window_weeks",
+    "current_pain",
+    "flags",
+    "severity",
+    "reasons",
+    "reviewed",
 ]
 TABLE_COLUMNS = [
-    ("mrn", "MRN"), ("display_name", "Name"), ("procedure", "Procedure"), ("weeks_since_surgery", "Weeks"),
-    ("current_pain", "Pain"), ("severity", "Severity"), ("why", "Flags and reasons"),
+    ("mrn", "MRN"),
+    ("display_name", "Name"),
+    ("procedure", "Procedure"),
+    ("weeks_since_surgery", "Weeks"),
+    ("current_pain", "Pain"),
+    ("severity", "Severity"),
+    ("why", "Flags and reasons"),
 ]
 DEIDENTIFIED = {"mrn": "pseudonym"}  # the identifying column and what stands in for it
 IDENTIFYING = ("display_name", "surgeon", "index_surgery_date")  # left out when de-identified
@@ -43,8 +59,13 @@ def _deidentified(columns: list[str]) -> list[str]:
 
 
 def _deidentified_table() -> list[tuple[str, str]]:
-    return [("pseudonym", "Pseudonym") if key == "mrn" else (key, header)
-            for key, header in TABLE_COLUMNS if key not in IDENTIFYING]
+    return [
+        ("pseudonym", "Pseudonym") if key == "mrn" else (key, header)
+        for key, header in TABLE_COLUMNS
+        if key not in IDENTIFYING
+    ]
+
+
 FLAG_SEPARATOR, REASON_SEPARATOR = ";", " | "  # as data_model.flags.worklist joins them
 WIDE_OUTPUT = 160  # columns when the output is a file or a pipe rather than a terminal
 
@@ -84,7 +105,9 @@ def _cell(value: Any) -> str:
 
 def _records(worklist: pd.DataFrame, columns: list[str]) -> list[dict[str, Any]]:
     present = [c for c in columns if c in worklist.columns]
-    return [{c: _plain(v) for c, v in zip(present, row, strict=True)} for row in worklist[present].itertuples(index=False)]
+    return [
+        {c: _plain(v) for c, v in zip(present, row, strict=True)} for row in worklist[present].itertuples(index=False)
+    ]
 
 
 def worklist_csv(worklist: pd.DataFrame, identified: bool = True) -> str:
@@ -128,8 +151,10 @@ def print_table(worklist: pd.DataFrame, as_of: date, identified: bool = True) ->
     for key, header in shown:
         wide = key in ("display_name", "why")
         table.add_column(
-            header, justify="right" if key in ("weeks_since_surgery", "current_pain") else "left",
-            no_wrap=not wide, ratio=(3 if key == "why" else 1) if wide else None,
+            header,
+            justify="right" if key in ("weeks_since_surgery", "current_pain") else "left",
+            no_wrap=not wide,
+            ratio=(3 if key == "why" else 1) if wide else None,
         )
     for record in _records(worklist, JSON_COLUMNS if identified else _deidentified(JSON_COLUMNS)):
         record["why"] = _why(record.get("flags"), record.get("reasons"))
@@ -143,13 +168,19 @@ def flags(
     as_of: AsOfOption = None,
     output: Annotated[
         OutputFormat,
-        typer.Option("--format", help="table (to read), csv (mrn or pseudonym, flags, severity, reasons first; flags "
-                     "joined by ';') or json (a list of objects)."),
+        typer.Option(
+            "--format",
+            help="table (to read), csv (mrn or pseudonym, flags, severity, reasons first; flags "
+            "joined by ';') or json (a list of objects).",
+        ),
     ] = OutputFormat.table,
     identified: Annotated[
         bool,
-        typer.Option("--identified", help="MRNs, names, surgeons and dates (admins only). Default: de-identified: "
-                     "a pseudonym per patient, no name, surgeon or date, weeks since surgery in the reasons."),
+        typer.Option(
+            "--identified",
+            help="MRNs, names, surgeons and dates (admins only). Default: de-identified: "
+            "a pseudonym per patient, no name, surgeon or date, weeks since surgery in the reasons.",
+        ),
     ] = False,
     db: DbOption = None,
 ) -> None:
@@ -170,8 +201,17 @@ def flags(
                 worklist = flag_worklist(session, when)
             if key is not None:
                 worklist = deidentified_worklist(worklist, key)
-            audit_command(engine, user, "flags", {"as_of": when.isoformat(), "format": output.value,
-                                                  "identified": identified, "patients": int(len(worklist))})
+            audit_command(
+                engine,
+                user,
+                "flags",
+                {
+                    "as_of": when.isoformat(),
+                    "format": output.value,
+                    "identified": identified,
+                    "patients": int(len(worklist)),
+                },
+            )
         finally:
             engine.dispose()
     if output is OutputFormat.csv:

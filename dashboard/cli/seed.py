@@ -32,13 +32,20 @@ def seed(
     seed: Annotated[int, typer.Option("--seed", help="Random seed: the same seed gives the same cohort.")] = 42,
     as_of: Annotated[
         str | None,
-        typer.Option("--as-of", metavar="DATE", help="The cohort's 'today' (YYYY-MM-DD); nothing is dated later. "
-                     "Default: today.", show_default=False),
+        typer.Option(
+            "--as-of",
+            metavar="DATE",
+            help="The cohort's 'today' (YYYY-MM-DD); nothing is dated later. Default: today.",
+            show_default=False,
+        ),
     ] = None,
     dense: Annotated[
         bool,
-        typer.Option("--dense", help="Also see everyone routinely every few weeks: about 20 visits per patient "
-                     "(100,000 patients: two million visits), as a large network's load for benchmarks."),
+        typer.Option(
+            "--dense",
+            help="Also see everyone routinely every few weeks: about 20 visits per patient "
+            "(100,000 patients: two million visits), as a large network's load for benchmarks.",
+        ),
     ] = False,
     db: DbOption = None,
 ) -> None:

@@ -8,9 +8,7 @@ import subprocess
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Annotated
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -42,7 +40,12 @@ def absolute_url(url: str) -> str:
 
     parsed = make_url(url)
     database = parsed.database
-    if parsed.get_backend_name() == "sqlite" and database and database != ":memory:" and not database.startswith("file:"):
+    if (
+        parsed.get_backend_name() == "sqlite"
+        and database
+        and database != ":memory:"
+        and not database.startswith("file:")
+    ):
         path = Path(database)
         if not path.is_absolute():
             parsed = parsed.set(database=str(path.resolve()))
@@ -65,13 +68,23 @@ def _run_streamlit(url: str, port: int, address: str, demo: bool) -> int:
     if demo:
         env[DEMO_ENV] = "1"
     command = [
-        sys.executable, "-m", "dashboard.streamlit_launch", "run", str(APP),
-        "--server.port", str(port),
-        "--server.headless", "true",
-        "--server.address", address,
-        "--browser.gatherUsageStats", "false",  # a clinical server sends nothing out
-        "--client.toolbarMode", "viewer",  # no "Deploy" button or developer menu for clinicians
-        "--client.showErrorDetails", "none",  # an unexpected error says so, never a traceback with server paths
+        sys.executable,
+        "-m",
+        "dashboard.streamlit_launch",
+        "run",
+        str(APP),
+        "--server.port",
+        str(port),
+        "--server.headless",
+        "true",
+        "--server.address",
+        address,
+        "--browser.gatherUsageStats",
+        "false",  # a clinical server sends nothing out
+        "--client.toolbarMode",
+        "viewer",  # no "Deploy" button or developer menu for clinicians
+        "--client.showErrorDetails",
+        "none",  # an unexpected error says so, never a traceback with server paths
     ]
     typer.echo(f"Serving PainTrail at http://{address}:{port} on {shown_url(url)}; press Ctrl+C to stop.")
     child = subprocess.Popen(command, env=env)
@@ -136,7 +149,7 @@ def prepare_demo(engine: Engine, patients: int, today: date) -> list[str]:
         done.append(", ".join(f"{count} {name}" for name, count in counts.items()))
     missing = [account for account in DEMO_ACCOUNTS if account[0].lower() not in existing]
 
-    def add_accounts(session) -> None:  # noqa: ANN001
+    def add_accounts(session) -> None:
         set_actor(session, DEMO_ACTOR)
         for username, role, password in missing:
             add_user(session, username, role, password, display_name=f"Demo {role}")
@@ -151,7 +164,8 @@ def demo(
     db: Annotated[
         str | None,
         typer.Option(
-            "--db", metavar="URL",
+            "--db",
+            metavar="URL",
             help=f"Demo database URL. Default: {DEMO_DATABASE_URL} in the current folder; "
             "$PAINTRAIL_DATABASE_URL is ignored so a real database is never filled with synthetic patients.",
             show_default=False,
@@ -172,7 +186,9 @@ def demo(
             done = prepare_demo(engine, patients, date.today())
         finally:
             engine.dispose()
-        typer.echo(("Demo database ready: added " + "; ".join(done) + ".") if done else "Demo database ready (nothing to add).")
+        typer.echo(
+            ("Demo database ready: added " + "; ".join(done) + ".") if done else "Demo database ready (nothing to add)."
+        )
         if no_serve:
             return
         code = run_app(url, port, address, demo=True)

@@ -26,10 +26,16 @@ class Role(str, Enum):
 # Optional, unlike AsUserOption: the first admin of a database with no account is added without one.
 AsAdminUnlessFirstOption = Annotated[
     str | None,
-    typer.Option("--as-user", metavar="NAME", envvar=USER_ENV, show_envvar=False, show_default=False,
-                 help=f"The admin adding the account (default: ${USER_ENV}); its password comes first (from "
-                 "$PAINTRAIL_PASSWORD, a prompt or the first line of stdin). Not needed for the first admin of a "
-                 "database with no account."),
+    typer.Option(
+        "--as-user",
+        metavar="NAME",
+        envvar=USER_ENV,
+        show_envvar=False,
+        show_default=False,
+        help=f"The admin adding the account (default: ${USER_ENV}); its password comes first (from "
+        "$PAINTRAIL_PASSWORD, a prompt or the first line of stdin). Not needed for the first admin of a "
+        "database with no account.",
+    ),
 ]
 
 
@@ -53,7 +59,10 @@ def add(
         str | None, typer.Option("--display-name", help="Name shown in the app. Default: NAME.", show_default=False)
     ] = None,
     sso: Annotated[
-        bool, typer.Option("--sso", help="Single sign-on only: NAME is the e-mail the identity provider reports; no password.")
+        bool,
+        typer.Option(
+            "--sso", help="Single sign-on only: NAME is the e-mail the identity provider reports; no password."
+        ),
     ] = False,
     as_user: AsAdminUnlessFirstOption = None,
     db: DbOption = None,
@@ -73,20 +82,25 @@ def add(
                 first = count_users(session) == 0
             if first:
                 if role is not Role.admin:
-                    raise UserError(f"the database has no account yet: create the first admin first "
-                                    f"(paintrail users add NAME --role admin), then add {name.strip()!r} as that admin")
+                    raise UserError(
+                        f"the database has no account yet: create the first admin first "
+                        f"(paintrail users add NAME --role admin), then add {name.strip()!r} as that admin"
+                    )
                 password = None if sso else read_new_password(name.strip())
                 if password is None:
                     raise UserError("--sso: the first admin needs a password (single sign-on accounts come after it)")
                 run_write(engine, lambda s: add_first_admin(set_actor(s, operator()), name, password, display_name))
             else:
                 if not as_user:
-                    raise UserError(f"--as-user: adding an account needs an admin's credentials (or ${USER_ENV}); "
-                                    "the database has accounts already")
+                    raise UserError(
+                        f"--as-user: adding an account needs an admin's credentials (or ${USER_ENV}); "
+                        "the database has accounts already"
+                    )
                 admin = authorise(engine, as_user, Action.MANAGE_USERS, "users add")
                 password = None if sso else read_new_password(name.strip())
-                run_write(engine, lambda s: add_user(set_actor(s, admin.username), name, role.value, password,
-                                                     display_name))
+                run_write(
+                    engine, lambda s: add_user(set_actor(s, admin.username), name, role.value, password, display_name)
+                )
         finally:
             engine.dispose()
     typer.echo(f"Created {role.value} account {name.strip()!r}.")
@@ -114,7 +128,13 @@ def list_users(as_user: AsUserOption, db: DbOption = None) -> None:
     for header in ("User", "Display name", "Role", "Active", "Locked until"):
         table.add_column(header)
     for row in users.itertuples(index=False):
-        table.add_row(escape(row.username), escape(row.display_name or ""), row.role, "yes" if row.active else "no", _locked(row.locked_until))
+        table.add_row(
+            escape(row.username),
+            escape(row.display_name or ""),
+            row.role,
+            "yes" if row.active else "no",
+            _locked(row.locked_until),
+        )
     Console().print(table)
 
 

@@ -17,17 +17,15 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from dashboard import data, state
+from dashboard.charts import reports
+from dashboard.charts.figure_export import FORMATS, figure_bytes
+from dashboard.downloads import owned as owned_downloads
+from dashboard.signin import auth, browser_session
 from data_model.access import sign_ins
 from data_model.access.permissions import Action
 from data_model.exchange.csv_folder.export import neutralise
 from data_model.exchange.pseudonyms import PseudonymKeyMissing, pseudonym
-
-from dashboard import data, state
-from dashboard.signin import auth
-from dashboard.signin import browser_session
-from dashboard.downloads import owned as owned_downloads
-from dashboard.charts import reports
-from dashboard.charts.figure_export import FORMATS, figure_bytes
 
 PDF = "application/pdf"
 
@@ -51,7 +49,7 @@ def owned(make: Callable[[], bytes]) -> Callable[[], bytes]:
     return run
 
 
-def _button(where, label: str, make: Callable[[], bytes], **options) -> None:  # noqa: ANN001, ANN003
+def _button(where, label: str, make: Callable[[], bytes], **options) -> None:
     """A download button whose file is made on click for this sign-in (never at page load)."""
     where.download_button(label, data=owned(make), on_click="ignore", **options)
 
@@ -64,8 +62,15 @@ def chart_downloads(name: str, figure: go.Figure, audit: dict | None = None, pat
         make = lambda fmt=fmt: figure_bytes(figure, fmt)  # noqa: E731
         if audit is not None:
             make = data.audited("export_chart", {**audit, "charts": [name], "format": fmt}, make, patient_id)
-        _button(col, fmt.upper(), make, file_name=f"paintrail-{name}.{fmt}", mime=mime, key=f"dl_{name}_{fmt}",
-                help=f"Download this chart as {fmt.upper()}")
+        _button(
+            col,
+            fmt.upper(),
+            make,
+            file_name=f"paintrail-{name}.{fmt}",
+            mime=mime,
+            key=f"dl_{name}_{fmt}",
+            help=f"Download this chart as {fmt.upper()}",
+        )
 
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:
@@ -74,8 +79,12 @@ def csv_bytes(frame: pd.DataFrame) -> bytes:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(frame.columns)
     for row in frame.itertuples(index=False, name=None):
-        writer.writerow(["" if v is None or (isinstance(v, float) and pd.isna(v))
-                         else neutralise(v) if isinstance(v, str) else v for v in row])
+        writer.writerow(
+            [
+                "" if v is None or (isinstance(v, float) and pd.isna(v)) else neutralise(v) if isinstance(v, str) else v
+                for v in row
+            ]
+        )
     return out.getvalue().encode("utf-8")
 
 
@@ -92,7 +101,7 @@ def _key_or_warning() -> str | None:
         return None
 
 
-def cohort_downloads(view, figures: dict[str, go.Figure], as_of: date, mcid_text: str) -> None:  # noqa: ANN001
+def cohort_downloads(view, figures: dict[str, go.Figure], as_of: date, mcid_text: str) -> None:
     """The cohort report (PDF) and the cohort's data (de-identified CSV folder, zipped): clinicians, admins."""
     st.subheader("Cohort report and data")
     if not auth.allowed(Action.EXPORT_DEIDENTIFIED):
@@ -109,22 +118,29 @@ def cohort_downloads(view, figures: dict[str, go.Figure], as_of: date, mcid_text
 
     cols = st.columns(2)
     _button(
-        cols[0], "Cohort report (PDF)",
+        cols[0],
+        "Cohort report (PDF)",
         data.audited("export_report", {"cohort": definition, "as_of": as_of.isoformat(), "via": "app"}, report),
-        key="dl_cohort_report", mime=PDF, file_name=f"paintrail-cohort-{as_of:%Y%m%d}.pdf",
+        key="dl_cohort_report",
+        mime=PDF,
+        file_name=f"paintrail-cohort-{as_of:%Y%m%d}.pdf",
         help="Definition, key figures, the four charts and the flagged patients by pseudonym (no MRN, name or date)",
     )
     _button(
-        cols[1], "Cohort data (CSV, de-identified)",
-        data.audited("export_csv", {"cohort": definition, "patients": len(ids), "via": "app"},
-                     data.deidentified_csv_zip(ids)),
-        key="dl_cohort_csv", mime="application/zip", file_name=f"paintrail-cohort-{as_of:%Y%m%d}-csv.zip",
+        cols[1],
+        "Cohort data (CSV, de-identified)",
+        data.audited(
+            "export_csv", {"cohort": definition, "patients": len(ids), "via": "app"}, data.deidentified_csv_zip(ids)
+        ),
+        key="dl_cohort_csv",
+        mime="application/zip",
+        file_name=f"paintrail-cohort-{as_of:%Y%m%d}-csv.zip",
         help="patients.csv, surgeries.csv, visits.csv, treatments.csv in the import format: pseudonyms, no names, "
         "surgeons or notes, each patient's dates shifted alike",
     )
 
 
-def patient_downloads(record, as_of: date) -> None:  # noqa: ANN001 - services.PatientRecord
+def patient_downloads(record, as_of: date) -> None:
     """The trajectory chart and the one-page clinician summary: identified for admins, de-identified for
     clinicians (pseudonym, weeks since surgery, no dates); staff none."""
     st.subheader("Downloads")
@@ -138,8 +154,14 @@ def patient_downloads(record, as_of: date) -> None:  # noqa: ANN001 - services.P
         _no_export("patient data: no chart or summary download")
         return
     figure = reports.trajectory_for_export(record, as_of, key)
-    st.caption(f"Downloads are {kind}" + (": pseudonym instead of MRN and name, weeks since surgery instead of "
-                                          "dates." if key else ", with the MRN and name."))
+    st.caption(
+        f"Downloads are {kind}"
+        + (
+            ": pseudonym instead of MRN and name, weeks since surgery instead of dates."
+            if key
+            else ", with the MRN and name."
+        )
+    )
     patient_id = int(record.patient["patient_id"])
     chart_downloads("trajectory", figure, {"identified": key is None, "via": "app"}, patient_id)
     who = pseudonym(str(record.patient["mrn"]), key) if key else str(record.patient["mrn"])
@@ -148,9 +170,12 @@ def patient_downloads(record, as_of: date) -> None:  # noqa: ANN001 - services.P
         return reports.patient_summary_pdf(record, as_of, figure, deidentified=key is not None, key=key)
 
     _button(
-        st, "Clinician summary (PDF)",
+        st,
+        "Clinician summary (PDF)",
         data.audited("export_summary", {"identified": key is None, "via": "app"}, summary, patient_id),
-        key="dl_patient_summary", mime=PDF, file_name=f"paintrail-summary-{who}.pdf",
+        key="dl_patient_summary",
+        mime=PDF,
+        file_name=f"paintrail-summary-{who}.pdf",
         help="One page: recovery status, the trajectory, flags and treatments",
     )
 
@@ -163,9 +188,15 @@ def worklist_download(shown: pd.DataFrame, as_of: date) -> None:
         return
     frame = data.deidentified_worklist(as_of, [int(i) for i in shown["patient_id"]])
     _button(
-        st, "Download worklist (CSV, de-identified)",
-        data.audited("export_worklist", {"as_of": as_of.isoformat(), "patients": len(frame), "via": "app"},
-                     lambda: csv_bytes(frame)),
-        key="dl_worklist_csv", mime="text/csv", file_name=f"paintrail-worklist-{as_of:%Y%m%d}.csv",
+        st,
+        "Download worklist (CSV, de-identified)",
+        data.audited(
+            "export_worklist",
+            {"as_of": as_of.isoformat(), "patients": len(frame), "via": "app"},
+            lambda: csv_bytes(frame),
+        ),
+        key="dl_worklist_csv",
+        mime="text/csv",
+        file_name=f"paintrail-worklist-{as_of:%Y%m%d}.csv",
         help="Pseudonyms instead of MRNs and names; no surgeon, no dates (dates in the reasons become weeks)",
     )

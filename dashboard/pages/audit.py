@@ -5,8 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import data
-from dashboard.signin import auth
 from dashboard.formatting import plain
+from dashboard.signin import auth
 from data_model.access.permissions import Action
 
 auth.guard(Action.VIEW_AUDIT)
@@ -15,8 +15,11 @@ st.caption("Every insert, update and void with who, when and the row before and 
 
 cols = st.columns(4)
 actor = cols[0].text_input("User", key="audit_actor").strip() or None
-table = cols[1].selectbox("Table", ["(any)", "patients", "surgeries", "visits", "treatments", "conditions",
-                                    "flag_reviews", "settings", "users"], key="audit_table")
+table = cols[1].selectbox(
+    "Table",
+    ["(any)", "patients", "surgeries", "visits", "treatments", "conditions", "flag_reviews", "settings", "users"],
+    key="audit_table",
+)
 mrn = cols[2].text_input("Patient MRN", key="audit_mrn").strip()
 limit = cols[3].number_input("Rows", 10, 5000, 200, step=50, key="audit_limit")
 
@@ -33,8 +36,12 @@ entries = data.audit(actor, None if table == "(any)" else table, patient_id, int
 if entries.empty:
     st.info("No audit entry matches.")
 else:
-    st.dataframe(entries, hide_index=True, column_config={
-        "at": st.column_config.DatetimeColumn("When (UTC)", format="YYYY-MM-DD HH:mm:ss"),
-        "before": st.column_config.TextColumn("Before", width="medium"),
-        "after": st.column_config.TextColumn("After", width="medium"),
-    })
+    st.dataframe(
+        entries,
+        hide_index=True,
+        column_config={
+            "at": st.column_config.DatetimeColumn("When (UTC)", format="YYYY-MM-DD HH:mm:ss"),
+            "before": st.column_config.TextColumn("Before", width="medium"),
+            "after": st.column_config.TextColumn("After", width="medium"),
+        },
+    )

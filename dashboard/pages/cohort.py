@@ -7,10 +7,10 @@ from datetime import date
 import streamlit as st
 
 from dashboard import data
-from dashboard.signin import auth
 from dashboard.charts import reports
 from dashboard.downloads.buttons import chart_downloads, cohort_downloads
 from dashboard.formatting import plain, procedure_label
+from dashboard.signin import auth
 from data_model.access.permissions import Action
 from data_model.catalog import PROCEDURES
 from data_model.services.cohort import CohortFilter
@@ -23,8 +23,13 @@ with st.expander("Cohort definition", expanded=True):
     cols = st.columns(4)
     procedures = cols[0].multiselect("Procedure", list(PROCEDURES), format_func=procedure_label, key="co_procedures")
     surgeons = cols[1].multiselect("Surgeon", data.surgeons(), key="co_surgeons")
-    dates = cols[2].date_input("Index surgery between", value=(), max_value=date.today(), key="co_dates",
-                               help="Leave empty for any date; the most recent surgery is the index surgery.")
+    dates = cols[2].date_input(
+        "Index surgery between",
+        value=(),
+        max_value=date.today(),
+        key="co_dates",
+        help="Leave empty for any date; the most recent surgery is the index surgery.",
+    )
     order = cols[3].radio("Surgery", list(ORDERS), format_func=ORDERS.get, key="co_order", horizontal=False)
 
 date_from = dates[0] if len(dates) > 0 else None
@@ -32,7 +37,9 @@ date_to = dates[1] if len(dates) > 1 else None
 chosen = CohortFilter(tuple(procedures), tuple(surgeons), date_from, date_to, order)
 as_of = date.today()
 view = data.cohort(as_of, chosen)
-st.caption(f"Cohort: {plain(chosen.describe())}; as of {as_of:%Y-%m-%d}. Counts are patients, not visits.")  # it names surgeons
+st.caption(
+    f"Cohort: {plain(chosen.describe())}; as of {as_of:%Y-%m-%d}. Counts are patients, not visits."
+)  # it names surgeons
 
 if view.patients.empty:
     st.info("No patient matches this cohort definition.")
@@ -41,17 +48,24 @@ if view.patients.empty:
 overall = view.summary.set_index("procedure").loc["all"]
 cols = st.columns(4)
 cols[0].metric("Patients", f"{int(overall['n_patients']):,}")
-cols[1].metric("Flagged", f"{overall['flagged_share']:.0%}",
-               help=f"{int(overall['n_flagged'])} patients with at least one flag")
-cols[2].metric("Persistent pain", f"{overall['persistent_pain_share']:.0%}",
-               help=f"{int(overall['n_persistent_pain'])} patients with PERSISTENT_PAIN")
+cols[1].metric(
+    "Flagged", f"{overall['flagged_share']:.0%}", help=f"{int(overall['n_flagged'])} patients with at least one flag"
+)
+cols[2].metric(
+    "Persistent pain",
+    f"{overall['persistent_pain_share']:.0%}",
+    help=f"{int(overall['n_persistent_pain'])} patients with PERSISTENT_PAIN",
+)
 ftp = overall["ftp_failure_share"]
 cols[3].metric(
-    f"Failure to progress at {overall['ftp_time_point']}", "–" if ftp != ftp else f"{ftp:.0%}",
-    help=(f"Of {int(overall['n_ftp_eligible'])} eligible patients (with baseline, window closed), "
-          f"{int(overall['n_ftp_failure'])} did not reach the MCID by week {int(overall['ftp_window_end_weeks'])}; "
-          f"{int(overall['n_ftp_missing'])} ({overall['ftp_missing_share']:.0%}) had no visit by then and are "
-          "counted as missing, never as improved."),
+    f"Failure to progress at {overall['ftp_time_point']}",
+    "–" if ftp != ftp else f"{ftp:.0%}",
+    help=(
+        f"Of {int(overall['n_ftp_eligible'])} eligible patients (with baseline, window closed), "
+        f"{int(overall['n_ftp_failure'])} did not reach the MCID by week {int(overall['ftp_window_end_weeks'])}; "
+        f"{int(overall['n_ftp_missing'])} ({overall['ftp_missing_share']:.0%}) had no visit by then and are "
+        "counted as missing, never as improved."
+    ),
 )
 
 settings = data.settings()

@@ -7,11 +7,11 @@ from datetime import date
 import streamlit as st
 
 from dashboard import data, state
+from dashboard.formatting import patient_label, plain
 from dashboard.signin import auth
 from dashboard.widgets import forms
 from dashboard.widgets.corrections import correction_form
 from dashboard.widgets.feedback import show_saved
-from dashboard.formatting import patient_label, plain
 from dashboard.widgets.patient_finder import patient_finder
 from data_model.access.permissions import Action
 

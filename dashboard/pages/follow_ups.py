@@ -8,16 +8,18 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import data, state
-from dashboard.signin import auth
 from dashboard.formatting import patient_label
+from dashboard.signin import auth
 from dashboard.widgets.paging import paginate
-from data_model.follow_up import time_point_name
 from data_model.access.permissions import Action
+from data_model.follow_up import time_point_name
 
 auth.guard(Action.VIEW_PATIENTS)
 st.title("Follow-ups")
-st.caption("Registry time points after the most recent surgery: 6 weeks, 3, 12 and 24 months, each with a "
-           "due window. Overdue means the window closed without a visit (in the last 26 weeks).")
+st.caption(
+    "Registry time points after the most recent surgery: 6 weeks, 3, 12 and 24 months, each with a "
+    "due window. Overdue means the window closed without a visit (in the last 26 weeks)."
+)
 
 cols = st.columns([1, 1, 2])
 as_of = cols[0].date_input("As of", value=date.today(), max_value=date.today(), key="fu_as_of")
@@ -45,11 +47,21 @@ for title, part in (("Overdue", table[table["status"] == "overdue"]), ("Due", ta
         continue
     part = paginate(part, f"fu_{title.lower()}", noun="follow-ups")
     on_screen.append(part)
-    st.dataframe(part, hide_index=True, key=f"fu_table_{title}",
-                 column_order=["state", "mrn", "display_name", "procedure", "follow_up", "window", "days_overdue"],
-                 column_config={"state": "", "mrn": "MRN", "display_name": "Name", "procedure": "Procedure",
-                                "follow_up": "Follow-up", "window": "Due window",
-                                "days_overdue": st.column_config.NumberColumn("Days overdue")})
+    st.dataframe(
+        part,
+        hide_index=True,
+        key=f"fu_table_{title}",
+        column_order=["state", "mrn", "display_name", "procedure", "follow_up", "window", "days_overdue"],
+        column_config={
+            "state": "",
+            "mrn": "MRN",
+            "display_name": "Name",
+            "procedure": "Procedure",
+            "follow_up": "Follow-up",
+            "window": "Due window",
+            "days_overdue": st.column_config.NumberColumn("Days overdue"),
+        },
+    )
 
 listed = pd.concat(on_screen)  # the rows on screen: a selectbox of every follow-up would be tens of thousands
 choices = {f"{patient_label(p)} · {p['follow_up']}": p["patient_id"] for p in listed.to_dict("records")}

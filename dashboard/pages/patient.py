@@ -8,15 +8,21 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import data, state
-from dashboard.signin import auth
 from dashboard.charts import trajectory as charts
-from dashboard.widgets.patient_treatments import treatment_response_section
 from dashboard.downloads.buttons import patient_downloads
-from dashboard.widgets.review import review_section
 from dashboard.formatting import (
-    SEVERITY_BADGE, birth_year, flag_label, plain, procedure_label, score, treatment_label,
+    SEVERITY_BADGE,
+    birth_year,
+    flag_label,
+    plain,
+    procedure_label,
+    score,
+    treatment_label,
 )
+from dashboard.signin import auth
 from dashboard.widgets.patient_finder import patient_finder
+from dashboard.widgets.patient_treatments import treatment_response_section
+from dashboard.widgets.review import review_section
 from data_model.access.permissions import Action
 
 auth.guard(Action.VIEW_PATIENTS)
@@ -51,30 +57,48 @@ if record.status.empty:
 else:
     s = record.status.iloc[0]
     cols = st.columns(5)
-    cols[0].metric("Procedure", str(s["procedure"]).capitalize(),
-                   help=f"{procedure_label(s['procedure'])}, the most recent surgery, "
-                   f"{pd.Timestamp(s['index_surgery_date']):%Y-%m-%d}")
-    cols[1].metric("Weeks since surgery", f"{s['weeks_since_surgery']:.0f}",
-                   help=f"Recovery window: {s['window_weeks']} weeks")
-    cols[2].metric("Prior spine surgeries", int(s["prior_surgeries"]),
-                   help="Success rates fall with each repeat surgery.")
-    cols[3].metric("Current pain", score(s["current_pain"], "/10"),
-                   help=f"Worse of back and leg, mean of the {int(s['current_visits'])} most recent visit(s)")
+    cols[0].metric(
+        "Procedure",
+        str(s["procedure"]).capitalize(),
+        help=f"{procedure_label(s['procedure'])}, the most recent surgery, "
+        f"{pd.Timestamp(s['index_surgery_date']):%Y-%m-%d}",
+    )
+    cols[1].metric(
+        "Weeks since surgery", f"{s['weeks_since_surgery']:.0f}", help=f"Recovery window: {s['window_weeks']} weeks"
+    )
+    cols[2].metric(
+        "Prior spine surgeries", int(s["prior_surgeries"]), help="Success rates fall with each repeat surgery."
+    )
+    cols[3].metric(
+        "Current pain",
+        score(s["current_pain"], "/10"),
+        help=f"Worse of back and leg, mean of the {int(s['current_visits'])} most recent visit(s)",
+    )
     baseline = s[["baseline_back", "baseline_leg", "baseline_unspecified"]].max()
-    cols[4].metric("Baseline", score(baseline, "/10"),
-                   help="Last score before the surgery (within the look-back); missing stays missing.")
+    cols[4].metric(
+        "Baseline",
+        score(baseline, "/10"),
+        help="Last score before the surgery (within the look-back); missing stays missing.",
+    )
 
 st.subheader("Flags")
 if record.flags.empty:
     st.success("No flag as of today.")
 else:
     for _, flag in record.flags.iterrows():
-        st.markdown(f"{SEVERITY_BADGE.get(flag['severity'], flag['severity'])} **{flag_label(flag['code'])}** — {plain(flag['reason'])}")
+        st.markdown(
+            f"{SEVERITY_BADGE.get(flag['severity'], flag['severity'])} **{flag_label(flag['code'])}** — {plain(flag['reason'])}"
+        )
 review_section(patient_id, record.flags, record.review)
 
 st.plotly_chart(
-    charts.trajectory_figure(record.trajectory, record.surgeries, record.treatments, pd.Timestamp(as_of),
-                             title=f"Pain trajectory of {patient['mrn']}"),
+    charts.trajectory_figure(
+        record.trajectory,
+        record.surgeries,
+        record.treatments,
+        pd.Timestamp(as_of),
+        title=f"Pain trajectory of {patient['mrn']}",
+    ),
     key="pt_trajectory",
 )
 
@@ -87,11 +111,17 @@ with treatments_tab:
     if record.treatments.empty:
         st.caption("No treatment recorded.")
     else:
-        st.dataframe(record.treatments.assign(treatment=record.treatments["code"].map(treatment_label)),
-                     hide_index=True, column_order=["treatment", "start_date", "end_date", "drug", "mme_per_day", "notes", "source"])
+        st.dataframe(
+            record.treatments.assign(treatment=record.treatments["code"].map(treatment_label)),
+            hide_index=True,
+            column_order=["treatment", "start_date", "end_date", "drug", "mme_per_day", "notes", "source"],
+        )
 with surgeries_tab:
-    st.dataframe(record.surgeries.assign(procedure=record.surgeries["procedure"].map(procedure_label)),
-                 hide_index=True, column_config={"patient_id": None, "surgery_id": None})
+    st.dataframe(
+        record.surgeries.assign(procedure=record.surgeries["procedure"].map(procedure_label)),
+        hide_index=True,
+        column_config={"patient_id": None, "surgery_id": None},
+    )
 with conditions_tab:
     if record.conditions.empty:
         st.caption("No diagnosis recorded.")

@@ -8,8 +8,8 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import data
-from dashboard.signin import auth
 from dashboard.formatting import procedure_label
+from dashboard.signin import auth
 from data_model import commands
 from data_model.access.permissions import Action
 from data_model.settings import DEFAULT_SETTINGS, SettingsError, from_values, to_values
@@ -29,8 +29,15 @@ with st.form("settings_form"):
     st.subheader("Recovery window per procedure (weeks)")
     cols = st.columns(len(current.window_weeks))
     windows = {
-        proc: cols[i].number_input(procedure_label(proc), 1, 104, int(weeks), step=1, key=f"set_window_{proc}",
-                                   help=f"Default {defaults['window_weeks'][proc]} weeks")
+        proc: cols[i].number_input(
+            procedure_label(proc),
+            1,
+            104,
+            int(weeks),
+            step=1,
+            key=f"set_window_{proc}",
+            help=f"Default {defaults['window_weeks'][proc]} weeks",
+        )
         for i, (proc, weeks) in enumerate(current.window_weeks.items())
     }
     st.subheader("Thresholds")
@@ -41,11 +48,13 @@ with st.form("settings_form"):
         default = defaults[f.name]
         label = f.name.replace("_", " ").capitalize()
         if isinstance(default, int):
-            edited[f.name] = cols[i % 3].number_input(label, value=int(values[f.name]), step=1, key=f"set_{f.name}",
-                                                      help=f"Default {default}")
+            edited[f.name] = cols[i % 3].number_input(
+                label, value=int(values[f.name]), step=1, key=f"set_{f.name}", help=f"Default {default}"
+            )
         else:
-            edited[f.name] = cols[i % 3].number_input(label, value=float(values[f.name]), step=0.5,
-                                                      key=f"set_{f.name}", help=f"Default {default:g}")
+            edited[f.name] = cols[i % 3].number_input(
+                label, value=float(values[f.name]), step=0.5, key=f"set_{f.name}", help=f"Default {default:g}"
+            )
     st.subheader("Follow-up schedule")
     st.caption("Registry time points after surgery; a visit within ± tolerance counts for the time point.")
     schedule = st.data_editor(
@@ -54,16 +63,23 @@ with st.form("settings_form"):
         key="set_schedule",
         column_config={
             "label": st.column_config.TextColumn("Time point", required=True),
-            "weeks": st.column_config.NumberColumn("Weeks after surgery", min_value=1, max_value=520, step=1, required=True),
-            "tolerance_weeks": st.column_config.NumberColumn("± weeks", min_value=0, max_value=52, step=1, required=True),
+            "weeks": st.column_config.NumberColumn(
+                "Weeks after surgery", min_value=1, max_value=520, step=1, required=True
+            ),
+            "tolerance_weeks": st.column_config.NumberColumn(
+                "± weeks", min_value=0, max_value=52, step=1, required=True
+            ),
         },
         hide_index=True,
     )
     submitted = st.form_submit_button("Save settings", type="primary")
 
 if submitted:
-    proposed = {**edited, "window_weeks": windows,
-                "follow_up_schedule": schedule.dropna().astype({"weeks": int, "tolerance_weeks": int}).to_dict("records")}
+    proposed = {
+        **edited,
+        "window_weeks": windows,
+        "follow_up_schedule": schedule.dropna().astype({"weeks": int, "tolerance_weeks": int}).to_dict("records"),
+    }
     try:
         new = from_values(proposed)
         data.write(lambda s: commands.save_settings(s, new))
@@ -71,9 +87,7 @@ if submitted:
         st.error(f"Nothing was saved. {problem}")
     else:
         changed = sorted(k for k in proposed if to_values(new)[k] != values[k])
-        st.session_state["settings_saved"] = (
-            "Saved: " + ", ".join(changed) if changed else "No change to save."
-        )
+        st.session_state["settings_saved"] = "Saved: " + ", ".join(changed) if changed else "No change to save."
         st.rerun()
 
 if st.button("Restore every default", key="set_restore"):

@@ -5,12 +5,12 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import data, state
-from dashboard.signin import auth
 from dashboard.formatting import plain
+from dashboard.signin import auth
 from dashboard.widgets.forms import describe
 from data_model.access import accounts
-from data_model.catalog import ROLES
 from data_model.access.permissions import Action
+from data_model.catalog import ROLES
 from data_model.validation import ValidationFailed
 
 auth.guard(Action.MANAGE_USERS)
@@ -21,7 +21,7 @@ if message:
     st.success(message)
 
 
-def _apply(action, success: str) -> None:  # noqa: ANN001
+def _apply(action, success: str) -> None:
     try:
         data.write(action)
     except ValidationFailed as failure:
@@ -44,8 +44,10 @@ with add:
         password = st.text_input("Initial password (at least 8 characters)", type="password", key="u_new_pw")
         submitted = st.form_submit_button("Add account", type="primary")
     if submitted:
-        _apply(lambda s: accounts.add_user(s, username, role, password, display_name or None),
-               f"Account {plain(username)} ({role}) added.")
+        _apply(
+            lambda s: accounts.add_user(s, username, role, password, display_name or None),
+            f"Account {plain(username)} ({role}) added.",
+        )
 
 with change:
     if users.empty:
@@ -63,7 +65,8 @@ with change:
             me = state.current_user().username
             _apply(
                 lambda s: accounts.update_account(
-                    s, who,
+                    s,
+                    who,
                     role=None if new_role == "(unchanged)" else new_role,
                     active=None if new_state == "(unchanged)" else new_state == "active",
                     password=new_password or None,

@@ -7,13 +7,13 @@ from datetime import date
 import streamlit as st
 
 from dashboard import data, state
-from dashboard.signin import auth
-from dashboard.widgets import query_params
 from dashboard.downloads.buttons import worklist_download
 from dashboard.formatting import SEVERITY_TEXT, flag_label, patient_label, procedure_label
+from dashboard.signin import auth
+from dashboard.widgets import query_params
 from dashboard.widgets.paging import paginate
-from data_model.catalog import FLAG_CODES, PROCEDURES
 from data_model.access.permissions import Action
+from data_model.catalog import FLAG_CODES, PROCEDURES
 from data_model.services.worklist import WorklistFilter, filter_worklist
 
 auth.guard(Action.VIEW_PATIENTS)
@@ -22,30 +22,54 @@ st.title("Worklist")
 # The date and the filters live in the URL: a reload, a bookmark or a shared link shows the same list.
 today = date.today()
 top = st.columns([1, 3])
-as_of = top[0].date_input("As of", value=query_params.day("as_of", today) or today, max_value=today, key="wl_as_of",
-                          help="Flags are computed from the data known on this date.")
+as_of = top[0].date_input(
+    "As of",
+    value=query_params.day("as_of", today) or today,
+    max_value=today,
+    key="wl_as_of",
+    help="Flags are computed from the data known on this date.",
+)
 query_params.keep("as_of", None if as_of == today else as_of.isoformat())
 worklist = data.worklist(as_of)
 
 with st.expander("Filters", expanded=False):
     cols = st.columns(4)
-    procedures = cols[0].multiselect("Procedure", list(PROCEDURES),
-                                     default=query_params.chosen("procedure", PROCEDURES),
-                                     format_func=procedure_label, key="wl_procedures")
+    procedures = cols[0].multiselect(
+        "Procedure",
+        list(PROCEDURES),
+        default=query_params.chosen("procedure", PROCEDURES),
+        format_func=procedure_label,
+        key="wl_procedures",
+    )
     known_surgeons = data.surgeons()
-    surgeons = cols[1].multiselect("Surgeon", known_surgeons, default=query_params.chosen("surgeon", known_surgeons),
-                                   key="wl_surgeons")
-    flags = cols[2].multiselect("Flag", list(FLAG_CODES), default=query_params.chosen("flag", FLAG_CODES),
-                                format_func=lambda c: FLAG_CODES[c].label, key="wl_flags")
+    surgeons = cols[1].multiselect(
+        "Surgeon", known_surgeons, default=query_params.chosen("surgeon", known_surgeons), key="wl_surgeons"
+    )
+    flags = cols[2].multiselect(
+        "Flag",
+        list(FLAG_CODES),
+        default=query_params.chosen("flag", FLAG_CODES),
+        format_func=lambda c: FLAG_CODES[c].label,
+        key="wl_flags",
+    )
     max_weeks = int(worklist["weeks_since_surgery"].max()) + 1 if not worklist.empty else 104
     every_week = (0, max(max_weeks, 1))
-    weeks = cols[3].slider("Weeks since surgery", *every_week, query_params.span("weeks", *every_week) or every_week,
-                           key="wl_weeks")
-    show_reviewed = st.toggle("Show patients whose flags were reviewed", value=query_params.switch("reviewed"),
-                              key="wl_show_reviewed", help="A review holds until new data arrives for the patient.")
-for name, value in (("procedure", procedures), ("surgeon", surgeons), ("flag", flags),
-                    ("weeks", None if weeks == every_week else f"{weeks[0]}-{weeks[1]}"),
-                    ("reviewed", "yes" if show_reviewed else None)):
+    weeks = cols[3].slider(
+        "Weeks since surgery", *every_week, query_params.span("weeks", *every_week) or every_week, key="wl_weeks"
+    )
+    show_reviewed = st.toggle(
+        "Show patients whose flags were reviewed",
+        value=query_params.switch("reviewed"),
+        key="wl_show_reviewed",
+        help="A review holds until new data arrives for the patient.",
+    )
+for name, value in (
+    ("procedure", procedures),
+    ("surgeon", surgeons),
+    ("flag", flags),
+    ("weeks", None if weeks == every_week else f"{weeks[0]}-{weeks[1]}"),
+    ("reviewed", "yes" if show_reviewed else None),
+):
     query_params.keep(name, value)
 
 shown = filter_worklist(
@@ -57,8 +81,11 @@ if reviewed_hidden:
     st.caption(f"{reviewed_hidden} reviewed patient(s) hidden.")
 
 if shown.empty:
-    st.success("No patient matches: nobody is flagged with these filters." if not worklist.empty
-               else "No patient is flagged as of this date.")
+    st.success(
+        "No patient matches: nobody is flagged with these filters."
+        if not worklist.empty
+        else "No patient is flagged as of this date."
+    )
     st.stop()
 
 page = paginate(shown, "wl", noun="patients")
@@ -87,7 +114,9 @@ st.dataframe(
         "display_name": "Name",
         "procedure": "Procedure",
         "weeks": st.column_config.NumberColumn("Weeks", help="Weeks since the most recent surgery"),
-        "current_pain": st.column_config.NumberColumn("Pain", format="%.1f", help="Current pain, worse of back and leg"),
+        "current_pain": st.column_config.NumberColumn(
+            "Pain", format="%.1f", help="Current pain, worse of back and leg"
+        ),
         "reasons": st.column_config.TextColumn("Why", width="large"),
         "flag_names": "Flags",
     },

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import streamlit as st
 
+from dashboard import data, state
+from dashboard.demo import DEMO_ACCOUNTS, demo_mode
+from dashboard.formatting import plain
+from dashboard.signin import browser_session
 from data_model.access import accounts
 from data_model.access.permissions import Action, can
 from data_model.audit import set_actor
 from data_model.db import run_write
 from data_model.validation import ValidationFailed
-
-from dashboard import data, state
-from dashboard.signin import browser_session
-from dashboard.demo import DEMO_ACCOUNTS, demo_mode
-from dashboard.formatting import plain
 
 
 def _count_users() -> int:
@@ -53,7 +52,7 @@ def sso_configured() -> bool:
     """Single sign-on is on when the site put an [auth] section in .streamlit/secrets.toml."""
     try:
         return "auth" in st.secrets
-    except Exception:  # noqa: BLE001 - no secrets file at all means no single sign-on
+    except Exception:
         return False
 
 

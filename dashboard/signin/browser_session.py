@@ -14,15 +14,13 @@ import time
 
 import streamlit as st
 
+from dashboard import state
+from dashboard.signin.cookie import COOKIE, HANDOFF_PATH, IDLE_MINUTES, idle_limit
+from dashboard.store import engine
 from data_model.access import sign_ins
 from data_model.access.accounts import SignedIn
 from data_model.audit import set_actor
 from data_model.db import run_write
-
-from dashboard import state
-from dashboard.signin.cookie import COOKIE, HANDOFF_PATH, IDLE_MINUTES, idle_limit
-from dashboard.store import engine
-
 
 # What the sign-in page says when a sign-in this session held has ended.
 ENDED_NOTICES = {

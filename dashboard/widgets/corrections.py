@@ -7,16 +7,22 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from data_model import commands
-
-from dashboard.widgets.feedback import FormFeedback
 from dashboard.formatting import score
-from dashboard.widgets.forms import LAST_VISIT, save, visit_fields  # one save path and one set of visit fields for every form
+from dashboard.widgets.feedback import FormFeedback
+from dashboard.widgets.forms import (  # one save path and one set of visit fields for every form
+    LAST_VISIT,
+    save,
+    visit_fields,
+)
+from data_model import commands
 
 
 def _label(row: pd.Series) -> str:
-    values = ", ".join(f"{name} {score(row[col])}" for col, name in
-                       (("back_pain", "back"), ("leg_pain", "leg"), ("odi", "ODI")) if pd.notna(row[col]))
+    values = ", ".join(
+        f"{name} {score(row[col])}"
+        for col, name in (("back_pain", "back"), ("leg_pain", "leg"), ("odi", "ODI"))
+        if pd.notna(row[col])
+    )
     return f"{pd.Timestamp(row['visit_date']):%Y-%m-%d} · {values or 'no pain score'} · #{row['visit_id']}"
 
 
@@ -38,14 +44,16 @@ def correction_form(patient: dict[str, Any], visits: pd.DataFrame) -> None:
     ids = list(rows)
     first = _first_choice(pid, ids)
     # A new key whenever a visit is added or saved: the choice starts again from the latest one.
-    vid = st.selectbox("Visit", ids, index=first, format_func=lambda v: _label(rows[v]),
-                       key=f"c_visit_{pid}_{max(ids)}_{ids[first]}")
+    vid = st.selectbox(
+        "Visit", ids, index=first, format_func=lambda v: _label(rows[v]), key=f"c_visit_{pid}_{max(ids)}_{ids[first]}"
+    )
     chosen = rows[vid]
     feedback = FormFeedback()
     with st.form(f"correct_form_{vid}"):
         values = {name: _value(chosen[name]) for name in ("back_pain", "leg_pain", "odi", "mme_per_day", "notes")}
-        values |= {name: None if pd.isna(chosen[name]) else bool(chosen[name])
-                   for name in ("numbness", "tingling", "weakness")}
+        values |= {
+            name: None if pd.isna(chosen[name]) else bool(chosen[name]) for name in ("numbness", "tingling", "weakness")
+        }
         values["visit_date"] = pd.Timestamp(chosen["visit_date"]).date()
         raw = visit_fields(feedback, "c", vid, values)
         correct = st.form_submit_button("Save correction", type="primary")
@@ -54,18 +62,27 @@ def correction_form(patient: dict[str, Any], visits: pd.DataFrame) -> None:
     # A form, not a button enabled by the reason: a disabled button is skipped by the Tab key, and Enter
     # in the reason voids (or says that a reason is needed).
     with st.form(f"void_form_{vid}"):
-        reason = void_feedback.text(st, "reason", "Reason for voiding", f"c_reason_{vid}",
-                                    placeholder="e.g. entered for the wrong patient")
+        reason = void_feedback.text(
+            st, "reason", "Reason for voiding", f"c_reason_{vid}", placeholder="e.g. entered for the wrong patient"
+        )
         void = st.form_submit_button("Void this visit")
         void_feedback.summary_here()
     if correct:
-        save("correct", feedback, lambda s: commands.correct_visit(s, vid, raw),
-             f"Corrected the visit of {str(raw['visit_date']).strip()} for {patient['mrn']}; "
-             "the previous values are in the audit trail.")
+        save(
+            "correct",
+            feedback,
+            lambda s: commands.correct_visit(s, vid, raw),
+            f"Corrected the visit of {str(raw['visit_date']).strip()} for {patient['mrn']}; "
+            "the previous values are in the audit trail.",
+        )
     if void:
-        save("correct", void_feedback, lambda s: commands.void_visit(s, vid, reason),
-             f"Voided the visit of {values['visit_date']:%Y-%m-%d} for {patient['mrn']}; it stays in the record, "
-             "marked voided.")
+        save(
+            "correct",
+            void_feedback,
+            lambda s: commands.void_visit(s, vid, reason),
+            f"Voided the visit of {values['visit_date']:%Y-%m-%d} for {patient['mrn']}; it stays in the record, "
+            "marked voided.",
+        )
 
 
 def _value(value: Any) -> float | str | None:

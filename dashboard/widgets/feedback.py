@@ -11,19 +11,38 @@ from typing import Any
 
 import streamlit as st
 
-from data_model.validation import FieldError
-
 from dashboard.formatting import plain, score
+from data_model.validation import FieldError
 
 # Clinic words for every field a form or a command can name; a field missing here is never shown by name.
 LABELS = {
-    "mrn": "MRN", "display_name": "Name", "birth_year": "Birth year", "sex": "Sex",
-    "visit_date": "Visit date", "back_pain": "Back pain", "leg_pain": "Leg pain", "odi": "ODI",
-    "numbness": "Numbness", "tingling": "Tingling", "weakness": "Weakness", "mme_per_day": "Opioid MME/day",
-    "notes": "Notes", "surgery_date": "Surgery date", "procedure": "Procedure", "spinal_levels": "Levels",
-    "surgeon": "Surgeon", "treatment": "Treatment", "start_date": "Start date", "end_date": "End date",
-    "reason": "Reason for voiding", "note": "Review note", "visit": "Visit", "patient": "Patient",
-    "username": "User name", "password": "Password", "role": "Role",
+    "mrn": "MRN",
+    "display_name": "Name",
+    "birth_year": "Birth year",
+    "sex": "Sex",
+    "visit_date": "Visit date",
+    "back_pain": "Back pain",
+    "leg_pain": "Leg pain",
+    "odi": "ODI",
+    "numbness": "Numbness",
+    "tingling": "Tingling",
+    "weakness": "Weakness",
+    "mme_per_day": "Opioid MME/day",
+    "notes": "Notes",
+    "surgery_date": "Surgery date",
+    "procedure": "Procedure",
+    "spinal_levels": "Levels",
+    "surgeon": "Surgeon",
+    "treatment": "Treatment",
+    "start_date": "Start date",
+    "end_date": "End date",
+    "reason": "Reason for voiding",
+    "note": "Review note",
+    "visit": "Visit",
+    "patient": "Patient",
+    "username": "User name",
+    "password": "Password",
+    "role": "Role",
 }
 SAVED = "fb_saved"  # the message of the last save, shown as a toast on the next run
 _SHOWN_LENGTH = 40
@@ -49,7 +68,7 @@ _HIDE_WHEN_EDITED = """<script>
   };
   document.addEventListener("input", hide, true);
 })();
-</script>""" % (_MESSAGE, _MESSAGE)
+</script>""" % (_MESSAGE, _MESSAGE)  # noqa: UP031 - the script's own braces would need doubling in an f-string
 # Shown as their code point: an invisible or direction-changing character would hide or reorder the message.
 _INVISIBLE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
 

@@ -13,15 +13,14 @@ from typing import Any
 
 import streamlit as st
 
+from dashboard import data, state
+from dashboard.formatting import plain, procedure_label, score, treatment_label
+from dashboard.widgets.feedback import LABELS, FormFeedback, saved, sentence
+from dashboard.widgets.patient_finder import show_next
 from data_model import commands
 from data_model.catalog import PROCEDURE_CODES, SEXES, TREATMENT_CODES, TREATMENTS
 from data_model.db import DatabaseBusyError
 from data_model.validation import FieldError, ValidationFailed, check_patient, check_surgery
-
-from dashboard import data, state
-from dashboard.widgets.feedback import LABELS, FormFeedback, saved, sentence
-from dashboard.formatting import plain, procedure_label, score, treatment_label
-from dashboard.widgets.patient_finder import show_next
 
 SYMPTOM_CHOICES = {None: "not asked", False: "no", True: "yes"}
 PENDING_VISIT = "ef_pending_visit"
@@ -44,8 +43,13 @@ def generation(form: str) -> int:
     return st.session_state.get(f"ef_gen_{form}", 0)
 
 
-def save(form: str, feedback: FormFeedback, action: Callable[[Any], Any], success: str,
-         after: Callable[[Any], None] | None = None) -> None:
+def save(
+    form: str,
+    feedback: FormFeedback,
+    action: Callable[[Any], Any],
+    success: str,
+    after: Callable[[Any], None] | None = None,
+) -> None:
     """Write, then clear the form and toast what was saved; on bad input say why and keep what was typed."""
     try:
         result = data.write(action)
@@ -71,12 +75,14 @@ def open_tab() -> None:
 
 
 def _symptom(where: Any, label: str, key: str, value: bool | None = None) -> bool | None:
-    return where.selectbox(label, list(SYMPTOM_CHOICES), index=list(SYMPTOM_CHOICES).index(value),
-                           format_func=SYMPTOM_CHOICES.get, key=key)
+    return where.selectbox(
+        label, list(SYMPTOM_CHOICES), index=list(SYMPTOM_CHOICES).index(value), format_func=SYMPTOM_CHOICES.get, key=key
+    )
 
 
-def visit_fields(feedback: FormFeedback, prefix: str, suffix: object,
-                 values: dict[str, Any] | None = None) -> dict[str, Any]:
+def visit_fields(
+    feedback: FormFeedback, prefix: str, suffix: object, values: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """The visit's fields in the order of the paper form (Tab goes date, back, leg, ODI, numbness, tingling,
     weakness, MME, notes, then the save button), each as typed; widget keys are prefix_field_suffix."""
     values = values or {}
@@ -90,21 +96,30 @@ def visit_fields(feedback: FormFeedback, prefix: str, suffix: object,
 
     first, second = st.columns(4), st.columns(4)
     raw = {
-        "visit_date": feedback.text(first[0], "visit_date", "Visit date", key("date"),
-                                    value=(values.get("visit_date") or date.today()).isoformat(),
-                                    placeholder="YYYY-MM-DD"),
-        "back_pain": feedback.text(first[1], "back_pain", "Back pain (0–10)", key("back"),
-                                   value=shown("back_pain"), placeholder="not recorded"),
-        "leg_pain": feedback.text(first[2], "leg_pain", "Leg pain (0–10)", key("leg"),
-                                  value=shown("leg_pain"), placeholder="not recorded"),
-        "odi": feedback.text(first[3], "odi", "ODI (0–100)", key("odi"), value=shown("odi"),
-                             placeholder="not recorded"),
+        "visit_date": feedback.text(
+            first[0],
+            "visit_date",
+            "Visit date",
+            key("date"),
+            value=(values.get("visit_date") or date.today()).isoformat(),
+            placeholder="YYYY-MM-DD",
+        ),
+        "back_pain": feedback.text(
+            first[1], "back_pain", "Back pain (0–10)", key("back"), value=shown("back_pain"), placeholder="not recorded"
+        ),
+        "leg_pain": feedback.text(
+            first[2], "leg_pain", "Leg pain (0–10)", key("leg"), value=shown("leg_pain"), placeholder="not recorded"
+        ),
+        "odi": feedback.text(
+            first[3], "odi", "ODI (0–100)", key("odi"), value=shown("odi"), placeholder="not recorded"
+        ),
     }
     for column, name in zip(second, ("numbness", "tingling", "weakness"), strict=False):
         raw[name] = _symptom(column, LABELS[name], key(name), values.get(name))
         feedback.field(column, name)
-    raw["mme_per_day"] = feedback.text(second[3], "mme_per_day", "Opioid MME/day", key("mme"),
-                                       value=shown("mme_per_day"), placeholder="none recorded")
+    raw["mme_per_day"] = feedback.text(
+        second[3], "mme_per_day", "Opioid MME/day", key("mme"), value=shown("mme_per_day"), placeholder="none recorded"
+    )
     raw["notes"] = st.text_area("Notes", value=values.get("notes") or "", key=key("notes"))
     feedback.field(st, "notes")
     return raw
@@ -133,8 +148,12 @@ def _dismissed() -> None:
 @st.dialog("A second visit on the same day?", on_dismiss=_dismissed)
 def _confirm_same_day(patient: dict[str, Any], pending: dict[str, Any]) -> None:
     # A dialog is in view wherever the person had scrolled, and nothing else can be clicked meanwhile.
-    st.markdown(plain(f"{patient['mrn']} already has a visit on {str(pending['raw']['visit_date']).strip()}. "
-                      "Save this one as a second visit that day?"))
+    st.markdown(
+        plain(
+            f"{patient['mrn']} already has a visit on {str(pending['raw']['visit_date']).strip()}. "
+            "Save this one as a second visit that day?"
+        )
+    )
     yes, no = st.columns(2)
     if yes.button("Save second visit", type="primary", key="v_confirm_same_day"):
         st.session_state.pop(PENDING_VISIT, None)
@@ -147,20 +166,25 @@ def _confirm_same_day(patient: dict[str, Any], pending: dict[str, Any]) -> None:
 
 
 def _visit_summary(raw: dict[str, Any]) -> str:
-    parts = [f"{LABELS[k].lower()} {str(raw[k]).strip()}" for k in ("back_pain", "leg_pain", "odi", "mme_per_day")
-             if str(raw.get(k) or "").strip()]
+    parts = [
+        f"{LABELS[k].lower()} {str(raw[k]).strip()}"
+        for k in ("back_pain", "leg_pain", "odi", "mme_per_day")
+        if str(raw.get(k) or "").strip()
+    ]
     parts += [LABELS[k].lower() for k in ("numbness", "tingling", "weakness") if raw.get(k)]
     return ", ".join(parts)
 
 
-def _save_visit(patient: dict[str, Any], pid: int, raw: dict[str, Any], feedback: FormFeedback,
-                allow_same_day: bool) -> None:
+def _save_visit(
+    patient: dict[str, Any], pid: int, raw: dict[str, Any], feedback: FormFeedback, allow_same_day: bool
+) -> None:
     def remember(visit: Any) -> None:
         st.session_state[LAST_VISIT] = (pid, int(visit.id))
 
     try:
         save(
-            "visit", feedback,
+            "visit",
+            feedback,
             # data.write names the signed-in user as the session's actor; add_visit takes created_by from it
             lambda s: commands.add_visit(s, pid, raw, allow_same_day=allow_same_day),
             f"Saved the visit of {str(raw['visit_date']).strip()} for {patient['mrn']}: {_visit_summary(raw)}.",
@@ -177,20 +201,35 @@ def treatment_form(patient: dict[str, Any]) -> None:
     feedback = FormFeedback()
     with st.form(f"treatment_form_{gen}"):
         cols = st.columns(3)
-        code = cols[0].selectbox("Treatment", TREATMENT_CODES, key=f"t_code_{gen}",
-                                 format_func=lambda c: f"{TREATMENTS[c].group}: {treatment_label(c)}")
+        code = cols[0].selectbox(
+            "Treatment",
+            TREATMENT_CODES,
+            key=f"t_code_{gen}",
+            format_func=lambda c: f"{TREATMENTS[c].group}: {treatment_label(c)}",
+        )
         feedback.field(cols[0], "treatment")
-        start = feedback.text(cols[1], "start_date", "Start date", f"t_start_{gen}", value=date.today().isoformat(),
-                              placeholder="YYYY-MM-DD")
-        end = feedback.text(cols[2], "end_date", "End date (if ended)", f"t_end_{gen}",
-                            placeholder="empty while it goes on")
+        start = feedback.text(
+            cols[1],
+            "start_date",
+            "Start date",
+            f"t_start_{gen}",
+            value=date.today().isoformat(),
+            placeholder="YYYY-MM-DD",
+        )
+        end = feedback.text(
+            cols[2], "end_date", "End date (if ended)", f"t_end_{gen}", placeholder="empty while it goes on"
+        )
         notes = feedback.text(st, "notes", "Notes", f"t_notes_{gen}")
         submitted = st.form_submit_button("Save treatment", type="primary")
         feedback.summary_here()
     if submitted:
         raw = {"treatment": code, "start_date": start, "end_date": end, "notes": notes}
-        save("treatment", feedback, lambda s: commands.add_treatment(s, pid, raw),
-             f"Saved {treatment_label(code)} from {start.strip()} for {patient['mrn']}.")
+        save(
+            "treatment",
+            feedback,
+            lambda s: commands.add_treatment(s, pid, raw),
+            f"Saved {treatment_label(code)} from {start.strip()} for {patient['mrn']}.",
+        )
 
 
 def surgery_form(patient: dict[str, Any]) -> None:
@@ -202,20 +241,27 @@ def surgery_form(patient: dict[str, Any]) -> None:
         submitted = st.form_submit_button("Save surgery", type="primary")
         feedback.summary_here()
     if submitted:
-        save("surgery", feedback, lambda s: commands.add_surgery(s, pid, raw),
-             f"Saved {procedure_label(raw['procedure'])} on {str(raw['surgery_date']).strip()} for "
-             f"{patient['mrn']}; the recovery window restarts from this surgery.")
+        save(
+            "surgery",
+            feedback,
+            lambda s: commands.add_surgery(s, pid, raw),
+            f"Saved {procedure_label(raw['procedure'])} on {str(raw['surgery_date']).strip()} for "
+            f"{patient['mrn']}; the recovery window restarts from this surgery.",
+        )
 
 
 def _surgery_fields(feedback: FormFeedback, gen: int) -> dict[str, Any]:
     cols = st.columns(4)
-    raw = {"surgery_date": feedback.text(cols[0], "surgery_date", "Surgery date", f"s_date_{gen}",
-                                         placeholder="YYYY-MM-DD")}
-    raw["procedure"] = cols[1].selectbox("Procedure", PROCEDURE_CODES, format_func=procedure_label,
-                                         key=f"s_proc_{gen}")
+    raw = {
+        "surgery_date": feedback.text(
+            cols[0], "surgery_date", "Surgery date", f"s_date_{gen}", placeholder="YYYY-MM-DD"
+        )
+    }
+    raw["procedure"] = cols[1].selectbox("Procedure", PROCEDURE_CODES, format_func=procedure_label, key=f"s_proc_{gen}")
     feedback.field(cols[1], "procedure")
-    raw["spinal_levels"] = feedback.text(cols[2], "spinal_levels", "Levels", f"s_levels_{gen}",
-                                         placeholder="e.g. L4-L5")
+    raw["spinal_levels"] = feedback.text(
+        cols[2], "spinal_levels", "Levels", f"s_levels_{gen}", placeholder="e.g. L4-L5"
+    )
     raw["surgeon"] = feedback.text(cols[3], "surgeon", "Surgeon", f"s_surgeon_{gen}")
     raw["notes"] = feedback.text(st, "notes", "Surgery notes", f"s_notes_{gen}")
     return raw
@@ -225,21 +271,19 @@ def new_patient_form(expanded: bool = False) -> None:
     """Register a patient (and optionally the index surgery); the new patient is then the one open."""
     gen = generation("patient")
     feedback = FormFeedback()
-    with st.expander("Register a new patient", expanded=expanded):
-        with st.form(f"patient_form_{gen}"):
-            cols = st.columns(4)
-            raw = {
-                "mrn": feedback.text(cols[0], "mrn", "MRN", f"p_mrn_{gen}"),
-                "display_name": feedback.text(cols[1], "display_name", "Name", f"p_name_{gen}"),
-                "birth_year": feedback.text(cols[2], "birth_year", "Birth year", f"p_birth_{gen}",
-                                            placeholder="e.g. 1975"),
-                "sex": cols[3].selectbox("Sex", SEXES, index=SEXES.index("unknown"), key=f"p_sex_{gen}"),
-            }
-            feedback.field(cols[3], "sex")
-            st.caption("Index surgery (optional; can be added later)")
-            surgery = _surgery_fields(feedback, 1000 + gen)
-            submitted = st.form_submit_button("Register patient", type="primary")
-            feedback.summary_here()
+    with st.expander("Register a new patient", expanded=expanded), st.form(f"patient_form_{gen}"):
+        cols = st.columns(4)
+        raw = {
+            "mrn": feedback.text(cols[0], "mrn", "MRN", f"p_mrn_{gen}"),
+            "display_name": feedback.text(cols[1], "display_name", "Name", f"p_name_{gen}"),
+            "birth_year": feedback.text(cols[2], "birth_year", "Birth year", f"p_birth_{gen}", placeholder="e.g. 1975"),
+            "sex": cols[3].selectbox("Sex", SEXES, index=SEXES.index("unknown"), key=f"p_sex_{gen}"),
+        }
+        feedback.field(cols[3], "sex")
+        st.caption("Index surgery (optional; can be added later)")
+        surgery = _surgery_fields(feedback, 1000 + gen)
+        submitted = st.form_submit_button("Register patient", type="primary")
+        feedback.summary_here()
     if submitted:
         _register(raw, surgery, feedback)
 
@@ -264,7 +308,10 @@ def _register(raw: dict[str, Any], surgery: dict[str, Any], feedback: FormFeedba
         st.session_state[NEXT_TAB] = VISIT_TAB
 
     name = str(raw["display_name"] or "").strip()
-    save("patient", feedback, register,
-         f"Registered {raw['mrn'].strip()}{' (' + name + ')' if name else ''}: enter the visit below.",
-         after=open_new)
-
+    save(
+        "patient",
+        feedback,
+        register,
+        f"Registered {raw['mrn'].strip()}{' (' + name + ')' if name else ''}: enter the visit below.",
+        after=open_new,
+    )

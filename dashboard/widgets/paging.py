@@ -21,9 +21,10 @@ def paginate(frame: pd.DataFrame, key: str, noun: str = "rows") -> pd.DataFrame:
     # a filter can shrink the table under a page number chosen before: keep it in range
     if st.session_state.get(f"{key}_page", 1) > pages:
         st.session_state[f"{key}_page"] = pages
-    page = cols[0].number_input(f"Page (of {pages:,})", min_value=1, max_value=pages, value=1, step=1,
-                                key=f"{key}_page")
+    page = cols[0].number_input(
+        f"Page (of {pages:,})", min_value=1, max_value=pages, value=1, step=1, key=f"{key}_page"
+    )
     first = (int(page) - 1) * size
-    shown = frame.iloc[first:first + size]
+    shown = frame.iloc[first : first + size]
     cols[2].caption(f"{noun.capitalize()} {first + 1:,}–{first + len(shown):,} of {total:,}")
     return shown

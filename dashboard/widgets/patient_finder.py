@@ -42,10 +42,14 @@ def patient_finder(key: str) -> dict[str, Any] | None:
 
     if f"{key}_next" in st.session_state:
         st.session_state[query_key] = st.session_state.pop(f"{key}_next")
-    elif str(st.session_state.get(query_key) or "").strip() and state.selected_patient() != st.session_state.get(chose_key):
+    elif str(st.session_state.get(query_key) or "").strip() and state.selected_patient() != st.session_state.get(
+        chose_key
+    ):
         st.session_state[query_key] = ""
     query = st.text_input(
-        "Find patient", key=query_key, placeholder="MRN (or some of its digits), or name: Oakhollow, Dora",
+        "Find patient",
+        key=query_key,
+        placeholder="MRN (or some of its digits), or name: Oakhollow, Dora",
         help="Part of the MRN, or the name's words in any order (Last, First works); case does not matter.",
     )
     if not query.strip():
@@ -65,14 +69,19 @@ def patient_finder(key: str) -> dict[str, Any] | None:
     ids = list(by_id)
     noun = "patient matches" if search.total == 1 else "patients match"
     picked = st.selectbox(
-        f"{search.total} {noun}", ids, index=ids.index(current) if current in by_id else None,
-        format_func=lambda pid: patient_label(by_id[pid]), placeholder="Choose the patient (check the birth year)",
+        f"{search.total} {noun}",
+        ids,
+        index=ids.index(current) if current in by_id else None,
+        format_func=lambda pid: patient_label(by_id[pid]),
+        placeholder="Choose the patient (check the birth year)",
         # a fresh widget per search and per choice, so the list always shows the patient that is open
         key=f"{key}_pick:{query.strip().lower()}:{current}",
     )
     if search.cut:
-        st.caption(f"Showing the first {len(shown)} of {search.total} patients that match “{plain(query.strip())}”. "
-                   "Type more of the MRN, or the name as Last, First, to narrow the list.")
+        st.caption(
+            f"Showing the first {len(shown)} of {search.total} patients that match “{plain(query.strip())}”. "
+            "Type more of the MRN, or the name as Last, First, to narrow the list."
+        )
     if picked is None:
         return None
     if picked != current:

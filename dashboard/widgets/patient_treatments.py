@@ -5,9 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from data_model.treatment_response import AFTER_DAYS, BEFORE_DAYS, NOT_YET_TRIED_NOTE
-
 from dashboard.formatting import score, treatment_label
+from data_model.treatment_response import AFTER_DAYS, BEFORE_DAYS, NOT_YET_TRIED_NOTE
 
 
 def _window(start: pd.Series, end: pd.Series) -> pd.Series:
@@ -24,25 +23,34 @@ def treatment_response_section(response: pd.DataFrame, steps: pd.DataFrame) -> N
             f"{AFTER_DAYS[0]} to day {AFTER_DAYS[1]} after it; windows stop at a spine surgery. A missing side "
             "stays missing: it never counts as a response."
         )
-        table = pd.DataFrame({
-            "Treatment": response["code"].map(treatment_label),
-            "Started": response["start_date"].dt.strftime("%Y-%m-%d"),
-            "Pain before": [f"{score(v)} (n={n})" if n else "no visit" for v, n in
-                            zip(response["pain_before"], response["n_before"], strict=True)],
-            "Before window": _window(response["before_from"], response["before_to"]),
-            "Pain after": [f"{score(v)} (n={n})" if n else "no visit yet" for v, n in
-                           zip(response["pain_after"], response["n_after"], strict=True)],
-            "After window": _window(response["after_from"], response["after_to"]),
-            "Change": [("–" if pd.isna(p) else f"{score(c)} points, {p:.0f} %") for c, p in
-                       zip(response["change_points"], response["change_percent"], strict=True)],
-            "Responder (≥ 30 %)": response["responder"].map({True: "yes", False: "no"}).fillna("unknown"),
-        })
+        table = pd.DataFrame(
+            {
+                "Treatment": response["code"].map(treatment_label),
+                "Started": response["start_date"].dt.strftime("%Y-%m-%d"),
+                "Pain before": [
+                    f"{score(v)} (n={n})" if n else "no visit"
+                    for v, n in zip(response["pain_before"], response["n_before"], strict=True)
+                ],
+                "Before window": _window(response["before_from"], response["before_to"]),
+                "Pain after": [
+                    f"{score(v)} (n={n})" if n else "no visit yet"
+                    for v, n in zip(response["pain_after"], response["n_after"], strict=True)
+                ],
+                "After window": _window(response["after_from"], response["after_to"]),
+                "Change": [
+                    ("–" if pd.isna(p) else f"{score(c)} points, {p:.0f} %")
+                    for c, p in zip(response["change_points"], response["change_percent"], strict=True)
+                ],
+                "Responder (≥ 30 %)": response["responder"].map({True: "yes", False: "no"}).fillna("unknown"),
+            }
+        )
         st.dataframe(table, hide_index=True, key="pt_treatment_response")
     untried = steps[~steps["tried"]]
     with st.expander(f"Stepped care: {len(untried)} catalogue steps not tried yet"):
         st.caption(NOT_YET_TRIED_NOTE)
         st.dataframe(
             steps.assign(tried=steps["tried"].map({True: "tried", False: "not yet"}))[["group", "label", "tried"]],
-            hide_index=True, key="pt_steps",
+            hide_index=True,
+            key="pt_steps",
             column_config={"group": "Group", "label": "Treatment", "tried": ""},
         )

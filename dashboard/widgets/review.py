@@ -5,12 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from dashboard import data, state
+from dashboard.formatting import flag_label, plain
+from dashboard.signin import auth
 from data_model import commands
 from data_model.access.permissions import Action
-
-from dashboard import data, state
-from dashboard.signin import auth
-from dashboard.formatting import flag_label, plain
 
 
 def review_section(patient_id: int, flags: pd.DataFrame, review: dict | None) -> None:
@@ -26,15 +25,17 @@ def review_section(patient_id: int, flags: pd.DataFrame, review: dict | None) ->
     if saved:
         st.success(saved)
     with st.form(f"review_form_{patient_id}", clear_on_submit=True):
-        note = st.text_input("Review note", max_chars=4000, key="review_note",
-                             placeholder="e.g. SCS trial booked; re-assess in 6 weeks")
+        note = st.text_input(
+            "Review note", max_chars=4000, key="review_note", placeholder="e.g. SCS trial booked; re-assess in 6 weeks"
+        )
         submitted = st.form_submit_button("Mark flags reviewed")
     if submitted:
         codes = list(flags["code"])
         reviewer = state.current_user().username
         data.write(lambda s: commands.review_flags(s, patient_id, codes, note, reviewer))
         st.session_state["review_saved"] = (
-            "Reviewed: " + ", ".join(flag_label(c) for c in codes)
+            "Reviewed: "
+            + ", ".join(flag_label(c) for c in codes)
             + ". The worklist hides these flags until new data arrives."
         )
         st.rerun()

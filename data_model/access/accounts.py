@@ -6,7 +6,7 @@ import os
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import cache
 
 from argon2 import PasswordHasher
@@ -63,7 +63,13 @@ def _check_new_account(username: str, role: str, password: str | None, display_n
     """Every field checked before the database sees it (a too-long value is a message, not a database error)."""
     errors = []
     if not USERNAME.match(username or ""):
-        errors.append(FieldError("username", username, "use 1-64 letters, digits, '.', '_', '-' or '@' (an e-mail address for single sign-on)"))
+        errors.append(
+            FieldError(
+                "username",
+                username,
+                "use 1-64 letters, digits, '.', '_', '-' or '@' (an e-mail address for single sign-on)",
+            )
+        )
     if role not in ROLES:
         errors.append(FieldError("role", role, f"must be one of {', '.join(ROLES)}"))
     if password is not None and len(password) < MIN_PASSWORD_LENGTH:
@@ -72,8 +78,13 @@ def _check_new_account(username: str, role: str, password: str | None, display_n
         errors.append(FieldError("password", "***", f"must be at most {MAX_PASSWORD_LENGTH} characters"))
     if display_name is not None:
         if len(display_name) > MAX_DISPLAY_NAME_LENGTH:
-            errors.append(FieldError("display_name", display_name[:40] + "…",
-                                     f"must be at most {MAX_DISPLAY_NAME_LENGTH} characters ({len(display_name)} given)"))
+            errors.append(
+                FieldError(
+                    "display_name",
+                    display_name[:40] + "…",
+                    f"must be at most {MAX_DISPLAY_NAME_LENGTH} characters ({len(display_name)} given)",
+                )
+            )
         elif CONTROL_CHARS.search(display_name):
             errors.append(FieldError("display_name", display_name, "contains control characters"))
     if errors:
@@ -107,8 +118,9 @@ def add_first_admin(session: Session, username: str, password: str, display_name
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE"))
     if count_users(session):
-        raise ValidationFailed([FieldError(
-            "username", username, "accounts exist already: an admin adds accounts (--as-user an admin)")])
+        raise ValidationFailed(
+            [FieldError("username", username, "accounts exist already: an admin adds accounts (--as-user an admin)")]
+        )
     return add_user(session, username, "admin", password, display_name)
 
 
@@ -177,8 +189,7 @@ def _claim_attempt(session: Session, name: str, now: datetime) -> _Claim | None:
             failed_logins=count,
             locked_until=case((count >= MAX_FAILED_LOGINS, literal(now + LOCKOUT, UTCDateTime())), else_=None),
         )
-        .returning(users.c.username, users.c.role, users.c.display_name, users.c.password_hash,
-                   users.c.failed_logins)
+        .returning(users.c.username, users.c.role, users.c.display_name, users.c.password_hash, users.c.failed_logins)
     )
     row = session.execute(stmt).one_or_none()
     return None if row is None else _Claim(*row)
@@ -215,8 +226,11 @@ def _settle(session: Session, name: str, claim: _Claim | None, verified: bool, p
     if not verified:
         record_event(session, "login_failed", {"username": claim.username, "why": "wrong password"})
         if claim.failed_logins >= MAX_FAILED_LOGINS:
-            record_event(session, "account_locked", {"username": claim.username, "failed_logins": claim.failed_logins,
-                                                     "minutes": LOCKOUT.seconds // 60})
+            record_event(
+                session,
+                "account_locked",
+                {"username": claim.username, "failed_logins": claim.failed_logins, "minutes": LOCKOUT.seconds // 60},
+            )
         return LoginResult(None, REFUSED)
     # The attempt counted by the claim is given back (the 'login' event records the sign-in; a row update
     # in the audit trail for every sign-in would only bury the changes people make).
@@ -291,8 +305,9 @@ def update_account(
     if role is not None and role not in ROLES:
         raise ValidationFailed([FieldError("role", role, f"must be one of {', '.join(ROLES)}")])
     if password is not None and not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
-        raise ValidationFailed([FieldError(
-            "password", "***", f"must be {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters")])
+        raise ValidationFailed(
+            [FieldError("password", "***", f"must be {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters")]
+        )
     demoting_self = acting_admin is not None and acting_admin.lower() == user.username.lower()
     if demoting_self and ((role is not None and role != "admin") or active is False):
         raise ValidationFailed([FieldError("username", username, "you cannot remove your own admin access")])

@@ -19,9 +19,7 @@ class Action(StrEnum):
 
 ROLE_ACTIONS: dict[str, frozenset[Action]] = {
     "staff": frozenset({Action.VIEW_PATIENTS, Action.ENTER_DATA}),
-    "clinician": frozenset(
-        {Action.VIEW_PATIENTS, Action.ENTER_DATA, Action.REVIEW_FLAGS, Action.EXPORT_DEIDENTIFIED}
-    ),
+    "clinician": frozenset({Action.VIEW_PATIENTS, Action.ENTER_DATA, Action.REVIEW_FLAGS, Action.EXPORT_DEIDENTIFIED}),
     "admin": frozenset(Action),
 }
 

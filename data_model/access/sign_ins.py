@@ -73,8 +73,13 @@ def start(session: Session, username: str, via_sso: bool = False) -> str:
     now = utcnow()
     session.execute(
         insert(SignIn).values(
-            user_id=user.id, role=user.role, credential=credential_of(user.password_hash), via_sso=via_sso,
-            handoff_hash=digest(code), created_at=now, last_seen_at=now,
+            user_id=user.id,
+            role=user.role,
+            credential=credential_of(user.password_hash),
+            via_sso=via_sso,
+            handoff_hash=digest(code),
+            created_at=now,
+            last_seen_at=now,
         )
     )
     return code
@@ -112,13 +117,16 @@ def _forget_old(session: Session, now: datetime, idle: timedelta) -> None:
     keep = max(KEEP_ENDED, 2 * idle)
     session.execute(
         delete(SignIn).where(
-            or_(SignIn.ended_at < now - keep, SignIn.last_seen_at < now - keep,
-                SignIn.handoff_hash.is_not(None) & (SignIn.created_at < now - HANDOFF_WINDOW))
+            or_(
+                SignIn.ended_at < now - keep,
+                SignIn.last_seen_at < now - keep,
+                SignIn.handoff_hash.is_not(None) & (SignIn.created_at < now - HANDOFF_WINDOW),
+            )
         )
     )
 
 
-def _why_ended(row, now: datetime, idle: timedelta) -> str | None:  # noqa: ANN001 - a result row
+def _why_ended(row, now: datetime, idle: timedelta) -> str | None:
     if row.ended_at is not None:
         return row.ended_why or SIGNED_OUT
     locked = row.locked_until is not None and row.locked_until > now
@@ -140,9 +148,19 @@ def check(engine: Engine, token: str | None, idle: timedelta, *, touch: bool = T
     with read_session(engine) as session:
         row = session.execute(
             select(
-                SignIn.id, SignIn.role, SignIn.credential, SignIn.via_sso, SignIn.last_seen_at, SignIn.ended_at,
-                SignIn.ended_why, User.username, User.display_name, User.active, User.locked_until,
-                User.password_hash, User.role.label("account_role"),
+                SignIn.id,
+                SignIn.role,
+                SignIn.credential,
+                SignIn.via_sso,
+                SignIn.last_seen_at,
+                SignIn.ended_at,
+                SignIn.ended_why,
+                User.username,
+                User.display_name,
+                User.active,
+                User.locked_until,
+                User.password_hash,
+                User.role.label("account_role"),
             )
             .join(User, User.id == SignIn.user_id)
             .where(SignIn.token_hash == digest(token))

@@ -34,8 +34,13 @@ from ..settings import DEFAULT_SETTINGS, FollowUpPoint, Settings
 from .outcomes import Patients, Scored, count_by, patients_of, procedure_order, scored_visits, status_for
 
 COHORT_COLUMNS: dict[str, str] = {
-    "patient_id": "int64", "surgery_id": "int64", "procedure": "object", "surgeon": "object",
-    "index_surgery_date": "datetime64[ns]", "prior_surgeries": "int64", "days_since_surgery": "int64",
+    "patient_id": "int64",
+    "surgery_id": "int64",
+    "procedure": "object",
+    "surgeon": "object",
+    "index_surgery_date": "datetime64[ns]",
+    "prior_surgeries": "int64",
+    "days_since_surgery": "int64",
 }
 SURGERY_ORDERS = ("any", "first", "repeat")
 
@@ -101,13 +106,18 @@ def _judge(point: FollowUpPoint, p: Patients, scored: Scored) -> tuple[np.ndarra
     met[row >= 0] = scored.met[row[row >= 0]]
     outcome = np.select(
         [p.days_since <= hi, p.measure == 0, row < 0, met],
-        [_NOT_YET_DUE, _NO_BASELINE, _MISSING, _RESPONDER], _NON_RESPONDER,
+        [_NOT_YET_DUE, _NO_BASELINE, _MISSING, _RESPONDER],
+        _NON_RESPONDER,
     )
     return outcome, row
 
 
 def _prepare(
-    surgeries: pd.DataFrame | None, visits: pd.DataFrame, cohort: pd.DataFrame, settings: Settings, as_of: AsOf,
+    surgeries: pd.DataFrame | None,
+    visits: pd.DataFrame,
+    cohort: pd.DataFrame,
+    settings: Settings,
+    as_of: AsOf,
     status: pd.DataFrame | None,
 ) -> tuple[Patients, Scored]:
     cutoff = to_timestamp(as_of)
@@ -116,18 +126,29 @@ def _prepare(
 
 
 RATE_COLUMNS: dict[str, str] = {
-    "procedure": "object", "time_point": "object", "weeks": "int64",
-    "window_from_weeks": "int64", "window_to_weeks": "int64",
-    "n_eligible": "int64", "n_with_visit": "int64", "n_missing": "int64", "n_responders": "int64",
+    "procedure": "object",
+    "time_point": "object",
+    "weeks": "int64",
+    "window_from_weeks": "int64",
+    "window_to_weeks": "int64",
+    "n_eligible": "int64",
+    "n_with_visit": "int64",
+    "n_missing": "int64",
+    "n_responders": "int64",
     "n_non_responders": "int64",
     "responder_rate": "float64",  # responders / with a visit (NaN when none had a visit)
     "missing_share": "float64",  # missing / eligible
-    "n_no_baseline": "int64", "n_not_yet_due": "int64",
+    "n_no_baseline": "int64",
+    "n_not_yet_due": "int64",
 }
 
 
 def responder_rates(
-    surgeries: pd.DataFrame, visits: pd.DataFrame, cohort: pd.DataFrame, settings: Settings, as_of: AsOf,
+    surgeries: pd.DataFrame,
+    visits: pd.DataFrame,
+    cohort: pd.DataFrame,
+    settings: Settings,
+    as_of: AsOf,
     status: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Per procedure and registry time point: eligible, seen, missing, responders, rates; RATE_COLUMNS."""
@@ -143,16 +164,26 @@ def responder_rates(
         seen = n["responder"] + n["non_responder"]
         eligible = seen + n["missing"]
         with np.errstate(divide="ignore", invalid="ignore"):
-            frames.append(pd.DataFrame({
-                "procedure": order, "time_point": point.label, "weeks": point.weeks,
-                "window_from_weeks": point.weeks - point.tolerance_weeks,
-                "window_to_weeks": point.weeks + point.tolerance_weeks,
-                "n_eligible": eligible, "n_with_visit": seen, "n_missing": n["missing"],
-                "n_responders": n["responder"], "n_non_responders": n["non_responder"],
-                "responder_rate": np.where(seen > 0, n["responder"] / seen, np.nan),
-                "missing_share": np.where(eligible > 0, n["missing"] / eligible, np.nan),
-                "n_no_baseline": n["no_baseline"], "n_not_yet_due": n["not_yet_due"],
-            }))
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "procedure": order,
+                        "time_point": point.label,
+                        "weeks": point.weeks,
+                        "window_from_weeks": point.weeks - point.tolerance_weeks,
+                        "window_to_weeks": point.weeks + point.tolerance_weeks,
+                        "n_eligible": eligible,
+                        "n_with_visit": seen,
+                        "n_missing": n["missing"],
+                        "n_responders": n["responder"],
+                        "n_non_responders": n["non_responder"],
+                        "responder_rate": np.where(seen > 0, n["responder"] / seen, np.nan),
+                        "missing_share": np.where(eligible > 0, n["missing"] / eligible, np.nan),
+                        "n_no_baseline": n["no_baseline"],
+                        "n_not_yet_due": n["not_yet_due"],
+                    }
+                )
+            )
     out = pd.concat(frames, ignore_index=True)
     # procedure-major order, time points in schedule order
     out = out.sort_values("procedure", key=lambda s: s.map({c: i for i, c in enumerate(order)}), kind="stable")
@@ -163,11 +194,18 @@ def responder_rates(
 
 SUMMARY_COLUMNS: dict[str, str] = {
     "procedure": "object",  # a procedure code, or 'all'
-    "n_patients": "int64", "n_flagged": "int64", "flagged_share": "float64",
-    "n_persistent_pain": "int64", "persistent_pain_share": "float64",
+    "n_patients": "int64",
+    "n_flagged": "int64",
+    "flagged_share": "float64",
+    "n_persistent_pain": "int64",
+    "persistent_pain_share": "float64",
     # failure to progress (ftp) at the time point named by ftp_time_point
-    "ftp_time_point": "object", "ftp_window_end_weeks": "int64",
-    "n_ftp_eligible": "int64", "n_ftp_reached": "int64", "n_ftp_failure": "int64", "n_ftp_missing": "int64",
+    "ftp_time_point": "object",
+    "ftp_window_end_weeks": "int64",
+    "n_ftp_eligible": "int64",
+    "n_ftp_reached": "int64",
+    "n_ftp_failure": "int64",
+    "n_ftp_missing": "int64",
     "ftp_failure_share": "float64",  # failure / eligible
     "ftp_missing_share": "float64",  # missing / eligible
     "ftp_failure_share_seen": "float64",  # failure / (eligible - missing)
@@ -204,9 +242,13 @@ def summary_figures(
     flagged_ids = flags["patient_id"].to_numpy()
     persistent_ids = flags.loc[flags["code"] == "PERSISTENT_PAIN", "patient_id"].to_numpy()
     counts = {
-        "n_patients": np.ones(n, dtype=bool), "n_flagged": np.isin(p.patient_id, flagged_ids),
-        "n_persistent_pain": np.isin(p.patient_id, persistent_ids), "n_ftp_eligible": eligible,
-        "n_ftp_reached": reached, "n_ftp_failure": failure, "n_ftp_missing": missing,
+        "n_patients": np.ones(n, dtype=bool),
+        "n_flagged": np.isin(p.patient_id, flagged_ids),
+        "n_persistent_pain": np.isin(p.patient_id, persistent_ids),
+        "n_ftp_eligible": eligible,
+        "n_ftp_reached": reached,
+        "n_ftp_failure": failure,
+        "n_ftp_missing": missing,
         "n_ftp_no_baseline": closed & (p.measure == 0),
     }
     proc, order = procedure_order(p.procedure)

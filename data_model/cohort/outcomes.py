@@ -31,17 +31,37 @@ from ..settings import Settings
 
 MEASURES: tuple[str, ...] = ("leg", "back", "pain", "odi")  # measure codes 1..4; 0 = no baseline
 
-_STATUS_USED = ["patient_id", "surgery_id", "procedure", "index_surgery_date", "days_since_surgery",
-                "baseline_back", "baseline_leg", "baseline_unspecified", "baseline_odi", "mcid_measure"]
-_NO_TREATMENTS = pd.DataFrame({
-    "patient_id": pd.Series(dtype="int64"), "treatment_id": pd.Series(dtype="int64"),
-    "code": pd.Series(dtype="object"), "start_date": pd.Series(dtype="datetime64[ns]"),
-    "end_date": pd.Series(dtype="datetime64[ns]"),
-})
+_STATUS_USED = [
+    "patient_id",
+    "surgery_id",
+    "procedure",
+    "index_surgery_date",
+    "days_since_surgery",
+    "baseline_back",
+    "baseline_leg",
+    "baseline_unspecified",
+    "baseline_odi",
+    "mcid_measure",
+]
+_NO_TREATMENTS = pd.DataFrame(
+    {
+        "patient_id": pd.Series(dtype="int64"),
+        "treatment_id": pd.Series(dtype="int64"),
+        "code": pd.Series(dtype="object"),
+        "start_date": pd.Series(dtype="datetime64[ns]"),
+        "end_date": pd.Series(dtype="datetime64[ns]"),
+    }
+)
 
 
-def status_for(surgeries: pd.DataFrame, visits: pd.DataFrame, cohort: pd.DataFrame, settings: Settings,
-               cutoff: pd.Timestamp, status: pd.DataFrame | None) -> pd.DataFrame:
+def status_for(
+    surgeries: pd.DataFrame,
+    visits: pd.DataFrame,
+    cohort: pd.DataFrame,
+    settings: Settings,
+    cutoff: pd.Timestamp,
+    status: pd.DataFrame | None,
+) -> pd.DataFrame:
     """patient_status rows of the cohort, in cohort order (computed for the cohort only if not given).
 
     Without treatments the current-pain set is not narrowed by a treatment start, which can change
@@ -49,8 +69,13 @@ def status_for(surgeries: pd.DataFrame, visits: pd.DataFrame, cohort: pd.DataFra
     """
     if status is None:
         ids = cohort["patient_id"]
-        status = patient_status(surgeries[surgeries["patient_id"].isin(ids)],
-                                visits[visits["patient_id"].isin(ids)], _NO_TREATMENTS, settings, cutoff)
+        status = patient_status(
+            surgeries[surgeries["patient_id"].isin(ids)],
+            visits[visits["patient_id"].isin(ids)],
+            _NO_TREATMENTS,
+            settings,
+            cutoff,
+        )
     pos = pd.Index(status["patient_id"]).get_indexer(cohort["patient_id"])
     status = status[_STATUS_USED]  # only the columns read here: taking all of them costs more than the rest
     ok = pos >= 0
@@ -101,7 +126,10 @@ def patients_of(status: pd.DataFrame, settings: Settings) -> Patients:
         procedure=status["procedure"].to_numpy(dtype=object),
         index_date=status["index_surgery_date"].to_numpy("datetime64[ns]"),
         days_since=status["days_since_surgery"].to_numpy("int64"),
-        measure=measure, baseline=baseline, target=target, baseline_pain=worst,
+        measure=measure,
+        baseline=baseline,
+        target=target,
+        baseline_pain=worst,
     )
 
 

@@ -45,12 +45,17 @@ CURVE_BUCKETS: tuple[CurveBucket, ...] = (
 BASELINE_BUCKET = "baseline"
 
 PAIN_CURVE_COLUMNS: dict[str, str] = {
-    "procedure": "object", "bucket": "object", "week": "float64",
+    "procedure": "object",
+    "bucket": "object",
+    "week": "float64",
     # the bucket's range [from, to); for 'baseline' the look-back, both ends included
-    "week_from": "float64", "week_to": "float64",
+    "week_from": "float64",
+    "week_to": "float64",
     "n_patients": "int64",  # patients with a value in this bucket
     "n_visits": "int64",  # visits their means were taken over (baseline: 1 per patient)
-    "median": "float64", "q1": "float64", "q3": "float64",
+    "median": "float64",
+    "q1": "float64",
+    "q3": "float64",
     "procedure_patients": "int64",  # patients of the procedure with a value in any bucket
 }
 
@@ -98,23 +103,33 @@ def pain_curve(
     g = per.groupby("g")["v"]
     q = g.quantile([0.25, 0.5, 0.75]).unstack().reindex(columns=[0.25, 0.5, 0.75])  # no values: no columns
     all_groups = np.arange(len(order) * nb)
-    stats = pd.DataFrame({
-        "n_patients": g.size(), "n_visits": per.groupby("g")["k"].sum(),
-        "median": q[0.5], "q1": q[0.25], "q3": q[0.75],
-    }).reindex(all_groups)
+    stats = pd.DataFrame(
+        {
+            "n_patients": g.size(),
+            "n_visits": per.groupby("g")["k"].sum(),
+            "median": q[0.5],
+            "q1": q[0.25],
+            "q3": q[0.75],
+        }
+    ).reindex(all_groups)
     first_cell = segment_starts(patient)
     in_curve = np.bincount(proc[patient[first_cell]], minlength=len(order))  # cells sort by patient
     labels = [BASELINE_BUCKET, *(bk.label for bk in weeks_bins)]
-    out = pd.DataFrame({
-        "procedure": np.repeat(order, nb),
-        "bucket": np.tile(labels, len(order)),
-        "week": np.tile([0.0, *(float(bk.week) for bk in weeks_bins)], len(order)),
-        "week_from": np.tile([-settings.baseline_lookback_days / 7, *(float(bk.week_from) for bk in weeks_bins)],
-                             len(order)),
-        "week_to": np.tile([0.0, *(float(bk.week_to) for bk in weeks_bins)], len(order)),
-        "n_patients": stats["n_patients"].fillna(0).to_numpy("int64"),
-        "n_visits": stats["n_visits"].fillna(0).to_numpy("int64"),
-        "median": stats["median"].to_numpy(), "q1": stats["q1"].to_numpy(), "q3": stats["q3"].to_numpy(),
-        "procedure_patients": np.repeat(in_curve, nb),
-    })
+    out = pd.DataFrame(
+        {
+            "procedure": np.repeat(order, nb),
+            "bucket": np.tile(labels, len(order)),
+            "week": np.tile([0.0, *(float(bk.week) for bk in weeks_bins)], len(order)),
+            "week_from": np.tile(
+                [-settings.baseline_lookback_days / 7, *(float(bk.week_from) for bk in weeks_bins)], len(order)
+            ),
+            "week_to": np.tile([0.0, *(float(bk.week_to) for bk in weeks_bins)], len(order)),
+            "n_patients": stats["n_patients"].fillna(0).to_numpy("int64"),
+            "n_visits": stats["n_visits"].fillna(0).to_numpy("int64"),
+            "median": stats["median"].to_numpy(),
+            "q1": stats["q1"].to_numpy(),
+            "q3": stats["q3"].to_numpy(),
+            "procedure_patients": np.repeat(in_curve, nb),
+        }
+    )
     return out.astype(PAIN_CURVE_COLUMNS)

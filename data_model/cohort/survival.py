@@ -21,7 +21,9 @@ from ..settings import Settings
 from .outcomes import patients_of, procedure_order, scored_visits, status_for
 
 DURATION_COLUMNS: dict[str, str] = {
-    "patient_id": "int64", "procedure": "object", "index_surgery_date": "datetime64[ns]",
+    "patient_id": "int64",
+    "procedure": "object",
+    "index_surgery_date": "datetime64[ns]",
     "outcome": "object",  # 'recovered' | 'censored' | 'no_baseline' | 'no_follow_up'
     "duration_weeks": "float64",  # NaN when left out
     "event": "Int64",  # 1 recovered, 0 censored, <NA> left out
@@ -29,7 +31,11 @@ DURATION_COLUMNS: dict[str, str] = {
 
 
 def time_to_recovery(
-    surgeries: pd.DataFrame, visits: pd.DataFrame, cohort: pd.DataFrame, settings: Settings, as_of: AsOf,
+    surgeries: pd.DataFrame,
+    visits: pd.DataFrame,
+    cohort: pd.DataFrame,
+    settings: Settings,
+    as_of: AsOf,
     status: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Per cohort patient: weeks to the first visit meeting the MCID, or censored; DURATION_COLUMNS."""
@@ -43,15 +49,20 @@ def time_to_recovery(
     last_seen = scored.last_day(n)
     recovered = (p.measure > 0) & (first_met > 0)
     censored = (p.measure > 0) & ~recovered & (last_seen > 0)
-    outcome = np.select([recovered, censored, p.measure == 0], ["recovered", "censored", "no_baseline"],
-                        "no_follow_up").astype(object)
+    outcome = np.select(
+        [recovered, censored, p.measure == 0], ["recovered", "censored", "no_baseline"], "no_follow_up"
+    ).astype(object)
     days = np.where(recovered, first_met, np.where(censored, last_seen, -1))
-    return pd.DataFrame({
-        "patient_id": p.patient_id, "procedure": p.procedure, "index_surgery_date": p.index_date,
-        "outcome": outcome,
-        "duration_weeks": np.where(days > 0, days / 7.0, np.nan),
-        "event": pd.array(np.where(recovered | censored, recovered.astype(int), None), dtype="Int64"),
-    }).astype(DURATION_COLUMNS)
+    return pd.DataFrame(
+        {
+            "patient_id": p.patient_id,
+            "procedure": p.procedure,
+            "index_surgery_date": p.index_date,
+            "outcome": outcome,
+            "duration_weeks": np.where(days > 0, days / 7.0, np.nan),
+            "event": pd.array(np.where(recovered | censored, recovered.astype(int), None), dtype="Int64"),
+        }
+    ).astype(DURATION_COLUMNS)
 
 
 KM_COLUMNS: dict[str, str] = {
@@ -61,7 +72,8 @@ KM_COLUMNS: dict[str, str] = {
     "at_risk": "int64",  # patients followed and not yet recovered at the start of this week
     "events": "int64",  # recoveries in this week
     "censored": "int64",
-    "n_patients": "int64", "n_events": "int64",  # per procedure, repeated on its rows
+    "n_patients": "int64",
+    "n_events": "int64",  # per procedure, repeated on its rows
     "median_weeks": "float64",  # NaN: not reached
 }
 
@@ -73,18 +85,24 @@ def kaplan_meier(durations: pd.DataFrame) -> pd.DataFrame:
     proc, order = procedure_order(d["procedure"].to_numpy(dtype=object))
     for code, procedure in enumerate(order):
         one = d[proc == code]
-        kmf = KaplanMeierFitter().fit(one["duration_weeks"].to_numpy("float64"),
-                                      one["event"].to_numpy("int64"), label=procedure)
+        kmf = KaplanMeierFitter().fit(
+            one["duration_weeks"].to_numpy("float64"), one["event"].to_numpy("int64"), label=procedure
+        )
         table = kmf.event_table
         median = float(kmf.median_survival_time_)
-        frames.append(pd.DataFrame({
-            "procedure": procedure,
-            "weeks": table.index.to_numpy("float64"),
-            "survival": kmf.survival_function_[procedure].reindex(table.index).to_numpy("float64"),
-            "at_risk": table["at_risk"].to_numpy("int64"),
-            "events": table["observed"].to_numpy("int64"),
-            "censored": table["censored"].to_numpy("int64"),
-            "n_patients": len(one), "n_events": int(one["event"].sum()),
-            "median_weeks": median if np.isfinite(median) else np.nan,
-        }))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "procedure": procedure,
+                    "weeks": table.index.to_numpy("float64"),
+                    "survival": kmf.survival_function_[procedure].reindex(table.index).to_numpy("float64"),
+                    "at_risk": table["at_risk"].to_numpy("int64"),
+                    "events": table["observed"].to_numpy("int64"),
+                    "censored": table["censored"].to_numpy("int64"),
+                    "n_patients": len(one),
+                    "n_events": int(one["event"].sum()),
+                    "median_weeks": median if np.isfinite(median) else np.nan,
+                }
+            )
+        )
     return pd.concat(frames, ignore_index=True).astype(KM_COLUMNS)

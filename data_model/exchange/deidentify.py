@@ -11,8 +11,16 @@ from .pseudonyms import pseudonym
 # What a de-identified worklist keeps; everything else (MRN, name, surgeon, dates, the reviewer and the
 # review note, which is free text) stays behind.
 DEIDENTIFIED_WORKLIST_COLUMNS = [
-    "pseudonym", "procedure", "prior_surgeries", "weeks_since_surgery", "window_weeks", "current_pain",
-    "flags", "severity", "reasons", "reviewed",
+    "pseudonym",
+    "procedure",
+    "prior_surgeries",
+    "weeks_since_surgery",
+    "window_weeks",
+    "current_pain",
+    "flags",
+    "severity",
+    "reasons",
+    "reviewed",
 ]
 ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 
@@ -44,12 +52,16 @@ def deidentified_worklist(worklist: pd.DataFrame, key: str) -> pd.DataFrame:
     no MRN, name, surgeon, dates or review note; dates inside the reasons become weeks since surgery."""
     if worklist.empty:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in DEIDENTIFIED_WORKLIST_COLUMNS})
-    index_dates = worklist["index_surgery_date"] if "index_surgery_date" in worklist else pd.Series(
-        None, index=worklist.index)
-    out = pd.DataFrame({
-        "pseudonym": worklist["mrn"].map(lambda mrn: pseudonym(str(mrn), key)),
-        "reasons": [weeks_instead_of_dates(r, d) for r, d in zip(worklist["reasons"], index_dates, strict=True)],
-    }, index=worklist.index)
+    index_dates = (
+        worklist["index_surgery_date"] if "index_surgery_date" in worklist else pd.Series(None, index=worklist.index)
+    )
+    out = pd.DataFrame(
+        {
+            "pseudonym": worklist["mrn"].map(lambda mrn: pseudonym(str(mrn), key)),
+            "reasons": [weeks_instead_of_dates(r, d) for r, d in zip(worklist["reasons"], index_dates, strict=True)],
+        },
+        index=worklist.index,
+    )
     for column in DEIDENTIFIED_WORKLIST_COLUMNS:
         if column not in out and column in worklist:
             out[column] = worklist[column]

@@ -30,7 +30,7 @@ def _digest(mrn: str, key: str | bytes) -> bytes:
 
 
 def pseudonym(mrn: str, key: str | bytes) -> str:
-    """"P-" + 10 hex characters: the same MRN and key always give the same pseudonym."""
+    """ "P-" + 10 hex characters: the same MRN and key always give the same pseudonym."""
     return "P-" + _digest(mrn, key).hex()[:10]
 
 

@@ -62,8 +62,14 @@ class Bucket:
 
 
 BUCKETS: tuple[Bucket, ...] = (
-    Bucket("0-1", 0, 1), Bucket("2-3", 2, 3), Bucket("4-5", 4, 5), Bucket("6-8", 6, 8),
-    Bucket("9-13", 9, 13), Bucket("14-26", 14, 26), Bucket("27-52", 27, 52), Bucket("53+", 53, None),
+    Bucket("0-1", 0, 1),
+    Bucket("2-3", 2, 3),
+    Bucket("4-5", 4, 5),
+    Bucket("6-8", 6, 8),
+    Bucket("9-13", 9, 13),
+    Bucket("14-26", 14, 26),
+    Bucket("27-52", 27, 52),
+    Bucket("53+", 53, None),
 )
 BUCKET_LABELS: tuple[str, ...] = tuple(b.label for b in BUCKETS)
 _FIRST_WEEKS = np.array([b.first_week for b in BUCKETS])
@@ -106,11 +112,15 @@ def reference_curve(percentile: float) -> np.ndarray:
     if percentile == 80:
         return np.array([FALLBACK_P80[p] for p in CURVE_PROCEDURES], dtype="float64")
     z = NormalDist().inv_cdf
-    return np.array([
-        [min(10.0, max(0.0, RELIEVED_BELOW + PAIN_SD * (z(percentile / 100) - z(relieved_share(p, w)))))
-         for w in BUCKET_MIDDLE_WEEKS]
-        for p in CURVE_PROCEDURES
-    ])
+    return np.array(
+        [
+            [
+                min(10.0, max(0.0, RELIEVED_BELOW + PAIN_SD * (z(percentile / 100) - z(relieved_share(p, w)))))
+                for w in BUCKET_MIDDLE_WEEKS
+            ]
+            for p in CURVE_PROCEDURES
+        ]
+    )
 
 
 # --- The clinic curve ------------------------------------------------------------------------------
@@ -164,7 +174,7 @@ def curve_from_visits(
     b = bucket_of(since_days)
     ok = (b >= 0) & ~np.isnan(pain)
     key = pos[ok].astype("int64") * n_bucket + b[ok]
-    size = (len(procedure_row) * n_bucket)
+    size = len(procedure_row) * n_bucket
     counts = np.bincount(key, minlength=size)
     sums = np.bincount(key, weights=pain[ok], minlength=size)
     cells = np.flatnonzero(counts)  # one per patient and bucket
@@ -177,13 +187,17 @@ def curve_from_visits(
     starts = np.concatenate(([0], np.cumsum(patients)[:-1]))
     clinic = np.full(n_proc * n_bucket, np.nan)
     for cell in np.flatnonzero(patients):
-        clinic[cell] = _percentile(values[starts[cell]:starts[cell] + patients[cell]], settings.off_track_percentile)
+        clinic[cell] = _percentile(values[starts[cell] : starts[cell] + patients[cell]], settings.off_track_percentile)
     reference = reference_curve(settings.off_track_percentile)
     patients = patients.reshape(n_proc, n_bucket)
     clinic = clinic.reshape(n_proc, n_bucket)
     from_clinic = patients >= settings.off_track_min_cohort_patients
     return Curve(
-        settings.off_track_percentile, patients, clinic, reference, np.where(from_clinic, clinic, reference),
+        settings.off_track_percentile,
+        patients,
+        clinic,
+        reference,
+        np.where(from_clinic, clinic, reference),
         from_clinic,
     )
 

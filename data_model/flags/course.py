@@ -25,11 +25,18 @@ import pandas as pd
 from ..arrays import segment_ends, segment_starts, without_noise
 from ..recovery import mcid_target
 from .input import (
-    FlagInput, empty_flags, make_flags, num, one_decimal, per_distinct, rounded, score_phrase, severity_text,
+    FlagInput,
+    empty_flags,
+    make_flags,
+    num,
+    one_decimal,
+    per_distinct,
+    rounded,
+    score_phrase,
+    severity_text,
     week_text,
 )
 from .timeline import take
-
 
 
 def worsening(inp: FlagInput) -> pd.DataFrame:
@@ -44,10 +51,22 @@ def worsening(inp: FlagInput) -> pd.DataFrame:
 
     sites = ("leg", "back", "pain", "pain")
     overall = (st["mcid_measure"] == "pain").to_numpy()
-    current = np.column_stack([st["current_leg"], st["current_back"], st["current_unspecified"],
-                               np.where(overall, st["current_pain"], np.nan)])
-    baseline = np.column_stack([st["baseline_leg"], st["baseline_back"], st["baseline_unspecified"],
-                                np.where(overall, st["mcid_baseline"], np.nan)])
+    current = np.column_stack(
+        [
+            st["current_leg"],
+            st["current_back"],
+            st["current_unspecified"],
+            np.where(overall, st["current_pain"], np.nan),
+        ]
+    )
+    baseline = np.column_stack(
+        [
+            st["baseline_leg"],
+            st["baseline_back"],
+            st["baseline_unspecified"],
+            np.where(overall, st["mcid_baseline"], np.nan),
+        ]
+    )
     rises = without_noise(current - baseline)
     best = np.fmax.reduce(rises, axis=1)
     above = best >= s.worsening_points
@@ -69,11 +88,13 @@ def worsening(inp: FlagInput) -> pd.DataFrame:
     if len(a):
         site = np.array(sites, dtype=object)[which[a]]
         f = st.iloc[a]
-        counts = np.column_stack([f["current_leg_visits"], f["current_back_visits"], f["current_unspecified_visits"],
-                                  _worse_site_visits(f)])[np.arange(len(a)), which[a]]
+        counts = np.column_stack(
+            [f["current_leg_visits"], f["current_back_visits"], f["current_unspecified_visits"], _worse_site_visits(f)]
+        )[np.arange(len(a)), which[a]]
         named = score_phrase(site, cur[a], counts, f["last_visit_week"].to_numpy(), capital=~rising[a])
-        rise_text = per_distinct([rounded(best[a])], lambda up: (
-            f", {one_decimal(up)} point{'' if up == 1 else 's'} above its baseline of "))
+        rise_text = per_distinct(
+            [rounded(best[a])], lambda up: f", {one_decimal(up)} point{'' if up == 1 else 's'} above its baseline of "
+        )
         text = named + rise_text + num(base[a])
         reason[a] = np.where(rising[a], reason[a] + "; " + text, text)
     hit = rising | above
@@ -82,8 +103,11 @@ def worsening(inp: FlagInput) -> pd.DataFrame:
 
 def _worse_site_visits(st: pd.DataFrame) -> np.ndarray:
     site = st["current_site"]
-    return np.select([site == "back", site == "leg"], [st["current_back_visits"], st["current_leg_visits"]],
-                     st["current_unspecified_visits"])
+    return np.select(
+        [site == "back", site == "leg"],
+        [st["current_back_visits"], st["current_leg_visits"]],
+        st["current_unspecified_visits"],
+    )
 
 
 def _first_per_patient(pos: np.ndarray, mask: np.ndarray, n: int) -> np.ndarray:
@@ -146,8 +170,11 @@ def rebound(inp: FlagInput) -> pd.DataFrame:
     best_week = week_text(take(since, best_row[h], 0) / 7)
     context = per_distinct(
         [known, rounded(np.where(known, mcid_baseline[h], first_pain[h]))],
-        lambda with_base, v: f"; baseline {one_decimal(v)}" if with_base else
-        f"; no pain baseline, first post-op pain {one_decimal(v)}/10 at week ",
+        lambda with_base, v: (
+            f"; baseline {one_decimal(v)}"
+            if with_base
+            else f"; no pain baseline, first post-op pain {one_decimal(v)}/10 at week "
+        ),
     )
     u = ~known
     context[u] = context[u] + week_text(take(since, first_row[h][u], 0) / 7)

@@ -20,7 +20,7 @@ from ..recovery import AsOf, patient_status, to_timestamp
 from ..settings import Settings
 from .clinic_curve import Curve
 from .course import rebound, worsening
-from .input import FLAG_COLUMNS, FlagInput, Rule, empty_flags, frame_of
+from .input import FlagInput, Rule, empty_flags, frame_of
 from .safety import high_opioid_dose, new_nerve_symptoms, overdue_follow_up
 from .slow_recovery import no_meaningful_improvement, off_track, persistent_pain
 
@@ -54,8 +54,14 @@ def run_rules(inp: FlagInput, rules: dict[str, Rule] | None = None) -> pd.DataFr
     rank = np.array([SEVERITY_RANK.get(s, 0) for s in severity_names], dtype="int64")[severity]
     # lexsort is stable: the last key is the primary one
     order = np.lexsort((code_order, -rank, patient_id))
-    return frame_of({"patient_id": patient_id[order], "code": code_names[code[order]],
-                     "severity": severity_names[severity[order]], "reason": reason[order]})
+    return frame_of(
+        {
+            "patient_id": patient_id[order],
+            "code": code_names[code[order]],
+            "severity": severity_names[severity[order]],
+            "reason": reason[order],
+        }
+    )
 
 
 def _factorize(parts: list[pd.Series]) -> tuple[np.ndarray, np.ndarray]:
@@ -82,7 +88,11 @@ def compute_flags(
 
 
 def flags_with_curve(
-    surgeries: pd.DataFrame, visits: pd.DataFrame, treatments: pd.DataFrame, settings: Settings, as_of: AsOf,
+    surgeries: pd.DataFrame,
+    visits: pd.DataFrame,
+    treatments: pd.DataFrame,
+    settings: Settings,
+    as_of: AsOf,
     held_curve: Curve | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, Curve]:
     """(status, flags, the clinic curve OFF_TRACK compared with). With held_curve (an earlier evaluation

@@ -58,8 +58,9 @@ class FlagInput:
         s, tl = self.settings, self.timeline
         early = np.flatnonzero(tl.post & (tl.since < buckets_end(max(s.window_weeks.values()) * 7)))
         early = early[~np.isnan(tl.pain[early])]
-        return curve_from_visits(procedure_index(self.status["procedure"]), tl.pos[early], tl.since[early],
-                                 tl.pain[early], s)
+        return curve_from_visits(
+            procedure_index(self.status["procedure"]), tl.pos[early], tl.since[early], tl.pain[early], s
+        )
 
 
 Rule = Callable[[FlagInput], pd.DataFrame]
@@ -77,12 +78,14 @@ def frame_of(columns: dict[str, np.ndarray]) -> pd.DataFrame:
 def make_flags(who: pd.DataFrame | np.ndarray, code: str, severity, reason) -> pd.DataFrame:
     """The FLAG_COLUMNS frame of one rule: a row per flagged status row (or patient id)."""
     ids = who["patient_id"].to_numpy("int64") if isinstance(who, pd.DataFrame) else np.asarray(who, dtype="int64")
-    return frame_of({
-        "patient_id": ids,
-        "code": np.full(len(ids), code, dtype=object),
-        "severity": np.asarray(severity, dtype=object),
-        "reason": np.asarray(reason, dtype=object),
-    })
+    return frame_of(
+        {
+            "patient_id": ids,
+            "code": np.full(len(ids), code, dtype=object),
+            "severity": np.asarray(severity, dtype=object),
+            "reason": np.asarray(reason, dtype=object),
+        }
+    )
 
 
 def past_window_with_evidence(st: pd.DataFrame) -> pd.Series:
@@ -233,17 +236,22 @@ def baseline_phrase(st: pd.DataFrame, lead_site) -> np.ndarray:
     # pieces of few values (a few hundred each) are formatted once per value and joined per row;
     # combining high-cardinality pieces would format nearly every row in Python instead
     out[same] = per_distinct([baseline[same]], lambda b: f"baseline {one_decimal(b)}") + per_distinct(
-        [amount[same], has_percent[same], sign[same]], changed)
+        [amount[same], has_percent[same], sign[same]], changed
+    )
     named = ~missing & ~same
     if named.any():
         # another measure than the lead site: name it and give its current value
-        label = per_distinct([measure[named], baseline[named]],
-                             lambda m, b: f"{SITE_NAME[m]} baseline {one_decimal(b)}, now ")
-        rest = per_distinct([amount[named], has_percent[named], sign[named], measure[named] == "odi"],
-                            lambda a, p, d, odi: changed(a, p, d) + (ODI_NOTE if odi else ""))
+        label = per_distinct(
+            [measure[named], baseline[named]], lambda m, b: f"{SITE_NAME[m]} baseline {one_decimal(b)}, now "
+        )
+        rest = per_distinct(
+            [amount[named], has_percent[named], sign[named], measure[named] == "odi"],
+            lambda a, p, d, odi: changed(a, p, d) + (ODI_NOTE if odi else ""),
+        )
         out[named] = label + num(st["mcid_current"].to_numpy()[named]) + rest
     if missing.any():
         sites = st[["baseline_back", "baseline_leg", "baseline_unspecified", "baseline_odi"]].to_numpy()[missing]
-        out[missing] = np.where(~np.isnan(sites).all(axis=1), "no follow-up score comparable with the baseline",
-                                "baseline missing")
+        out[missing] = np.where(
+            ~np.isnan(sites).all(axis=1), "no follow-up score comparable with the baseline", "baseline missing"
+        )
     return out

@@ -48,14 +48,15 @@ def new_nerve_symptoms(inp: FlagInput) -> pd.DataFrame:
             continue
         # text only for the rows that need it: string work is the slow part of a vectorised rule
         note = ": a motor deficit, needs prompt re-evaluation" if symptom == "weakness" else ""
-        text = (f"{symptom} on " + iso(tl.day[last[new]]) + " (absent on " + iso(tl.day[previous[new]]) + ")" + note)
+        text = f"{symptom} on " + iso(tl.day[last[new]]) + " (absent on " + iso(tl.day[previous[new]]) + ")" + note
         before = reason[new]
         reason[new] = np.where(before == "", "New " + text, before + "; new " + text)
     hit = reason != ""
     if not hit.any():
         return empty_flags()
-    return make_flags(st["patient_id"].to_numpy()[hit], "NEW_NERVE_SYMPTOMS", severity_text(new_weakness[hit]),
-                      reason[hit])
+    return make_flags(
+        st["patient_id"].to_numpy()[hit], "NEW_NERVE_SYMPTOMS", severity_text(new_weakness[hit]), reason[hit]
+    )
 
 
 def _opioid_treatments(inp: FlagInput, surgery_day: np.ndarray, limit_day: np.ndarray):
@@ -116,8 +117,11 @@ def high_opioid_dose(inp: FlagInput) -> pd.DataFrame:
     dose_text[dosed] = num(dose[dosed]) + " MME/day on " + iso(dose_day[dosed])
     r = np.flatnonzero(reassess)
     if len(r):
-        level = np.where(high[r], f": at or above {g(s.opioid_mme_high)} MME/day, which needs justification (CDC 2022)",
-                         f": at or above {g(s.opioid_mme_threshold)} MME/day, reassess (CDC 2022)")
+        level = np.where(
+            high[r],
+            f": at or above {g(s.opioid_mme_high)} MME/day, which needs justification (CDC 2022)",
+            f": at or above {g(s.opioid_mme_threshold)} MME/day, reassess (CDC 2022)",
+        )
         reason[r] = "Opioid dose " + dose_text[r] + level
     c = np.flatnonzero(continued)
     if len(c):
@@ -127,15 +131,17 @@ def high_opioid_dose(inp: FlagInput) -> pd.DataFrame:
         evidence[from_visit] = num(dose[v]) + " MME/day at week " + week_text((dose_day[v] - surgery_day[v]) / 7)
         latest_dose = np.where(dose_day[t] != NO_DAY, "; latest dose " + dose_text[t], "; no MME/day recorded")
         evidence[~from_visit] = "opioid treatment ongoing since " + iso(started[t]) + latest_dose
-        below = np.where((dose_day[c] != NO_DAY) & ~reassess[c], f", below the CDC 2022 reassessment threshold of "
-                         f"{g(s.opioid_mme_threshold)} MME/day)", ")")
+        below = np.where(
+            (dose_day[c] != NO_DAY) & ~reassess[c],
+            f", below the CDC 2022 reassessment threshold of {g(s.opioid_mme_threshold)} MME/day)",
+            ")",
+        )
         lead = f"continued past {s.opioid_max_weeks} weeks after surgery ("
         both = reassess[c]
         start = np.full(len(c), "Opioids " + lead, dtype=object)
         start[both] = reason[c[both]] + ("; opioids " + lead)
         reason[c] = start + evidence + below
-    return make_flags(st["patient_id"].to_numpy()[hit], "HIGH_OPIOID_DOSE", severity_text(high[hit]),
-                      reason[hit])
+    return make_flags(st["patient_id"].to_numpy()[hit], "HIGH_OPIOID_DOSE", severity_text(high[hit]), reason[hit])
 
 
 def overdue_follow_up(inp: FlagInput) -> pd.DataFrame:
@@ -160,8 +166,13 @@ def overdue_follow_up(inp: FlagInput) -> pd.DataFrame:
         if not now.any():
             continue
         name = time_point_name(point.label)
-        text = (f"{name[:1].upper()}{name[1:]} overdue: due " + iso(surgery[now] + due[j])
-                + " (window closed " + iso(surgery[now] + end[j]) + "), no visit")
+        text = (
+            f"{name[:1].upper()}{name[1:]} overdue: due "
+            + iso(surgery[now] + due[j])
+            + " (window closed "
+            + iso(surgery[now] + end[j])
+            + "), no visit"
+        )
         reason[now] = np.where(reason[now] == "", text, reason[now] + "; " + text)
     severity = severity_text(False, count[hit] >= 2)
     return make_flags(st["patient_id"].to_numpy()[hit], "OVERDUE_FOLLOW_UP", severity, reason)

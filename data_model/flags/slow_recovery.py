@@ -26,15 +26,30 @@ from ..arrays import segment_ends, without_noise
 from ..recovery import PAIN_COLUMNS
 from .clinic_curve import BUCKET_LABELS, CURVE_PROCEDURES, bucket_of, buckets_end, procedure_index
 from .input import (
-    FlagInput, ODI_NOTE, PROCEDURE_NAME, SITE_TITLE, baseline_phrase, empty_flags, g, make_flags, num, one_decimal,
-    ordinal, past_window_with_evidence, per_distinct, score_phrase, severity_text, week_text, window_phrase,
+    ODI_NOTE,
+    PROCEDURE_NAME,
+    SITE_TITLE,
+    FlagInput,
+    baseline_phrase,
+    empty_flags,
+    g,
+    make_flags,
+    num,
+    one_decimal,
+    ordinal,
+    past_window_with_evidence,
+    per_distinct,
+    score_phrase,
+    severity_text,
+    week_text,
+    window_phrase,
 )
-
 
 
 def _site_visits(st: pd.DataFrame, site: pd.Series) -> pd.Series:
     n = np.select(
-        [site == "back", site == "leg"], [st["current_back_visits"], st["current_leg_visits"]],
+        [site == "back", site == "leg"],
+        [st["current_back_visits"], st["current_leg_visits"]],
         st["current_unspecified_visits"],
     )
     return pd.Series(n, index=st.index)
@@ -48,7 +63,9 @@ def persistent_pain(inp: FlagInput) -> pd.DataFrame:
     site = st["current_site"]
     reason = (
         score_phrase(site, st["current_pain"], _site_visits(st, site), st["last_visit_week"])
-        + window_phrase(st) + "; " + baseline_phrase(st, site)
+        + window_phrase(st)
+        + "; "
+        + baseline_phrase(st, site)
     )
     severity = severity_text(st["current_pain"] >= s.severe_pain_threshold)
     return make_flags(st, "PERSISTENT_PAIN", severity, reason)
@@ -68,15 +85,20 @@ def no_meaningful_improvement(inp: FlagInput) -> pd.DataFrame:
 
     def shortfall(measure: str) -> str:
         if measure == "odi":
-            return f", short of the {g(s.mcid_odi_points)}-point or {g(s.mcid_odi_percent)} % " \
-                   f"meaningful improvement{ODI_NOTE}"
+            return (
+                f", short of the {g(s.mcid_odi_points)}-point or {g(s.mcid_odi_percent)} % "
+                f"meaningful improvement{ODI_NOTE}"
+            )
         return f", short of the {g(s.mcid_nrs_points)}-point or {g(s.mcid_nrs_percent)} % meaningful improvement"
 
     short = per_distinct([st["mcid_measure"]], shortfall)
     site = st["mcid_measure"]
     reason = (
         score_phrase(site, st["mcid_current"], st["mcid_visits"], st["last_visit_week"])
-        + window_phrase(st) + "; " + baseline_phrase(st, site) + short
+        + window_phrase(st)
+        + "; "
+        + baseline_phrase(st, site)
+        + short
     )
     severity = severity_text(st["change_points"] <= 0)
     return make_flags(st, "NO_MEANINGFUL_IMPROVEMENT", severity, reason)
@@ -119,12 +141,14 @@ def off_track(inp: FlagInput) -> pd.DataFrame:
         where = f" for {name} at weeks {weeks}, {k} visits running"
         if from_clinic:
             return f", above the clinic's {ordinal(s.off_track_percentile)} percentile ({limit})" + where
-        return (f", above the {ordinal(s.off_track_percentile)} percentile of the reference curve ({limit})" + where
-                + f" (the clinic has fewer than {s.off_track_min_cohort_patients} patients there)")
+        return (
+            f", above the {ordinal(s.off_track_percentile)} percentile of the reference curve ({limit})"
+            + where
+            + f" (the clinic has fewer than {s.off_track_min_cohort_patients} patients there)"
+        )
 
     title = per_distinct([site], lambda x: f"{SITE_TITLE[x]} ")
-    reason = (title + num(value) + "/10 at week " + week_text(weeks)
-              + per_distinct([clinic, proc_row, b, run], against))
+    reason = title + num(value) + "/10 at week " + week_text(weeks) + per_distinct([clinic, proc_row, b, run], against)
     severity = severity_text(value >= s.severe_pain_threshold)
     return make_flags(flagged, "OFF_TRACK", severity, reason)
 

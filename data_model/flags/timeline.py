@@ -13,7 +13,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from ..arrays import NO_DAY, days, segment_ends
+from ..arrays import days, segment_ends
 from ..follow_up import VisitIndex
 from ..recovery import PAIN_COLUMNS, SCORE_COLUMNS, index_positions, visit_order
 

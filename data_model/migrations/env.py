@@ -21,7 +21,7 @@ def run_migrations_online() -> None:
         _run(conn)
 
 
-def _run(connection) -> None:  # noqa: ANN001
+def _run(connection) -> None:
     # render_as_batch lets ALTER TABLE work on SQLite, which rebuilds the table instead.
     context.configure(
         connection=connection,

@@ -50,15 +50,23 @@ def cohort_view(evaluation: Evaluation, chosen: CohortFilter) -> CohortView:
     e, as_of = evaluation, evaluation.as_of
     surgeries, visits = e.data.surgeries, e.data.visits
     patients = select_cohort(
-        surgeries, chosen.procedures, chosen.surgeons, chosen.date_from, chosen.date_to, chosen.surgery_order,
+        surgeries,
+        chosen.procedures,
+        chosen.surgeons,
+        chosen.date_from,
+        chosen.date_to,
+        chosen.surgery_order,
         as_of=as_of,
     )
     status = e.status[e.status["patient_id"].isin(patients["patient_id"])]
     flags = e.flags[e.flags["patient_id"].isin(patients["patient_id"])]
     ids = patients["patient_id"]
     courses = treatment_response.per_treatment(
-        visits[visits["patient_id"].isin(ids)], e.data.treatments[e.data.treatments["patient_id"].isin(ids)],
-        e.settings, as_of, surgeries=surgeries[surgeries["patient_id"].isin(ids)],
+        visits[visits["patient_id"].isin(ids)],
+        e.data.treatments[e.data.treatments["patient_id"].isin(ids)],
+        e.settings,
+        as_of,
+        surgeries=surgeries[surgeries["patient_id"].isin(ids)],
     )
     durations = time_to_recovery(surgeries, visits, patients, e.settings, as_of, status=status)
     return CohortView(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pandas as pd
 from sqlalchemy.orm import Session
@@ -59,7 +59,7 @@ class Evaluation:
 def evaluate_clinic(session: Session, as_of: date, settings: Settings | None = None) -> Evaluation:
     # the version first: data read after it is at least as new, so a refresh from it misses nothing
     seen = changes.current(session)
-    stamp, read_at = changes.stamp(session, seen.version.last_id), datetime.now(timezone.utc)
+    stamp, read_at = changes.stamp(session, seen.version.last_id), datetime.now(UTC)
     settings = settings or queries.load_settings(session)
     data = load_clinical_data(session, as_of)
     status, flags, curve = flags_with_curve(data.surgeries, data.visits, data.treatments, settings, as_of)

@@ -10,8 +10,18 @@ from ..follow_up import due_and_overdue, follow_up_schedule
 from .evaluation import Evaluation
 
 FOLLOW_UP_LIST_COLUMNS = [
-    "patient_id", "mrn", "display_name", "birth_year", "procedure", "index_surgery_date", "time_point", "status",
-    "due_date", "window_start", "window_end", "days_overdue",
+    "patient_id",
+    "mrn",
+    "display_name",
+    "birth_year",
+    "procedure",
+    "index_surgery_date",
+    "time_point",
+    "status",
+    "due_date",
+    "window_start",
+    "window_end",
+    "days_overdue",
 ]
 
 

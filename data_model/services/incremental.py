@@ -66,9 +66,7 @@ def changes_since(session: Session, seen: changes.Seen, stamp: str | None) -> Ch
     return Changes(now, now_stamp, frozenset(patients))
 
 
-def refresh(
-    session: Session, previous: Evaluation | None, as_of: date, base: Evaluation | None = None
-) -> Evaluation:
+def refresh(session: Session, previous: Evaluation | None, as_of: date, base: Evaluation | None = None) -> Evaluation:
     """The evaluation of the data as it is now: `previous` itself when nothing relevant changed, the
     changed patients recomputed into it when few did, else everyone evaluated afresh. Without a
     previous evaluation for this date, `base` (one for another date) saves reading the database
@@ -86,7 +84,12 @@ def refresh(
     ids = sorted(since.patients)
     data = load_clinical_data(session, as_of, ids)
     status, flags, _ = flags_with_curve(
-        data.surgeries, data.visits, data.treatments, previous.settings, as_of, held_curve=previous.curve,
+        data.surgeries,
+        data.visits,
+        data.treatments,
+        previous.settings,
+        as_of,
+        held_curve=previous.curve,
     )
     old, key = previous.data, np.array(ids, dtype="int64")
     return replace(
@@ -123,8 +126,9 @@ def splice(old: pd.DataFrame, new: pd.DataFrame, patient_ids: np.ndarray) -> pd.
     columns = {}
     for name in old.columns:
         if isinstance(old[name].dtype, np.dtype):
-            columns[name] = np.concatenate([frame[name].to_numpy()[a:b] for frame, a, b in pieces] or [
-                old[name].to_numpy()[:0]])
+            columns[name] = np.concatenate(
+                [frame[name].to_numpy()[a:b] for frame, a, b in pieces] or [old[name].to_numpy()[:0]]
+            )
         else:  # an extension array (the nullable boolean mcid_met)
             parts = [frame[name].array[a:b] for frame, a, b in pieces] or [old[name].array[:0]]
             columns[name] = type(parts[0])._concat_same_type(parts)

@@ -31,7 +31,9 @@ class PatientRecord:
     steps: pd.DataFrame  # the catalogue's stepped order, tried or not (information only)
 
 
-def patient_record(session: Session, patient_id: int, as_of: date, settings: Settings | None = None) -> PatientRecord | None:
+def patient_record(
+    session: Session, patient_id: int, as_of: date, settings: Settings | None = None
+) -> PatientRecord | None:
     settings = settings or queries.load_settings(session)
     patients = queries.patients_frame(session, [patient_id])
     if patients.empty:

@@ -15,9 +15,24 @@ from .evaluation import Evaluation, evaluate_clinic
 
 # The display order of the worklist's columns (the rules' own frame is flags.worklist.WORKLIST_COLUMNS)
 WORKLIST_VIEW_COLUMNS = [
-    "patient_id", "mrn", "display_name", "procedure", "surgeon", "index_surgery_date", "prior_surgeries",
-    "weeks_since_surgery", "window_weeks", "current_pain", "flags", "severity", "severity_rank", "reasons",
-    "reviewed", "reviewed_by", "reviewed_at", "review_note",
+    "patient_id",
+    "mrn",
+    "display_name",
+    "procedure",
+    "surgeon",
+    "index_surgery_date",
+    "prior_surgeries",
+    "weeks_since_surgery",
+    "window_weeks",
+    "current_pain",
+    "flags",
+    "severity",
+    "severity_rank",
+    "reasons",
+    "reviewed",
+    "reviewed_by",
+    "reviewed_at",
+    "review_note",
 ]
 
 
@@ -54,9 +69,10 @@ def worklist_of(session: Session, evaluation: Evaluation) -> pd.DataFrame:
     worklist = worklist.merge(queries.patient_names(session), on="patient_id", how="left")
     worklist["surgeon"] = worklist["patient_id"].map(_index_surgeon(data.surgeries, status))
     worklist = attach_reviews(worklist, queries.reviews_frame(session))
-    return worklist[[c for c in WORKLIST_VIEW_COLUMNS if c in worklist.columns] + [
-        c for c in worklist.columns if c not in WORKLIST_VIEW_COLUMNS
-    ]]
+    return worklist[
+        [c for c in WORKLIST_VIEW_COLUMNS if c in worklist.columns]
+        + [c for c in worklist.columns if c not in WORKLIST_VIEW_COLUMNS]
+    ]
 
 
 @dataclass(frozen=True)

@@ -50,8 +50,9 @@ def _build(engine) -> None:
         for mrn, name, procedure, weeks, visits in COHORT:
             patient = commands.register_patient(session, {"mrn": mrn, "display_name": name, "sex": "female"})
             surgery_day = today - timedelta(weeks=weeks)
-            commands.add_surgery(session, patient.id, {"surgery_date": surgery_day, "procedure": procedure,
-                                                        "surgeon": "Dr Hart"})
+            commands.add_surgery(
+                session, patient.id, {"surgery_date": surgery_day, "procedure": procedure, "surgeon": "Dr Hart"}
+            )
             for week, back, leg in visits:
                 day = surgery_day + timedelta(days=round(week * 7))
                 commands.add_visit(session, patient.id, {"visit_date": day, "back_pain": back, "leg_pain": leg})

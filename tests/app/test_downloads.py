@@ -14,8 +14,8 @@ from datetime import date
 import pandas as pd
 from sqlalchemy import select
 
-from dashboard.downloads.buttons import csv_bytes
 from dashboard.charts.reports import trajectory_for_export
+from dashboard.downloads.buttons import csv_bytes
 from data_model.db import make_engine, read_session
 from data_model.exchange.deidentify import DEIDENTIFIED_WORKLIST_COLUMNS, deidentified_worklist, weeks_instead_of_dates
 from data_model.exchange.pseudonyms import pseudonym
@@ -99,7 +99,7 @@ def test_the_worklist_csv_button_is_for_clinicians_not_staff(as_user):
 # --- the bytes behind the buttons ------------------------------------------------------------------------
 
 
-def _read(app_db: str, fn):  # noqa: ANN001
+def _read(app_db: str, fn):
     engine = make_engine(app_db)
     try:
         with read_session(engine) as s:
@@ -125,7 +125,8 @@ def test_the_worklist_csv_is_by_pseudonym_with_no_mrn_name_surgeon_or_date(app_d
 def test_dates_in_reasons_become_weeks_since_surgery():
     text = "Numbness on 2026-03-02 (absent on 2026-02-02); due 2026-01-05"
     assert weeks_instead_of_dates(text, pd.Timestamp("2026-01-05")) == (
-        "Numbness on week 8 (absent on week 4); due week 0")
+        "Numbness on week 8 (absent on week 4); due week 0"
+    )
     assert weeks_instead_of_dates(text, None).count("(date removed)") == 3
 
 
@@ -138,8 +139,9 @@ def test_the_worklist_csv_makes_formula_cells_inert_and_keeps_numbers():
 
 
 def test_a_clinicians_trajectory_download_names_no_mrn_and_no_date(app_db):
-    record = _read(app_db, lambda s: patient_record(
-        s, s.scalar(select(Patient.id).where(Patient.mrn == "PERSIST1")), date.today()))
+    record = _read(
+        app_db, lambda s: patient_record(s, s.scalar(select(Patient.id).where(Patient.mrn == "PERSIST1")), date.today())
+    )
 
     hidden = json.dumps(trajectory_for_export(record, date.today(), KEY).to_plotly_json(), default=str)
     shown = json.dumps(trajectory_for_export(record, date.today()).to_plotly_json(), default=str)

@@ -11,7 +11,6 @@ from datetime import date
 
 from sqlalchemy import func, select
 
-from dashboard.formatting import plain
 from data_model.db import make_engine, read_session
 from data_model.models import Patient, Surgery, Treatment, Visit
 
@@ -202,7 +201,9 @@ def test_a_wrong_visit_is_corrected_and_the_audit_keeps_the_value_before(as_user
     assert any("Corrected the visit" in t for t in _toasts(at))
     engine = make_engine(app_db)
     with read_session(engine) as s:
-        entry = s.scalars(select(AuditEntry).where(AuditEntry.table_name == "visits", AuditEntry.action == "update")).one()
+        entry = s.scalars(
+            select(AuditEntry).where(AuditEntry.table_name == "visits", AuditEntry.action == "update")
+        ).one()
         assert json.loads(entry.after)["leg_pain"] == 2.5 and json.loads(entry.before)["leg_pain"] != 2.5
     engine.dispose()
 

@@ -30,14 +30,27 @@ def _add_hostile_patient(url: str) -> None:
     def action(session):
         set_actor(session, "nurse")
         patient = commands.register_patient(session, {"mrn": "HOSTILE1", "display_name": HOSTILE_NAME, "sex": "male"})
-        commands.add_surgery(session, patient.id, {"surgery_date": surgery_day, "procedure": "fusion",
-                                                    "surgeon": HOSTILE_SURGEON, "notes": HOSTILE_NOTES})
+        commands.add_surgery(
+            session,
+            patient.id,
+            {"surgery_date": surgery_day, "procedure": "fusion", "surgeon": HOSTILE_SURGEON, "notes": HOSTILE_NOTES},
+        )
         for weeks, pain in ((-1, 7), (30, 8), (38, 8)):
-            commands.add_visit(session, patient.id, {"visit_date": surgery_day + timedelta(weeks=weeks),
-                                                      "back_pain": pain, "leg_pain": pain, "notes": HOSTILE_NOTES})
-        commands.add_treatment(session, patient.id, {"treatment": "physical_therapy",
-                                                      "start_date": surgery_day + timedelta(weeks=8),
-                                                      "notes": HOSTILE_NOTES})
+            commands.add_visit(
+                session,
+                patient.id,
+                {
+                    "visit_date": surgery_day + timedelta(weeks=weeks),
+                    "back_pain": pain,
+                    "leg_pain": pain,
+                    "notes": HOSTILE_NOTES,
+                },
+            )
+        commands.add_treatment(
+            session,
+            patient.id,
+            {"treatment": "physical_therapy", "start_date": surgery_day + timedelta(weeks=8), "notes": HOSTILE_NOTES},
+        )
         commands.review_flags(session, patient.id, ["PERSISTENT_PAIN"], HOSTILE_REVIEW, "doc")
 
     engine = make_engine(url)
@@ -75,7 +88,9 @@ def test_hostile_text_on_the_patient_page_is_shown_literally_never_as_markup(as_
 
 
 # A name a person could type that Markdown would turn into a link, a mail link, an image, an icon or bold.
-RENDERED = "Dr https://evil.example bob@evil.example www.evil.example :material/warning: ![i](http://x.example/p.png) **b**"
+RENDERED = (
+    "Dr https://evil.example bob@evil.example www.evil.example :material/warning: ![i](http://x.example/p.png) **b**"
+)
 
 
 def _shown_as_text(source: str, raw: str) -> bool:
@@ -88,8 +103,10 @@ def test_the_signed_in_accounts_display_name_in_the_sidebar_is_plain_text(as_use
 
     engine = make_engine(app_db)
     try:
-        run_write(engine, lambda s: accounts.add_user(set_actor(s, "fixture"), "marked", "clinician",
-                                                      "a long password 1", RENDERED))
+        run_write(
+            engine,
+            lambda s: accounts.add_user(set_actor(s, "fixture"), "marked", "clinician", "a long password 1", RENDERED),
+        )
     finally:
         engine.dispose()
     at = as_user("marked").run()
@@ -103,8 +120,11 @@ def test_a_patient_named_with_links_and_icons_is_plain_text_in_every_place_its_n
     def action(session):
         set_actor(session, "nurse")
         patient = commands.register_patient(session, {"mrn": "www.evil.org", "display_name": RENDERED})
-        commands.add_surgery(session, patient.id, {"surgery_date": date.today() - timedelta(weeks=30),
-                                                    "procedure": "fusion", "surgeon": RENDERED})
+        commands.add_surgery(
+            session,
+            patient.id,
+            {"surgery_date": date.today() - timedelta(weeks=30), "procedure": "fusion", "surgeon": RENDERED},
+        )
 
     engine = make_engine(app_db)
     try:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 
-from tests.app.conftest import signed_in_app
-
 
 def _open(at, mrn):
     at.run()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 
 def _open_patient(at, mrn):
     at.run()

@@ -7,10 +7,9 @@ from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
 from data_model.access.accounts import SignedIn
-from tests.app.conftest import PAGES, ROLES
-
 from data_model.db import make_engine, read_session
 from data_model.models import AuditEntry
+from tests.app.conftest import PAGES, ROLES
 
 
 def test_raising_the_pain_threshold_changes_the_worklist_at_once(as_user, app_db):

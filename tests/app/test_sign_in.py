@@ -74,9 +74,13 @@ def test_an_empty_store_asks_for_the_first_administrator(tmp_path, monkeypatch):
 
 def test_single_sign_on_is_offered_when_the_site_configures_it(app_db):
     at = AppTest.from_file(APP, default_timeout=30)
-    at.secrets["auth"] = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x" * 32,
-                          "client_id": "paintrail", "client_secret": "s",
-                          "server_metadata_url": "https://idp.example/.well-known/openid-configuration"}
+    at.secrets["auth"] = {
+        "redirect_uri": "http://localhost:8501/oauth2callback",
+        "cookie_secret": "x" * 32,
+        "client_id": "paintrail",
+        "client_secret": "s",
+        "server_metadata_url": "https://idp.example/.well-known/openid-configuration",
+    }
     at.run()
     assert at.button(key="sso_login").label == "Sign in with single sign-on"
     assert at.get("form")[0].proto.form.form_id == "login", "local accounts still sign in"

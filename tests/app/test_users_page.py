@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from data_model.access import accounts
-from data_model.audit import set_actor
-from data_model.db import make_engine, run_write
+from data_model.db import make_engine
 from tests.app.conftest import add_account_on_page
 
 

@@ -10,7 +10,6 @@ from data_model import commands
 from data_model.audit import set_actor
 from data_model.db import make_engine, read_session, run_write
 from data_model.models import Patient
-from tests.app.conftest import signed_in_app
 
 
 def _table(at):
@@ -67,8 +66,12 @@ def test_a_visit_saved_elsewhere_shows_on_the_worklist_at_the_next_rerun(as_user
     engine = make_engine(app_db)
     with read_session(engine) as session:
         patient_id = session.scalar(select(Patient.id).where(Patient.mrn == "RECOVER1"))
-    run_write(engine, lambda s: commands.add_visit(set_actor(s, "nurse"), patient_id,
-                                                   {"visit_date": date.today(), "back_pain": 8, "leg_pain": 8.5}))
+    run_write(
+        engine,
+        lambda s: commands.add_visit(
+            set_actor(s, "nurse"), patient_id, {"visit_date": date.today(), "back_pain": 8, "leg_pain": 8.5}
+        ),
+    )
     engine.dispose()
     at.run()
     rows = at.dataframe[0].value

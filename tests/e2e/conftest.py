@@ -20,8 +20,13 @@ from tests.conftest import require_or_skip
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
 ]
 PAINTRAIL = [sys.executable, "-m", "dashboard.cli"]
 
@@ -58,9 +63,11 @@ def serving(db: str, folder: Path, **env: str) -> Iterator[str]:
     """`paintrail serve` on a database, on a free port, with extra environment (e.g. a short idle limit)."""
     port = _free_port()
     process = subprocess.Popen(
-        [*PAINTRAIL, "serve", "--db", db, "--port", str(port)], cwd=folder,
+        [*PAINTRAIL, "serve", "--db", db, "--port", str(port)],
+        cwd=folder,
         env={**os.environ, "PAINTRAIL_DEMO": "1", **env},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
     try:

@@ -43,8 +43,12 @@ def visits_of(db: str, mrn: str) -> list[tuple[date, float | None, float | None]
     engine = make_engine(db)
     try:
         with read_session(engine) as s:
-            rows = s.execute(select(Visit.visit_date, Visit.back_pain, Visit.leg_pain).join(Patient)
-                             .where(Patient.mrn == mrn).order_by(Visit.id)).all()
+            rows = s.execute(
+                select(Visit.visit_date, Visit.back_pain, Visit.leg_pain)
+                .join(Patient)
+                .where(Patient.mrn == mrn)
+                .order_by(Visit.id)
+            ).all()
     finally:
         engine.dispose()
     return [tuple(r) for r in rows]
@@ -111,7 +115,17 @@ def last_visit(db: str, mrn: str) -> dict:
     try:
         with read_session(engine) as s:
             visit = s.scalars(select(Visit).join(Patient).where(Patient.mrn == mrn).order_by(Visit.id.desc())).first()
-            names = ("visit_date", "back_pain", "leg_pain", "odi", "numbness", "tingling", "weakness", "mme_per_day", "notes")
+            names = (
+                "visit_date",
+                "back_pain",
+                "leg_pain",
+                "odi",
+                "numbness",
+                "tingling",
+                "weakness",
+                "mme_per_day",
+                "notes",
+            )
             return {name: getattr(visit, name) for name in names}
     finally:
         engine.dispose()

@@ -23,8 +23,9 @@ def test_a_refused_treatment_stays_on_the_treatment_tab_and_says_why_in_clinic_w
     page.get_by_role("button", name="Save treatment").click()
 
     summary = page.get_by_test_id("stAlert").filter(has_text="Nothing was saved")
-    expect(summary).to_have_text(f"Nothing was saved. Start date: “{future}” is in the future "
-                                 f"(today is {date.today().isoformat()}).")
+    expect(summary).to_have_text(
+        f"Nothing was saved. Start date: “{future}” is in the future (today is {date.today().isoformat()})."
+    )
     expect(summary).to_be_visible()
     _selected(page, "Treatment")
     expect(page.get_by_text("datetime")).to_have_count(0)

@@ -15,7 +15,8 @@ FHIR = Path(__file__).resolve().parents[1] / "fixtures" / "fhir"
 def _upload(page, uploader: str, files: list[tuple[str, bytes]]) -> None:
     box = page.get_by_test_id("stFileUploader").filter(has_text=uploader)
     box.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(
-        [{"name": name, "mimeType": "application/octet-stream", "buffer": content} for name, content in files])
+        [{"name": name, "mimeType": "application/octet-stream", "buffer": content} for name, content in files]
+    )
     expect(box.get_by_test_id("stFileChipName")).to_have_text([name for name, _ in files])
 
 
@@ -34,13 +35,20 @@ def _no_traceback(page) -> None:
 def test_patients_csv_and_PATIENTS_csv_are_refused_naming_both_and_nothing_is_written(page_of_size, demo_url, demo_db):
     page = page_of_size(1280, 720)
     _import_page(page, demo_url, "CSV files")
-    _upload(page, "CSV files", [("patients.csv", b"mrn,display_name\nE2EUP1,Una Upload\n"),
-                   ("PATIENTS.csv", b"mrn,display_name\nE2EUP2,Ugo Upload\n")])
+    _upload(
+        page,
+        "CSV files",
+        [
+            ("patients.csv", b"mrn,display_name\nE2EUP1,Una Upload\n"),
+            ("PATIENTS.csv", b"mrn,display_name\nE2EUP2,Ugo Upload\n"),
+        ],
+    )
     page.get_by_role("button", name="Import CSV files").click()
 
     expect(page.get_by_test_id("stAlert").filter(has_text="Nothing was imported: 1 problem(s).")).to_be_visible()
     expect(page.get_by_test_id("stCode")).to_contain_text(
-        "PATIENTS.csv: is the same file as patients.csv (case does not count): keep one of the two")
+        "PATIENTS.csv: is the same file as patients.csv (case does not count): keep one of the two"
+    )
     assert count_patients(demo_db, "E2EUP1") == 0 and count_patients(demo_db, "E2EUP2") == 0
     _no_traceback(page)
 
@@ -61,8 +69,15 @@ def test_of_three_fhir_files_the_one_nested_100000_deep_is_reported_by_name_and_
     page = page_of_size(1600, 1000)
     _import_page(page, demo_url, "FHIR R4 bundles")
     nested = ('{"resourceType": "Bundle", "entry": ' + "[" * 100_000 + "]" * 100_000 + "}").encode()
-    _upload(page, "FHIR bundles", [("a_spine.json", (FHIR / "spine_followup.json").read_bytes()), ("b_nested.json", nested),
-                   ("c_trimmed.json", (FHIR / "synthea_trimmed.json").read_bytes())])
+    _upload(
+        page,
+        "FHIR bundles",
+        [
+            ("a_spine.json", (FHIR / "spine_followup.json").read_bytes()),
+            ("b_nested.json", nested),
+            ("c_trimmed.json", (FHIR / "synthea_trimmed.json").read_bytes()),
+        ],
+    )
     page.get_by_role("button", name="Import bundles").click()
 
     expect(page.get_by_test_id("stAlert")).to_contain_text("b_nested.json: is nested too deeply to be read as JSON")

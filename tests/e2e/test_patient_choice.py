@@ -10,8 +10,19 @@ from datetime import date
 from playwright.sync_api import expect
 
 from tests.e2e.staff_desk import (
-    add_patients, count_patients, field, find, open_patient, press_enter, settled, sign_in_as_staff,
-    staff_on_own_patient, toast_then_settled, type_into, unique_mrn, visits_of,
+    add_patients,
+    count_patients,
+    field,
+    find,
+    open_patient,
+    press_enter,
+    settled,
+    sign_in_as_staff,
+    staff_on_own_patient,
+    toast_then_settled,
+    type_into,
+    unique_mrn,
+    visits_of,
 )
 
 
@@ -34,8 +45,9 @@ def test_registering_a_patient_then_entering_a_visit_puts_the_visit_on_the_new_p
     expect(page.get_by_text(f"{new} · Nina Newcomer · born 1980").first).to_be_visible()
     type_into(field(page, "Back pain (0–10)"), "3")
     press_enter(field(page, "Back pain (0–10)"))
-    expect(page.get_by_test_id("stToast").filter(has_text=f"Saved the visit of {date.today().isoformat()} for {new}")
-           ).to_be_visible()
+    expect(
+        page.get_by_test_id("stToast").filter(has_text=f"Saved the visit of {date.today().isoformat()} for {new}")
+    ).to_be_visible()
     assert visits_of(demo_db, new) == [(date.today(), 3.0, None)]
     assert visits_of(demo_db, before) == []
 
@@ -44,8 +56,13 @@ def test_patients_of_one_name_are_told_apart_by_birth_year_and_none_is_opened_un
     page = page_of_size(1280, 720)
     surname = f"Samephor{unique_mrn('')}"
     mrns = [unique_mrn("E2ES") for _ in range(3)]
-    add_patients(demo_db, *({"mrn": m, "display_name": f"Wren {surname}", "birth_year": y}
-                            for m, y in zip(mrns, (1951, 1962, 1973), strict=True)))
+    add_patients(
+        demo_db,
+        *(
+            {"mrn": m, "display_name": f"Wren {surname}", "birth_year": y}
+            for m, y in zip(mrns, (1951, 1962, 1973), strict=True)
+        ),
+    )
     sign_in_as_staff(page, demo_url)
 
     find(page, f"{surname}, Wren")

@@ -13,8 +13,9 @@ from data_model.db import make_engine, run_write
 from tests.e2e.conftest import sign_in
 
 PIXEL = "http://127.0.0.1:9/pixel.png"  # loopback: a fetch would show in the request log, and reach nothing
-HOSTILE = (f"Dr https://evil.example/x bob@evil.example www.evil.example :material/warning: :smile: "
-           f"![seen]({PIXEL}) **bold**")
+HOSTILE = (
+    f"Dr https://evil.example/x bob@evil.example www.evil.example :material/warning: :smile: ![seen]({PIXEL}) **bold**"
+)
 MRN = "HOSTILE-1"
 WORD_JOINER = "\u2060"  # invisible; what keeps an address from becoming a link (dashboard.formatting.plain)
 
@@ -22,6 +23,7 @@ WORD_JOINER = "\u2060"  # invisible; what keeps an address from becoming a link 
 @pytest.fixture(scope="module")
 def hostile_rows(demo_db) -> None:
     """An admin account and a patient, both named with the hostile text, in the served demo database."""
+
     def add(session):
         set_actor(session, "test-setup")
         accounts.add_user(session, "hostile-admin", "admin", "hostile-password", HOSTILE)

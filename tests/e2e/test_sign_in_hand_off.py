@@ -29,8 +29,11 @@ def new_code(demo_db):
 def _hand_off(url: str, code: str, next_address: str, **headers: str) -> http.client.HTTPResponse:
     where = urlsplit(url)
     connection = http.client.HTTPConnection(where.hostname, where.port, timeout=30)
-    connection.request("GET", f"{HANDOFF_PATH}?code={code}&next={quote(next_address, safe='')}",
-                       headers={"Sec-Fetch-Site": "same-origin", **headers})
+    connection.request(
+        "GET",
+        f"{HANDOFF_PATH}?code={code}&next={quote(next_address, safe='')}",
+        headers={"Sec-Fetch-Site": "same-origin", **headers},
+    )
     response = connection.getresponse()
     response.read()
     connection.close()

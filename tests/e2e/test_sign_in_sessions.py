@@ -49,8 +49,12 @@ def test_an_admin_demoted_and_deactivated_while_signed_in_loses_accounts_and_aud
     page.get_by_role("link", name="Accounts").click()
     expect(page.get_by_role("heading", name="Accounts")).to_be_visible()
 
-    run_write(demo_engine, lambda s: accounts.update_account(
-        set_actor(s, "admin"), "deputy", role="staff", active=False, acting_admin="admin"))
+    run_write(
+        demo_engine,
+        lambda s: accounts.update_account(
+            set_actor(s, "admin"), "deputy", role="staff", active=False, acting_admin="admin"
+        ),
+    )
 
     page.get_by_role("link", name="Audit trail").click()
     expect(_sign_in_page(page)).to_be_visible()
@@ -65,7 +69,7 @@ def _session_ids(page) -> list[str]:
     """The Streamlit session ids the server gives this page, as they arrive (read from its websocket)."""
     seen: list[str] = []
 
-    def frame(payload) -> None:  # noqa: ANN001
+    def frame(payload) -> None:
         if isinstance(payload, bytes | bytearray):
             message = ForwardMsg()
             message.ParseFromString(payload)

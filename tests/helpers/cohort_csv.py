@@ -14,7 +14,16 @@ from sample_data.generator import CohortFrames, generate_cohort
 PATIENT_COLUMNS = ["mrn", "display_name", "birth_year", "sex"]
 SURGERY_COLUMNS = ["mrn", "surgery_date", "procedure", "spinal_levels", "surgeon", "notes"]
 VISIT_COLUMNS = [
-    "mrn", "visit_date", "back_pain", "leg_pain", "odi", "numbness", "tingling", "weakness", "mme_per_day", "notes",
+    "mrn",
+    "visit_date",
+    "back_pain",
+    "leg_pain",
+    "odi",
+    "numbness",
+    "tingling",
+    "weakness",
+    "mme_per_day",
+    "notes",
 ]
 TREATMENT_COLUMNS = ["mrn", "treatment", "start_date", "end_date", "notes"]
 FLAGS = ("numbness", "tingling", "weakness")
@@ -53,7 +62,9 @@ def write_frames(frames: CohortFrames, folder: Path) -> dict[str, int]:
         "patients.csv": _write(folder / "patients.csv", PATIENT_COLUMNS, frames.patients),
         "surgeries.csv": _write(folder / "surgeries.csv", SURGERY_COLUMNS, frames.surgeries),
         "visits.csv": _write(folder / "visits.csv", VISIT_COLUMNS, frames.visits),
-        "treatments.csv": _write(folder / "treatments.csv", TREATMENT_COLUMNS, frames.treatments, {"code": "treatment"}),
+        "treatments.csv": _write(
+            folder / "treatments.csv", TREATMENT_COLUMNS, frames.treatments, {"code": "treatment"}
+        ),
     }
 
 

@@ -10,8 +10,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from data_model.db import read_session
-from data_model.exchange.csv_folder.folder_import import CsvImportFailed, import_csv_folder
-from data_model.exchange.csv_folder.folder_import import SPECS
+from data_model.exchange.csv_folder.folder_import import SPECS, CsvImportFailed, import_csv_folder
 from tests.helpers.hostile import TABLES, TODAY
 
 _examples = itertools.count()
@@ -39,8 +38,9 @@ def csv_text(rows: list[list[str]], newline: str = "\n") -> str:
     out = io.StringIO()
     # A cell holding a line break is quoted only when the break is in the line terminator: with "\n"
     # rows, quote every cell so a lone "\r" in a cell stays inside it (as any spreadsheet writes it).
-    csv.writer(out, lineterminator=newline, quoting=csv.QUOTE_MINIMAL if newline == "\r\n" else csv.QUOTE_ALL
-               ).writerows(rows)
+    csv.writer(
+        out, lineterminator=newline, quoting=csv.QUOTE_MINIMAL if newline == "\r\n" else csv.QUOTE_ALL
+    ).writerows(rows)
     return out.getvalue()
 
 

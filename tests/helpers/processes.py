@@ -33,7 +33,7 @@ def helper(module: str, *args: object) -> list[str]:
     return [sys.executable, "-m", f"tests.helpers.{module}", *[str(a) for a in args]]
 
 
-def start(command: Sequence[str], env: dict[str, str] | None = None, **kwargs) -> subprocess.Popen:  # noqa: ANN003
+def start(command: Sequence[str], env: dict[str, str] | None = None, **kwargs) -> subprocess.Popen:
     """The command in its own process, from the repository, in clean_env() plus env."""
     return subprocess.Popen(list(command), cwd=REPO, env=clean_env(**(env or {})), text=True, **kwargs)
 

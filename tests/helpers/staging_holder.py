@@ -25,10 +25,20 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     engine = make_engine(args.url)
     with import_run(engine, "csv", "held", "holder") as run:
-        run_write(engine, lambda session: session.execute(insert(Patient.__table__), {
-            "mrn": "HELD1", "sex": "unknown", "source": "csv", "created_at": utcnow(), "data_changed_at": utcnow(),
-            "import_id": run.id,
-        }))
+        run_write(
+            engine,
+            lambda session: session.execute(
+                insert(Patient.__table__),
+                {
+                    "mrn": "HELD1",
+                    "sex": "unknown",
+                    "source": "csv",
+                    "created_at": utcnow(),
+                    "data_changed_at": utcnow(),
+                    "import_id": run.id,
+                },
+            ),
+        )
         print(run.id, flush=True)
         sys.stdin.readline()
     engine.dispose()

@@ -41,13 +41,16 @@ def main(argv: list[str] | None = None) -> int:
             run_write(
                 engine,
                 lambda session, n=n: commands.add_visit(
-                    set_actor(session, "steady"), args.patient,
+                    set_actor(session, "steady"),
+                    args.patient,
                     {"visit_date": "2026-02-02", "back_pain": n % 11, "notes": f"steady {n}"},
-                    TODAY, allow_same_day=True, actor="steady",
+                    TODAY,
+                    allow_same_day=True,
+                    actor="steady",
                 ),
             )
             written = n
-        except Exception as exc:  # noqa: BLE001 - reported to the test
+        except Exception as exc:
             errors.append(f"{type(exc).__name__}: {exc}")
             if len(errors) > 20:
                 break

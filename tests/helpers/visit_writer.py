@@ -80,11 +80,15 @@ def main(argv: list[str] | None = None) -> int:
     result["start"] = time.time()
     for item in plan:
 
-        def action(session, item=item):  # noqa: ANN001
+        def action(session, item=item):
             result["attempts"] += 1
             set_actor(session, actor(args.writer))
             visit = commands.add_visit(
-                session, item["patient_id"], item["values"], TODAY, allow_same_day=item["allow_same_day"],
+                session,
+                item["patient_id"],
+                item["values"],
+                TODAY,
+                allow_same_day=item["allow_same_day"],
                 actor=actor(args.writer),
             )
             return visit.id
@@ -92,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             visit_id = run_write(engine, action)
             result["written"].append({"id": visit_id, "patient_id": item["patient_id"], **item["values"]})
-        except Exception as exc:  # noqa: BLE001 - every error is reported to the test, none is fatal
+        except Exception as exc:
             result["errors"].append(f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=3)}")
     result["end"] = time.time()
     engine.dispose()

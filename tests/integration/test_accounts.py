@@ -77,8 +77,9 @@ def test_an_over_long_display_name_is_refused_naming_the_field_before_the_databa
     from data_model.validation import ValidationFailed
 
     with pytest.raises(ValidationFailed) as refused:
-        run_write(engine, lambda s: accounts.add_user(set_actor(s, "setup"), "ann", "clinician", "correct-horse",
-                                                      "N" * 201))
+        run_write(
+            engine, lambda s: accounts.add_user(set_actor(s, "setup"), "ann", "clinician", "correct-horse", "N" * 201)
+        )
     assert [e.field for e in refused.value.errors] == ["display_name"]
     assert "at most 200 characters (201 given)" in refused.value.errors[0].message
     with read_session(engine) as s:

@@ -87,9 +87,16 @@ def _add_visit(url: str, mrn: str, notes: str) -> None:
     try:
         with read_session(engine) as s:
             pid = s.scalar(select(Patient.id).where(Patient.mrn == mrn))
-        run_write(engine, lambda s: commands.add_visit(set_actor(s, "nurse1"), pid,
-                                                     {"visit_date": "2026-05-30", "back_pain": 4, "notes": notes},
-                                                     TODAY, allow_same_day=True))
+        run_write(
+            engine,
+            lambda s: commands.add_visit(
+                set_actor(s, "nurse1"),
+                pid,
+                {"visit_date": "2026-05-30", "back_pain": 4, "notes": notes},
+                TODAY,
+                allow_same_day=True,
+            ),
+        )
     finally:
         engine.dispose()
 
@@ -109,8 +116,11 @@ def test_backups_taken_while_the_app_writes_are_consistent_snapshots(sqlite_engi
         with read_session(sqlite_engine) as s:
             return s.scalar(select(func.count(AuditEntry.id)).where(AuditEntry.actor == "steady"))
 
-    writer = processes.start(processes.helper("steady_writer", "--url", url, "--patient", pid, "--stop", stop),
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    writer = processes.start(
+        processes.helper("steady_writer", "--url", url, "--patient", pid, "--stop", stop),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     snapshots = []
     try:
         assert writer.stdout.readline().strip() == "ready", writer.stderr.read()
@@ -147,8 +157,9 @@ def test_backups_taken_while_the_app_writes_are_consistent_snapshots(sqlite_engi
                 "WHERE a.table_name = 'visits' AND a.action = 'insert' AND a.actor = 'steady'"
             ).fetchall()
             assert len(audited) == k and all(visit is not None for _, visit in audited)
-            assert conn.execute("SELECT count(*) FROM visits v LEFT JOIN patients p ON p.id = v.patient_id "
-                                "WHERE p.id IS NULL").fetchone() == (0,)
+            assert conn.execute(
+                "SELECT count(*) FROM visits v LEFT JOIN patients p ON p.id = v.patient_id WHERE p.id IS NULL"
+            ).fetchone() == (0,)
         finally:
             conn.close()
     # The writes went on during the copies, not only between them.
@@ -194,8 +205,10 @@ def test_backup_of_a_database_that_does_not_exist_creates_nothing(tmp_path):
 def test_backup_of_postgresql_gives_the_pg_dump_command_without_the_password():
     url = "postgresql+psycopg://clinic:s3cret-pw@db.example.org:5433/paintrail"
     result = run("backup", "--out", "/srv/backups/paintrail.dump", "--db", url)
-    expected = "pg_dump --host=db.example.org --port=5433 --username=clinic --format=custom " \
-               "--file=/srv/backups/paintrail.dump paintrail"
+    expected = (
+        "pg_dump --host=db.example.org --port=5433 --username=clinic --format=custom "
+        "--file=/srv/backups/paintrail.dump paintrail"
+    )
     assert_one_line_error(result, 2, "for PostgreSQL use pg_dump", expected)
     assert "s3cret" not in result.output
     assert pg_dump_command(url, "/srv/backups/paintrail.dump") == expected
@@ -276,11 +289,15 @@ def test_restore_of_a_database_from_an_older_paintrail_brings_its_schema_up_to_d
         config.attributes["connection"] = conn
         command.upgrade(config, base)
     with engine.begin() as conn:
-        conn.exec_driver_sql("INSERT INTO patients (mrn, sex, source, created_at, data_changed_at) "
-                             "VALUES ('OLD1', 'unknown', 'form', '2025-01-01 00:00:00', '2025-01-01 00:00:00')")
+        conn.exec_driver_sql(
+            "INSERT INTO patients (mrn, sex, source, created_at, data_changed_at) "
+            "VALUES ('OLD1', 'unknown', 'form', '2025-01-01 00:00:00', '2025-01-01 00:00:00')"
+        )
         conn.exec_driver_sql(  # its admin, who restores it into a new database
             "INSERT INTO users (username, role, password_hash, active, failed_logins, created_at) "
-            "VALUES (?, 'admin', ?, 1, 0, '2025-01-01 00:00:00')", (ADMIN, PasswordHasher().hash(ADMIN_PASSWORD)))
+            "VALUES (?, 'admin', ?, 1, 0, '2025-01-01 00:00:00')",
+            (ADMIN, PasswordHasher().hash(ADMIN_PASSWORD)),
+        )
     engine.dispose()
     target = tmp_path / "restored.db"
 
@@ -315,7 +332,7 @@ def _damaged(tmp: Path, source: Path) -> Path:
     data = bytearray(path.read_bytes())
     page = 4096
     for offset in range(3 * page, len(data) - page, 7 * page):  # scribble over some b-tree pages
-        data[offset: offset + 64] = b"\xa5" * 64
+        data[offset : offset + 64] = b"\xa5" * 64
     path.write_bytes(bytes(data))
     return path
 
@@ -340,9 +357,7 @@ def _newer(tmp: Path, source: Path) -> Path:
     ],
     ids=["text-file", "other-sqlite", "damaged", "newer-schema"],
 )
-def test_restore_refuses_anything_but_an_intact_paintrail_database_and_changes_nothing(
-    seeded, tmp_path, make, message
-):
+def test_restore_refuses_anything_but_an_intact_paintrail_database_and_changes_nothing(seeded, tmp_path, make, message):
     url, path = seeded
     bad_dir = tmp_path / "bad"
     bad_dir.mkdir()

@@ -22,8 +22,7 @@ def _bench_schemas() -> set[str]:
     engine = create_engine(POSTGRES_URL)
     try:
         with engine.connect() as conn:
-            return set(conn.scalars(text(
-                "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'paintrail_bench_%'")))
+            return set(conn.scalars(text("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'paintrail_bench_%'")))
     finally:
         engine.dispose()
 
@@ -35,9 +34,25 @@ def test_bench_prints_every_figure_on_both_databases_and_writes_them_as_json(tmp
     before = _bench_schemas()
     out = tmp_path / "bench.json"
     done = subprocess.run(
-        paintrail("bench", "--patients", 300, "--runs", 1, "--no-dense", "--json", out, "--postgres-url", POSTGRES_URL,
-                  "--import-rows", IMPORT_ROWS),
-        cwd=REPO, env=clean_env(COLUMNS="200"), capture_output=True, text=True, timeout=600,
+        paintrail(
+            "bench",
+            "--patients",
+            300,
+            "--runs",
+            1,
+            "--no-dense",
+            "--json",
+            out,
+            "--postgres-url",
+            POSTGRES_URL,
+            "--import-rows",
+            IMPORT_ROWS,
+        ),
+        cwd=REPO,
+        env=clean_env(COLUMNS="200"),
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert done.returncode == 0, done.stderr[-3000:]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pandas as pd
 import pytest
@@ -24,16 +24,34 @@ def _add_awkward_rows(engine) -> None:
 
     def add(session):
         set_actor(session, "test")
-        session.add_all([
-            Visit(patient_id=1, visit_date=date(2020, 1, 2), back_pain=1 / 3, leg_pain=None, odi=12.345,
-                  numbness=True, tingling=None, weakness=False, mme_per_day=7.5),
-            Visit(patient_id=2, visit_date=date(2026, 2, 28), back_pain=4.0, leg_pain=2.5),
-            Visit(patient_id=2, visit_date=date(2026, 3, 1), back_pain=9.0,
-                  voided_at=datetime(2026, 3, 2, tzinfo=timezone.utc)),
-            Surgery(patient_id=3, surgery_date=date(2019, 12, 31), procedure="fusion",
-                    surgeon="Dr \x1fUnit, \"Quoted\"", notes="line one\nline two, with \x1e", spinal_levels=None),
-            Treatment(patient_id=1, code="physio", start_date=date(2020, 1, 3), end_date=None),
-        ])
+        session.add_all(
+            [
+                Visit(
+                    patient_id=1,
+                    visit_date=date(2020, 1, 2),
+                    back_pain=1 / 3,
+                    leg_pain=None,
+                    odi=12.345,
+                    numbness=True,
+                    tingling=None,
+                    weakness=False,
+                    mme_per_day=7.5,
+                ),
+                Visit(patient_id=2, visit_date=date(2026, 2, 28), back_pain=4.0, leg_pain=2.5),
+                Visit(
+                    patient_id=2, visit_date=date(2026, 3, 1), back_pain=9.0, voided_at=datetime(2026, 3, 2, tzinfo=UTC)
+                ),
+                Surgery(
+                    patient_id=3,
+                    surgery_date=date(2019, 12, 31),
+                    procedure="fusion",
+                    surgeon='Dr \x1fUnit, "Quoted"',
+                    notes="line one\nline two, with \x1e",
+                    spinal_levels=None,
+                ),
+                Treatment(patient_id=1, code="physio", start_date=date(2020, 1, 3), end_date=None),
+            ]
+        )
 
     run_write(engine, add)
 
@@ -47,8 +65,11 @@ def awkward_clinic(engine):
 
 def _fast_and_reference(engine, patient_ids, as_of):
     with read_session(engine) as session:
-        fast = (queries.surgeries_frame(session, patient_ids, as_of), queries.visits_frame(session, patient_ids, as_of),
-                queries.treatments_frame(session, patient_ids, as_of))
+        fast = (
+            queries.surgeries_frame(session, patient_ids, as_of),
+            queries.visits_frame(session, patient_ids, as_of),
+            queries.treatments_frame(session, patient_ids, as_of),
+        )
         reference = queries.orm_frames(session, patient_ids, as_of)
     return fast, reference
 
@@ -72,7 +93,7 @@ def test_awkward_values_survive_the_fast_path(awkward_clinic):
     assert first["numbness"] == 1.0 and pd.isna(first["tingling"]) and first["weakness"] == 0.0
     assert 9.0 not in visits.loc[visits["patient_id"] == 2, "back_pain"].tolist()  # the voided visit
     odd = surgeries[surgeries["surgery_date"] == pd.Timestamp("2019-12-31")].iloc[0]
-    assert odd["surgeon"] == "Dr \x1fUnit, \"Quoted\"" and odd["notes"] == "line one\nline two, with \x1e"
+    assert odd["surgeon"] == 'Dr \x1fUnit, "Quoted"' and odd["notes"] == "line one\nline two, with \x1e"
     assert odd["spinal_levels"] is None
     assert pd.isna(treatments.loc[treatments["code"] == "physio", "end_date"]).any()
 
@@ -112,8 +133,11 @@ def test_the_benchmarks_columnar_reader_reads_exactly_what_the_app_reads(awkward
     with read_session(awkward_clinic) as session:
         conn = session.connection()
         source = columnar.source_url(conn)
-        wanted = {(table.name, as_of): bulk_read.read(conn, table, None, as_of)
-                  for table in bulk_read.TABLES.values() for as_of in (None, date(2025, 6, 1))}
+        wanted = {
+            (table.name, as_of): bulk_read.read(conn, table, None, as_of)
+            for table in bulk_read.TABLES.values()
+            for as_of in (None, date(2025, 6, 1))
+        }
     awkward_clinic.dispose()
     for (name, as_of), want in wanted.items():
         table = bulk_read.TABLES[name]

@@ -52,7 +52,7 @@ def db(tmp_path_factory) -> str:
     return url
 
 
-def query(db: str, read):  # noqa: ANN001
+def query(db: str, read):
     engine = make_engine(db)
     try:
         with read_session(engine) as s:
@@ -62,8 +62,11 @@ def query(db: str, read):  # noqa: ANN001
 
 
 def chart(db: str, *args: str, user: str = "doc"):
-    return runner.invoke(app, ["export", "chart", *args, "--as-of", TODAY, "--as-user", user, "--db", db],
-                         env={"PAINTRAIL_PASSWORD": f"{user}-password"})
+    return runner.invoke(
+        app,
+        ["export", "chart", *args, "--as-of", TODAY, "--as-user", user, "--db", db],
+        env={"PAINTRAIL_PASSWORD": f"{user}-password"},
+    )
 
 
 def one_line_error(result) -> str:
@@ -118,9 +121,11 @@ def test_a_trajectory_is_deidentified_by_default_and_identified_for_an_admin(db,
     surgery_day = query(db, lambda s: s.scalar(select(Surgery.surgery_date).where(Surgery.patient_id == patient.id)))
     hidden, shown, image = tmp_path / "hidden.html", tmp_path / "shown.html", tmp_path / "trajectory.png"
 
-    results = [chart(db, "trajectory", "--mrn", patient.mrn, "--out", str(hidden)),
-               chart(db, "trajectory", "--mrn", patient.mrn, "--out", str(shown), "--identified", user="boss"),
-               chart(db, "trajectory", "--mrn", patient.mrn, "--format", "png", "--out", str(image))]
+    results = [
+        chart(db, "trajectory", "--mrn", patient.mrn, "--out", str(hidden)),
+        chart(db, "trajectory", "--mrn", patient.mrn, "--out", str(shown), "--identified", user="boss"),
+        chart(db, "trajectory", "--mrn", patient.mrn, "--format", "png", "--out", str(image)),
+    ]
 
     assert [r.exit_code for r in results] == [0, 0, 0], [r.output for r in results]
     key = query(db, lambda s: s.scalar(select(SiteSecret.value)))
@@ -130,22 +135,32 @@ def test_a_trajectory_is_deidentified_by_default_and_identified_for_an_admin(db,
     assert surgery_day.isoformat() not in text  # weeks since surgery only, no calendar date
     assert f"Pain trajectory of {patient.mrn}" in shown.read_text(encoding="utf-8")
     assert png_size(image.read_bytes())[0] == 2400
-    audited = query(db, lambda s: s.scalars(select(AuditEntry.patient_id).where(
-        AuditEntry.action == "export_chart", AuditEntry.patient_id.is_not(None))).all())
+    audited = query(
+        db,
+        lambda s: s.scalars(
+            select(AuditEntry.patient_id).where(AuditEntry.action == "export_chart", AuditEntry.patient_id.is_not(None))
+        ).all(),
+    )
     assert audited == [patient.id] * 3
 
 
-@pytest.mark.parametrize("args, fragment", [
-    (["bogus", "--format", "png", "--out", "x.png"], "NAME: 'bogus' is not one of pain_curve"),
-    (["pain_curve", "--format", "gif", "--out", "x.gif"], "--format: 'gif' is not one of png, svg, pdf, html"),
-    (["pain_curve", "--out", "x"], "--format: give one of png, svg, pdf, html"),
-    (["trajectory", "--format", "png", "--out", "x.png"], "--mrn: give it with NAME trajectory"),
-    (["pain_curve", "--procedure", "hip", "--out", "x.png"], "--procedure: 'hip' is not one of"),
-    (["pain_curve", "--surgery", "second", "--out", "x.png"], "--surgery: 'second' is not one of any, first, repeat"),
-    (["pain_curve", "--from", "2026-13-01", "--out", "x.png"], "--from: '2026-13-01' is not a date"),
-    (["pain_curve", "responders", "--out", "x.png"], "Got unexpected extra argument"),
-    (["--all", "pain_curve", "--out", "x"], "--all writes every cohort chart: leave out NAME"),
-])
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (["bogus", "--format", "png", "--out", "x.png"], "NAME: 'bogus' is not one of pain_curve"),
+        (["pain_curve", "--format", "gif", "--out", "x.gif"], "--format: 'gif' is not one of png, svg, pdf, html"),
+        (["pain_curve", "--out", "x"], "--format: give one of png, svg, pdf, html"),
+        (["trajectory", "--format", "png", "--out", "x.png"], "--mrn: give it with NAME trajectory"),
+        (["pain_curve", "--procedure", "hip", "--out", "x.png"], "--procedure: 'hip' is not one of"),
+        (
+            ["pain_curve", "--surgery", "second", "--out", "x.png"],
+            "--surgery: 'second' is not one of any, first, repeat",
+        ),
+        (["pain_curve", "--from", "2026-13-01", "--out", "x.png"], "--from: '2026-13-01' is not a date"),
+        (["pain_curve", "responders", "--out", "x.png"], "Got unexpected extra argument"),
+        (["--all", "pain_curve", "--out", "x"], "--all writes every cohort chart: leave out NAME"),
+    ],
+)
 def test_a_bad_name_format_or_option_is_a_one_line_error_and_writes_nothing(db, tmp_path, args, fragment, monkeypatch):
     monkeypatch.chdir(tmp_path)
 
@@ -164,8 +179,9 @@ def test_an_unknown_mrn_is_a_one_line_error(db, tmp_path):
 
 
 # Last in the module: it stops the module's server to watch a batch start and stop its own, once.
-def test_all_writes_the_four_cohort_charts_with_one_chart_server_and_a_line_per_chart(db, renderer, tmp_path,
-                                                                                      monkeypatch):
+def test_all_writes_the_four_cohort_charts_with_one_chart_server_and_a_line_per_chart(
+    db, renderer, tmp_path, monkeypatch
+):
     figure_export.stop_server()
     starts, stops = [], []
     real_start, real_stop = kaleido.start_sync_server, kaleido.stop_sync_server

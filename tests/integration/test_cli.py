@@ -79,14 +79,22 @@ def test_the_installed_command_imports_the_clear_cases_and_flags_exactly_the_per
 
     imported = subprocess.run(
         [*paintrail_command(), "import", "csv", str(CLEAR_CASES), "--db", db],
-        capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=120,
     )
     assert imported.returncode == 0, imported.stderr
     assert "visits.csv: 34 rows" in imported.stdout
 
     flagged = subprocess.run(
         [*paintrail_command(), "flags", "--as-of", AS_OF, "--format", "csv", "--identified", "--db", db],
-        capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=120,
     )
     assert flagged.returncode == 0, flagged.stderr
     rows = list(csv.DictReader(io.StringIO(flagged.stdout)))
@@ -182,13 +190,22 @@ def test_an_unusable_database_is_a_one_line_error(tmp_path):
     assert_one_line_error(run("users", "list", "--db", f"sqlite:///{tmp_path}/no/such/folder/x.db"), "cannot open")
 
 
-
 # --- users -----------------------------------------------------------------------------------------
 
 
 def test_users_add_reads_the_password_from_stdin_and_the_account_can_sign_in(db):
-    result = run("users", "add", "drlee", "--role", "clinician", "--display-name", "Dr Lee", "--db", db,
-                 input="correct horse battery\n")
+    result = run(
+        "users",
+        "add",
+        "drlee",
+        "--role",
+        "clinician",
+        "--display-name",
+        "Dr Lee",
+        "--db",
+        db,
+        input="correct horse battery\n",
+    )
 
     assert result.exit_code == 0, result.output
     engine = make_engine(db)
@@ -213,8 +230,9 @@ def test_a_short_password_is_a_one_line_error_and_creates_nothing(db):
 def test_a_duplicate_user_and_an_empty_password_are_one_line_errors(db):
     run("users", "add", "drlee", "--role", "clinician", "--db", db, input="long-enough-pw\n")
 
-    assert_one_line_error(run("users", "add", "DrLee", "--role", "admin", "--db", db, input="another-long-pw\n"),
-                          "already exists")
+    assert_one_line_error(
+        run("users", "add", "DrLee", "--role", "admin", "--db", db, input="another-long-pw\n"), "already exists"
+    )
     assert_one_line_error(run("users", "add", "nurse2", "--role", "staff", "--db", db, input=""), "no password")
 
 

@@ -113,8 +113,16 @@ def test_flags_is_deidentified_by_default_and_audited_under_the_account(clinic):
 
 @pytest.mark.parametrize("output", ["table", "json"])
 def test_flags_as_a_table_or_json_names_no_patient_either(clinic, output):
-    result = run("flags", "--as-of", AS_OF, "--format", output, "--db", clinic,
-                 env=credentials("doc", "doc-password") | {"COLUMNS": "250"})
+    result = run(
+        "flags",
+        "--as-of",
+        AS_OF,
+        "--format",
+        output,
+        "--db",
+        clinic,
+        env=credentials("doc", "doc-password") | {"COLUMNS": "250"},
+    )
 
     assert result.exit_code == 0, result.output
     assert "P-" in result.stdout
@@ -137,10 +145,29 @@ def test_identified_flags_are_for_admins_only(clinic):
 
 def test_adding_an_admin_without_an_admins_credentials_is_refused_when_an_admin_exists(clinic):
     without = run("users", "add", "mallory", "--role", "admin", "--db", clinic, input="mallory-password\n")
-    as_clinician = run("users", "add", "mallory", "--role", "admin", "--db", clinic,
-                       env=credentials("doc", "doc-password"), input="mallory-password\n")
-    wrong_password = run("users", "add", "mallory", "--role", "admin", "--as-user", ADMIN, "--db", clinic,
-                         input="not-the-admins-password\nmallory-password\n")
+    as_clinician = run(
+        "users",
+        "add",
+        "mallory",
+        "--role",
+        "admin",
+        "--db",
+        clinic,
+        env=credentials("doc", "doc-password"),
+        input="mallory-password\n",
+    )
+    wrong_password = run(
+        "users",
+        "add",
+        "mallory",
+        "--role",
+        "admin",
+        "--as-user",
+        ADMIN,
+        "--db",
+        clinic,
+        input="not-the-admins-password\nmallory-password\n",
+    )
 
     assert "--as-user" in one_line_error(without) and "admin's credentials" in without.stderr
     assert "the clinician role may not manage accounts (users add)" in one_line_error(as_clinician)
@@ -149,8 +176,18 @@ def test_adding_an_admin_without_an_admins_credentials_is_refused_when_an_admin_
 
 
 def test_an_admin_adds_an_account_with_both_passwords_on_stdin_and_it_is_audited_under_the_admin(clinic):
-    result = run("users", "add", "drlee", "--role", "clinician", "--as-user", ADMIN, "--db", clinic,
-                 input="site-admin-password\ndrlee-password\n")
+    result = run(
+        "users",
+        "add",
+        "drlee",
+        "--role",
+        "clinician",
+        "--as-user",
+        ADMIN,
+        "--db",
+        clinic,
+        input="site-admin-password\ndrlee-password\n",
+    )
 
     assert result.exit_code == 0, result.output
     inserted = rows(clinic, AuditEntry, AuditEntry.table_name == "users", AuditEntry.action == "insert")
@@ -184,7 +221,8 @@ def test_import_csv_as_a_named_account_needs_its_password_and_writes_nothing_wit
     assert rows(url, Patient) == []
     assert [e.actor for e in rows(url, AuditEntry, AuditEntry.table_name == "patients")] == []
     assert [json.loads(e.detail)["why"] for e in rows(url, AuditEntry, AuditEntry.action == "login_failed")] == [
-        "wrong password"]
+        "wrong password"
+    ]
 
     imported = run("import", "csv", CLEAR_CASES, "--as-user", "nurse", "--db", url, input="nurse-password\n")
 
@@ -219,4 +257,3 @@ def test_backup_and_restore_are_for_admins_and_audited_under_them(clinic, tmp_pa
     assert "may not back up or restore" in one_line_error(restore_refused)
     assert restored.exit_code == 0, restored.output
     assert [e.actor for e in rows(f"sqlite:///{new}", AuditEntry, AuditEntry.action == "restore")] == [ADMIN]
-

@@ -33,7 +33,9 @@ def test_a_saved_visit_is_read_back_with_decimals_and_audited_with_who_and_after
     pid = _register(engine)
     with write_session(engine) as s:
         set_actor(s, "nurse1")
-        commands.add_visit(s, pid, {"visit_date": "2026-03-01", "back_pain": "3.5", "leg_pain": 6, "numbness": "1"}, TODAY)
+        commands.add_visit(
+            s, pid, {"visit_date": "2026-03-01", "back_pain": "3.5", "leg_pain": 6, "numbness": "1"}, TODAY
+        )
     with read_session(engine) as s:
         visits = queries.visits_frame(s, [pid])
         assert visits.loc[0, "back_pain"] == 3.5 and visits.loc[0, "leg_pain"] == 6.0
@@ -47,10 +49,9 @@ def test_bad_visit_names_field_and_value_and_writes_nothing(engine):
     pid = _register(engine)
     with read_session(engine) as s:
         audit_before = s.scalar(select(func.count(AuditEntry.id)))
-    with pytest.raises(ValidationFailed) as failure:
-        with write_session(engine) as s:
-            set_actor(s, "nurse1")
-            commands.add_visit(s, pid, {"visit_date": "2026-03-01", "back_pain": "eleven"}, TODAY)
+    with pytest.raises(ValidationFailed) as failure, write_session(engine) as s:
+        set_actor(s, "nurse1")
+        commands.add_visit(s, pid, {"visit_date": "2026-03-01", "back_pain": "eleven"}, TODAY)
     assert "back_pain" in str(failure.value) and "eleven" in str(failure.value)
     with read_session(engine) as s:
         assert s.scalar(select(func.count(Visit.id))) == 0
@@ -80,14 +81,18 @@ def test_a_clinical_write_marks_the_patient_data_as_changed(engine):
     pid = _register(engine)
     with read_session(engine) as s:
         before = s.get(Patient, pid).data_changed_at
-    run_write(engine, lambda s: commands.add_visit(set_actor(s, "n"), pid, {"visit_date": "2026-03-02", "odi": 30}, TODAY))
+    run_write(
+        engine, lambda s: commands.add_visit(set_actor(s, "n"), pid, {"visit_date": "2026-03-02", "odi": 30}, TODAY)
+    )
     with read_session(engine) as s:
         assert s.get(Patient, pid).data_changed_at > before
 
 
 def test_voiding_keeps_the_visit_and_records_the_before(engine):
     pid = _register(engine)
-    vid = run_write(engine, lambda s: commands.add_visit(set_actor(s, "n"), pid, {"visit_date": "2026-03-02", "odi": 30}, TODAY).id)
+    vid = run_write(
+        engine, lambda s: commands.add_visit(set_actor(s, "n"), pid, {"visit_date": "2026-03-02", "odi": 30}, TODAY).id
+    )
     run_write(engine, lambda s: commands.void_visit(set_actor(s, "n"), vid, "wrong patient"))
     with read_session(engine) as s:
         assert queries.visits_frame(s, [pid]).empty
@@ -105,6 +110,5 @@ def test_settings_round_trip_and_only_changes_are_stored(engine):
 
 
 def test_write_without_an_actor_is_refused(engine):
-    with pytest.raises(RuntimeError, match="unaudited"):
-        with write_session(engine) as s:
-            commands.register_patient(s, {"mrn": "X1"})
+    with pytest.raises(RuntimeError, match="unaudited"), write_session(engine) as s:
+        commands.register_patient(s, {"mrn": "X1"})

@@ -44,10 +44,20 @@ def _run_writers(url: str, own: list[int], shared: int) -> list[dict]:
     workers = [
         processes.start(
             processes.helper(
-                "visit_writer", "--url", url, "--writer", w, "--own", own[w], "--visits", VISITS_EACH,
+                "visit_writer",
+                "--url",
+                url,
+                "--writer",
+                w,
+                "--own",
+                own[w],
+                "--visits",
+                VISITS_EACH,
                 *(["--shared", shared] if w in SHARING else []),
             ),
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
         )
         for w in range(WRITERS)
     ]
@@ -94,7 +104,10 @@ def test_eight_processes_entering_visits_at_once_lose_nothing_and_never_see_a_lo
             for item in expected:
                 visit = stored[item["values"]["notes"]]
                 assert (visit.patient_id, visit.visit_date.isoformat(), visit.back_pain, visit.leg_pain, visit.odi) == (
-                    item["patient_id"], item["values"]["visit_date"], float(w), item["values"]["leg_pain"],
+                    item["patient_id"],
+                    item["values"]["visit_date"],
+                    float(w),
+                    item["values"]["leg_pain"],
                     item["values"]["odi"],
                 ), item
                 assert visit.created_by == actor(w)
@@ -117,15 +130,13 @@ def test_eight_processes_entering_visits_at_once_lose_nothing_and_never_see_a_lo
         assert (integrity, orphans) == ("ok", [])
 
 
-def test_a_writer_locked_out_past_every_retry_gets_a_clear_message_and_nothing_is_written(
-    sqlite_engine, monkeypatch
-):
+def test_a_writer_locked_out_past_every_retry_gets_a_clear_message_and_nothing_is_written(sqlite_engine, monkeypatch):
     own, _shared = _register_patients(sqlite_engine)
     from tests.helpers.cli_accounts import add_account
 
     path = sqlite_engine.url.database
     sqlite_engine.dispose()
-    nurse = add_account(f"sqlite:///{path}", "nurse", "staff", "nurse-password")
+    add_account(f"sqlite:///{path}", "nurse", "staff", "nurse-password")
     # A short busy timeout so the test takes a second, not the real 15 s per attempt.
     monkeypatch.setattr(db, "SQLITE_BUSY_TIMEOUT_MS", 20)
     engine = make_engine(f"sqlite:///{path}")
@@ -165,7 +176,6 @@ def test_the_command_line_reports_a_busy_database_in_one_line(sqlite_engine, mon
     from typer.testing import CliRunner
 
     from dashboard.cli import app
-
     from tests.helpers.cli_accounts import add_account
 
     path = sqlite_engine.url.database

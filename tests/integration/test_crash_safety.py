@@ -40,8 +40,12 @@ from tests.helpers.fhir_bundles import distinct_copies
 CSV_PATIENTS = {"sqlite": 800, "postgresql": 800}
 FHIR_COPIES = 2  # x 3 Synthea bundles = 6 bundles, 6 transactions
 TABLES = {
-    "patients": Patient, "surgeries": Surgery, "visits": Visit, "treatments": Treatment,
-    "conditions": Condition, "audit": AuditEntry,
+    "patients": Patient,
+    "surgeries": Surgery,
+    "visits": Visit,
+    "treatments": Treatment,
+    "conditions": Condition,
+    "audit": AuditEntry,
 }
 CLINICAL = ("surgeries", "visits", "treatments", "conditions")
 IMPORTER = {"PAINTRAIL_USER": "importer", "PAINTRAIL_PASSWORD": "importer-password"}
@@ -120,16 +124,23 @@ def _assert_consistent(engine, url: str) -> None:
 def staged_rows(engine) -> int:
     """Rows written by imports still under way, hidden from readers: plain SQL sees past the gate."""
     with engine.connect() as conn:
-        return sum(conn.execute(text(
-            f"SELECT count(*) FROM {table} WHERE import_id IN (SELECT id FROM imports WHERE state = 'staging')"
-        )).scalar_one() for table in ("patients", "surgeries", "visits", "treatments", "audit_log"))
+        return sum(
+            conn.execute(
+                text(
+                    f"SELECT count(*) FROM {table} WHERE import_id IN (SELECT id FROM imports WHERE state = 'staging')"
+                )
+            ).scalar_one()
+            for table in ("patients", "surgeries", "visits", "treatments", "audit_log")
+        )
 
 
 def raw_counts(engine) -> dict[str, int]:
     """Every row, hidden or not (plain SQL), of the tables `counts` reads through the app's gate."""
     with engine.connect() as conn:
-        found = {name: conn.execute(text(f"SELECT count(*) FROM {model.__tablename__}")).scalar_one()
-                 for name, model in TABLES.items()}
+        found = {
+            name: conn.execute(text(f"SELECT count(*) FROM {model.__tablename__}")).scalar_one()
+            for name, model in TABLES.items()
+        }
         found["audit"] -= conn.execute(text("SELECT count(*) FROM audit_log WHERE action = 'login'")).scalar_one()
         return found
 
@@ -148,9 +159,12 @@ def _fhir_events(engine) -> int:
 
 def _backend_gone(engine, app_name: str) -> bool:
     with engine.connect() as conn:
-        return conn.execute(
-            text("SELECT count(*) FROM pg_stat_activity WHERE application_name = :name"), {"name": app_name}
-        ).scalar_one() == 0
+        return (
+            conn.execute(
+                text("SELECT count(*) FROM pg_stat_activity WHERE application_name = :name"), {"name": app_name}
+            ).scalar_one()
+            == 0
+        )
 
 
 def _command(kind: str, url: str, source: Path) -> list[str]:
@@ -181,9 +195,7 @@ def _check_fhir(engine, before: dict[str, int]) -> dict[str, int]:
 
 
 @pytest.mark.parametrize(("kind", "engine"), IMPORTS, indirect=["engine"])
-def test_an_import_killed_mid_write_leaves_the_database_consistent_and_all_or_nothing(
-    engine, kind, request
-):
+def test_an_import_killed_mid_write_leaves_the_database_consistent_and_all_or_nothing(engine, kind, request):
     csv_folder = request.getfixturevalue("csv_folder") if kind == "csv" else None
     source = csv_folder[0] if kind == "csv" else request.getfixturevalue("fhir_folder")
     _existing_data(engine)
@@ -214,8 +226,9 @@ def test_an_import_killed_mid_write_leaves_the_database_consistent_and_all_or_no
         partly = _check_fhir(engine, before)
         assert 2 <= partly["patients"] - before["patients"] < FHIR_COPIES * 3
 
-    finished = subprocess.run(command, cwd=processes.REPO, env=processes.clean_env(**IMPORTER), capture_output=True,
-                              text=True, timeout=300)
+    finished = subprocess.run(
+        command, cwd=processes.REPO, env=processes.clean_env(**IMPORTER), capture_output=True, text=True, timeout=300
+    )
     assert finished.returncode == 0, finished.stderr
 
     _assert_consistent(engine, url)
@@ -223,8 +236,12 @@ def test_an_import_killed_mid_write_leaves_the_database_consistent_and_all_or_no
     if kind == "csv":
         rows = csv_folder[1]
         expected = dict(before)
-        for table, file in (("patients", "patients.csv"), ("surgeries", "surgeries.csv"),
-                            ("visits", "visits.csv"), ("treatments", "treatments.csv")):
+        for table, file in (
+            ("patients", "patients.csv"),
+            ("surgeries", "surgeries.csv"),
+            ("visits", "visits.csv"),
+            ("treatments", "treatments.csv"),
+        ):
             expected[table] += rows[file]
         expected["audit"] += sum(rows.values()) + 1  # one entry per row, one for the import
         assert after == expected

@@ -22,8 +22,7 @@ from data_model.access.accounts import add_user
 from data_model.audit import set_actor
 from data_model.db import make_engine, read_session, write_session
 from data_model.exchange.csv_folder.export import cell, export_csv, neutralise, write_folder, zip_bytes
-from data_model.exchange.csv_folder.folder_import import import_csv_folder
-from data_model.exchange.csv_folder.folder_import import SPECS
+from data_model.exchange.csv_folder.folder_import import SPECS, import_csv_folder
 from data_model.exchange.fhir.export import export_fhir
 from data_model.exchange.pseudonyms import date_shift_days, pseudonym
 from data_model.migrate import upgrade
@@ -38,28 +37,64 @@ KEY = "csv-test-site-secret-0123456789"
 runner = CliRunner()
 # A patient whose every text field is a spreadsheet formula (OWASP CSV injection payloads).
 HOSTILE = {
-    "mrn": "HOSTILE1", "display_name": "=HYPERLINK(\"http://x\",\"click\")", "sex": "other",
-    "surgeon": "@SUM(1+1)*cmd|' /C calc'!A0", "surgery_notes": "-2+3",
-    "visit_notes": "=1+1", "treatment_notes": "+cmd",
+    "mrn": "HOSTILE1",
+    "display_name": '=HYPERLINK("http://x","click")',
+    "sex": "other",
+    "surgeon": "@SUM(1+1)*cmd|' /C calc'!A0",
+    "surgery_notes": "-2+3",
+    "visit_notes": "=1+1",
+    "treatment_notes": "+cmd",
 }
 
 
 def _hostile_patient(session) -> None:
-    patient = commands.register_patient(session, {"mrn": HOSTILE["mrn"], "display_name": HOSTILE["display_name"],
-                                                  "sex": HOSTILE["sex"], "birth_year": 1970})
+    patient = commands.register_patient(
+        session,
+        {"mrn": HOSTILE["mrn"], "display_name": HOSTILE["display_name"], "sex": HOSTILE["sex"], "birth_year": 1970},
+    )
     surgery_day = TODAY - timedelta(weeks=20)
-    commands.add_surgery(session, patient.id, {
-        "surgery_date": surgery_day, "procedure": "fusion", "spinal_levels": "l4/5",
-        "surgeon": HOSTILE["surgeon"], "notes": HOSTILE["surgery_notes"]}, today=TODAY)
-    commands.add_visit(session, patient.id, {"visit_date": surgery_day - timedelta(days=3), "back_pain": 7.25,
-                                             "leg_pain": 3.3333333333333335, "mme_per_day": 22.5,
-                                             "notes": HOSTILE["visit_notes"]}, today=TODAY)
-    voided = commands.add_visit(session, patient.id, {"visit_date": surgery_day + timedelta(days=30), "odi": 40,
-                                                      "notes": "entered in error"}, today=TODAY)
+    commands.add_surgery(
+        session,
+        patient.id,
+        {
+            "surgery_date": surgery_day,
+            "procedure": "fusion",
+            "spinal_levels": "l4/5",
+            "surgeon": HOSTILE["surgeon"],
+            "notes": HOSTILE["surgery_notes"],
+        },
+        today=TODAY,
+    )
+    commands.add_visit(
+        session,
+        patient.id,
+        {
+            "visit_date": surgery_day - timedelta(days=3),
+            "back_pain": 7.25,
+            "leg_pain": 3.3333333333333335,
+            "mme_per_day": 22.5,
+            "notes": HOSTILE["visit_notes"],
+        },
+        today=TODAY,
+    )
+    voided = commands.add_visit(
+        session,
+        patient.id,
+        {"visit_date": surgery_day + timedelta(days=30), "odi": 40, "notes": "entered in error"},
+        today=TODAY,
+    )
     commands.void_visit(session, voided.id, "wrong patient")
-    commands.add_treatment(session, patient.id, {"treatment": "physical_therapy", "start_date": surgery_day,
-                                                 "end_date": surgery_day + timedelta(days=40),
-                                                 "notes": HOSTILE["treatment_notes"]}, today=TODAY)
+    commands.add_treatment(
+        session,
+        patient.id,
+        {
+            "treatment": "physical_therapy",
+            "start_date": surgery_day,
+            "end_date": surgery_day + timedelta(days=40),
+            "notes": HOSTILE["treatment_notes"],
+        },
+        today=TODAY,
+    )
 
 
 @pytest.fixture
@@ -107,13 +142,29 @@ def snapshot(engine: Engine) -> dict[str, list[tuple]]:
         mrn = dict(s.execute(select(Patient.id, Patient.mrn)).all())
         return {
             "patients": sorted(s.execute(select(Patient.mrn, Patient.display_name, Patient.birth_year, Patient.sex))),
-            "surgeries": sorted((mrn[r.patient_id], r.surgery_date, r.procedure, r.spinal_levels, r.surgeon, r.notes)
-                                for r in s.scalars(select(Surgery).where(Surgery.voided_at.is_(None)))),
-            "visits": sorted((mrn[v.patient_id], v.visit_date, v.back_pain, v.leg_pain, v.odi, v.numbness, v.tingling,
-                              v.weakness, v.mme_per_day, v.notes or "")
-                             for v in s.scalars(select(Visit).where(Visit.voided_at.is_(None)))),
-            "treatments": sorted((mrn[t.patient_id], t.code, t.start_date, t.end_date, t.notes or "")
-                                 for t in s.scalars(select(Treatment).where(Treatment.voided_at.is_(None)))),
+            "surgeries": sorted(
+                (mrn[r.patient_id], r.surgery_date, r.procedure, r.spinal_levels, r.surgeon, r.notes)
+                for r in s.scalars(select(Surgery).where(Surgery.voided_at.is_(None)))
+            ),
+            "visits": sorted(
+                (
+                    mrn[v.patient_id],
+                    v.visit_date,
+                    v.back_pain,
+                    v.leg_pain,
+                    v.odi,
+                    v.numbness,
+                    v.tingling,
+                    v.weakness,
+                    v.mme_per_day,
+                    v.notes or "",
+                )
+                for v in s.scalars(select(Visit).where(Visit.voided_at.is_(None)))
+            ),
+            "treatments": sorted(
+                (mrn[t.patient_id], t.code, t.start_date, t.end_date, t.notes or "")
+                for t in s.scalars(select(Treatment).where(Treatment.voided_at.is_(None)))
+            ),
         }
 
 
@@ -122,11 +173,15 @@ def inert(row: tuple) -> tuple:
     return tuple(neutralise(v) if isinstance(v, str) else v for v in row)
 
 
-def test_the_identified_export_reimported_with_paintrail_import_csv_gives_back_the_same_data(clinic, empty_twin,
-                                                                                          tmp_path):
+def test_the_identified_export_reimported_with_paintrail_import_csv_gives_back_the_same_data(
+    clinic, empty_twin, tmp_path
+):
     out = tmp_path / "identified"
-    exported = runner.invoke(app, ["export", "csv", "--out", str(out), "--identified", "--as-user", "boss",
-                                   "--db", subprocess_url(clinic)[0]], env={"PAINTRAIL_PASSWORD": "boss-password"})
+    exported = runner.invoke(
+        app,
+        ["export", "csv", "--out", str(out), "--identified", "--as-user", "boss", "--db", subprocess_url(clinic)[0]],
+        env={"PAINTRAIL_PASSWORD": "boss-password"},
+    )
     assert exported.exit_code == 0, exported.output
     assert "identified" in exported.stdout and "patients.csv 21 rows" in exported.stdout
 
@@ -138,7 +193,7 @@ def test_the_identified_export_reimported_with_paintrail_import_csv_gives_back_t
     assert back == {table: sorted(inert(row) for row in rows) for table, rows in original.items()}
     assert len(original["visits"]) > 50 and any(row[0] == "HOSTILE1" for row in original["surgeries"])
     # the only difference is the apostrophe on the hostile text
-    assert back != original and ("HOSTILE1", "'=HYPERLINK(\"http://x\",\"click\")", 1970, "other") in back["patients"]
+    assert back != original and ("HOSTILE1", '\'=HYPERLINK("http://x","click")', 1970, "other") in back["patients"]
 
 
 def test_the_deidentified_export_has_no_mrn_name_surgeon_or_note_and_one_pseudonym_per_patient(clinic, tmp_path):
@@ -153,8 +208,13 @@ def test_the_deidentified_export_has_no_mrn_name_surgeon_or_note_and_one_pseudon
     for mrn, patient in people.items():
         assert mrn not in text and (patient.display_name or "§") not in text
     assert not any(surgeon in text for surgeon in surgeons) and "HYPERLINK" not in text
-    assert all(row[c] == "" for name, rows in files.items() for row in rows
-               for c in ("display_name", "surgeon", "notes") if c in row)
+    assert all(
+        row[c] == ""
+        for name, rows in files.items()
+        for row in rows
+        for c in ("display_name", "surgeon", "notes")
+        if c in row
+    )
     assert {r["mrn"] for r in files["patients.csv"]} == {pseudonym(m, KEY) for m in people}
     for name in ("surgeries.csv", "visits.csv", "treatments.csv"):
         assert {r["mrn"] for r in files[name]} <= {r["mrn"] for r in files["patients.csv"]}
@@ -169,8 +229,11 @@ def test_each_patients_dates_move_by_one_offset_into_the_past(clinic):
         mrns = list(s.scalars(select(Patient.mrn)))
     to_mrn = {pseudonym(m, KEY): m for m in mrns}
     offsets: dict[str, set[int]] = {}
-    for name, columns in (("surgeries.csv", ["surgery_date"]), ("visits.csv", ["visit_date"]),
-                          ("treatments.csv", ["start_date", "end_date"])):
+    for name, columns in (
+        ("surgeries.csv", ["surgery_date"]),
+        ("visits.csv", ["visit_date"]),
+        ("treatments.csv", ["start_date", "end_date"]),
+    ):
         # rows of a patient keep their order in both exports; pair them patient by patient
         true_rows, shifted_rows = shown.files[name][1:], hidden.files[name][1:]
         header = shown.files[name][0]
@@ -187,7 +250,8 @@ def test_each_patients_dates_move_by_one_offset_into_the_past(clinic):
                     i = header.index(column)
                     if true[i]:
                         offsets.setdefault(mrn, set()).add(
-                            (date.fromisoformat(shifted[i]) - date.fromisoformat(true[i])).days)
+                            (date.fromisoformat(shifted[i]) - date.fromisoformat(true[i])).days
+                        )
     assert all(len(days) == 1 for days in offsets.values()), offsets
     assert {mrn: days.pop() for mrn, days in offsets.items()} == {m: date_shift_days(m, KEY) for m in offsets}
     assert all(-61 <= date_shift_days(m, KEY) <= -1 for m in mrns)
@@ -218,17 +282,25 @@ def test_formula_cells_get_an_apostrophe_and_numbers_stay_numbers(clinic):
     assert hostile["patients.csv"][0]["display_name"] == "'" + HOSTILE["display_name"]
     surgery = hostile["surgeries.csv"][0]
     assert (surgery["surgeon"], surgery["spinal_levels"], surgery["notes"]) == (
-        "'" + HOSTILE["surgeon"], "L4-L5", "'" + HOSTILE["surgery_notes"])
+        "'" + HOSTILE["surgeon"],
+        "L4-L5",
+        "'" + HOSTILE["surgery_notes"],
+    )
     assert [v["notes"] for v in hostile["visits.csv"]] == ["'=1+1"]  # the voided visit is not exported
     visit = hostile["visits.csv"][0]
     assert (visit["back_pain"], visit["leg_pain"], visit["mme_per_day"], visit["odi"]) == (
-        "7.25", "3.3333333333333335", "22.5", "")
+        "7.25",
+        "3.3333333333333335",
+        "22.5",
+        "",
+    )
     assert hostile["treatments.csv"][0]["notes"] == "'+cmd"
     numeric = ("birth_year", "back_pain", "leg_pain", "odi", "numbness", "tingling", "weakness", "mme_per_day")
     assert not any(r[c].startswith("'") for table in rows.values() for r in table for c in numeric if c in r)
     # no text cell anywhere starts with a formula character
-    assert not any(v[:1] in ("=", "+", "-", "@", "\t", "\r") for table in rows.values() for r in table
-                   for v in r.values())
+    assert not any(
+        v[:1] in ("=", "+", "-", "@", "\t", "\r") for table in rows.values() for r in table for v in r.values()
+    )
     assert cell("mme_per_day", -1.0) == "-1" and cell("notes", "-1") == "'-1" and cell("notes", "\tx") == "'\tx"
     assert cell("back_pain", 7.0) == "7" and cell("numbness", True) == "1" and cell("notes", None) == ""
 

@@ -60,7 +60,9 @@ def test_the_clear_cases_import_with_the_right_counts_and_values(engine):
     with read_session(engine) as s:
         ana = s.scalar(select(Patient).where(Patient.mrn == "CC-001"))
         assert (ana.display_name, ana.birth_year, ana.sex, ana.source) == ("Moreno, Ana", 1968, "female", "csv")
-        decimal = s.scalar(select(Visit.back_pain).where(Visit.patient_id == ana.id, Visit.visit_date == date(2025, 12, 15)))
+        decimal = s.scalar(
+            select(Visit.back_pain).where(Visit.patient_id == ana.id, Visit.visit_date == date(2025, 12, 15))
+        )
         assert decimal == 6.5
         dev = s.scalar(select(Patient.id).where(Patient.mrn == "CC-006"))
         blank = s.scalar(select(Visit).where(Visit.patient_id == dev, Visit.visit_date == date(2026, 5, 11)))
@@ -211,9 +213,7 @@ def test_a_file_that_is_not_utf8_is_an_error_naming_the_line(engine, tmp_path):
 
 
 def test_a_missing_required_column_is_reported_once_not_on_every_row(engine, tmp_path):
-    path = folder(
-        tmp_path, {"patients.csv": PATIENTS, "surgeries.csv": "mrn,procedure\nP1,fusion\nP1,fusion\n"}
-    )
+    path = folder(tmp_path, {"patients.csv": PATIENTS, "surgeries.csv": "mrn,procedure\nP1,fusion\nP1,fusion\n"})
 
     assert problems_of(engine, path) == [("surgeries.csv", 1, "surgery_date", None)]
 
@@ -225,7 +225,8 @@ def test_a_visit_without_any_measurement_is_a_row_problem(engine, tmp_path):
         import_csv_folder(engine, path, "nurse1", TODAY)
 
     assert str(failure.value.report.problems[0]).startswith(
-        "visits.csv line 2: a visit needs at least one measurement: back pain, leg pain, ODI")
+        "visits.csv line 2: a visit needs at least one measurement: back pain, leg pain, ODI"
+    )
 
 
 def test_line_numbers_are_spreadsheet_rows_across_blank_rows_and_multiline_notes(engine, tmp_path):

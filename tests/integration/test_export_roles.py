@@ -72,8 +72,11 @@ def user_row(url: str, name: str) -> User:
 
 
 def export(db: str, user: str, *args: str, password: str | None = None, stdin: str | None = None):
-    env = {"PAINTRAIL_PASSWORD": password if password is not None else PASSWORDS[user]} if stdin is None else {
-        "PAINTRAIL_PASSWORD": ""}
+    env = (
+        {"PAINTRAIL_PASSWORD": password if password is not None else PASSWORDS[user]}
+        if stdin is None
+        else {"PAINTRAIL_PASSWORD": ""}
+    )
     return runner.invoke(app, ["export", *args, "--as-user", user, "--db", db], env=env, input=stdin)
 
 
@@ -95,8 +98,7 @@ COMMANDS = {
 
 
 @pytest.mark.parametrize("command", list(COMMANDS))
-def test_staff_are_refused_every_export_in_one_line_with_nothing_written_and_the_refusal_audited(db, tmp_path,
-                                                                                                   command):
+def test_staff_are_refused_every_export_in_one_line_with_nothing_written_and_the_refusal_audited(db, tmp_path, command):
     out = tmp_path / "out"
     out.mkdir()
 
@@ -107,8 +109,11 @@ def test_staff_are_refused_every_export_in_one_line_with_nothing_written_and_the
     assert list(out.iterdir()) == []
     refused = audit(db, "export_refused")
     assert len(refused) == 1 and refused[0].actor == "nurse"
-    assert json.loads(refused[0].detail) == {"command": f"export {command.split()[0]}", "role": "staff",
-                                             "action": "export_deidentified"}
+    assert json.loads(refused[0].detail) == {
+        "command": f"export {command.split()[0]}",
+        "role": "staff",
+        "action": "export_deidentified",
+    }
     assert audit(db, "site_secret_created") == []  # not even the key is made for a refused export
 
 
@@ -192,8 +197,9 @@ def test_the_site_secret_is_never_written_into_the_audit_trail(db, tmp_path):
     try:
         with read_session(engine) as s:
             secret = s.scalar(select(SiteSecret.value))
-            trail = " ".join((e.before or "") + (e.after or "") + (e.detail or "")
-                             for e in s.scalars(select(AuditEntry)))
+            trail = " ".join(
+                (e.before or "") + (e.after or "") + (e.detail or "") for e in s.scalars(select(AuditEntry))
+            )
     finally:
         engine.dispose()
     assert secret and secret not in trail
@@ -203,16 +209,22 @@ def test_the_site_secret_is_never_written_into_the_audit_trail(db, tmp_path):
 @pytest.mark.parametrize("who", ["nurse", "doc"])
 def test_only_admins_export_the_audit_trail(db, tmp_path, who):
     out = tmp_path / "audit.csv"
-    result = runner.invoke(app, ["export", "audit", "--out", str(out), "--as-user", who, "--db", db],
-                           env={"PAINTRAIL_PASSWORD": PASSWORDS[who]})
+    result = runner.invoke(
+        app,
+        ["export", "audit", "--out", str(out), "--as-user", who, "--db", db],
+        env={"PAINTRAIL_PASSWORD": PASSWORDS[who]},
+    )
     assert result.exit_code == 1 and not out.exists()
     assert "may not" in result.stderr
 
 
 def test_an_admin_exports_the_audit_trail_with_who_and_what(db, tmp_path):
     out = tmp_path / "audit.csv"
-    result = runner.invoke(app, ["export", "audit", "--out", str(out), "--as-user", "boss", "--db", db],
-                           env={"PAINTRAIL_PASSWORD": PASSWORDS["boss"]})
+    result = runner.invoke(
+        app,
+        ["export", "audit", "--out", str(out), "--as-user", "boss", "--db", db],
+        env={"PAINTRAIL_PASSWORD": PASSWORDS["boss"]},
+    )
     assert result.exit_code == 0, result.output
     import csv
 

@@ -70,15 +70,32 @@ def snapshot(engine: Engine) -> dict[str, list[tuple]]:
         out = {"patients": sorted(s.execute(people))}
         out["surgeries"] = sorted(
             (mrn[r.patient_id], r.surgery_date, r.procedure, r.spinal_levels, r.surgeon, r.notes, r.source_code)
-            for r in s.scalars(select(Surgery)))
+            for r in s.scalars(select(Surgery))
+        )
         out["visits"] = sorted(
-            (mrn[v.patient_id], v.visit_date, v.back_pain, v.leg_pain, v.pain_unspecified, v.pain_instrument, v.odi,
-             v.numbness, v.tingling, v.weakness, v.mme_per_day, v.notes) for v in s.scalars(select(Visit)))
+            (
+                mrn[v.patient_id],
+                v.visit_date,
+                v.back_pain,
+                v.leg_pain,
+                v.pain_unspecified,
+                v.pain_instrument,
+                v.odi,
+                v.numbness,
+                v.tingling,
+                v.weakness,
+                v.mme_per_day,
+                v.notes,
+            )
+            for v in s.scalars(select(Visit))
+        )
         out["treatments"] = sorted(
             (mrn[t.patient_id], t.code, t.start_date, t.end_date, t.drug or "", t.mme_per_day or 0.0, t.notes or "")
-            for t in s.scalars(select(Treatment)))
+            for t in s.scalars(select(Treatment))
+        )
         out["conditions"] = sorted(
-            (mrn[c.patient_id], c.code_system, c.code, c.display, c.onset_date) for c in s.scalars(select(Condition)))
+            (mrn[c.patient_id], c.code_system, c.code, c.display, c.onset_date) for c in s.scalars(select(Condition))
+        )
     return out
 
 
@@ -203,7 +220,8 @@ def test_patient_ids_limit_the_export_to_those_patients(cohort):
     patients = [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Patient"]
     assert [p["identifier"][0]["value"] for p in patients] == [first.mrn]
     assert {e["resource"].get("subject", {}).get("reference") for e in bundle["entry"]} - {None} == {
-        f"urn:uuid:{patients[0]['id']}"}
+        f"urn:uuid:{patients[0]['id']}"
+    }
 
 
 # --- the command line ---------------------------------------------------------------------------------
@@ -224,8 +242,11 @@ def cli_db(tmp_path) -> str:
             add_user(s, "boss", "admin", PASSWORDS["boss"])
     finally:
         engine.dispose()
-    result = runner.invoke(app, ["import", "fhir", str(FIXTURES), "--db", url],
-                           env={"PAINTRAIL_USER": "doc", "PAINTRAIL_PASSWORD": PASSWORDS["doc"]})
+    result = runner.invoke(
+        app,
+        ["import", "fhir", str(FIXTURES), "--db", url],
+        env={"PAINTRAIL_USER": "doc", "PAINTRAIL_PASSWORD": PASSWORDS["doc"]},
+    )
     assert result.exit_code == 0, result.output
     return url
 
@@ -267,7 +288,8 @@ def test_export_fhir_identified_keeps_mrns_and_names(cli_db, tmp_path, monkeypat
 
 
 def test_export_fhir_without_a_configured_key_creates_one_and_is_deidentified_with_the_same_pseudonyms_each_time(
-        cli_db, tmp_path, monkeypatch):
+    cli_db, tmp_path, monkeypatch
+):
     monkeypatch.delenv(KEY_ENV, raising=False)
     first, second = tmp_path / "first.json", tmp_path / "second.json"
 
@@ -276,8 +298,14 @@ def test_export_fhir_without_a_configured_key_creates_one_and_is_deidentified_wi
     assert all(r.exit_code == 0 for r in results), [r.output for r in results]
     texts = [out.read_text(encoding="utf-8") for out in (first, second)]
     assert all("SP-001" not in t and "Olsen" not in t for t in texts)
-    ids = [sorted(e["resource"]["identifier"][0]["value"] for e in json.loads(t)["entry"]
-                  if e["resource"]["resourceType"] == "Patient") for t in texts]
+    ids = [
+        sorted(
+            e["resource"]["identifier"][0]["value"]
+            for e in json.loads(t)["entry"]
+            if e["resource"]["resourceType"] == "Patient"
+        )
+        for t in texts
+    ]
     assert ids[0] == ids[1] and all(re.fullmatch(r"P-[0-9a-f]{10}", p) for p in ids[0])
     engine = make_engine(cli_db)
     try:

@@ -29,8 +29,14 @@ SPINE = FIXTURES / "spine_followup.json"
 # The ten sample bundles, trimmed (see its README.md); beside fhir/, whose two bundles some tests import as a folder.
 SYNTHEA = FIXTURES.parent / "synthea"
 TODAY = date(2026, 6, 1)
-MODELS = {"patients": Patient, "surgeries": Surgery, "visits": Visit, "treatments": Treatment,
-          "conditions": Condition, "audit": AuditEntry}
+MODELS = {
+    "patients": Patient,
+    "surgeries": Surgery,
+    "visits": Visit,
+    "treatments": Treatment,
+    "conditions": Condition,
+    "audit": AuditEntry,
+}
 ADA_MRN = "6c1e7a52-2b9e-4c55-9a3e-2f0b7d1e9a01"
 
 runner = CliRunner()
@@ -75,7 +81,12 @@ def test_the_trimmed_synthea_bundle_imports_with_the_right_counts_and_values(eng
     with read_session(engine) as s:
         ada = s.scalar(select(Patient))
         assert (ada.mrn, ada.display_name, ada.birth_year, ada.sex, ada.source) == (
-            ADA_MRN, "Ada Lovelace", 1961, "female", "fhir")
+            ADA_MRN,
+            "Ada Lovelace",
+            1961,
+            "female",
+            "fhir",
+        )
         visits = {v.visit_date: v for v in s.scalars(select(Visit))}
         # effectiveDateTime (decimals kept), effectivePeriod.start only, issued only
         assert visits[date(2019, 3, 4)].pain_unspecified == 3.4203817261
@@ -86,11 +97,19 @@ def test_the_trimmed_synthea_bundle_imports_with_the_right_counts_and_values(eng
         assert all(v.pain_instrument == "NRS" and v.created_by == "nurse1" for v in visits.values())
         colectomy = s.scalar(select(Surgery))
         assert (colectomy.procedure, colectomy.surgery_date, colectomy.source_code) == (
-            "other", date(2019, 6, 20), "Partial resection of colon")
+            "other",
+            date(2019, 6, 20),
+            "Partial resection of colon",
+        )
         treatments = {t.drug.split(" ")[0]: t for t in s.scalars(select(Treatment))}
         oxy = treatments["Acetaminophen"]
         assert (oxy.code, oxy.start_date, oxy.end_date, oxy.mme_per_day, oxy.mme_source) == (
-            "opioid", date(2019, 6, 21), None, 30.0, "CDC 2022")  # 5 mg x 4/day x 1.5
+            "opioid",
+            date(2019, 6, 21),
+            None,
+            30.0,
+            "CDC 2022",
+        )  # 5 mg x 4/day x 1.5
         meperidine = treatments["Meperidine"]
         assert meperidine.code == "opioid" and meperidine.mme_per_day is None
         assert "meperidine has no conversion factor" in meperidine.notes
@@ -102,13 +121,15 @@ def test_the_trimmed_synthea_bundle_imports_with_the_right_counts_and_values(eng
 def test_every_resource_of_the_trimmed_bundle_is_imported_or_counted_with_a_reason(engine):
     bundle = run_import(engine, TRIMMED).bundles[0]
 
-    assert bundle.skipped == Counter({
-        "Observation: not a pain, function or symptom measure PainTrail reads": 1,  # BMI
-        "Observation: value outside 0-10 or not a number (data error)": 1,  # a pain score of 11
-        "Procedure: not a surgery": 1,  # medication reconciliation
-        "MedicationRequest: not a pain medication in the catalogue": 1,  # simvastatin
-        "Condition: not a pain or spine diagnosis PainTrail follows": 1,  # viral sinusitis
-    })
+    assert bundle.skipped == Counter(
+        {
+            "Observation: not a pain, function or symptom measure PainTrail reads": 1,  # BMI
+            "Observation: value outside 0-10 or not a number (data error)": 1,  # a pain score of 11
+            "Procedure: not a surgery": 1,  # medication reconciliation
+            "MedicationRequest: not a pain medication in the catalogue": 1,  # simvastatin
+            "Condition: not a pain or spine diagnosis PainTrail follows": 1,  # viral sinusitis
+        }
+    )
     assert bundle.unused == Counter({"Encounter": 1, "Claim": 1})
     assert bundle.values == Counter({"pain_unspecified": 4, "odi": 1})
     assert len(bundle.errors) == 1 and "outside 0-10" in bundle.errors[0]
@@ -126,16 +147,22 @@ def test_a_spine_follow_up_maps_back_and_leg_pain_vas_odi_the_surgery_and_pain_t
     report = run_import(engine, SPINE)
 
     assert report.ok
-    assert report.bundles[0].skipped == Counter({
-        "Observation: pain at a body site other than back or leg": 1,  # the knee
-        "MedicationRequest: an opioid for injection (given in hospital, not a prescription to follow)": 1,
-    })
+    assert report.bundles[0].skipped == Counter(
+        {
+            "Observation: pain at a body site other than back or leg": 1,  # the knee
+            "MedicationRequest: an opioid for injection (given in hospital, not a prescription to follow)": 1,
+        }
+    )
     with read_session(engine) as s:
         patient = s.scalar(select(Patient))
         assert (patient.mrn, patient.display_name) == ("SP-001", "Marta Olsen")
         surgery = s.scalar(select(Surgery))
         assert (surgery.procedure, surgery.spinal_levels, surgery.surgeon, surgery.source_code) == (
-            "laminectomy", "L4-L5", "Dr. Ana Ngata", None)
+            "laminectomy",
+            "L4-L5",
+            "Dr. Ana Ngata",
+            None,
+        )
         visits = {v.visit_date: v for v in s.scalars(select(Visit))}
         baseline = visits[date(2025, 1, 20)]
         assert (baseline.back_pain, baseline.leg_pain, baseline.odi, baseline.pain_unspecified) == (7, 8.5, 48, None)
@@ -161,7 +188,8 @@ def test_importing_the_same_bundles_again_adds_nothing(engine):
     assert again.ok and clinical(engine) == before
     assert sum(again.total("imported").values()) == 0
     assert again.total("already") == Counter(
-        {"patients": 2, "visits": 7, "treatments": 6, "surgeries": 2, "conditions": 2})
+        {"patients": 2, "visits": 7, "treatments": 6, "surgeries": 2, "conditions": 2}
+    )
 
 
 def test_a_patient_registered_from_another_source_gets_the_fhir_rows_attached(engine):
@@ -234,8 +262,12 @@ def test_a_bundle_whose_patient_is_unusable_is_rejected_whole_and_the_next_one_s
     assert "birth_year" in report.bundles[0].rejected
     assert "is not JSON" in report.bundles[2].rejected
     assert "not a FHIR Bundle" in report.bundles[3].rejected
-    assert seen == [(1, 4, "a_bad_patient.json"), (2, 4, "b_good.json"), (3, 4, "c_not_json.json"),
-                    (4, 4, "d_not_a_bundle.json")]
+    assert seen == [
+        (1, 4, "a_bad_patient.json"),
+        (2, 4, "b_good.json"),
+        (3, 4, "c_not_json.json"),
+        (4, 4, "d_not_a_bundle.json"),
+    ]
     with read_session(engine) as s:
         assert s.scalars(select(Patient.mrn)).all() == ["SP-001"]  # nothing of the rejected bundle
 
@@ -244,8 +276,13 @@ def test_every_imported_row_is_audited_with_the_importer_and_one_event_per_bundl
     run_import(engine, TRIMMED)
 
     with read_session(engine) as s:
-        inserts = dict(s.execute(select(AuditEntry.table_name, func.count()).where(AuditEntry.action == "insert")
-                                 .group_by(AuditEntry.table_name)).all())
+        inserts = dict(
+            s.execute(
+                select(AuditEntry.table_name, func.count())
+                .where(AuditEntry.action == "insert")
+                .group_by(AuditEntry.table_name)
+            ).all()
+        )
         events = s.scalars(select(AuditEntry).where(AuditEntry.action == "import_fhir")).all()
     assert inserts == {"patients": 1, "surgeries": 1, "visits": 4, "treatments": 3, "conditions": 1}
     assert len(events) == 1 and events[0].actor == "nurse1" and events[0].patient_id is not None
@@ -281,7 +318,10 @@ def test_the_ten_synthea_bundles_import_and_every_pain_score_is_accounted_for(en
     assert clinical(engine) == {"patients": 10, "surgeries": 3, "visits": 98, "treatments": 7, "conditions": 0}
     with read_session(engine) as s:
         assert sorted(s.scalars(select(Surgery.source_code))) == [
-            "Laparoscopic Removal of Gall Bladder", "Partial resection of colon", "Total knee replacement"]
+            "Laparoscopic Removal of Gall Bladder",
+            "Partial resection of colon",
+            "Total knee replacement",
+        ]
         opioids = s.scalars(select(Treatment.mme_per_day).where(Treatment.code == "opioid")).all()
         assert sorted(opioids) == [30.0, 30.0, 30.0]  # hydrocodone 7.5 mg q6h x2, oxycodone 5 mg q6h
         assert "Abdul" not in " ".join(s.scalars(select(Patient.display_name)))
@@ -319,8 +359,14 @@ def test_the_ten_synthea_bundles_import_and_every_pain_score_is_accounted_for(en
 )
 def test_a_procedure_is_a_surgery_by_its_code_or_its_words_and_everything_else_is_skipped(code, display, expected):
     coding = [{"system": "http://snomed.info/sct", "code": code, "display": display}] if code else []
-    procedure = {"resourceType": "Procedure", "id": "p1", "status": "completed", "subject": {"reference": "Patient/x"},
-                 "code": {"coding": coding, "text": display}, "performedDateTime": "2020-01-01"}
+    procedure = {
+        "resourceType": "Procedure",
+        "id": "p1",
+        "status": "completed",
+        "subject": {"reference": "Patient/x"},
+        "code": {"coding": coding, "text": display},
+        "performedDateTime": "2020-01-01",
+    }
     try:
         row = map_procedure({}, procedure, TODAY)
     except Skipped as exc:
@@ -334,8 +380,12 @@ def test_a_procedure_is_a_surgery_by_its_code_or_its_words_and_everything_else_i
 
 def _every(hours: float, dose: float = 1, unit: str | None = None) -> list[dict]:
     quantity = {"value": dose, **({"unit": unit} if unit else {})}
-    return [{"timing": {"repeat": {"frequency": 1, "period": hours, "periodUnit": "h"}},
-             "doseAndRate": [{"doseQuantity": quantity}]}]
+    return [
+        {
+            "timing": {"repeat": {"frequency": 1, "period": hours, "periodUnit": "h"}},
+            "doseAndRate": [{"doseQuantity": quantity}],
+        }
+    ]
 
 
 @pytest.mark.parametrize(
@@ -346,8 +396,12 @@ def _every(hours: float, dose: float = 1, unit: str | None = None) -> list[dict]
         ("tramadol hydrochloride 50 MG Oral Tablet", _every(12), 20.0, None),
         ("Oxycodone Hydrochloride 1 MG/ML Oral Solution", _every(6, 5, "mL"), 30.0, None),
         ("72 HR Fentanyl 0.05 MG/HR Transdermal System", [], 120.0, None),
-        ("Oxycodone Hydrochloride 5 MG Oral Tablet", [{"doseAndRate": [{"doseQuantity": {"value": 1}}]}], None,
-         "no dosing frequency"),
+        (
+            "Oxycodone Hydrochloride 5 MG Oral Tablet",
+            [{"doseAndRate": [{"doseQuantity": {"value": 1}}]}],
+            None,
+            "no dosing frequency",
+        ),
         ("Meperidine Hydrochloride 50 MG Oral Tablet", _every(4), None, "no conversion factor"),
         ("Fentanyl 0.1 MG/ML Injectable Solution", _every(1), None, "transdermal patches only"),
     ],
@@ -395,8 +449,9 @@ def test_the_import_command_exits_1_naming_the_bad_file_and_keeps_the_good_one(t
 
 
 def test_the_import_command_refuses_a_missing_path_in_one_line(tmp_path):
-    result = runner.invoke(app, ["import", "fhir", str(tmp_path / "nowhere"), "--db", f"sqlite:///{tmp_path / 'x.db'}"],
-                           env=credentials())
+    result = runner.invoke(
+        app, ["import", "fhir", str(tmp_path / "nowhere"), "--db", f"sqlite:///{tmp_path / 'x.db'}"], env=credentials()
+    )
 
     assert result.exit_code == 1
     assert result.stderr.strip() == f"Error: {tmp_path / 'nowhere'}: no such file or folder"

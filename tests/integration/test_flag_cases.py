@@ -32,8 +32,9 @@ def worklist(tmp_path_factory) -> list[dict]:
     admin = add_account(db)
     imported = runner.invoke(app, ["import", "csv", str(CASES), "--db", db], env=admin)
     assert imported.exit_code == 0, imported.output
-    flagged = runner.invoke(app, ["flags", "--as-of", "2026-06-01", "--format", "json", "--identified", "--db", db],
-                            env=admin)
+    flagged = runner.invoke(
+        app, ["flags", "--as-of", "2026-06-01", "--format", "json", "--identified", "--db", db], env=admin
+    )
     assert flagged.exit_code == 0, flagged.output
     return json.loads(flagged.stdout)
 

@@ -29,35 +29,68 @@ from data_model.exchange.csv_folder.folder_import import import_csv_folder
 from data_model.models import Patient, Surgery, Visit
 from data_model.validation import MRN_PATTERN, Fields, check_patient, check_visit
 from tests.helpers.hostile import (
-    FORMULAS, HOSTILE_STRINGS, MARKUP, ODD, OTHER_DIGITS, ROUND_TRIP, SQL, SURROGATES, TODAY, stored_text,
+    FORMULAS,
+    HOSTILE_STRINGS,
+    MARKUP,
+    ODD,
+    OTHER_DIGITS,
+    ROUND_TRIP,
+    SQL,
+    SURROGATES,
+    TODAY,
+    stored_text,
 )
 from tests.helpers.hostile_csv import assert_placed, csv_text, import_outcome, next_example, write_folder
-
 
 # --- CSV import: generated folders of hostile cells ------------------------------------------------------------
 
 mrn_cell = st.one_of(st.from_regex(r"\A[A-Za-z0-9][A-Za-z0-9._/-]{0,8}\Z"), st.sampled_from(SQL + FORMULAS + ODD[:8]))
-text_cell = st.one_of(st.text(alphabet=st.characters(exclude_categories=("Cs",)), max_size=30),
-                      st.sampled_from(HOSTILE_STRINGS).filter(lambda s: not SURROGATES.search(s)),
-                      st.builds(lambda n: "n" * n, st.sampled_from([199, 201, 3999, 4001])))
-number_cell = st.one_of(st.sampled_from(["", "0", "10", "6.5", "11", "-1", "abc", "NaN", "1e400", "5_0", " 7 ",
-                                         *OTHER_DIGITS]),
-                        st.floats(0, 10).map(lambda x: f"{x:.1f}"))
-date_cell = st.one_of(st.dates(date(2024, 1, 1), TODAY).map(date.isoformat),
-                      st.sampled_from(["", "2026-02-30", "01/02/2026", "2099-01-01", "1850-01-01", "yesterday"]))
+text_cell = st.one_of(
+    st.text(alphabet=st.characters(exclude_categories=("Cs",)), max_size=30),
+    st.sampled_from(HOSTILE_STRINGS).filter(lambda s: not SURROGATES.search(s)),
+    st.builds(lambda n: "n" * n, st.sampled_from([199, 201, 3999, 4001])),
+)
+number_cell = st.one_of(
+    st.sampled_from(["", "0", "10", "6.5", "11", "-1", "abc", "NaN", "1e400", "5_0", " 7 ", *OTHER_DIGITS]),
+    st.floats(0, 10).map(lambda x: f"{x:.1f}"),
+)
+date_cell = st.one_of(
+    st.dates(date(2024, 1, 1), TODAY).map(date.isoformat),
+    st.sampled_from(["", "2026-02-30", "01/02/2026", "2099-01-01", "1850-01-01", "yesterday"]),
+)
 
 
 @st.composite
 def hostile_folder(draw):
     """(patients rows, visits rows): MRNs from the patients, or not; every cell possibly hostile."""
     # 2025: the visits (from 2024) may come before the birth year; "１９７０": digits other than 0-9
-    patients = draw(st.lists(st.tuples(mrn_cell, text_cell, st.sampled_from(["", "1960", "1850", "x", "2025", "１９７０"]),
-                                       st.sampled_from(["female", "male", "MALE", "", "robot"])), min_size=1, max_size=4))
+    patients = draw(
+        st.lists(
+            st.tuples(
+                mrn_cell,
+                text_cell,
+                st.sampled_from(["", "1960", "1850", "x", "2025", "１９７０"]),
+                st.sampled_from(["female", "male", "MALE", "", "robot"]),
+            ),
+            min_size=1,
+            max_size=4,
+        )
+    )
     known = [p[0] for p in patients]
-    visits = draw(st.lists(
-        st.tuples(st.one_of(st.sampled_from(known), mrn_cell), date_cell, number_cell, number_cell,
-                  st.sampled_from(["", "40", "101"]), st.sampled_from(["", "0", "1", "2"]), text_cell),
-        max_size=5))
+    visits = draw(
+        st.lists(
+            st.tuples(
+                st.one_of(st.sampled_from(known), mrn_cell),
+                date_cell,
+                number_cell,
+                number_cell,
+                st.sampled_from(["", "40", "101"]),
+                st.sampled_from(["", "0", "1", "2"]),
+                text_cell,
+            ),
+            max_size=5,
+        )
+    )
     return patients, visits
 
 
@@ -79,8 +112,15 @@ def _expected_failure(patients: list[list[str]], visits: list[list[str]]) -> set
             born[mrn.strip().lower()] = int(year)
         seen.add(mrn.strip().lower())
     for line, (mrn, when, back, leg, odi, numb, notes) in enumerate(visits, start=2):
-        row = {"mrn": mrn, "visit_date": when, "back_pain": back, "leg_pain": leg, "odi": odi, "numbness": numb,
-               "notes": notes}
+        row = {
+            "mrn": mrn,
+            "visit_date": when,
+            "back_pain": back,
+            "leg_pain": leg,
+            "odi": odi,
+            "numbness": numb,
+            "notes": notes,
+        }
         if all(str(v).strip() == "" for v in row.values()):
             continue
         fields = Fields(row, TODAY)
@@ -104,7 +144,8 @@ def test_hostile_cells_are_stored_as_the_text_given_or_refused_with_their_place(
     files = {"patients.csv": csv_text([["mrn", "display_name", "birth_year", "sex"], *patients], newline)}
     if visits:
         files["visits.csv"] = csv_text(
-            [["mrn", "visit_date", "back_pain", "leg_pain", "odi", "numbness", "notes"], *visits], newline)
+            [["mrn", "visit_date", "back_pain", "leg_pain", "odi", "numbness", "notes"], *visits], newline
+        )
     folder = write_folder(tmp_path, {k: ("\ufeff" if bom else "") + v for k, v in files.items()})
     must_refuse = _expected_failure(patients, visits)
 
@@ -117,27 +158,45 @@ def test_hostile_cells_are_stored_as_the_text_given_or_refused_with_their_place(
         return
     assert must_refuse == set()
     with read_session(engine) as s:
-        for mrn, name, year, sex in patients:
+        for mrn, name, _year, sex in patients:
             stored = s.scalar(select(Patient).where(Patient.mrn == mrn.strip()))
             assert (stored.display_name, stored.sex) == (stored_text(name), sex.strip().lower() or "unknown")
             assert stored.source == "csv"
         for mrn, when, _back, _leg, _odi, _numb, notes in visits:
             pid = s.scalar(select(Patient.id).where(func.lower(Patient.mrn) == mrn.strip().lower()))
-            stored_notes = s.scalars(select(Visit.notes).where(Visit.patient_id == pid,
-                                                                Visit.visit_date == date.fromisoformat(when.strip())))
+            stored_notes = s.scalars(
+                select(Visit.notes).where(Visit.patient_id == pid, Visit.visit_date == date.fromisoformat(when.strip()))
+            )
             assert stored_text(notes) in list(stored_notes)
 
 
 # --- CSV import: files cut short at any byte -------------------------------------------------------------------
 
-GOOD_PATIENTS = csv_text([["mrn", "display_name", "birth_year", "sex"],
-                          ["CUT-1", "Zoë Ångström, Jr.", "1961", "female"],
-                          ["CUT-2", 'Nuño "Ñ" Peña', "1970", "male"],
-                          ["CUT-3", "李小龍 😀", "", ""]])
+GOOD_PATIENTS = csv_text(
+    [
+        ["mrn", "display_name", "birth_year", "sex"],
+        ["CUT-1", "Zoë Ångström, Jr.", "1961", "female"],
+        ["CUT-2", 'Nuño "Ñ" Peña', "1970", "male"],
+        ["CUT-3", "李小龍 😀", "", ""],
+    ]
+)
 GOOD_VISITS = csv_text(
     [["mrn", "visit_date", "back_pain", "leg_pain", "odi", "numbness", "tingling", "weakness", "mme_per_day", "notes"]]
-    + [[f"CUT-{1 + i % 3}", f"2026-0{1 + i % 5}-1{i % 9}", f"{i % 11}", f"{(i * 7) % 11}.5"[:3], f"{i * 3}", "1", "0", "",
-        f"{i * 5}", "long note, with a comma\nand a line break é😀" if i % 4 == 0 else ""] for i in range(12)]
+    + [
+        [
+            f"CUT-{1 + i % 3}",
+            f"2026-0{1 + i % 5}-1{i % 9}",
+            f"{i % 11}",
+            f"{(i * 7) % 11}.5"[:3],
+            f"{i * 3}",
+            "1",
+            "0",
+            "",
+            f"{i * 5}",
+            "long note, with a comma\nand a line break é😀" if i % 4 == 0 else "",
+        ]
+        for i in range(12)
+    ]
 )
 
 
@@ -146,8 +205,10 @@ GOOD_VISITS = csv_text(
 @given(which=st.sampled_from(["patients.csv", "visits.csv"]), cut=st.floats(0, 1, exclude_max=True))
 def test_a_file_cut_short_at_any_byte_imports_what_it_holds_or_nothing(engine, tmp_path, which, cut):
     tag = f"C{next_example()}"
-    content = {"patients.csv": GOOD_PATIENTS.replace("CUT-", tag + "-").encode("utf-8"),
-               "visits.csv": GOOD_VISITS.replace("CUT-", tag + "-").encode("utf-8")}
+    content = {
+        "patients.csv": GOOD_PATIENTS.replace("CUT-", tag + "-").encode("utf-8"),
+        "visits.csv": GOOD_VISITS.replace("CUT-", tag + "-").encode("utf-8"),
+    }
     content[which] = content[which][: int(len(content[which]) * cut)]
     folder = write_folder(tmp_path, content)
 
@@ -179,10 +240,17 @@ ONE_PATIENT = "mrn,display_name\nM1,Malformed\n"
 @pytest.mark.parametrize(
     ("files", "place", "message"),
     [
-        ({"visits.csv": VISIT_HEADER + 'M1,2026-01-05,5,"never closed\nM1,2026-01-06,5,x\n'},
-         ("visits.csv", 2), "cannot be read as CSV"),
+        (
+            {"visits.csv": VISIT_HEADER + 'M1,2026-01-05,5,"never closed\nM1,2026-01-06,5,x\n'},
+            ("visits.csv", 2),
+            "cannot be read as CSV",
+        ),
         ({"visits.csv": VISIT_HEADER + 'M1,2026-01-05,5,"a"b"\n'}, ("visits.csv", 2), "cannot be read as CSV"),
-        ({"visits.csv": VISIT_HEADER + "M1,2026-01-05,5,x,extra\n"}, ("visits.csv", 2), "has 5 cells but the header has 4"),
+        (
+            {"visits.csv": VISIT_HEADER + "M1,2026-01-05,5,x,extra\n"},
+            ("visits.csv", 2),
+            "has 5 cells but the header has 4",
+        ),
         ({"visits.csv": VISIT_HEADER + "M1,2026-01-05\n"}, ("visits.csv", 2), "has 2 cells but the header has 4"),
         ({"visits.csv": "mrn,visit_date,mrn,back_pain\nM1,2026-01-05,M1,5\n"}, ("visits.csv", 1), "appears twice"),
         ({"visits.csv": "mrn,,back_pain\nM1,,5\n"}, ("visits.csv", 1), "has no name"),
@@ -192,10 +260,23 @@ ONE_PATIENT = "mrn,display_name\nM1,Malformed\n"
         ({"visits.csv": bytes(range(256))}, ("visits.csv", 2), "is not UTF-8 text (byte 0x80)"),  # 0x0A before 0x80
         ({"visit.csv": VISIT_HEADER}, ("visit.csv", None), "is not a file this import reads"),
     ],
-    ids=["unclosed-quote", "stray-quote", "extra-cell", "missing-cells", "duplicate-column", "unnamed-column",
-         "missing-required-column", "only-a-bom", "only-blank-lines", "binary", "misnamed-file"],
+    ids=[
+        "unclosed-quote",
+        "stray-quote",
+        "extra-cell",
+        "missing-cells",
+        "duplicate-column",
+        "unnamed-column",
+        "missing-required-column",
+        "only-a-bom",
+        "only-blank-lines",
+        "binary",
+        "misnamed-file",
+    ],
 )
-def test_a_malformed_file_is_refused_with_its_place_and_nothing_is_written(sqlite_engine, tmp_path, files, place, message):
+def test_a_malformed_file_is_refused_with_its_place_and_nothing_is_written(
+    sqlite_engine, tmp_path, files, place, message
+):
     folder = write_folder(tmp_path, {"patients.csv": ONE_PATIENT, **files})
 
     ok, problems, _ = import_outcome(sqlite_engine, folder)
@@ -206,19 +287,27 @@ def test_a_malformed_file_is_refused_with_its_place_and_nothing_is_written(sqlit
         assert p.file in files and (p.line is not None or "is empty" in p.message or "reads" in p.message), p
 
 
-@settings(max_examples=150, derandomize=True, database=None, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=150,
+    derandomize=True,
+    database=None,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(junk=st.binary(max_size=300), header=st.booleans())
 def test_arbitrary_bytes_as_a_csv_file_never_break_the_import(sqlite_engine, tmp_path, junk, header):
     content = (VISIT_HEADER.encode() if header else b"") + junk
-    folder = write_folder(tmp_path, {"patients.csv": ONE_PATIENT.replace("M1", f"J{next_example()}"),
-                                     "visits.csv": content})
+    folder = write_folder(
+        tmp_path, {"patients.csv": ONE_PATIENT.replace("M1", f"J{next_example()}"), "visits.csv": content}
+    )
 
     ok, problems, _ = import_outcome(sqlite_engine, folder)
 
     event("imported" if ok else "refused")
     if not ok:
-        assert_placed(problems, folder, {"patients.csv": 2, "visits.csv": content.count(b"\n") + content.count(b"\r") + 2})
+        assert_placed(
+            problems, folder, {"patients.csv": 2, "visits.csv": content.count(b"\n") + content.count(b"\r") + 2}
+        )
 
 
 # --- CSV import: encodings, huge cells and files, formulas, markup, SQL ----------------------------------------
@@ -235,7 +324,11 @@ PATIENT_HEADER = "mrn,display_name,birth_year,sex\n"
         (lambda t: t.encode("utf-16"), ("patients.csv", 1), "is not UTF-8 text (byte 0xFF)"),
         # Without a BOM, UTF-16 ASCII is "valid UTF-8" with NULs in it, up to the first non-ASCII letter.
         (lambda t: t.encode("utf-16-le"), ("patients.csv", 3), "is not UTF-8 text (byte 0xFC)"),
-        (lambda t: t.encode("cp1252").replace(b"Ada", b"\x93Ada\x94"), ("patients.csv", 2), "is not UTF-8 text (byte 0x93)"),
+        (
+            lambda t: t.encode("cp1252").replace(b"Ada", b"\x93Ada\x94"),
+            ("patients.csv", 2),
+            "is not UTF-8 text (byte 0x93)",
+        ),
         (lambda t: t.encode("utf-8").replace(b"Ada", b"A\xed\xa0\x80a"), ("patients.csv", 2), "is not UTF-8 text"),
         (lambda t: t.encode("utf-8").replace(b"Ada", b"A\x00a"), ("patients.csv", 2), "contains control characters"),
     ],
@@ -265,7 +358,9 @@ def test_utf8_with_a_byte_order_mark_imports_exactly(sqlite_engine, tmp_path, ne
     assert ok
     with read_session(engine) as s:
         assert s.execute(select(Patient.mrn, Patient.display_name).order_by(Patient.mrn)).all() == [
-            ("B1", "Jürgen Müller"), ("B2", "Zoë 😀")]
+            ("B1", "Jürgen Müller"),
+            ("B2", "Zoë 😀"),
+        ]
 
 
 @pytest.mark.parametrize(
@@ -288,15 +383,18 @@ def test_a_huge_cell_is_refused_with_its_place_and_a_short_report(sqlite_engine,
 
     assert not ok
     assert_placed(problems, folder, {"patients.csv": 2, "visits.csv": 2})
-    assert any(p.file == "visits.csv" and p.line == 2 and p.column == column and message in p.message
-               for p in problems), problems
+    assert any(
+        p.file == "visits.csv" and p.line == 2 and p.column == column and message in p.message for p in problems
+    ), problems
     assert len(str(problems[0])) < 400
 
 
 def test_a_50000_row_file_with_one_bad_row_at_the_end_is_refused_whole(sqlite_engine, tmp_path):
     rows = [f"BIG{i % 500},2026-0{1 + i % 5}-{1 + i % 28:02d},{i % 11},{(i * 3) % 11},,,,,," for i in range(49_999)]
     rows.append("BIG7,2026-03-03,11,5,,,,,,")  # line 50001: back pain 11
-    visits = "mrn,visit_date,back_pain,leg_pain,odi,numbness,tingling,weakness,mme_per_day,notes\n" + "\n".join(rows) + "\n"
+    visits = (
+        "mrn,visit_date,back_pain,leg_pain,odi,numbness,tingling,weakness,mme_per_day,notes\n" + "\n".join(rows) + "\n"
+    )
     patients = PATIENT_HEADER + "".join(f"BIG{i},Patient {i},,\n" for i in range(500))
     folder = write_folder(tmp_path, {"patients.csv": patients, "visits.csv": visits})
 
@@ -311,11 +409,16 @@ def test_formulas_markup_and_sql_in_names_and_notes_are_stored_as_plain_text(eng
     names = FORMULAS[:5] + MARKUP + SQL
     patients = [["mrn", "display_name", "birth_year", "sex"]] + [[f"X{i}", n, "", ""] for i, n in enumerate(names)]
     visits = [["mrn", "visit_date", "back_pain", "notes"]] + [
-        [f"X{i % len(names)}", "2026-01-05", "5", note] for i, note in enumerate(FORMULAS + MARKUP + SQL)]
-    surgeries = [["mrn", "surgery_date", "procedure", "surgeon", "notes"],
-                 ["X0", "2025-06-01", "fusion", "=cmd()", "<b>x</b>"]]
-    folder = write_folder(tmp_path, {"patients.csv": csv_text(patients), "visits.csv": csv_text(visits),
-                                     "surgeries.csv": csv_text(surgeries)})
+        [f"X{i % len(names)}", "2026-01-05", "5", note] for i, note in enumerate(FORMULAS + MARKUP + SQL)
+    ]
+    surgeries = [
+        ["mrn", "surgery_date", "procedure", "surgeon", "notes"],
+        ["X0", "2025-06-01", "fusion", "=cmd()", "<b>x</b>"],
+    ]
+    folder = write_folder(
+        tmp_path,
+        {"patients.csv": csv_text(patients), "visits.csv": csv_text(visits), "surgeries.csv": csv_text(surgeries)},
+    )
 
     ok, _, _ = import_outcome(engine, folder)
 
@@ -342,7 +445,8 @@ def test_an_mrn_that_is_not_an_identifier_is_refused_with_file_line_and_column(e
 
     assert not ok
     assert [(p.file, p.line, p.column, p.value) for p in problems] == [
-        ("patients.csv", line, "mrn", mrn) for line, mrn in enumerate(BAD_MRNS, start=4)]
+        ("patients.csv", line, "mrn", mrn) for line, mrn in enumerate(BAD_MRNS, start=4)
+    ]
     with read_session(engine) as s:
         assert s.scalar(select(func.count(Patient.id))) == 0
     good = write_folder(tmp_path, {"patients.csv": csv_text(rows[:3])})
@@ -359,17 +463,26 @@ def test_the_flags_csv_carries_no_formula_from_imported_text(sqlite_engine, tmp_
     from tests.helpers.cli_accounts import add_account
 
     patients = [["mrn", "display_name"], *[[f"F{i}", f] for i, f in enumerate(FORMULAS)]]
-    surgeries = [["mrn", "surgery_date", "procedure", "surgeon", "notes"],
-                 *[[f"F{i}", "2025-01-06", "fusion", f, f] for i, f in enumerate(FORMULAS)]]
-    visits = [["mrn", "visit_date", "back_pain", "leg_pain", "notes"],
-              *[[f"F{i}", "2026-05-01", "8", "8", f] for i, f in enumerate(FORMULAS)]]
-    folder = write_folder(tmp_path, {"patients.csv": csv_text(patients), "surgeries.csv": csv_text(surgeries),
-                                     "visits.csv": csv_text(visits)})
+    surgeries = [
+        ["mrn", "surgery_date", "procedure", "surgeon", "notes"],
+        *[[f"F{i}", "2025-01-06", "fusion", f, f] for i, f in enumerate(FORMULAS)],
+    ]
+    visits = [
+        ["mrn", "visit_date", "back_pain", "leg_pain", "notes"],
+        *[[f"F{i}", "2026-05-01", "8", "8", f] for i, f in enumerate(FORMULAS)],
+    ]
+    folder = write_folder(
+        tmp_path,
+        {"patients.csv": csv_text(patients), "surgeries.csv": csv_text(surgeries), "visits.csv": csv_text(visits)},
+    )
     import_csv_folder(sqlite_engine, folder, "fuzz", TODAY)
 
     url = f"sqlite:///{sqlite_engine.url.database}"
-    result = CliRunner().invoke(app, ["flags", "--as-of", TODAY.isoformat(), "--format", "csv", "--identified",
-                                      "--db", url], env=add_account(url))
+    result = CliRunner().invoke(
+        app,
+        ["flags", "--as-of", TODAY.isoformat(), "--format", "csv", "--identified", "--db", url],
+        env=add_account(url),
+    )
 
     assert result.exit_code == 0, result.output
     rows = list(csv.reader(io.StringIO(result.stdout)))

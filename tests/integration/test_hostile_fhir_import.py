@@ -20,9 +20,13 @@ from tests.helpers.hostile_csv import next_example
 
 FHIR = Path(__file__).resolve().parent.parent / "fixtures" / "fhir"
 TODAY = date(2026, 6, 1)
-FEW = settings(max_examples=25, derandomize=True, database=None, deadline=None,
-               suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                                      HealthCheck.data_too_large])
+FEW = settings(
+    max_examples=25,
+    derandomize=True,
+    database=None,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 
 def _nested(depth: int, opener: str) -> str:
@@ -41,10 +45,29 @@ json_value = st.recursive(
 def odd_bundle(draw) -> str:
     """A Bundle whose entries are resources of the types PainTrail reads, with any values in them."""
     kind = draw(st.sampled_from(["Patient", "Observation", "Procedure", "MedicationRequest", "Condition"]))
-    resource = {"resourceType": kind, "id": draw(st.text(max_size=10)),
-                **draw(st.dictionaries(st.sampled_from(["subject", "code", "valueQuantity", "birthDate", "identifier",
-                                                        "name", "effectiveDateTime", "status", "extension"]),
-                                       json_value, max_size=5))}
+    resource = {
+        "resourceType": kind,
+        "id": draw(st.text(max_size=10)),
+        **draw(
+            st.dictionaries(
+                st.sampled_from(
+                    [
+                        "subject",
+                        "code",
+                        "valueQuantity",
+                        "birthDate",
+                        "identifier",
+                        "name",
+                        "effectiveDateTime",
+                        "status",
+                        "extension",
+                    ]
+                ),
+                json_value,
+                max_size=5,
+            )
+        ),
+    }
     if kind == "Patient" and draw(st.booleans()):
         resource["birthDate"] = draw(st.sampled_from(OTHER_DIGITS)) + "-01-01"
     return json.dumps({"resourceType": "Bundle", "entry": [{"resource": resource}]}, allow_nan=True)
@@ -53,7 +76,8 @@ def odd_bundle(draw) -> str:
 hostile_file = st.one_of(
     st.builds(_nested, st.sampled_from([50, 900, 1000, 3000, 100_000]), st.sampled_from(["[", '{"a":'])),
     st.sampled_from([4300, 4301, 5000, 20_000]).map(
-        lambda n: '{"resourceType": "Bundle", "entry": [], "total": ' + "7" * n + "}"),
+        lambda n: '{"resourceType": "Bundle", "entry": [], "total": ' + "7" * n + "}"
+    ),
     st.binary(max_size=200).map(lambda b: b.decode("latin-1")),
     json_value.map(lambda v: json.dumps(v, allow_nan=True)),
     odd_bundle(),

@@ -34,8 +34,17 @@ from data_model.validation import (
     check_visit,
 )
 from tests.helpers.hostile import (
-    PATIENT_FIELDS, PURE, ROUND_TRIP, SURGERY_FIELDS, SURROGATES, TODAY, TREATMENT_FIELDS, VISIT_FIELDS,
-    any_text, records, stored_text,
+    PATIENT_FIELDS,
+    PURE,
+    ROUND_TRIP,
+    SURGERY_FIELDS,
+    SURROGATES,
+    TODAY,
+    TREATMENT_FIELDS,
+    VISIT_FIELDS,
+    any_text,
+    records,
+    stored_text,
 )
 
 # --- validation: never raises, errors name the field, accepted values are in range ----------------------------
@@ -43,8 +52,11 @@ from tests.helpers.hostile import (
 
 def _clean_text(value, limit: int) -> None:
     assert value is None or (
-        isinstance(value, str) and value == value.strip() and 0 < len(value) <= limit
-        and not CONTROL_CHARS.search(value) and not SURROGATES.search(value)
+        isinstance(value, str)
+        and value == value.strip()
+        and 0 < len(value) <= limit
+        and not CONTROL_CHARS.search(value)
+        and not SURROGATES.search(value)
     ), repr(value)[:80]
 
 
@@ -68,8 +80,11 @@ def _check_errors(raw: dict, errors: list[FieldError], fields: tuple[str, ...]) 
         assert isinstance(error, FieldError)
         assert error.field in fields or error.field == "measurements", error.field
         if error.field == "measurements":
-            assert all(raw.get(m) is None or str(raw.get(m)).strip() == "" or raw.get(m) != raw.get(m)
-                       for m in MEASUREMENTS if m in raw)
+            assert all(
+                raw.get(m) is None or str(raw.get(m)).strip() == "" or raw.get(m) != raw.get(m)
+                for m in MEASUREMENTS
+                if m in raw
+            )
         elif error.field not in raw:
             assert error.message == "is required", error  # a missing field can only be a required one
         else:
@@ -107,7 +122,9 @@ def test_check_patient_never_raises_and_accepts_only_values_in_range(raw):
     if value is not None:
         assert MRN_PATTERN.match(value.mrn) and value.mrn == str(raw["mrn"]).strip()
         _visible_name(value.display_name, 200)
-        assert value.birth_year is None or (isinstance(value.birth_year, int) and 1900 <= value.birth_year <= TODAY.year)
+        assert value.birth_year is None or (
+            isinstance(value.birth_year, int) and 1900 <= value.birth_year <= TODAY.year
+        )
         assert value.sex in SEXES
 
 
@@ -143,8 +160,12 @@ def test_check_treatment_never_raises_and_accepts_only_values_in_range(raw):
 
 @PURE
 @given(
-    back=st.floats(0, 10), leg=st.integers(0, 10), odi=st.floats(0, 100), mme=st.floats(0, MAX_MME_PER_DAY),
-    when=st.dates(EARLIEST_DATE, TODAY), flag=st.sampled_from(["0", "1", " 1 ", "true", "no", 0, 1, True, False]),
+    back=st.floats(0, 10),
+    leg=st.integers(0, 10),
+    odi=st.floats(0, 100),
+    mme=st.floats(0, MAX_MME_PER_DAY),
+    when=st.dates(EARLIEST_DATE, TODAY),
+    flag=st.sampled_from(["0", "1", " 1 ", "true", "no", 0, 1, True, False]),
     notes=st.text(alphabet=st.characters(exclude_categories=("Cs", "Cc")), max_size=MAX_NOTE_LENGTH),
     spaced=st.booleans(),
 )
@@ -152,13 +173,26 @@ def test_every_value_in_range_is_accepted_as_given_whether_typed_as_text_or_numb
     back, leg, odi, mme, when, flag, notes, spaced
 ):
     pad = (lambda s: f"  {s}\t") if spaced else str
-    raw = {"visit_date": pad(when.isoformat()), "back_pain": pad(repr(back)), "leg_pain": leg, "odi": pad(odi),
-           "mme_per_day": mme, "numbness": flag, "notes": notes}
+    raw = {
+        "visit_date": pad(when.isoformat()),
+        "back_pain": pad(repr(back)),
+        "leg_pain": leg,
+        "odi": pad(odi),
+        "mme_per_day": mme,
+        "numbness": flag,
+        "notes": notes,
+    }
 
     value, errors = check_visit(raw, TODAY)
 
     assert errors == []
-    assert (value.visit_date, value.back_pain, value.leg_pain, value.odi, value.mme_per_day) == (when, back, leg, odi, mme)
+    assert (value.visit_date, value.back_pain, value.leg_pain, value.odi, value.mme_per_day) == (
+        when,
+        back,
+        leg,
+        odi,
+        mme,
+    )
     assert value.numbness == (str(flag).strip().lower() in ("1", "true", "yes"))
     assert value.notes == (notes.strip() or None)
 
@@ -225,32 +259,37 @@ def test_a_birth_year_in_other_digits_is_refused(year):
 @ROUND_TRIP
 @given(name=any_text, notes=any_text, surgeon=any_text)
 def test_any_accepted_text_is_stored_and_read_back_exactly(engine, name, notes, surgeon):
-    with pytest.raises(_Rollback):
-        with write_session(engine) as session:
-            set_actor(session, "fuzz")
-            try:
-                patient = commands.register_patient(session, {"mrn": "FUZZ1", "display_name": name})
-                surgery = commands.add_surgery(
-                    session, patient.id, {"surgery_date": "2025-01-02", "procedure": "fusion", "surgeon": surgeon,
-                                          "notes": notes}, TODAY)
-                visit = commands.add_visit(session, patient.id, {"visit_date": "2025-02-03", "odi": 40, "notes": notes},
-                                           TODAY)
-            except commands.ValidationFailed as refused:
-                event("refused")
-                assert refused.errors  # refused with reasons, before anything reached the database
-                raise _Rollback from None
-            ids = patient.id, surgery.id, visit.id
-            session.expire_all()  # read back from the database, not the session's copies
-            stored = (session.get(Patient, ids[0]).display_name, session.get(Surgery, ids[1]).surgeon,
-                      session.get(Surgery, ids[1]).notes, session.get(Visit, ids[2]).notes)
-            assert stored == (stored_text(name), stored_text(surgeon), stored_text(notes), stored_text(notes))
-            event("stored")
-            raise _Rollback  # leave the database as it was for the next example
+    with pytest.raises(_Rollback), write_session(engine) as session:
+        set_actor(session, "fuzz")
+        try:
+            patient = commands.register_patient(session, {"mrn": "FUZZ1", "display_name": name})
+            surgery = commands.add_surgery(
+                session,
+                patient.id,
+                {"surgery_date": "2025-01-02", "procedure": "fusion", "surgeon": surgeon, "notes": notes},
+                TODAY,
+            )
+            visit = commands.add_visit(
+                session, patient.id, {"visit_date": "2025-02-03", "odi": 40, "notes": notes}, TODAY
+            )
+        except commands.ValidationFailed as refused:
+            event("refused")
+            assert refused.errors  # refused with reasons, before anything reached the database
+            raise _Rollback from None
+        ids = patient.id, surgery.id, visit.id
+        session.expire_all()  # read back from the database, not the session's copies
+        stored = (
+            session.get(Patient, ids[0]).display_name,
+            session.get(Surgery, ids[1]).surgeon,
+            session.get(Surgery, ids[1]).notes,
+            session.get(Visit, ids[2]).notes,
+        )
+        assert stored == (stored_text(name), stored_text(surgeon), stored_text(notes), stored_text(notes))
+        event("stored")
+        raise _Rollback  # leave the database as it was for the next example
     with read_session(engine) as s:
         assert s.scalar(select(func.count(Patient.id))) == 0
 
 
 class _Rollback(Exception):
     pass
-
-

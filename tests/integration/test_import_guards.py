@@ -53,8 +53,14 @@ def _refused(engine, folder: Path) -> list[str]:
 
 
 def test_a_folder_with_patients_csv_and_PATIENTS_csv_is_refused_naming_both_and_nothing_is_written(engine, tmp_path):
-    folder = _folder(tmp_path, {"patients.csv": PATIENTS, "PATIENTS.csv": "mrn\nG2\n",
-                                "visits.csv": "mrn,visit_date,back_pain\nG1,2026-01-05,4\n"})
+    folder = _folder(
+        tmp_path,
+        {
+            "patients.csv": PATIENTS,
+            "PATIENTS.csv": "mrn\nG2\n",
+            "visits.csv": "mrn,visit_date,back_pain\nG1,2026-01-05,4\n",
+        },
+    )
 
     problems = _refused(engine, folder)
 
@@ -121,7 +127,10 @@ def test_of_three_bundles_the_unreadable_middle_one_is_reported_by_name_and_the_
     report = import_fhir(engine, [folder], "nurse1", today=TODAY)
 
     assert [(Path(b.path).name, b.ok) for b in report.bundles] == [
-        ("a_spine.json", True), ("b_broken.json", False), ("c_trimmed.json", True)]
+        ("a_spine.json", True),
+        ("b_broken.json", False),
+        ("c_trimmed.json", True),
+    ]
     assert report.bundles[1].rejected.startswith(reason)
     assert "\n" not in report.bundles[1].rejected
     with read_session(engine) as s:
@@ -159,8 +168,10 @@ def test_a_bundle_that_breaks_the_importer_itself_is_one_rejected_line_and_the_n
     report = import_fhir(engine, [folder], "nurse1", today=TODAY, label=lambda p: p.name)
 
     assert [(b.path, b.rejected) for b in report.bundles] == [
-        ("a_spine.json", None), ("b_broken.json", "could not be imported (something no one foresaw)"),
-        ("c_trimmed.json", None)]
+        ("a_spine.json", None),
+        ("b_broken.json", "could not be imported (something no one foresaw)"),
+        ("c_trimmed.json", None),
+    ]
 
 
 # --- implausible values ---------------------------------------------------------------------------------------
@@ -169,29 +180,54 @@ def test_a_bundle_that_breaks_the_importer_itself_is_one_rejected_line_and_the_n
 @pytest.mark.parametrize(
     ("files", "expected"),
     [
-        ({"visits.csv": "mrn,visit_date,back_pain\nG1,1950-03-01,4\n"},
-         "visits.csv line 2, column visit_date: '1950-03-01' is before the patient's birth year 1960"),
-        ({"patients.csv": "mrn,birth_year\nG2,１９７０\n"},
-         "patients.csv line 2, column birth_year: '１９７０' is not a number written with the digits 0-9"),
-        ({"visits.csv": "mrn,visit_date,back_pain\nG1,2026-01-05,٧\n"},
-         "visits.csv line 2, column back_pain: '٧' is not a number written with the digits 0-9"),
-        ({"patients.csv": "mrn,display_name\nG2,Ann\u202eeoD\n"},
-         "patients.csv line 2, column display_name: 'Ann\\u202eeoD' contains an invisible control or "
-         "text-direction character (U+202E)"),
-        ({"patients.csv": "mrn,display_name\nG2\u2066,Ann\n"},
-         "patients.csv line 2, column mrn: 'G2\\u2066' contains an invisible control or text-direction "
-         "character (U+2066)"),
-        ({"patients.csv": 'mrn,display_name\nG2,"Ann\tDoe"\n'},
-         "patients.csv line 2, column display_name: 'Ann\\tDoe' contains an invisible control"),
-        ({"surgeries.csv": "mrn,surgery_date,procedure\nG1,1959-12-31,fusion\n"},
-         "surgeries.csv line 2, column surgery_date: '1959-12-31' is before the patient's birth year 1960"),
+        (
+            {"visits.csv": "mrn,visit_date,back_pain\nG1,1950-03-01,4\n"},
+            "visits.csv line 2, column visit_date: '1950-03-01' is before the patient's birth year 1960",
+        ),
+        (
+            {"patients.csv": "mrn,birth_year\nG2,１９７０\n"},
+            "patients.csv line 2, column birth_year: '１９７０' is not a number written with the digits 0-9",
+        ),
+        (
+            {"visits.csv": "mrn,visit_date,back_pain\nG1,2026-01-05,٧\n"},
+            "visits.csv line 2, column back_pain: '٧' is not a number written with the digits 0-9",
+        ),
+        (
+            {"patients.csv": "mrn,display_name\nG2,Ann\u202eeoD\n"},
+            "patients.csv line 2, column display_name: 'Ann\\u202eeoD' contains an invisible control or "
+            "text-direction character (U+202E)",
+        ),
+        (
+            {"patients.csv": "mrn,display_name\nG2\u2066,Ann\n"},
+            "patients.csv line 2, column mrn: 'G2\\u2066' contains an invisible control or text-direction "
+            "character (U+2066)",
+        ),
+        (
+            {"patients.csv": 'mrn,display_name\nG2,"Ann\tDoe"\n'},
+            "patients.csv line 2, column display_name: 'Ann\\tDoe' contains an invisible control",
+        ),
+        (
+            {"surgeries.csv": "mrn,surgery_date,procedure\nG1,1959-12-31,fusion\n"},
+            "surgeries.csv line 2, column surgery_date: '1959-12-31' is before the patient's birth year 1960",
+        ),
     ],
-    ids=["visit-before-birth", "full-width-year", "arabic-indic-seven", "right-to-left-override-in-name",
-         "isolate-in-mrn", "tab-in-name", "surgery-before-birth"],
+    ids=[
+        "visit-before-birth",
+        "full-width-year",
+        "arabic-indic-seven",
+        "right-to-left-override-in-name",
+        "isolate-in-mrn",
+        "tab-in-name",
+        "surgery-before-birth",
+    ],
 )
 def test_an_implausible_value_is_refused_with_file_line_column_and_value(engine, tmp_path, files, expected):
-    folder = _folder(tmp_path, {"patients.csv": PATIENTS, **files} if "patients.csv" not in files
-                     else {**files, "visits.csv": "mrn,visit_date,back_pain\nG2,2026-01-05,4\n"})
+    folder = _folder(
+        tmp_path,
+        {"patients.csv": PATIENTS, **files}
+        if "patients.csv" not in files
+        else {**files, "visits.csv": "mrn,visit_date,back_pain\nG2,2026-01-05,4\n"},
+    )
 
     problems = _refused(engine, folder)
 
@@ -204,7 +240,8 @@ def test_a_visit_before_the_birth_year_of_a_patient_already_stored_is_refused(en
     folder = _folder(tmp_path, {"visits.csv": "mrn,visit_date,back_pain\nold1,2019-12-31,4\nOLD1,2020-01-01,5\n"})
 
     assert _refused(engine, folder) == [
-        "visits.csv line 2, column visit_date: '2019-12-31' is before the patient's birth year 2020"]
+        "visits.csv line 2, column visit_date: '2019-12-31' is before the patient's birth year 2020"
+    ]
 
 
 def test_a_fhir_observation_before_the_birth_year_is_skipped_as_a_data_error(engine, tmp_path):
@@ -217,8 +254,10 @@ def test_a_fhir_observation_before_the_birth_year_is_skipped_as_a_data_error(eng
     report = import_fhir(engine, [path], "nurse1", today=TODAY)
 
     assert report.ok
-    assert any("sp-obs-1" in e and "dated 1950-03-01, before the patient's birth year 1970" in e
-               for e in report.bundles[0].errors), report.bundles[0].errors
+    assert any(
+        "sp-obs-1" in e and "dated 1950-03-01, before the patient's birth year 1970" in e
+        for e in report.bundles[0].errors
+    ), report.bundles[0].errors
     with read_session(engine) as s:
         assert s.scalar(select(func.count()).where(Visit.visit_date == date(1950, 3, 1))) == 0
 

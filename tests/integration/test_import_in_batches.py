@@ -36,8 +36,13 @@ from tests.helpers.cohort_csv import write_cohort_folder
 TODAY = date(2025, 6, 2)
 CLEAR_CASES = Path(__file__).resolve().parent.parent / "fixtures" / "csv" / "clear_cases"
 TABLES = {"patients": Patient, "surgeries": Surgery, "visits": Visit, "treatments": Treatment, "audit": AuditEntry}
-RAW_TABLES = {"patients": "patients", "surgeries": "surgeries", "visits": "visits", "treatments": "treatments",
-              "audit": "audit_log"}
+RAW_TABLES = {
+    "patients": "patients",
+    "surgeries": "surgeries",
+    "visits": "visits",
+    "treatments": "treatments",
+    "audit": "audit_log",
+}
 SAVES_MID_IMPORT = 5
 
 
@@ -62,8 +67,9 @@ def counts(engine) -> dict[str, int]:
 def raw_counts(engine) -> dict[str, int]:
     """Every row, hidden or not: plain SQL sees past the gate."""
     with engine.connect() as conn:
-        return {name: conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
-                for name, table in RAW_TABLES.items()}
+        return {
+            name: conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one() for name, table in RAW_TABLES.items()
+        }
 
 
 def staff_patient(engine, mrn: str = "STAFF1") -> int:
@@ -77,10 +83,17 @@ def staff_patient(engine, mrn: str = "STAFF1") -> int:
 
 
 def save_visit(engine, patient_id: int, n: int) -> int:
-    return run_write(engine, lambda s: commands.add_visit(
-        set_actor(s, "nurse1"), patient_id, {"visit_date": TODAY - timedelta(days=n), "back_pain": n % 11},
-        today=TODAY, allow_same_day=True, actor="nurse1",
-    )).id
+    return run_write(
+        engine,
+        lambda s: commands.add_visit(
+            set_actor(s, "nurse1"),
+            patient_id,
+            {"visit_date": TODAY - timedelta(days=n), "back_pain": n % 11},
+            today=TODAY,
+            allow_same_day=True,
+            actor="nurse1",
+        ),
+    ).id
 
 
 class PausedImport:
@@ -102,7 +115,7 @@ class PausedImport:
     def _run(self):
         try:
             self.result = import_csv_folder(self.engine, self.folder, "importer", TODAY, progress=self._progress)
-        except Exception as exc:  # noqa: BLE001 - handed to the test
+        except Exception as exc:
             self.result = exc
 
     def start(self):
@@ -145,8 +158,12 @@ def test_staff_save_while_an_import_is_half_written_and_see_it_only_once_whole(e
     assert not isinstance(report, Exception), report
     assert report.ok and report.counts == rows
     after = counts(engine)
-    for table, file in (("patients", "patients.csv"), ("surgeries", "surgeries.csv"), ("visits", "visits.csv"),
-                        ("treatments", "treatments.csv")):
+    for table, file in (
+        ("patients", "patients.csv"),
+        ("surgeries", "surgeries.csv"),
+        ("visits", "visits.csv"),
+        ("treatments", "treatments.csv"),
+    ):
         expected = before[table] + rows[file] + (1 if table in ("patients", "surgeries") else 0)
         assert after[table] == expected + (SAVES_MID_IMPORT if table == "visits" else 0), table
     assert raw_counts(engine) == after  # nothing left hidden
@@ -178,7 +195,7 @@ def test_saves_running_beside_a_whole_import_never_fail(engine, cohort_folder):
                 with engine.connect() as conn:
                     staged = conn.execute(text("SELECT count(*) FROM imports WHERE state = 'staging'")).scalar_one()
                 outcomes.append(("", staged > 0))
-            except Exception as exc:  # noqa: BLE001 - every failure is the finding
+            except Exception as exc:
                 outcomes.append((f"{type(exc).__name__}: {exc}", False))
 
     writers = [threading.Thread(target=writer, args=(p,)) for p in patients]
@@ -239,12 +256,16 @@ def test_an_mrn_registered_while_the_import_runs_refuses_the_import_on_its_line(
 
     assert isinstance(failure, CsvImportFailed)
     assert [(p.file, p.line, p.column, p.value) for p in failure.report.problems] == [
-        ("patients.csv", 31, "mrn", "MRN000030")]
+        ("patients.csv", 31, "mrn", "MRN000030")
+    ]
     assert "already in the database" in str(failure.report.problems[0])
     expected = {**before, "patients": before["patients"] + 1, "audit": before["audit"] + 1}
     assert counts(engine) == expected
-    assert raw_counts(engine) == {**raw_before, "patients": raw_before["patients"] + 1,
-                                  "audit": raw_before["audit"] + 1}
+    assert raw_counts(engine) == {
+        **raw_before,
+        "patients": raw_before["patients"] + 1,
+        "audit": raw_before["audit"] + 1,
+    }
 
 
 def test_every_imported_row_is_audited_as_a_save_through_the_app_would_be(engine):
@@ -264,15 +285,21 @@ def test_every_imported_row_is_audited_as_a_save_through_the_app_would_be(engine
                 if stamp in expected:
                     assert datetime.fromisoformat(written.pop(stamp)) == datetime.fromisoformat(expected.pop(stamp))
             assert written == expected
-            assert entry.actor == "importer" and entry.patient_id == (stored.id if model is Patient else stored.patient_id)
+            assert entry.actor == "importer" and entry.patient_id == (
+                stored.id if model is Patient else stored.patient_id
+            )
 
 
 def test_the_next_import_clears_a_dead_runs_rows_and_never_a_live_ones(engine):
     """Whether a run is alive is known (PostgreSQL: its advisory lock; SQLite: its process), never
     guessed from a clock: an import under way in another process is left alone however long it takes."""
     url, _schema = subprocess_url(engine)
-    holder = processes.start(processes.helper("staging_holder", "--url", url), stdin=subprocess.PIPE,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    holder = processes.start(
+        processes.helper("staging_holder", "--url", url),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
         run_id = int(holder.stdout.readline())
         assert import_runs.sweep_abandoned(engine) == []

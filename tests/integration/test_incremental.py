@@ -60,8 +60,9 @@ def test_a_new_visit_updates_that_patient_exactly_as_a_full_evaluation(clinic):
     _assert_same_data(got, full)
     assert got.curve is held.curve  # the clinic curve is held, not rebuilt from one patient
     # every flag as in the full evaluation, OFF_TRACK judged against the held curve
-    expected = flags_with_curve(full.data.surgeries, full.data.visits, full.data.treatments, full.settings, TODAY,
-                                held_curve=held.curve)[1]
+    expected = flags_with_curve(
+        full.data.surgeries, full.data.visits, full.data.treatments, full.settings, TODAY, held_curve=held.curve
+    )[1]
     pd.testing.assert_frame_equal(got.flags, expected)
     assert 9.5 in got.data.visits.loc[got.data.visits["patient_id"] == pid, "leg_pain"].tolist()
 
@@ -71,7 +72,12 @@ def test_voids_treatments_and_several_patients_at_once(clinic):
     first, second, third = _patients_with_visits(held, 3)
     visit_id = int(held.data.visits.loc[held.data.visits["patient_id"] == first, "visit_id"].iloc[-1])
     _write(engine, lambda s: commands.void_visit(s, visit_id, "entered on the wrong patient"))
-    _write(engine, lambda s: commands.add_treatment(s, second, {"treatment": "physical_therapy", "start_date": TODAY - timedelta(30)}))
+    _write(
+        engine,
+        lambda s: commands.add_treatment(
+            s, second, {"treatment": "physical_therapy", "start_date": TODAY - timedelta(30)}
+        ),
+    )
     _write(engine, lambda s: commands.add_visit(s, third, {"visit_date": TODAY, "back_pain": 0, "leg_pain": 0}))
     got, full = _refresh(engine, held)
     _assert_same_data(got, full)
@@ -110,10 +116,22 @@ def test_a_new_day_evaluates_everyone(clinic):
 
 
 def test_splice_keeps_order_and_dtypes_when_a_patient_is_new_or_gone():
-    old = pd.DataFrame({"patient_id": [1, 2, 2, 4], "v": [1.0, 2.0, 2.5, 4.0], "t": ["a", None, "b", "d"],
-                        "m": pd.array([True, None, False, True], dtype="boolean")})
-    new = pd.DataFrame({"patient_id": [3, 4, 4], "v": [3.0, 4.5, 4.6], "t": [None, "x", "y"],
-                        "m": pd.array([None, True, False], dtype="boolean")})
+    old = pd.DataFrame(
+        {
+            "patient_id": [1, 2, 2, 4],
+            "v": [1.0, 2.0, 2.5, 4.0],
+            "t": ["a", None, "b", "d"],
+            "m": pd.array([True, None, False, True], dtype="boolean"),
+        }
+    )
+    new = pd.DataFrame(
+        {
+            "patient_id": [3, 4, 4],
+            "v": [3.0, 4.5, 4.6],
+            "t": [None, "x", "y"],
+            "m": pd.array([None, True, False], dtype="boolean"),
+        }
+    )
     got = incremental.splice(old, new, pd.array([2, 3, 4]).to_numpy("int64"))
     assert got["patient_id"].tolist() == [1, 3, 4, 4]
     assert got["v"].tolist() == [1.0, 3.0, 4.5, 4.6]
@@ -153,8 +171,10 @@ def test_rows_dated_after_the_held_date_make_the_new_date_read_everything(clinic
     later = TODAY + timedelta(days=10)
     pid = _patients_with_visits(held, 1)[0]
     # dated after the held evaluation's date: a row the held data cannot have
-    _write(engine, lambda s: commands.add_visit(s, pid, {"visit_date": TODAY + timedelta(days=3), "back_pain": 7},
-                                                today=later))
+    _write(
+        engine,
+        lambda s: commands.add_visit(s, pid, {"visit_date": TODAY + timedelta(days=3), "back_pain": 7}, today=later),
+    )
     with read_session(engine) as session:
         assert incremental.redate(session, held, later) is None
         got = incremental.refresh(session, None, later, base=held)
@@ -216,8 +236,9 @@ def test_a_save_committed_after_a_later_one_was_seen_is_not_missed(engine):
     ids = {}
 
     def late_writer():
-        ids["late"] = _write(engine, lambda s: commands.add_visit(
-            s, late_patient, {"visit_date": TODAY, "back_pain": 2, "leg_pain": 1})).id
+        ids["late"] = _write(
+            engine, lambda s: commands.add_visit(s, late_patient, {"visit_date": TODAY, "back_pain": 2, "leg_pain": 1})
+        ).id
         late_done.set()
 
     with write_session(engine) as early:
@@ -234,9 +255,13 @@ def test_a_save_committed_after_a_later_one_was_seen_is_not_missed(engine):
         assert ids["late"] in middle.data.visits["visit_id"].tolist()
         assert ids["early"] not in middle.data.visits["visit_id"].tolist()
     with read_session(engine) as session:
-        order = session.execute(text(
-            "SELECT row_id FROM audit_log WHERE table_name = 'visits' AND action = 'insert' ORDER BY id"
-        )).scalars().all()
+        order = (
+            session.execute(
+                text("SELECT row_id FROM audit_log WHERE table_name = 'visits' AND action = 'insert' ORDER BY id")
+            )
+            .scalars()
+            .all()
+        )
     assert order[-2:] == [ids["early"], ids["late"]], "the early save holds the smaller audit id"
 
     with read_session(engine) as session:
@@ -255,8 +280,14 @@ def test_saves_from_many_writers_at_once_all_reach_a_refreshed_evaluation(clinic
 
     def writer(pid):
         for day in range(8):
-            saved.append(_write(engine, lambda s: commands.add_visit(
-                s, pid, {"visit_date": TODAY - timedelta(days=day), "back_pain": day % 11}, allow_same_day=True)).id)
+            saved.append(
+                _write(
+                    engine,
+                    lambda s, day=day: commands.add_visit(
+                        s, pid, {"visit_date": TODAY - timedelta(days=day), "back_pain": day % 11}, allow_same_day=True
+                    ),
+                ).id
+            )
 
     def reader():
         current = held

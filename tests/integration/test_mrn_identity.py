@@ -75,7 +75,8 @@ def test_a_csv_patient_already_stored_in_another_case_is_refused_naming_the_stor
         import_csv_folder(engine, folder, "nurse1", TODAY)
 
     assert [str(p) for p in failure.value.report.problems] == [
-        "patients.csv line 2, column mrn: 'p1' is already in the database as P1 (this import only adds new patients)"]
+        "patients.csv line 2, column mrn: 'p1' is already in the database as P1 (this import only adds new patients)"
+    ]
 
 
 def test_two_csv_rows_with_one_mrn_in_two_cases_are_duplicates(engine, tmp_path):
@@ -85,19 +86,24 @@ def test_two_csv_rows_with_one_mrn_in_two_cases_are_duplicates(engine, tmp_path)
         import_csv_folder(engine, folder, "nurse1", TODAY)
 
     assert [str(p) for p in failure.value.report.problems] == [
-        "patients.csv line 3, column mrn: 'q1' is a duplicate of line 2 (Q1: case does not make an MRN different)"]
+        "patients.csv line 3, column mrn: 'q1' is a duplicate of line 2 (Q1: case does not make an MRN different)"
+    ]
     assert _mrns(engine) == []
 
 
 def test_csv_visits_naming_an_mrn_in_another_case_go_to_that_patient(engine, tmp_path):
     stored = _register(engine, "P1")
-    folder = _csv(tmp_path, {"patients.csv": "mrn\nN1\n",
-                             "visits.csv": "mrn,visit_date,back_pain\np1,2026-01-05,4\nn1,2026-01-06,5\n"})
+    folder = _csv(
+        tmp_path,
+        {"patients.csv": "mrn\nN1\n", "visits.csv": "mrn,visit_date,back_pain\np1,2026-01-05,4\nn1,2026-01-06,5\n"},
+    )
 
     import_csv_folder(engine, folder, "nurse1", TODAY)
 
     with read_session(engine) as s:
-        owners = dict(s.execute(select(Visit.back_pain, Patient.mrn).join(Patient, Patient.id == Visit.patient_id)).all())
+        owners = dict(
+            s.execute(select(Visit.back_pain, Patient.mrn).join(Patient, Patient.id == Visit.patient_id)).all()
+        )
         assert owners == {4.0: "P1", 5.0: "N1"}
         assert s.scalar(select(Visit.patient_id).where(Visit.back_pain == 4.0)) == stored
     assert _mrns(engine) == ["N1", "P1"]
@@ -150,7 +156,9 @@ def test_the_command_line_says_why_in_one_line_instead_of_a_traceback(tmp_path):
 
     assert result.exit_code == 1
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("Error: cannot upgrade the database") and "mrn1 (patient 2)" in lines[0]
+    assert (
+        len(lines) == 1 and lines[0].startswith("Error: cannot upgrade the database") and "mrn1 (patient 2)" in lines[0]
+    )
 
 
 def test_an_old_database_without_case_variants_is_upgraded(tmp_path):
@@ -166,8 +174,13 @@ def test_an_old_database_without_case_variants_is_upgraded(tmp_path):
 
 def _insert(engine, mrn: str) -> None:
     with engine.begin() as conn:
-        conn.execute(text("INSERT INTO patients (mrn, sex, source, created_at, data_changed_at) "
-                          "VALUES (:mrn, 'unknown', 'sql', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"), {"mrn": mrn})
+        conn.execute(
+            text(
+                "INSERT INTO patients (mrn, sex, source, created_at, data_changed_at) "
+                "VALUES (:mrn, 'unknown', 'sql', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+            ),
+            {"mrn": mrn},
+        )
 
 
 def test_a_downgrade_to_0002_drops_the_index_again(tmp_path):

@@ -11,8 +11,12 @@ from data_model.db import read_session, write_session
 from data_model.queries import find_patients
 
 PATIENTS = [
-    ("MRN001234", "Dora Oakhollow", 1975), ("MRN001235", "Dora Oakhollow", 1981), ("MRN123", "Ivo Pine", 1950),
-    ("X-9", "Oak Dora", None), ("A_1", "Percy Under_Score", 1960), ("A1", "Zed 100%", 1961),
+    ("MRN001234", "Dora Oakhollow", 1975),
+    ("MRN001235", "Dora Oakhollow", 1981),
+    ("MRN123", "Ivo Pine", 1950),
+    ("X-9", "Oak Dora", None),
+    ("A_1", "Percy Under_Score", 1960),
+    ("A1", "Zed 100%", 1961),
     ("AMRN1230", "Amy Ash", 1990),
 ]
 

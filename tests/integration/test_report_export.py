@@ -14,8 +14,8 @@ from pypdf import PdfReader
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from dashboard.cli import app
 from dashboard.charts.reports import patient_summary_pdf
+from dashboard.cli import app
 from data_model.access.accounts import add_user
 from data_model.audit import set_actor
 from data_model.cohort.figures import select_cohort
@@ -52,7 +52,7 @@ def db(tmp_path_factory) -> str:
     return url
 
 
-def read(db: str, fn):  # noqa: ANN001
+def read(db: str, fn):
     engine = make_engine(db)
     try:
         with read_session(engine) as s:
@@ -71,12 +71,30 @@ def identities(db: str) -> list[tuple[str, str]]:
 
 
 def test_the_cohort_report_has_the_definition_the_figures_and_the_flagged_patients_by_pseudonym_only(
-        db, renderer, tmp_path):
+    db, renderer, tmp_path
+):
     out = tmp_path / "report.pdf"
 
-    result = runner.invoke(app, ["export", "report", "--out", str(out), "--procedure", "discectomy", "--procedure",
-                                 "fusion", "--as-of", TODAY.isoformat(), "--as-user", "doc", "--db", db],
-                           env={"PAINTRAIL_PASSWORD": "doc-password"})
+    result = runner.invoke(
+        app,
+        [
+            "export",
+            "report",
+            "--out",
+            str(out),
+            "--procedure",
+            "discectomy",
+            "--procedure",
+            "fusion",
+            "--as-of",
+            TODAY.isoformat(),
+            "--as-user",
+            "doc",
+            "--db",
+            db,
+        ],
+        env={"PAINTRAIL_PASSWORD": "doc-password"},
+    )
 
     assert result.exit_code == 0, result.output
     data = out.read_bytes()
@@ -85,8 +103,9 @@ def test_the_cohort_report_has_the_definition_the_figures_and_the_flagged_patien
     assert "Cohort: discectomy, fusion. As of 2026-06-01." in text and "Key figures" in text
     key = read(db, lambda s: s.scalar(select(SiteSecret.value)))
     worklist = read(db, lambda s: flag_worklist(s, TODAY))
-    cohort = read(db, lambda s: select_cohort(load_clinical_data(s, TODAY).surgeries,
-                                              ("discectomy", "fusion"), as_of=TODAY))
+    cohort = read(
+        db, lambda s: select_cohort(load_clinical_data(s, TODAY).surgeries, ("discectomy", "fusion"), as_of=TODAY)
+    )
     flagged = worklist[worklist["patient_id"].isin(cohort["patient_id"])]
     assert len(flagged) >= 3 and f"Flagged patients ({len(flagged)}), de-identified" in text
     assert all(pseudonym(mrn, key) in text for mrn in flagged["mrn"])
@@ -100,6 +119,7 @@ def test_the_cohort_report_has_the_definition_the_figures_and_the_flagged_patien
 @pytest.fixture(scope="module")
 def record(db):
     """A patient with treatments and a flag whose reason names a date (new nerve symptoms, overdue visits)."""
+
     def pick(s):
         flags = evaluate_clinic(s, TODAY).flags
         dated = flags[flags["reason"].str.contains(ISO_DATE)]
@@ -108,6 +128,7 @@ def record(db):
             if not rec.treatments.empty:
                 return rec
         raise AssertionError("the sample cohort has no flagged patient with a dated reason and treatments")
+
     return read(db, pick)
 
 

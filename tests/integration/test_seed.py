@@ -62,8 +62,11 @@ def test_values_read_back_equal_through_the_orm(engine, frames):
     write_cohort(engine, frames)
     with read_session(engine) as s:
         patients = pd.DataFrame(
-            s.execute(select(Patient.mrn, Patient.display_name, Patient.birth_year, Patient.sex).where(
-                Patient.source == "seed")).all(),
+            s.execute(
+                select(Patient.mrn, Patient.display_name, Patient.birth_year, Patient.sex).where(
+                    Patient.source == "seed"
+                )
+            ).all(),
             columns=["mrn", "display_name", "birth_year", "sex"],
         )
         pd.testing.assert_frame_equal(_sorted(patients, ["mrn"]), _sorted(frames.patients, ["mrn"]))

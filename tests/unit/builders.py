@@ -23,14 +23,32 @@ def week(n: float) -> date:
     return day(round(n * 7))
 
 
-SURGERY_COLUMNS = {"patient_id": "int64", "surgery_id": "int64", "surgery_date": "datetime64[ns]",
-                   "procedure": "object"}
-VISIT_COLUMNS = {"patient_id": "int64", "visit_id": "int64", "visit_date": "datetime64[ns]",
-                 "back_pain": "float64", "leg_pain": "float64", "pain_unspecified": "float64",
-                 "odi": "float64", "numbness": "float64", "tingling": "float64", "weakness": "float64",
-                 "mme_per_day": "float64"}
-TREATMENT_COLUMNS = {"patient_id": "int64", "treatment_id": "int64", "code": "object",
-                     "start_date": "datetime64[ns]", "end_date": "datetime64[ns]"}
+SURGERY_COLUMNS = {
+    "patient_id": "int64",
+    "surgery_id": "int64",
+    "surgery_date": "datetime64[ns]",
+    "procedure": "object",
+}
+VISIT_COLUMNS = {
+    "patient_id": "int64",
+    "visit_id": "int64",
+    "visit_date": "datetime64[ns]",
+    "back_pain": "float64",
+    "leg_pain": "float64",
+    "pain_unspecified": "float64",
+    "odi": "float64",
+    "numbness": "float64",
+    "tingling": "float64",
+    "weakness": "float64",
+    "mme_per_day": "float64",
+}
+TREATMENT_COLUMNS = {
+    "patient_id": "int64",
+    "treatment_id": "int64",
+    "code": "object",
+    "start_date": "datetime64[ns]",
+    "end_date": "datetime64[ns]",
+}
 
 
 def frame(rows: list[dict], columns: dict[str, str]) -> pd.DataFrame:
@@ -47,28 +65,65 @@ class Cohort:
     treatments: list[dict] = field(default_factory=list)
 
     def surgery(self, patient_id: int, on: date = SURGERY_DAY, procedure: str = "discectomy") -> Cohort:
-        self.surgeries.append({"patient_id": patient_id, "surgery_id": len(self.surgeries) + 1,
-                               "surgery_date": on, "procedure": procedure})
+        self.surgeries.append(
+            {
+                "patient_id": patient_id,
+                "surgery_id": len(self.surgeries) + 1,
+                "surgery_date": on,
+                "procedure": procedure,
+            }
+        )
         return self
 
-    def visit(self, patient_id: int, on: date, *, back: float | None = None, leg: float | None = None,
-              pain: float | None = None, odi: float | None = None, numbness: float | None = None,
-              tingling: float | None = None, weakness: float | None = None,
-              mme: float | None = None) -> Cohort:
-        self.visits.append({"patient_id": patient_id, "visit_id": len(self.visits) + 1, "visit_date": on,
-                            "back_pain": back, "leg_pain": leg, "pain_unspecified": pain, "odi": odi,
-                            "numbness": numbness, "tingling": tingling, "weakness": weakness,
-                            "mme_per_day": mme})
+    def visit(
+        self,
+        patient_id: int,
+        on: date,
+        *,
+        back: float | None = None,
+        leg: float | None = None,
+        pain: float | None = None,
+        odi: float | None = None,
+        numbness: float | None = None,
+        tingling: float | None = None,
+        weakness: float | None = None,
+        mme: float | None = None,
+    ) -> Cohort:
+        self.visits.append(
+            {
+                "patient_id": patient_id,
+                "visit_id": len(self.visits) + 1,
+                "visit_date": on,
+                "back_pain": back,
+                "leg_pain": leg,
+                "pain_unspecified": pain,
+                "odi": odi,
+                "numbness": numbness,
+                "tingling": tingling,
+                "weakness": weakness,
+                "mme_per_day": mme,
+            }
+        )
         return self
 
     def treatment(self, patient_id: int, code: str, start: date, end: date | None = None) -> Cohort:
-        self.treatments.append({"patient_id": patient_id, "treatment_id": len(self.treatments) + 1,
-                                "code": code, "start_date": start, "end_date": end})
+        self.treatments.append(
+            {
+                "patient_id": patient_id,
+                "treatment_id": len(self.treatments) + 1,
+                "code": code,
+                "start_date": start,
+                "end_date": end,
+            }
+        )
         return self
 
     def frames(self) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-        return (frame(self.surgeries, SURGERY_COLUMNS), frame(self.visits, VISIT_COLUMNS),
-                frame(self.treatments, TREATMENT_COLUMNS))
+        return (
+            frame(self.surgeries, SURGERY_COLUMNS),
+            frame(self.visits, VISIT_COLUMNS),
+            frame(self.treatments, TREATMENT_COLUMNS),
+        )
 
     def status(self, as_of: date, settings: Settings = DEFAULT_SETTINGS) -> pd.DataFrame:
         """Status indexed by patient_id, for row lookups in assertions."""

@@ -6,8 +6,20 @@ from __future__ import annotations
 import subprocess
 import sys
 
-HEAVY = ("pandas", "numpy", "sqlalchemy", "alembic", "plotly", "kaleido", "streamlit", "fhir.resources",
-         "lifelines", "rich", "data_model.models", "sample_data")
+HEAVY = (
+    "pandas",
+    "numpy",
+    "sqlalchemy",
+    "alembic",
+    "plotly",
+    "kaleido",
+    "streamlit",
+    "fhir.resources",
+    "lifelines",
+    "rich",
+    "data_model.models",
+    "sample_data",
+)
 
 
 def test_building_the_command_tree_loads_no_heavy_module() -> None:

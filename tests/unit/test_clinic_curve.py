@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import replace
 from statistics import NormalDist
 
 import numpy as np
+import pandas as pd
 import pytest
 
-import pandas as pd
-
 from data_model.flags.clinic_curve import (
-    BUCKET_LABELS, BUCKET_MIDDLE_WEEKS, CURVE_PROCEDURES, FALLBACK_P80, Curve, bucket_of, reference_curve,
+    BUCKET_LABELS,
+    BUCKET_MIDDLE_WEEKS,
+    CURVE_PROCEDURES,
+    FALLBACK_P80,
+    Curve,
+    bucket_of,
+    reference_curve,
     relieved_share,
 )
 from data_model.flags.engine import flags_with_curve
@@ -24,14 +30,16 @@ LATER = week(60)
 def _table(curve: Curve) -> pd.DataFrame:
     """The curve OFF_TRACK compared with, one row per procedure and bucket, to read cells by name."""
     n_proc, n_bucket = curve.value.shape
-    return pd.DataFrame({
-        "procedure": np.repeat(np.array(CURVE_PROCEDURES, dtype=object), n_bucket),
-        "bucket": np.tile(np.array(BUCKET_LABELS, dtype=object), n_proc),
-        "patients": curve.patients.ravel(),
-        "clinic_value": curve.clinic.ravel(),
-        "value": curve.value.ravel(),
-        "source": np.where(curve.from_clinic.ravel(), "clinic", "reference").astype(object),
-    })
+    return pd.DataFrame(
+        {
+            "procedure": np.repeat(np.array(CURVE_PROCEDURES, dtype=object), n_bucket),
+            "bucket": np.tile(np.array(BUCKET_LABELS, dtype=object), n_proc),
+            "patients": curve.patients.ravel(),
+            "clinic_value": curve.clinic.ravel(),
+            "value": curve.value.ravel(),
+            "source": np.where(curve.from_clinic.ravel(), "clinic", "reference").astype(object),
+        }
+    )
 
 
 def _curve(cohort: Cohort, as_of=LATER, settings=DEFAULT_SETTINGS):
@@ -64,7 +72,7 @@ def test_the_fallback_reaches_the_literature_anchors():
 def test_the_fallback_falls_as_patients_recover_and_fusion_sits_highest():
     for procedure in ("laminectomy", "fusion", "other"):
         values = FALLBACK_P80[procedure]
-        assert all(a >= b for a, b in zip(values, values[1:])), procedure
+        assert all(a >= b for a, b in itertools.pairwise(values)), procedure
     for b in range(len(BUCKET_LABELS)):
         assert FALLBACK_P80["fusion"][b] >= FALLBACK_P80["laminectomy"][b] >= FALLBACK_P80["discectomy"][b]
 
@@ -79,11 +87,27 @@ def test_other_percentiles_come_from_the_same_model():
 # --- Buckets ---------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("days", "label"), [
-    (1, "0-1"), (13, "0-1"), (14, "2-3"), (27, "2-3"), (28, "4-5"), (41, "4-5"), (42, "6-8"), (62, "6-8"),
-    (63, "9-13"), (97, "9-13"), (98, "14-26"), (188, "14-26"), (189, "27-52"), (370, "27-52"), (371, "53+"),
-    (5000, "53+"),
-])
+@pytest.mark.parametrize(
+    ("days", "label"),
+    [
+        (1, "0-1"),
+        (13, "0-1"),
+        (14, "2-3"),
+        (27, "2-3"),
+        (28, "4-5"),
+        (41, "4-5"),
+        (42, "6-8"),
+        (62, "6-8"),
+        (63, "9-13"),
+        (97, "9-13"),
+        (98, "14-26"),
+        (188, "14-26"),
+        (189, "27-52"),
+        (370, "27-52"),
+        (371, "53+"),
+        (5000, "53+"),
+    ],
+)
 def test_visits_fall_in_buckets_of_completed_weeks_since_surgery(days, label):
     assert BUCKET_LABELS[bucket_of(np.array([days]))[0]] == label
 
@@ -139,9 +163,14 @@ def test_the_worse_site_of_each_visit_is_the_pain():
 def test_only_post_op_visits_of_the_index_surgery_count():
     cohort = Cohort()
     for patient in range(1, 31):
-        (cohort.surgery(patient, day(-400)).visit(patient, day(-380), leg=9)  # after an earlier surgery
-         .surgery(patient, day(0)).visit(patient, day(-3), leg=9).visit(patient, day(0), leg=9)  # pre-op
-         .visit(patient, day(20), leg=3))
+        (
+            cohort.surgery(patient, day(-400))
+            .visit(patient, day(-380), leg=9)  # after an earlier surgery
+            .surgery(patient, day(0))
+            .visit(patient, day(-3), leg=9)
+            .visit(patient, day(0), leg=9)  # pre-op
+            .visit(patient, day(20), leg=3)
+        )
     row = _curve(cohort).loc[("discectomy", "2-3")]
     assert (row["patients"], row["clinic_value"]) == (30, 3)
 

@@ -7,7 +7,11 @@ import json
 import pytest
 
 from dashboard.charts.cohort import (
-    NO_PATIENTS, km_figure, pain_curve_figure, responder_figure, treatment_response_figure,
+    NO_PATIENTS,
+    km_figure,
+    pain_curve_figure,
+    responder_figure,
+    treatment_response_figure,
 )
 from data_model.cohort.figures import responder_rates, select_cohort
 from data_model.cohort.pain_curve import pain_curve
@@ -88,10 +92,15 @@ def test_the_treatment_bars_carry_their_n(frames):
     assert "n = 2 first courses" in fig.layout.title.text and "≥ 30 % lower" in fig.layout.title.text
 
 
-@pytest.mark.parametrize("figure, frame", [
-    (pain_curve_figure, pain_curve), (responder_figure, responder_rates), (km_figure, None),
-    (treatment_response_figure, None),
-])
+@pytest.mark.parametrize(
+    "figure, frame",
+    [
+        (pain_curve_figure, pain_curve),
+        (responder_figure, responder_rates),
+        (km_figure, None),
+        (treatment_response_figure, None),
+    ],
+)
 def test_an_empty_input_gives_the_no_patients_annotation(frames, figure, frame):
     surgeries, visits, treatments, selected = frames
     nobody = selected.iloc[0:0]

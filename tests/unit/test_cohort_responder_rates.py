@@ -27,8 +27,13 @@ def _rates(cohort: Cohort, as_of=AS_OF, settings=DEFAULT_SETTINGS) -> pd.DataFra
 def _outcomes(cohort: Cohort, as_of=AS_OF, point="3 months") -> dict[int, str]:
     """Each patient's outcome at a time point, read from the responder rates of a cohort of that patient alone."""
     surgeries, visits, selected = _frames(cohort, as_of)
-    counted = {"responder": "n_responders", "non_responder": "n_non_responders", "missing": "n_missing",
-               "no_baseline": "n_no_baseline", "not_yet_due": "n_not_yet_due"}
+    counted = {
+        "responder": "n_responders",
+        "non_responder": "n_non_responders",
+        "missing": "n_missing",
+        "no_baseline": "n_no_baseline",
+        "not_yet_due": "n_not_yet_due",
+    }
     outcomes = {}
     for patient_id in selected["patient_id"]:
         alone = selected[selected["patient_id"] == patient_id]
@@ -74,8 +79,14 @@ def test_responder_rates_at_3_months_for_a_hand_cohort():
 
 def test_a_missing_visit_is_reported_as_missing_never_as_a_responder():
     outcomes = _outcomes(_hand_cohort())
-    assert outcomes == {1: "responder", 2: "non_responder", 3: "non_responder", 4: "missing",
-                        5: "not_yet_due", 6: "no_baseline"}
+    assert outcomes == {
+        1: "responder",
+        2: "non_responder",
+        3: "non_responder",
+        4: "missing",
+        5: "not_yet_due",
+        6: "no_baseline",
+    }
 
 
 def test_the_visit_closest_to_the_due_date_decides_and_a_tie_goes_to_the_earlier():
@@ -96,8 +107,7 @@ def test_the_mcid_is_points_or_percent_without_float_noise():
     c.surgery(3).visit(3, day(-1), leg=8.2).visit(3, day(91), leg=6.2)  # 2 points (8.2 - 6.2 = 1.99...)
     c.surgery(4).visit(4, day(-1), leg=8.2).visit(4, day(91), leg=6.3)  # neither
     c.surgery(5).visit(5, day(-1), leg=0).visit(5, day(91), leg=0)  # nothing to improve on
-    assert _outcomes(c) == {1: "responder", 2: "responder", 3: "responder", 4: "non_responder",
-                            5: "non_responder"}
+    assert _outcomes(c) == {1: "responder", 2: "responder", 3: "responder", 4: "non_responder", 5: "non_responder"}
 
 
 def test_the_primary_site_is_the_one_recovery_compares_the_higher_baseline():

@@ -15,8 +15,10 @@ def _surgeries() -> pd.DataFrame:
     cohort = (
         Cohort()
         .surgery(1, day(0), "discectomy")
-        .surgery(2, day(-400), "fusion").surgery(2, day(-10), "laminectomy")  # a repeat surgery
-        .surgery(3, day(-30), "discectomy").surgery(3, day(200), "fusion")  # the fusion is after as_of
+        .surgery(2, day(-400), "fusion")
+        .surgery(2, day(-10), "laminectomy")  # a repeat surgery
+        .surgery(3, day(-30), "discectomy")
+        .surgery(3, day(200), "fusion")  # the fusion is after as_of
         .surgery(4, day(50), "fusion")
     )
     surgeries = cohort.frames()[0]

@@ -33,13 +33,20 @@ def _hand_cohort() -> Cohort:
 
 # the flags as the rules would give them (their own tests cover the rules): the counts here must
 # follow the flags frame, whatever rules produced it
-FLAGS = pd.DataFrame({
-    "patient_id": [2, 2, 6, 7, 9],  # 9 is not in the cohort
-    "code": ["PERSISTENT_PAIN", "NO_MEANINGFUL_IMPROVEMENT", "PERSISTENT_PAIN", "NO_MEANINGFUL_IMPROVEMENT",
-             "PERSISTENT_PAIN"],
-    "severity": ["high", "medium", "medium", "medium", "high"],
-    "reason": ["", "", "", "", ""],
-})
+FLAGS = pd.DataFrame(
+    {
+        "patient_id": [2, 2, 6, 7, 9],  # 9 is not in the cohort
+        "code": [
+            "PERSISTENT_PAIN",
+            "NO_MEANINGFUL_IMPROVEMENT",
+            "PERSISTENT_PAIN",
+            "NO_MEANINGFUL_IMPROVEMENT",
+            "PERSISTENT_PAIN",
+        ],
+        "severity": ["high", "medium", "medium", "medium", "high"],
+        "reason": ["", "", "", "", ""],
+    }
+)
 
 
 def _summary(cohort: Cohort, flags: pd.DataFrame = FLAGS, **kwargs) -> pd.DataFrame:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from hypothesis import HealthCheck, given, settings as hyp_settings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hyp_settings
+from hypothesis import strategies as st
 
 from data_model.cohort.figures import select_cohort
 from data_model.cohort.survival import DURATION_COLUMNS, KM_COLUMNS, kaplan_meier, time_to_recovery

@@ -20,8 +20,13 @@ def test_numbness_that_appears_is_flagged_with_its_dates():
 
 
 def test_numbness_present_all_along_is_not_new():
-    cohort = (Cohort().surgery(1).visit(1, day(-3), leg=6, numbness=1).visit(1, week(6), leg=3, numbness=1)
-              .visit(1, week(10), leg=2, numbness=1))
+    cohort = (
+        Cohort()
+        .surgery(1)
+        .visit(1, day(-3), leg=6, numbness=1)
+        .visit(1, week(6), leg=3, numbness=1)
+        .visit(1, week(10), leg=2, numbness=1)
+    )
     assert N not in codes(cohort.flags(as_of=week(11)), 1)
 
 
@@ -40,8 +45,12 @@ def test_new_weakness_is_high_severity_and_asks_for_prompt_re_evaluation():
 
 
 def test_several_new_symptoms_make_one_flag_weakness_first():
-    cohort = (Cohort().surgery(1).visit(1, day(-3), numbness=0, tingling=0, weakness=0)
-              .visit(1, week(10), numbness=1, tingling=1, weakness=1))
+    cohort = (
+        Cohort()
+        .surgery(1)
+        .visit(1, day(-3), numbness=0, tingling=0, weakness=0)
+        .visit(1, week(10), numbness=1, tingling=1, weakness=1)
+    )
     row = flag(cohort.flags(as_of=week(10)), 1, N)
     assert row["reason"] == (
         "New weakness on 2024-03-25 (absent on 2024-01-12): a motor deficit, needs prompt re-evaluation; "
@@ -51,8 +60,7 @@ def test_several_new_symptoms_make_one_flag_weakness_first():
 
 
 def test_a_visit_that_did_not_record_the_symptom_is_skipped():
-    cohort = (Cohort().surgery(1).visit(1, day(-3), numbness=0).visit(1, week(4), leg=3)
-              .visit(1, week(10), numbness=1))
+    cohort = Cohort().surgery(1).visit(1, day(-3), numbness=0).visit(1, week(4), leg=3).visit(1, week(10), numbness=1)
     assert "(absent on 2024-01-12)" in flag(cohort.flags(as_of=week(10)), 1, N)["reason"]
 
 
@@ -62,14 +70,16 @@ def test_a_symptom_that_went_away_is_not_flagged():
 
 
 def test_a_symptom_that_comes_back_is_new_again():
-    cohort = (Cohort().surgery(1).visit(1, day(-3), numbness=1).visit(1, week(6), numbness=0)
-              .visit(1, week(10), numbness=1))
+    cohort = (
+        Cohort().surgery(1).visit(1, day(-3), numbness=1).visit(1, week(6), numbness=0).visit(1, week(10), numbness=1)
+    )
     assert "(absent on 2024-02-26)" in flag(cohort.flags(as_of=week(10)), 1, N)["reason"]
 
 
 def test_only_the_latest_two_recordings_decide():
-    cohort = (Cohort().surgery(1).visit(1, day(-3), numbness=0).visit(1, week(6), numbness=1)
-              .visit(1, week(10), numbness=1))
+    cohort = (
+        Cohort().surgery(1).visit(1, day(-3), numbness=0).visit(1, week(6), numbness=1).visit(1, week(10), numbness=1)
+    )
     assert N not in codes(cohort.flags(as_of=week(10)), 1)  # new at week 6, no longer new at week 10
 
 

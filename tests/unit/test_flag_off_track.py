@@ -61,8 +61,10 @@ def test_the_clinic_curve_is_used_when_the_clinic_has_enough_patients():
     cohort = _with_clinic(3).surgery(1).visit(1, week(2), leg=6).visit(1, week(3), leg=6)
     reason = flag(cohort.flags(as_of=week(3)), 1, OT)["reason"]
     # 30 patients at 3 and this one at 6: the 80th percentile of the 31 is 3
-    assert reason == "Leg pain 6/10 at week 3, above the clinic's 80th percentile (3) for discectomy at weeks 2-3, " \
-                     "2 visits running"
+    assert (
+        reason == "Leg pain 6/10 at week 3, above the clinic's 80th percentile (3) for discectomy at weeks 2-3, "
+        "2 visits running"
+    )
 
 
 def test_a_clinic_whose_patients_usually_hurt_more_does_not_call_it_off_track():

@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from hypothesis import HealthCheck, given, settings as hyp_settings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hyp_settings
+from hypothesis import strategies as st
 
 from data_model.follow_up import follow_up_schedule
 from data_model.settings import DEFAULT_SETTINGS, FollowUpPoint
@@ -78,8 +80,11 @@ def test_the_schedule_follows_the_clinic_settings():
 
 
 @hyp_settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.tuples(st.integers(1, 3), st.integers(-300, 0)), min_size=1, max_size=4),
-       st.lists(st.tuples(st.integers(1, 3), st.integers(-100, 900)), max_size=12), st.integers(0, 900))
+@given(
+    st.lists(st.tuples(st.integers(1, 3), st.integers(-300, 0)), min_size=1, max_size=4),
+    st.lists(st.tuples(st.integers(1, 3), st.integers(-100, 900)), max_size=12),
+    st.integers(0, 900),
+)
 def test_the_flag_names_exactly_the_overdue_time_points_of_the_schedule(surgeries, visits, as_of_day):
     cohort = Cohort()
     for pid, d in surgeries:

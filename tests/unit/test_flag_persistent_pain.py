@@ -6,7 +6,9 @@ from dataclasses import replace
 
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings as hyp_settings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hyp_settings
+from hypothesis import strategies as st
 
 from data_model.catalog import FLAG_CODES
 from data_model.flags.engine import RULES, compute_flags
@@ -60,8 +62,7 @@ def test_the_window_follows_the_clinic_settings():
 
 
 def test_a_revision_restarts_the_clock_and_is_named_in_the_reason():
-    cohort = (Cohort().surgery(1, day(-300), "discectomy").surgery(1, day(0), "fusion")
-              .visit(1, week(20), back=8))
+    cohort = Cohort().surgery(1, day(-300), "discectomy").surgery(1, day(0), "fusion").visit(1, week(20), back=8)
     assert codes(cohort.flags(as_of=week(20)), 1) == []  # inside the new 26-week fusion window
     cohort.visit(1, week(27), back=8)
     reason = flag(cohort.flags(as_of=week(27)), 1, PP)["reason"]
@@ -69,8 +70,7 @@ def test_a_revision_restarts_the_clock_and_is_named_in_the_reason():
 
 
 def test_two_prior_surgeries_read_in_the_plural():
-    cohort = (Cohort().surgery(1, day(-600)).surgery(1, day(-300)).surgery(1, day(0))
-              .visit(1, week(8), leg=5))
+    cohort = Cohort().surgery(1, day(-600)).surgery(1, day(-300)).surgery(1, day(0)).visit(1, week(8), leg=5)
     assert "(revision: 2 prior surgeries)" in flag(cohort.flags(as_of=week(8)), 1, PP)["reason"]
 
 
@@ -127,32 +127,62 @@ def test_one_low_score_among_recent_high_ones_does_not_clear_the_flag():
 
 
 def test_relief_after_a_treatment_clears_the_flag():
-    cohort = (Cohort().surgery(1).visit(1, week(10), leg=8).visit(1, week(12), leg=8)
-              .treatment(1, "epidural_steroid_injection", week(13)).visit(1, week(15), leg=2))
+    cohort = (
+        Cohort()
+        .surgery(1)
+        .visit(1, week(10), leg=8)
+        .visit(1, week(12), leg=8)
+        .treatment(1, "epidural_steroid_injection", week(13))
+        .visit(1, week(15), leg=2)
+    )
     assert codes(cohort.flags(as_of=week(15)), 1) == []
 
 
 def test_pain_after_a_failed_treatment_is_still_flagged():
-    cohort = (Cohort().surgery(1).visit(1, week(10), leg=3)
-              .treatment(1, "medial_branch_block", week(13)).visit(1, week(15), leg=7))
+    cohort = (
+        Cohort()
+        .surgery(1)
+        .visit(1, week(10), leg=3)
+        .treatment(1, "medial_branch_block", week(13))
+        .visit(1, week(15), leg=7)
+    )
     assert flag(cohort.flags(as_of=week(15)), 1, PP)["severity"] == "high"
 
 
 def test_pain_relieved_by_a_treatment_months_ago_is_not_flagged():
-    cohort = (Cohort().surgery(1).visit(1, day(-5), leg=8).visit(1, week(10), leg=8).visit(1, week(12), leg=8)
-              .treatment(1, "radiofrequency_ablation", week(13)).visit(1, week(16), leg=2).visit(1, week(40), leg=2))
+    cohort = (
+        Cohort()
+        .surgery(1)
+        .visit(1, day(-5), leg=8)
+        .visit(1, week(10), leg=8)
+        .visit(1, week(12), leg=8)
+        .treatment(1, "radiofrequency_ablation", week(13))
+        .visit(1, week(16), leg=2)
+        .visit(1, week(40), leg=2)
+    )
     assert codes(cohort.flags(as_of=week(44)), 1) == []
 
 
 def test_the_score_on_the_day_a_treatment_starts_is_the_pre_procedure_score():
-    cohort = (Cohort().surgery(1).visit(1, week(10), leg=8)
-              .treatment(1, "epidural_steroid_injection", week(13)).visit(1, week(13), leg=8).visit(1, week(15), leg=2))
+    cohort = (
+        Cohort()
+        .surgery(1)
+        .visit(1, week(10), leg=8)
+        .treatment(1, "epidural_steroid_injection", week(13))
+        .visit(1, week(13), leg=8)
+        .visit(1, week(15), leg=2)
+    )
     assert codes(cohort.flags(as_of=week(15)), 1) == []
 
 
 def test_a_treatment_started_on_the_latest_visit_day_does_not_narrow_the_scores_yet():
-    cohort = (Cohort().surgery(1).visit(1, week(10), leg=8).visit(1, week(12), leg=6)
-              .treatment(1, "medial_branch_block", week(12)))
+    cohort = (
+        Cohort()
+        .surgery(1)
+        .visit(1, week(10), leg=8)
+        .visit(1, week(12), leg=6)
+        .treatment(1, "medial_branch_block", week(12))
+    )
     row = flag(cohort.flags(as_of=week(12)), 1, PP)
     assert row["reason"].startswith("Leg pain 7/10 (mean of 2 visits) at week 12")
 
@@ -205,11 +235,18 @@ def _worklist(cohort: Cohort, as_of) -> pd.DataFrame:
 
 
 def test_the_worklist_lists_each_flagged_patient_once_most_severe_first():
-    cohort = (Cohort()
-              .surgery(1).visit(1, week(10), leg=5)                                   # medium, 5/10
-              .surgery(2).visit(2, day(-2), leg=8).visit(2, week(10), leg=8)          # high, both flags
-              .surgery(3).visit(3, week(10), leg=6)                                   # medium, 6/10
-              .surgery(4).visit(4, week(10), leg=1))                                  # not flagged
+    cohort = (
+        Cohort()
+        .surgery(1)
+        .visit(1, week(10), leg=5)  # medium, 5/10
+        .surgery(2)
+        .visit(2, day(-2), leg=8)
+        .visit(2, week(10), leg=8)  # high, both flags
+        .surgery(3)
+        .visit(3, week(10), leg=6)  # medium, 6/10
+        .surgery(4)
+        .visit(4, week(10), leg=1)
+    )  # not flagged
     worklist = _worklist(cohort, week(10))
     assert list(worklist.columns) == list(WORKLIST_COLUMNS)
     assert worklist["patient_id"].tolist() == [2, 3, 1]
@@ -228,8 +265,7 @@ def test_the_most_severe_flag_comes_first_within_a_patient():
 
 
 def test_equal_severity_and_pain_puts_the_longest_since_surgery_first():
-    cohort = (Cohort().surgery(1, day(0)).visit(1, week(20), leg=5)
-              .surgery(2, day(-70)).visit(2, week(20), leg=5))
+    cohort = Cohort().surgery(1, day(0)).visit(1, week(20), leg=5).surgery(2, day(-70)).visit(2, week(20), leg=5)
     assert _worklist(cohort, week(20))["patient_id"].tolist() == [2, 1]
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pandas as pd
-from hypothesis import HealthCheck, given, settings as hyp_settings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hyp_settings
+from hypothesis import strategies as st
 
 from data_model.flags.engine import compute_flags
 from data_model.settings import DEFAULT_SETTINGS
@@ -17,12 +19,26 @@ SMALL_CLINIC = replace(DEFAULT_SETTINGS, off_track_min_cohort_patients=2)
 _score = st.one_of(st.none(), st.integers(0, 20).map(lambda x: x / 2))
 _flag01 = st.one_of(st.none(), st.sampled_from([0.0, 1.0]))
 _mme = st.one_of(st.none(), st.sampled_from([0.0, 20.0, 50.0, 90.0, 120.0]))
-_visit = st.tuples(st.integers(1, 3), st.integers(-120, 500), _score, _score, st.one_of(st.none(), st.integers(0, 100)),
-                   _flag01, _flag01, _flag01, _mme)
-_surgery = st.tuples(st.integers(1, 4), st.integers(-300, 300), st.sampled_from(["discectomy", "laminectomy",
-                                                                                  "fusion", "other"]))
-_treatment = st.tuples(st.integers(1, 4), st.sampled_from(["opioid", "epidural_steroid_injection", "physical_therapy"]),
-                       st.integers(-100, 500), st.one_of(st.none(), st.integers(0, 300)))
+_visit = st.tuples(
+    st.integers(1, 3),
+    st.integers(-120, 500),
+    _score,
+    _score,
+    st.one_of(st.none(), st.integers(0, 100)),
+    _flag01,
+    _flag01,
+    _flag01,
+    _mme,
+)
+_surgery = st.tuples(
+    st.integers(1, 4), st.integers(-300, 300), st.sampled_from(["discectomy", "laminectomy", "fusion", "other"])
+)
+_treatment = st.tuples(
+    st.integers(1, 4),
+    st.sampled_from(["opioid", "epidural_steroid_injection", "physical_therapy"]),
+    st.integers(-100, 500),
+    st.one_of(st.none(), st.integers(0, 300)),
+)
 
 
 def _cohort(surgeries, visits, treatments) -> Cohort:
@@ -30,8 +46,9 @@ def _cohort(surgeries, visits, treatments) -> Cohort:
     for pid, d, procedure in surgeries:
         cohort.surgery(pid, day(d), procedure)
     for pid, d, back, leg, odi, numbness, tingling, weakness, mme in visits:
-        cohort.visit(pid, day(d), back=back, leg=leg, odi=odi, numbness=numbness, tingling=tingling,
-                     weakness=weakness, mme=mme)
+        cohort.visit(
+            pid, day(d), back=back, leg=leg, odi=odi, numbness=numbness, tingling=tingling, weakness=weakness, mme=mme
+        )
     for pid, code, start, length in treatments:
         cohort.treatment(pid, code, day(start), None if length is None else day(start + length))
     return cohort
@@ -42,11 +59,19 @@ def _flags(cohort: Cohort, as_of_day: int, settings) -> tuple[pd.DataFrame, pd.D
 
 
 @hyp_settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(_surgery, max_size=5), st.lists(_visit, max_size=20), st.lists(_treatment, max_size=4),
-       st.integers(0, 400), st.lists(_visit, max_size=6), st.lists(_treatment, max_size=3),
-       st.lists(_surgery, max_size=2), st.sampled_from([DEFAULT_SETTINGS, SMALL_CLINIC]))
-def test_no_rule_reads_data_dated_after_as_of(surgeries, visits, treatments, as_of_day, later_visits,
-                                              later_treatments, later_surgeries, settings):
+@given(
+    st.lists(_surgery, max_size=5),
+    st.lists(_visit, max_size=20),
+    st.lists(_treatment, max_size=4),
+    st.integers(0, 400),
+    st.lists(_visit, max_size=6),
+    st.lists(_treatment, max_size=3),
+    st.lists(_surgery, max_size=2),
+    st.sampled_from([DEFAULT_SETTINGS, SMALL_CLINIC]),
+)
+def test_no_rule_reads_data_dated_after_as_of(
+    surgeries, visits, treatments, as_of_day, later_visits, later_treatments, later_surgeries, settings
+):
     before = _flags(_cohort(surgeries, visits, treatments), as_of_day, settings)
     after_as_of = as_of_day + 1
     more = _cohort(
@@ -60,8 +85,14 @@ def test_no_rule_reads_data_dated_after_as_of(surgeries, visits, treatments, as_
 
 
 @hyp_settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(_surgery, max_size=5), st.lists(_visit, max_size=20), st.lists(_treatment, max_size=4),
-       st.integers(0, 500), st.randoms(use_true_random=False), st.sampled_from([DEFAULT_SETTINGS, SMALL_CLINIC]))
+@given(
+    st.lists(_surgery, max_size=5),
+    st.lists(_visit, max_size=20),
+    st.lists(_treatment, max_size=4),
+    st.integers(0, 500),
+    st.randoms(use_true_random=False),
+    st.sampled_from([DEFAULT_SETTINGS, SMALL_CLINIC]),
+)
 def test_row_order_changes_no_flag(surgeries, visits, treatments, as_of_day, rnd, settings):
     frames = _cohort(surgeries, visits, treatments).frames()
     shuffled = [f.sample(frac=1, random_state=rnd.randint(0, 2**31)).reset_index(drop=True) for f in frames]
@@ -72,8 +103,12 @@ def test_row_order_changes_no_flag(surgeries, visits, treatments, as_of_day, rnd
 
 
 @hyp_settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(_surgery, min_size=1, max_size=5), st.lists(_visit, max_size=20), st.lists(_treatment, max_size=4),
-       st.integers(0, 500))
+@given(
+    st.lists(_surgery, min_size=1, max_size=5),
+    st.lists(_visit, max_size=20),
+    st.lists(_treatment, max_size=4),
+    st.integers(0, 500),
+)
 def test_every_flag_has_a_known_severity_and_a_reason_with_no_unknown_numbers(surgeries, visits, treatments, as_of_day):
     _, flags = _flags(_cohort(surgeries, visits, treatments), as_of_day, SMALL_CLINIC)
     assert flags["severity"].isin(["low", "medium", "high"]).all()

@@ -51,8 +51,15 @@ def test_the_latest_visit_is_never_its_own_best():
 
 
 def test_relief_from_a_treatment_that_wore_off_is_a_rebound():
-    cohort = (Cohort().surgery(1).visit(1, day(-5), leg=8).visit(1, week(10), leg=8)
-              .treatment(1, "radiofrequency_ablation", week(13)).visit(1, week(16), leg=2).visit(1, week(60), leg=7))
+    cohort = (
+        Cohort()
+        .surgery(1)
+        .visit(1, day(-5), leg=8)
+        .visit(1, week(10), leg=8)
+        .treatment(1, "radiofrequency_ablation", week(13))
+        .visit(1, week(16), leg=2)
+        .visit(1, week(60), leg=7)
+    )
     assert flag(cohort.flags(as_of=week(60)), 1, R)["reason"].startswith(
         "Leg pain back to 7/10 at week 60 after 2/10 at week 16"
     )
@@ -65,8 +72,13 @@ def test_the_earliest_of_equal_best_scores_is_named():
 
 def test_the_site_compared_with_its_baseline_is_the_one_judged():
     # back pain (baseline 4) swings, but leg pain (the worse baseline, the MCID measure) stays relieved
-    cohort = (Cohort().surgery(1).visit(1, day(-5), back=4, leg=8).visit(1, week(8), back=1, leg=2)
-              .visit(1, week(30), back=4, leg=2))
+    cohort = (
+        Cohort()
+        .surgery(1)
+        .visit(1, day(-5), back=4, leg=8)
+        .visit(1, week(8), back=1, leg=2)
+        .visit(1, week(30), back=4, leg=2)
+    )
     assert R not in codes(cohort.flags(as_of=week(30)), 1)
 
 
@@ -99,6 +111,14 @@ def test_the_points_back_up_follow_the_clinic_settings():
 
 def test_relief_after_a_revision_is_judged_from_the_revision():
     # relief after the first surgery, then a revision: the new index surgery has not relieved anything yet
-    cohort = (Cohort().surgery(1, day(-300)).visit(1, day(-310), leg=8).visit(1, day(-200), leg=1)
-              .surgery(1, day(0)).visit(1, day(-5), leg=8).visit(1, week(8), leg=7).visit(1, week(20), leg=8))
+    cohort = (
+        Cohort()
+        .surgery(1, day(-300))
+        .visit(1, day(-310), leg=8)
+        .visit(1, day(-200), leg=1)
+        .surgery(1, day(0))
+        .visit(1, day(-5), leg=8)
+        .visit(1, week(8), leg=7)
+        .visit(1, week(20), leg=8)
+    )
     assert R not in codes(cohort.flags(as_of=week(20)), 1)

@@ -13,8 +13,13 @@ W = "WORSENING"
 
 
 def _rising(first: float, second: float, latest: float) -> Cohort:
-    return (Cohort().surgery(1, procedure="fusion").visit(1, week(10), back=first).visit(1, week(12), back=second)
-            .visit(1, week(14), back=latest))
+    return (
+        Cohort()
+        .surgery(1, procedure="fusion")
+        .visit(1, week(10), back=first)
+        .visit(1, week(12), back=second)
+        .visit(1, week(14), back=latest)
+    )
 
 
 def test_pain_rising_over_the_latest_visits_is_flagged():
@@ -34,8 +39,14 @@ def test_one_earlier_visit_is_no_trend():
 
 
 def test_pre_op_scores_are_not_part_of_the_trend():
-    cohort = (Cohort().surgery(1, procedure="fusion").visit(1, day(-20), back=6).visit(1, day(-5), back=6)
-              .visit(1, week(12), back=2).visit(1, week(14), back=6))
+    cohort = (
+        Cohort()
+        .surgery(1, procedure="fusion")
+        .visit(1, day(-20), back=6)
+        .visit(1, day(-5), back=6)
+        .visit(1, week(12), back=2)
+        .visit(1, week(14), back=6)
+    )
     assert W not in codes(cohort.flags(as_of=week(14)), 1)
 
 
@@ -95,14 +106,25 @@ def test_a_baseline_without_body_site_is_compared_with_the_worse_site_now():
 
 def test_the_current_mean_not_one_score_is_compared_with_the_baseline():
     # 6.8 alone is 3.8 above the baseline of 3, but the current mean of 6.8 and 3 is 4.9: +1.9
-    cohort = (Cohort().surgery(1, procedure="fusion").visit(1, day(-3), back=3).visit(1, week(9), back=6.8)
-              .visit(1, week(10), back=3))
+    cohort = (
+        Cohort()
+        .surgery(1, procedure="fusion")
+        .visit(1, day(-3), back=3)
+        .visit(1, week(9), back=6.8)
+        .visit(1, week(10), back=3)
+    )
     assert W not in codes(cohort.flags(as_of=week(10)), 1)
 
 
 def test_rising_and_above_baseline_read_as_one_sentence():
-    cohort = (Cohort().surgery(1, procedure="fusion").visit(1, day(-3), back=3).visit(1, week(2), back=3)
-              .visit(1, week(10), back=3).visit(1, week(14), back=8))
+    cohort = (
+        Cohort()
+        .surgery(1, procedure="fusion")
+        .visit(1, day(-3), back=3)
+        .visit(1, week(2), back=3)
+        .visit(1, week(10), back=3)
+        .visit(1, week(14), back=8)
+    )
     row = flag(cohort.flags(as_of=week(14)), 1, W)
     assert row["reason"] == (
         "Pain rising to 8/10 at week 14 from a mean of 3 over the 2 visits before; "

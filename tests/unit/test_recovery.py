@@ -8,7 +8,9 @@ from datetime import date
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings as hyp_settings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hyp_settings
+from hypothesis import strategies as st
 
 from data_model.flags.engine import compute_flags
 from data_model.recovery import STATUS_COLUMNS, mcid_target, patient_status
@@ -94,8 +96,7 @@ def test_a_missing_baseline_is_never_replaced_by_a_follow_up_score():
 
 
 def test_a_revision_takes_its_baseline_from_before_the_revision():
-    cohort = (Cohort().surgery(1, day(-200)).visit(1, day(-210), leg=9)
-              .surgery(1, day(0)).visit(1, day(-10), leg=5))
+    cohort = Cohort().surgery(1, day(-200)).visit(1, day(-210), leg=9).surgery(1, day(0)).visit(1, day(-10), leg=5)
     assert cohort.status(as_of=LATER).loc[1, "baseline_leg"] == 5
 
 
@@ -146,22 +147,39 @@ def test_at_most_the_latest_recent_visit_max_visits_count():
 
 
 def test_only_visits_since_the_latest_treatment_count():
-    cohort = (Cohort().surgery(1).visit(1, week(14), leg=8).visit(1, week(15), leg=8)
-              .treatment(1, "epidural_steroid_injection", week(16)).visit(1, week(17), leg=2))
+    cohort = (
+        Cohort()
+        .surgery(1)
+        .visit(1, week(14), leg=8)
+        .visit(1, week(15), leg=8)
+        .treatment(1, "epidural_steroid_injection", week(16))
+        .visit(1, week(17), leg=2)
+    )
     status = cohort.status(as_of=LATER).loc[1]
     assert (status["current_pain"], status["current_visits"]) == (2, 1)
 
 
 def test_a_visit_on_the_day_a_treatment_starts_is_the_score_before_it():
-    cohort = (Cohort().surgery(1).visit(1, week(14), leg=8).treatment(1, "epidural_steroid_injection", week(16))
-              .visit(1, week(16), leg=8).visit(1, week(17), leg=2))
+    cohort = (
+        Cohort()
+        .surgery(1)
+        .visit(1, week(14), leg=8)
+        .treatment(1, "epidural_steroid_injection", week(16))
+        .visit(1, week(16), leg=8)
+        .visit(1, week(17), leg=2)
+    )
     status = cohort.status(as_of=LATER).loc[1]
     assert (status["current_pain"], status["current_visits"]) == (2, 1)
 
 
 def test_a_treatment_started_on_the_latest_visit_day_narrows_nothing_yet():
-    cohort = (Cohort().surgery(1).visit(1, week(14), leg=8).visit(1, week(16), leg=6)
-              .treatment(1, "epidural_steroid_injection", week(16)))
+    cohort = (
+        Cohort()
+        .surgery(1)
+        .visit(1, week(14), leg=8)
+        .visit(1, week(16), leg=6)
+        .treatment(1, "epidural_steroid_injection", week(16))
+    )
     status = cohort.status(as_of=LATER).loc[1]
     assert (status["current_pain"], status["current_visits"]) == (7, 2)
 
@@ -181,8 +199,7 @@ def test_inside_the_window_the_recent_visits_are_not_cut_at_the_window_end():
 
 
 def test_a_treatment_after_the_latest_visit_does_not_hide_the_scores():
-    cohort = (Cohort().surgery(1).visit(1, week(14), leg=8)
-              .treatment(1, "radiofrequency_ablation", week(16)))
+    cohort = Cohort().surgery(1).visit(1, week(14), leg=8).treatment(1, "radiofrequency_ablation", week(16))
     assert cohort.status(as_of=LATER).loc[1, "current_pain"] == 8
 
 
@@ -193,8 +210,15 @@ def test_a_visit_with_only_a_dose_is_not_the_latest_pain_visit():
 
 
 def test_scores_dated_after_as_of_are_ignored():
-    cohort = (Cohort().surgery(1).visit(1, day(-3), leg=8).visit(1, week(10), leg=7)
-              .visit(1, week(30), leg=1).treatment(1, "scs_implant", week(29)).surgery(1, week(40)))
+    cohort = (
+        Cohort()
+        .surgery(1)
+        .visit(1, day(-3), leg=8)
+        .visit(1, week(10), leg=7)
+        .visit(1, week(30), leg=1)
+        .treatment(1, "scs_implant", week(29))
+        .surgery(1, week(40))
+    )
     status = cohort.status(as_of=week(20)).loc[1]
     assert status["index_surgery_date"] == pd.Timestamp(day(0))
     assert (status["current_pain"], status["baseline_leg"]) == (7, 8)
@@ -335,8 +359,13 @@ def _cohort(surgeries, visits, treatments) -> Cohort:
 
 
 @hyp_settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(_surgery, max_size=4), st.lists(_visit, max_size=14), st.lists(_treatment, max_size=3),
-       st.integers(0, 400), st.randoms(use_true_random=False))
+@given(
+    st.lists(_surgery, max_size=4),
+    st.lists(_visit, max_size=14),
+    st.lists(_treatment, max_size=3),
+    st.integers(0, 400),
+    st.randoms(use_true_random=False),
+)
 def test_row_order_changes_nothing(surgeries, visits, treatments, as_of_day, rnd):
     frames = _cohort(surgeries, visits, treatments).frames()
     shuffled = [f.sample(frac=1, random_state=rnd.randint(0, 2**31)).reset_index(drop=True) for f in frames]
@@ -347,8 +376,13 @@ def test_row_order_changes_nothing(surgeries, visits, treatments, as_of_day, rnd
 
 
 @hyp_settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(_surgery, max_size=4), st.lists(_visit, max_size=14), st.lists(_treatment, max_size=3),
-       st.integers(0, 200), st.lists(_visit, max_size=5))
+@given(
+    st.lists(_surgery, max_size=4),
+    st.lists(_visit, max_size=14),
+    st.lists(_treatment, max_size=3),
+    st.integers(0, 200),
+    st.lists(_visit, max_size=5),
+)
 def test_data_dated_after_as_of_changes_nothing(surgeries, visits, treatments, as_of_day, future):
     before = compute_flags(*_cohort(surgeries, visits, treatments).frames(), DEFAULT_SETTINGS, day(as_of_day))
     later = [(pid, as_of_day + 1 + abs(d), *rest) for pid, d, *rest in future]

@@ -11,7 +11,12 @@ import pytest
 from data_model.catalog import TREATMENTS
 from data_model.settings import DEFAULT_SETTINGS
 from data_model.treatment_response import (
-    RESPONSE_COLUMNS, STEP_COLUMNS, TREATMENT_RATE_COLUMNS, not_yet_tried, per_treatment, responder_rates,
+    RESPONSE_COLUMNS,
+    STEP_COLUMNS,
+    TREATMENT_RATE_COLUMNS,
+    not_yet_tried,
+    per_treatment,
+    responder_rates,
 )
 from tests.unit.builders import Cohort, day
 

@@ -30,8 +30,15 @@ def test_a_pain_score_above_ten_names_the_field_and_the_value():
 @pytest.mark.parametrize(
     "name",
     ["Ann\u202eeoD", "Ann\u202aDoe", "Ann\u2066Doe\u2069", "Ann\tDoe", "Ann\nDoe", "Ann\x85Doe", "Ann\u2028Doe"],
-    ids=["right-to-left-override", "left-to-right-embedding", "isolates", "tab", "line-break", "next-line",
-         "line-separator"],
+    ids=[
+        "right-to-left-override",
+        "left-to-right-embedding",
+        "isolates",
+        "tab",
+        "line-break",
+        "next-line",
+        "line-separator",
+    ],
 )
 def test_a_name_with_an_invisible_control_or_direction_character_is_refused(name):
     _, errors = check_patient({"mrn": "N1", "display_name": name}, TODAY)
@@ -48,7 +55,8 @@ def test_names_in_any_script_are_accepted(name):
 def test_an_mrn_with_a_direction_character_says_so():
     _, errors = check_patient({"mrn": "\u202eN1"}, TODAY)
     assert [(e.field, e.message) for e in errors] == [
-        ("mrn", "contains an invisible control or text-direction character (U+202E)")]
+        ("mrn", "contains an invisible control or text-direction character (U+202E)")
+    ]
 
 
 def test_a_notes_field_keeps_its_line_breaks():
@@ -60,7 +68,11 @@ def test_a_date_in_the_birth_year_is_fine_and_one_before_it_is_refused():
     assert before_birth("visit_date", date(1975, 1, 1), 1975) == []
     assert before_birth("visit_date", date(2026, 1, 1), None) == []
     [error] = before_birth("visit_date", date(1974, 12, 31), 1975)
-    assert (error.field, error.value, error.message) == ("visit_date", "1974-12-31", "is before the patient's birth year 1975")
+    assert (error.field, error.value, error.message) == (
+        "visit_date",
+        "1974-12-31",
+        "is before the patient's birth year 1975",
+    )
 
 
 def test_a_visit_with_no_measurement_is_refused_in_clinic_words():

@@ -15,7 +15,7 @@ from dashboard.cli.export.out_file import write_atomically
 from data_model.access.permissions import Action
 
 
-def audit_csv(entries) -> str:  # noqa: ANN001 - queries.audit_frame
+def audit_csv(entries) -> str:
     """CSV text of audit entries; every text cell is neutralised against spreadsheet formulas."""
     from data_model.exchange.csv_folder.export import neutralise
 

@@ -10,11 +10,25 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from dashboard.cli.acting_account import (
-    AsUserOption, IdentifiedOption, audit_command, export_action, export_key, open_as,
+    AsUserOption,
+    IdentifiedOption,
+    audit_command,
+    export_action,
+    export_key,
+    open_as,
 )
 from dashboard.cli.common import (
-    AsOfOption, DbOption, FromOption, ProcedureOption, SurgeonOption, SurgeryOrderOption, ToOption, UserError,
-    cohort_filter, parse_date, user_errors,
+    AsOfOption,
+    DbOption,
+    FromOption,
+    ProcedureOption,
+    SurgeonOption,
+    SurgeryOrderOption,
+    ToOption,
+    UserError,
+    cohort_filter,
+    parse_date,
+    user_errors,
 )
 from dashboard.cli.export.out_file import write_atomically
 
@@ -44,9 +58,9 @@ def chart_format(fmt: str | None, out: Path, default: str | None = None) -> str:
 def cohort_figures(engine: Engine, chosen: CohortFilter, as_of: date) -> dict[str, go.Figure]:
     """The cohort page's four figures for this cohort, built as the page builds them."""
     from dashboard.charts.reports import cohort_figures as figures
+    from data_model.db import read_session
     from data_model.services.cohort import cohort_view
     from data_model.services.evaluation import evaluate_clinic
-    from data_model.db import read_session
 
     with read_session(engine) as session:
         evaluation = evaluate_clinic(session, as_of)
@@ -57,8 +71,8 @@ def trajectory_figure(engine: Engine, user: SignedIn, mrn: str, as_of: date, ide
     """(figure, patient id): the patient page's trajectory; de-identified, titled with the pseudonym."""
     from dashboard.charts.reports import trajectory_for_export
     from data_model import queries
-    from data_model.services.patient import patient_record
     from data_model.db import read_session
+    from data_model.services.patient import patient_record
 
     with read_session(engine) as session:
         patient = queries.patient_by_mrn(session, mrn.strip())
@@ -85,20 +99,32 @@ def write_figures(figures: dict[str, go.Figure], paths: dict[str, Path], fmt: st
 def export_chart(
     out: Annotated[
         Path,
-        typer.Option("--out", metavar="FILE|DIR", help="The file to write (replaced if it exists); with --all, the "
-                     "folder for every chart (created if missing).", show_default=False),
+        typer.Option(
+            "--out",
+            metavar="FILE|DIR",
+            help="The file to write (replaced if it exists); with --all, the "
+            "folder for every chart (created if missing).",
+            show_default=False,
+        ),
     ],
     as_user: AsUserOption,
     name: Annotated[
         str | None,
-        typer.Argument(metavar="NAME", help=f"One of {', '.join(COHORT_NAMES)} (the cohort page's charts), or "
-                       f"{TRAJECTORY} with --mrn (a patient's pain trajectory). Leave it out with --all.",
-                       show_default=False),
+        typer.Argument(
+            metavar="NAME",
+            help=f"One of {', '.join(COHORT_NAMES)} (the cohort page's charts), or "
+            f"{TRAJECTORY} with --mrn (a patient's pain trajectory). Leave it out with --all.",
+            show_default=False,
+        ),
     ] = None,
     fmt: Annotated[
         str | None,
-        typer.Option("--format", metavar="png|svg|pdf|html", help="Default: the --out file's extension; png with "
-                     "--all. HTML opens offline (plotly.js inside).", show_default=False),
+        typer.Option(
+            "--format",
+            metavar="png|svg|pdf|html",
+            help="Default: the --out file's extension; png with --all. HTML opens offline (plotly.js inside).",
+            show_default=False,
+        ),
     ] = None,
     all_charts: Annotated[
         bool, typer.Option("--all", help="Write the four cohort charts into the folder --out, one line each.")

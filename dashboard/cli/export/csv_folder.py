@@ -8,16 +8,26 @@ from typing import Annotated
 import typer
 
 from dashboard.cli.acting_account import (
-    AsUserOption, IdentifiedOption, audit_command, export_action, export_key, open_as,
+    AsUserOption,
+    IdentifiedOption,
+    audit_command,
+    export_action,
+    export_key,
+    open_as,
 )
 from dashboard.cli.common import DbOption, UserError, user_errors
 
 
 def export_csv_command(
     out: Annotated[
-        Path, typer.Option("--out", metavar="DIR", help="The folder to write patients.csv, surgeries.csv, visits.csv "
-                           "and treatments.csv into (created if missing; those files are replaced).",
-                           show_default=False),
+        Path,
+        typer.Option(
+            "--out",
+            metavar="DIR",
+            help="The folder to write patients.csv, surgeries.csv, visits.csv "
+            "and treatments.csv into (created if missing; those files are replaced).",
+            show_default=False,
+        ),
     ],
     as_user: AsUserOption,
     identified: IdentifiedOption = False,
@@ -43,9 +53,17 @@ def export_csv_command(
             with read_session(engine) as session:
                 exported = export_csv(session, deidentify=not identified, key=key)
             write_folder(exported, out)
-            audit_command(engine, user, "export_csv", {
-                "folder": out.name, "identified": identified, "rows": exported.counts(), "left_out": exported.left_out,
-            })
+            audit_command(
+                engine,
+                user,
+                "export_csv",
+                {
+                    "folder": out.name,
+                    "identified": identified,
+                    "rows": exported.counts(),
+                    "left_out": exported.left_out,
+                },
+            )
         finally:
             engine.dispose()
     kind = "identified" if identified else "de-identified"

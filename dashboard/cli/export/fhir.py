@@ -8,7 +8,12 @@ from typing import Annotated
 import typer
 
 from dashboard.cli.acting_account import (
-    AsUserOption, IdentifiedOption, audit_command, export_action, export_key, open_as,
+    AsUserOption,
+    IdentifiedOption,
+    audit_command,
+    export_action,
+    export_key,
+    open_as,
 )
 from dashboard.cli.common import DbOption, UserError, user_errors
 from dashboard.cli.export.out_file import OutOption, write_atomically

@@ -10,8 +10,17 @@ import typer
 
 from dashboard.cli.acting_account import AsUserOption, audit_command, export_key, open_as
 from dashboard.cli.common import (
-    AsOfOption, DbOption, FromOption, ProcedureOption, SurgeonOption, SurgeryOrderOption, ToOption, UserError,
-    cohort_filter, parse_date, user_errors,
+    AsOfOption,
+    DbOption,
+    FromOption,
+    ProcedureOption,
+    SurgeonOption,
+    SurgeryOrderOption,
+    ToOption,
+    UserError,
+    cohort_filter,
+    parse_date,
+    user_errors,
 )
 from dashboard.cli.export.out_file import write_atomically
 from data_model.access.permissions import Action
@@ -19,8 +28,8 @@ from data_model.access.permissions import Action
 
 def export_report(
     out: Annotated[
-        Path, typer.Option("--out", metavar="FILE.pdf", help="The PDF to write (replaced if it exists).",
-                           show_default=False),
+        Path,
+        typer.Option("--out", metavar="FILE.pdf", help="The PDF to write (replaced if it exists).", show_default=False),
     ],
     as_user: AsUserOption,
     procedure: ProcedureOption = None,
@@ -47,11 +56,11 @@ def export_report(
             key = export_key(engine, user)
             from dashboard.charts.figure_export import image_batch
             from dashboard.charts.reports import cohort_figures, cohort_report_pdf
+            from data_model.db import read_session
+            from data_model.exchange.deidentify import deidentified_worklist
             from data_model.services.cohort import cohort_view
             from data_model.services.evaluation import evaluate_clinic
             from data_model.services.worklist import worklist_of
-            from data_model.db import read_session
-            from data_model.exchange.deidentify import deidentified_worklist
 
             with read_session(engine) as session:
                 evaluation = evaluate_clinic(session, day)
@@ -61,13 +70,22 @@ def export_report(
             settings = evaluation.settings
             mcid = f"{settings.mcid_nrs_points:g} points or {settings.mcid_nrs_percent:g} %"
             with image_batch():
-                pdf = cohort_report_pdf(chosen.describe(), day, view.summary,
-                                        cohort_figures(view, settings.mcid_nrs_percent), flagged, mcid)
+                pdf = cohort_report_pdf(
+                    chosen.describe(), day, view.summary, cohort_figures(view, settings.mcid_nrs_percent), flagged, mcid
+                )
             write_atomically(out, pdf)
-            audit_command(engine, user, "export_report", {
-                "file": out.name, "cohort": chosen.describe(), "as_of": day.isoformat(),
-                "patients": int(len(view.patients)), "flagged": int(len(flagged)),
-            })
+            audit_command(
+                engine,
+                user,
+                "export_report",
+                {
+                    "file": out.name,
+                    "cohort": chosen.describe(),
+                    "as_of": day.isoformat(),
+                    "patients": int(len(view.patients)),
+                    "flagged": int(len(flagged)),
+                },
+            )
         finally:
             engine.dispose()
     typer.echo(f"Wrote {out} (cohort report: {len(view.patients)} patients, {len(flagged)} flagged, de-identified).")

@@ -43,11 +43,21 @@ def import_csv(
         engine, user = open_as(db, as_user, Action.ENTER_DATA, "import csv")
         try:
             console = Console(stderr=True)  # rows written so far: a million rows take minutes
-            with Progress(TextColumn("Importing rows"), BarColumn(), MofNCompleteColumn(), console=console,
-                          transient=True, disable=not console.is_terminal) as bar:
+            with Progress(
+                TextColumn("Importing rows"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                console=console,
+                transient=True,
+                disable=not console.is_terminal,
+            ) as bar:
                 task = bar.add_task("", total=None)
                 report = import_csv_folder(
-                    engine, folder, user.username, progress=lambda done, total: bar.update(task, completed=done, total=total))
+                    engine,
+                    folder,
+                    user.username,
+                    progress=lambda done, total: bar.update(task, completed=done, total=total),
+                )
         finally:
             engine.dispose()
     typer.echo(report.format())

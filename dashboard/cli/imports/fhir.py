@@ -25,8 +25,11 @@ def import_fhir_command(
     db: DbOption = None,
     strict: Annotated[
         bool,
-        typer.Option("--strict", help="Reject a whole bundle when any resource in it has bad data "
-                     "(by default that resource is skipped and listed)."),
+        typer.Option(
+            "--strict",
+            help="Reject a whole bundle when any resource in it has bad data "
+            "(by default that resource is skipped and listed).",
+        ),
     ] = False,
     verbose: Annotated[bool, typer.Option("--verbose", help="List every data error, not only the first 20.")] = False,
 ) -> None:
@@ -51,8 +54,15 @@ def import_fhir_command(
         try:
             actor = user.username
             console = Console(stderr=True)
-            with Progress(TextColumn("Importing"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
-                          console=console, transient=True, disable=len(files) < 2 or not console.is_terminal) as bar:
+            with Progress(
+                TextColumn("Importing"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.description}"),
+                console=console,
+                transient=True,
+                disable=len(files) < 2 or not console.is_terminal,
+            ) as bar:
                 task = bar.add_task("", total=len(files))
 
                 def advance(done: int, total: int, path: Path) -> None:

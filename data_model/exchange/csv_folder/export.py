@@ -41,8 +41,9 @@ from ..pseudonyms import date_shift_days, pseudonym, shift, site_key
 from .folder_import import FILE_ORDER, PATIENTS, SPECS, SURGERIES, TREATMENTS, VISITS
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-NUMERIC_COLUMNS = frozenset({"birth_year", "back_pain", "leg_pain", "odi", "numbness", "tingling", "weakness",
-                             "mme_per_day"})
+NUMERIC_COLUMNS = frozenset(
+    {"birth_year", "back_pain", "leg_pain", "odi", "numbness", "tingling", "weakness", "mme_per_day"}
+)
 DATE_COLUMNS = frozenset({"surgery_date", "visit_date", "start_date", "end_date"})
 IDENTIFYING_TEXT = frozenset({"display_name", "surgeon", "notes"})  # emptied when de-identified
 COLUMNS: dict[str, tuple[str, ...]] = {name: SPECS[name].columns for name in FILE_ORDER}
@@ -126,7 +127,11 @@ def _patients(session: Session, patient_ids: Iterable[int] | None) -> list[Patie
 
 
 def export_csv(
-    session: Session, patient_ids: Iterable[int] | None = None, deidentify: bool = True, *, key: str | None = None,
+    session: Session,
+    patient_ids: Iterable[int] | None = None,
+    deidentify: bool = True,
+    *,
+    key: str | None = None,
 ) -> ExportedCsv:
     """The patients named (or everyone) as the four import files; deidentify needs the site key
     (key, else pseudonyms.site_key(session), which raises PseudonymKeyMissing when there is none)."""
@@ -144,26 +149,52 @@ def export_csv(
 
     tables: dict[str, list[tuple[str, list[str]]]] = {name: [] for name in FILE_ORDER}
     for p in patients:
-        tables[PATIENTS].append(row(PATIENTS, p.id, {
-            "display_name": p.display_name, "birth_year": p.birth_year, "sex": p.sex}))
+        tables[PATIENTS].append(
+            row(PATIENTS, p.id, {"display_name": p.display_name, "birth_year": p.birth_year, "sex": p.sex})
+        )
     for s in _rows(session, Surgery, ids, Surgery.surgery_date):
-        tables[SURGERIES].append(row(SURGERIES, s.patient_id, {
-            "surgery_date": people.day(s.patient_id, s.surgery_date), "procedure": s.procedure,
-            "spinal_levels": clinical_levels(s.spinal_levels) if deidentify else s.spinal_levels,
-            "surgeon": s.surgeon, "notes": s.notes}))
+        tables[SURGERIES].append(
+            row(
+                SURGERIES,
+                s.patient_id,
+                {
+                    "surgery_date": people.day(s.patient_id, s.surgery_date),
+                    "procedure": s.procedure,
+                    "spinal_levels": clinical_levels(s.spinal_levels) if deidentify else s.spinal_levels,
+                    "surgeon": s.surgeon,
+                    "notes": s.notes,
+                },
+            )
+        )
     left_out = 0
     for v in _rows(session, Visit, ids, Visit.visit_date):
-        measures = {m: getattr(v, m) for m in ("back_pain", "leg_pain", "odi", "numbness", "tingling", "weakness",
-                                               "mme_per_day")}
+        measures = {
+            m: getattr(v, m)
+            for m in ("back_pain", "leg_pain", "odi", "numbness", "tingling", "weakness", "mme_per_day")
+        }
         if all(value is None for value in measures.values()):
             left_out += 1
             continue
-        tables[VISITS].append(row(VISITS, v.patient_id, {
-            "visit_date": people.day(v.patient_id, v.visit_date), **measures, "notes": v.notes}))
+        tables[VISITS].append(
+            row(
+                VISITS,
+                v.patient_id,
+                {"visit_date": people.day(v.patient_id, v.visit_date), **measures, "notes": v.notes},
+            )
+        )
     for t in _rows(session, Treatment, ids, Treatment.start_date):
-        tables[TREATMENTS].append(row(TREATMENTS, t.patient_id, {
-            "treatment": t.code, "start_date": people.day(t.patient_id, t.start_date),
-            "end_date": people.day(t.patient_id, t.end_date), "notes": t.notes}))
+        tables[TREATMENTS].append(
+            row(
+                TREATMENTS,
+                t.patient_id,
+                {
+                    "treatment": t.code,
+                    "start_date": people.day(t.patient_id, t.start_date),
+                    "end_date": people.day(t.patient_id, t.end_date),
+                    "notes": t.notes,
+                },
+            )
+        )
     files: dict[str, list[list[str]]] = {}
     for name in FILE_ORDER:
         rows = tables[name]

@@ -88,7 +88,10 @@ def _decode(spec: FileSpec, data: bytes, problems: list[Problem]) -> str | None:
         line = data.count(b"\n", 0, exc.start) + 1
         problems.append(
             Problem(
-                spec.name, line, None, None,
+                spec.name,
+                line,
+                None,
+                None,
                 f"is not UTF-8 text (byte 0x{data[exc.start]:02X}); save it as 'CSV UTF-8' and try again",
             )
         )
@@ -106,7 +109,10 @@ def _check_header(spec: FileSpec, header: list[str], problems: list[Problem]) ->
         elif column not in spec.columns:
             problems.append(
                 Problem(
-                    spec.name, 1, column, None,
+                    spec.name,
+                    1,
+                    column,
+                    None,
                     f"is not a known column of {spec.name} (known: {', '.join(spec.columns)})",
                 )
             )
@@ -124,7 +130,7 @@ def same_file_clashes(names: Iterable[str]) -> list[Problem]:
     for name in names:
         by_table.setdefault(name.strip().lower(), []).append(name)
     problems = []
-    for table, held in by_table.items():
+    for held in by_table.values():
         for name in held[1:]:
             if name == held[0]:
                 message = f"was given {len(held)} times: give each file once"
@@ -193,7 +199,10 @@ def read_table(spec: FileSpec, path: Path, problems: list[Problem]) -> CsvTable:
         if len(cells) != len(table.columns):
             problems.append(
                 Problem(
-                    spec.name, line, None, None,
+                    spec.name,
+                    line,
+                    None,
+                    None,
                     f"has {len(cells)} cells but the header has {len(table.columns)} columns",
                 )
             )
@@ -212,5 +221,10 @@ def _unreadable(spec: FileSpec, table: CsvTable, text: str, start: int, line: in
     columns = table.columns or list(spec.columns)
     column = columns[position] if line > 1 and position < len(columns) else None
     where = "" if column is not None else f" (cell {position + 1} of the row)"
-    return Problem(spec.name, line, column, start_of_cell,
-                   f"is longer than {limit:,} characters{where}: no cell of this import can be that long")
+    return Problem(
+        spec.name,
+        line,
+        column,
+        start_of_cell,
+        f"is longer than {limit:,} characters{where}: no cell of this import can be that long",
+    )

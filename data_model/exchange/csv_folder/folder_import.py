@@ -31,8 +31,16 @@ SPECS: dict[str, FileSpec] = {
         FileSpec(
             VISITS,
             (
-                "mrn", "visit_date", "back_pain", "leg_pain", "odi", "numbness", "tingling", "weakness",
-                "mme_per_day", "notes",
+                "mrn",
+                "visit_date",
+                "back_pain",
+                "leg_pain",
+                "odi",
+                "numbness",
+                "tingling",
+                "weakness",
+                "mme_per_day",
+                "notes",
             ),
             ("mrn", "visit_date"),
         ),
@@ -105,7 +113,9 @@ def _read_folder(folder: Path, problems: list[Problem]) -> dict[str, CsvTable]:
         name = path.name.lower()
         if name not in SPECS:
             problems.append(
-                Problem(path.name, None, None, None, f"is not a file this import reads (expected {', '.join(FILE_ORDER)})")
+                Problem(
+                    path.name, None, None, None, f"is not a file this import reads (expected {', '.join(FILE_ORDER)})"
+                )
             )
             continue
         tables[name] = read_table(SPECS[name], path, problems)
@@ -148,8 +158,12 @@ _DATE_FIELD = {SURGERIES: "surgery_date", VISITS: "visit_date", TREATMENTS: "sta
 
 
 def _validate(
-    tables: dict[str, CsvTable], existing: dict[str, int], today: date | None, problems: list[Problem],
-    plan: Staging, born: dict[str, int] | None = None,
+    tables: dict[str, CsvTable],
+    existing: dict[str, int],
+    today: date | None,
+    problems: list[Problem],
+    plan: Staging,
+    born: dict[str, int] | None = None,
 ) -> None:
     """Check every row, appending each problem to problems and each valid row to plan's batches (which
     write nothing once a problem is known). born: the birth years already stored, by MRN."""
@@ -182,8 +196,14 @@ def _validate(
                 elif key in stored:
                     said = "" if stored[key] == mrn else f" as {stored[key]}"
                     row_problems.insert(
-                        0, Problem(name, line, "mrn", mrn,
-                                   f"is already in the database{said} (this import only adds new patients)")
+                        0,
+                        Problem(
+                            name,
+                            line,
+                            "mrn",
+                            mrn,
+                            f"is already in the database{said} (this import only adds new patients)",
+                        ),
                     )
                 if key is not None:
                     first_line.setdefault(key, (line, mrn))
@@ -200,7 +220,8 @@ def _validate(
                     elif record is not None:
                         day = getattr(record, _DATE_FIELD[name])
                         mrn_problems += _field_problems(
-                            name, line, before_birth(_DATE_FIELD[name], day, birth_years.get(mrn)))
+                            name, line, before_birth(_DATE_FIELD[name], day, birth_years.get(mrn))
+                        )
                 row_problems = mrn_problems + row_problems
             problems.extend(row_problems)
             if row_problems:

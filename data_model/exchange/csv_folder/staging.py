@@ -71,7 +71,8 @@ class _Shape:
                 self.defaults[column.key] = None if column.default is None else column.default.arg
         self.sqlite_converters = [
             (i, _sqlite_timestamp if isinstance(c.type, UTCDateTime) else _sqlite_date)
-            for i, c in enumerate(self.table.columns) if isinstance(c.type, UTCDateTime | Date)
+            for i, c in enumerate(self.table.columns)
+            if isinstance(c.type, UTCDateTime | Date)
         ]
 
     def row(self, values: dict[str, Any]) -> dict[str, Any]:
@@ -188,8 +189,10 @@ class Staging:
         else:
             patient_ids = [self._patient_id(mrn) for mrn, _record in items]
             extra = self._extra(model)
-            values = [{**_values(record), **common, "patient_id": pid, **extra(record)}
-                      for (_mrn, record), pid in zip(items, patient_ids, strict=True)]
+            values = [
+                {**_values(record), **common, "patient_id": pid, **extra(record)}
+                for (_mrn, record), pid in zip(items, patient_ids, strict=True)
+            ]
         rows = [shape.row(v) for v in values]
         audit_parts = [text.split(_ID_MARK) for text in after_texts(model, rows)]
         table_rows = [list(row.values()) for row in rows]
@@ -197,7 +200,9 @@ class Staging:
             for row in table_rows:
                 for i, convert in shape.sqlite_converters:
                     row[i] = convert(row[i])
-        return _Batch(model, table_rows, audit_parts, patient_ids, [v["mrn"] for v in values] if model is Patient else [])
+        return _Batch(
+            model, table_rows, audit_parts, patient_ids, [v["mrn"] for v in values] if model is Patient else []
+        )
 
     def _insert(self, session: Session, batch: _Batch, run_id: int) -> None:
         shape = _SHAPES[batch.model]
@@ -214,8 +219,17 @@ class Staging:
         now = utcnow()
         at = _sqlite_timestamp(now) if self.sqlite else now
         audit = [
-            (at, self.actor, "insert", shape.table.name, new_id, new_id if pid is None else pid, None,
-             f'"id": {new_id}'.join(parts), run_id)
+            (
+                at,
+                self.actor,
+                "insert",
+                shape.table.name,
+                new_id,
+                new_id if pid is None else pid,
+                None,
+                f'"id": {new_id}'.join(parts),
+                run_id,
+            )
             for new_id, pid, parts in zip(ids, batch.patient_ids, batch.audit_parts, strict=True)
         ]
         driver = session.connection().connection.driver_connection
@@ -231,8 +245,10 @@ class Staging:
 
     def _extra(self, model: type[Base]) -> Callable[[Any], dict[str, Any]]:
         if model is Visit:
-            return lambda record: {"created_by": self.actor,
-                                   "mme_source": "entered" if record.mme_per_day is not None else None}
+            return lambda record: {
+                "created_by": self.actor,
+                "mme_source": "entered" if record.mme_per_day is not None else None,
+            }
         return lambda record: {}
 
     def _refuse_taken_mrns(self, items: list[Any]) -> bool:
@@ -245,11 +261,15 @@ class Staging:
                 select(Patient.mrn, Patient.import_id).where(func.lower(Patient.mrn).in_(list(line_of)))
             ).all()
             other_runs = {row.import_id for row in taken if row.import_id not in (None, self.run.id)}
-            staging = set(session.scalars(select(Import.id).where(
-                Import.id.in_(other_runs), Import.state == import_runs.STAGING)))
+            staging = set(
+                session.scalars(select(Import.id).where(Import.id.in_(other_runs), Import.state == import_runs.STAGING))
+            )
         for mrn, import_id in taken:
-            message = ("is being imported by another import right now: import this file again once it is done"
-                       if import_id in staging else "is already in the database (this import only adds new patients)")
+            message = (
+                "is being imported by another import right now: import this file again once it is done"
+                if import_id in staging
+                else "is already in the database (this import only adds new patients)"
+            )
             self.problems.append(Problem("patients.csv", line_of[mrn.lower()], "mrn", mrn, message))
         return bool(taken)
 
@@ -268,8 +288,9 @@ class Staging:
             # the patients' data changed with the import: flag reviews older than it no longer hold
             now = utcnow()
             for chunk in in_chunks(touched):
-                session.execute(update(Patient.__table__).where(Patient.__table__.c.id.in_(chunk))
-                                .values(data_changed_at=now))
+                session.execute(
+                    update(Patient.__table__).where(Patient.__table__.c.id.in_(chunk)).values(data_changed_at=now)
+                )
             record_event(session, "import_csv", event)
 
         run_write(self.engine, show)
@@ -296,9 +317,11 @@ def _checkpoint(engine: Engine) -> None:
 
 def _sequence_ids(engine: Engine, model: type[Base], n: int) -> list[int]:
     with engine.connect() as conn:
-        ids = list(conn.execute(
-            text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"),
-            {"table": model.__tablename__, "n": n},
-        ).scalars())
+        ids = list(
+            conn.execute(
+                text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"),
+                {"table": model.__tablename__, "n": n},
+            ).scalars()
+        )
         conn.commit()
     return ids

@@ -70,7 +70,7 @@ def import_fhir(
         name = label(path)
         try:
             bundle = import_bundle(engine, path, actor, today=today, strict=strict, name=name)
-        except Exception as exc:  # noqa: BLE001 - one bundle that breaks the importer never stops the others
+        except Exception as exc:
             _log.exception("importing %s failed", path)
             bundle = BundleReport(name, rejected=f"could not be imported ({one_line(exc)})")
         report.bundles.append(bundle)
@@ -79,8 +79,9 @@ def import_fhir(
     return report
 
 
-def import_bundle(engine: Engine, path: Path, actor: str, *, today: date | None = None,
-                  strict: bool = False, name: str | None = None) -> BundleReport:
+def import_bundle(
+    engine: Engine, path: Path, actor: str, *, today: date | None = None, strict: bool = False, name: str | None = None
+) -> BundleReport:
     today = today or date.today()
     name = name or str(path)
     try:

@@ -116,11 +116,23 @@ EXPORT_SURGERY_SNOMED: dict[str, tuple[str, str]] = {
 # a laminectomy with a discectomy is a decompression.
 SPINE_SURGERY_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
     # a fusion or arthrodesis named together with a spinal word (an ankle fusion is not a spine fusion)
-    ("fusion", re.compile(r"^(?=.*\b(fusion|arthrodesis)\b)(?=.*(spin|lumbar|cervical|thoracic|sacr|vertebra|"
-                          r"dis[ck]|interbody)).*|\b(plif|tlif|alif|xlif|olif|acdf)\b", re.I | re.S)),
-    ("laminectomy", re.compile(r"laminectomy|laminotomy|foraminotomy|laminoplasty|"
-                               r"(spinal|lumbar|cervical) (canal )?decompression|decompression of (the )?"
-                               r"(spinal|lumbar|cauda)", re.I)),
+    (
+        "fusion",
+        re.compile(
+            r"^(?=.*\b(fusion|arthrodesis)\b)(?=.*(spin|lumbar|cervical|thoracic|sacr|vertebra|"
+            r"dis[ck]|interbody)).*|\b(plif|tlif|alif|xlif|olif|acdf)\b",
+            re.I | re.S,
+        ),
+    ),
+    (
+        "laminectomy",
+        re.compile(
+            r"laminectomy|laminotomy|foraminotomy|laminoplasty|"
+            r"(spinal|lumbar|cervical) (canal )?decompression|decompression of (the )?"
+            r"(spinal|lumbar|cauda)",
+            re.I,
+        ),
+    ),
     ("discectomy", re.compile(r"dis[ck]ectomy|excision of intervertebral dis[ck]", re.I)),
 )
 # Surgeries seen in Synthea whose display has no surgical word.
@@ -171,13 +183,28 @@ TREATMENT_PROCEDURE_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
 
 # Opioid ingredients by the words of an RxNorm display (word boundaries: "dihydrocodeine" is not codeine).
 OPIOIDS_WITH_FACTOR: tuple[str, ...] = (
-    "codeine", "hydrocodone", "hydromorphone", "methadone", "morphine", "oxycodone", "oxymorphone",
-    "tapentadol", "tramadol", "fentanyl",
+    "codeine",
+    "hydrocodone",
+    "hydromorphone",
+    "methadone",
+    "morphine",
+    "oxycodone",
+    "oxymorphone",
+    "tapentadol",
+    "tramadol",
+    "fentanyl",
 )
 # Opioids our CDC 2022 table has no factor for: imported, MME/day left unknown and said so.
 OPIOIDS_WITHOUT_FACTOR: tuple[str, ...] = (
-    "meperidine", "pethidine", "buprenorphine", "butorphanol", "levorphanol", "nalbuphine", "pentazocine",
-    "dihydrocodeine", "opium",
+    "meperidine",
+    "pethidine",
+    "buprenorphine",
+    "butorphanol",
+    "levorphanol",
+    "nalbuphine",
+    "pentazocine",
+    "dihydrocodeine",
+    "opium",
 )
 # Given only by anaesthetists: not an opioid prescription to follow.
 ANAESTHETIC_OPIOIDS: tuple[str, ...] = ("remifentanil", "sufentanil", "alfentanil")
@@ -200,11 +227,23 @@ def mme_factor(ingredient: str) -> float | None:
 
 # Other pain medications -> catalogue code. Aspirin is left out on purpose (mostly a low-dose antiplatelet).
 MEDICATION_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("nsaid", re.compile(r"\b(ibuprofen|naproxen|diclofenac|meloxicam|celecoxib|ketorolac|etodolac|nabumetone|"
-                         r"indomethacin|ketoprofen|piroxicam)\b", re.I)),
+    (
+        "nsaid",
+        re.compile(
+            r"\b(ibuprofen|naproxen|diclofenac|meloxicam|celecoxib|ketorolac|etodolac|nabumetone|"
+            r"indomethacin|ketoprofen|piroxicam)\b",
+            re.I,
+        ),
+    ),
     ("neuropathic_agent", re.compile(r"\b(gabapentin|pregabalin)\b", re.I)),
-    ("muscle_relaxant", re.compile(r"\b(cyclobenzaprine|methocarbamol|tizanidine|baclofen|carisoprodol|"
-                                   r"metaxalone|orphenadrine)\b", re.I)),
+    (
+        "muscle_relaxant",
+        re.compile(
+            r"\b(cyclobenzaprine|methocarbamol|tizanidine|baclofen|carisoprodol|"
+            r"metaxalone|orphenadrine)\b",
+            re.I,
+        ),
+    ),
 )
 
 # --- Conditions ----------------------------------------------------------------------------------

@@ -80,50 +80,60 @@ def _patient(ctx: _Context) -> dict[str, Any]:
     if ctx.deidentify:
         identifier = {"system": C.PT_PSEUDONYM, "value": ctx.pseudonym}
     else:
-        identifier = {"type": {"coding": [_coding(C.V2_0203, "MR", "Medical Record Number")]},
-                      "system": C.PT_MRN, "value": p.mrn}
-    return _clean({
-        "resourceType": "Patient",
-        "id": ctx.patient_id,
-        "identifier": [identifier],
-        "name": [{"text": p.display_name}] if p.display_name and not ctx.deidentify else None,
-        "gender": p.sex if p.sex in ("female", "male", "other", "unknown") else "unknown",
-        "birthDate": f"{p.birth_year:04d}" if p.birth_year else None,
-    })
+        identifier = {
+            "type": {"coding": [_coding(C.V2_0203, "MR", "Medical Record Number")]},
+            "system": C.PT_MRN,
+            "value": p.mrn,
+        }
+    return _clean(
+        {
+            "resourceType": "Patient",
+            "id": ctx.patient_id,
+            "identifier": [identifier],
+            "name": [{"text": p.display_name}] if p.display_name and not ctx.deidentify else None,
+            "gender": p.sex if p.sex in ("female", "male", "other", "unknown") else "unknown",
+            "birthDate": f"{p.birth_year:04d}" if p.birth_year else None,
+        }
+    )
 
 
 def _surgery(ctx: _Context, s: Surgery) -> dict[str, Any]:
     codings = [_coding(C.PT_PROCEDURE, s.procedure, PROCEDURES[s.procedure].label)]
     if s.procedure in C.EXPORT_SURGERY_SNOMED:
         codings.append(_coding(C.SNOMED, *C.EXPORT_SURGERY_SNOMED[s.procedure]))
-    return _clean({
-        "resourceType": "Procedure",
-        "id": ctx.id("surgery", s.id),
-        "status": "completed",
-        "category": {"coding": [_coding(C.SNOMED, C.SURGICAL_CATEGORY, "Surgical procedure")]},
-        "code": {"coding": codings, "text": s.source_code or PROCEDURES[s.procedure].label},
-        "subject": ctx.subject(),
-        "performedDateTime": ctx.day(s.surgery_date),
-        "bodySite": [{"text": levels}] if (levels := ctx.levels(s.spinal_levels)) else None,
-        "performer": [{"actor": {"display": s.surgeon}}] if s.surgeon and not ctx.deidentify else None,
-        "note": ctx.note(s.notes),
-    })
+    return _clean(
+        {
+            "resourceType": "Procedure",
+            "id": ctx.id("surgery", s.id),
+            "status": "completed",
+            "category": {"coding": [_coding(C.SNOMED, C.SURGICAL_CATEGORY, "Surgical procedure")]},
+            "code": {"coding": codings, "text": s.source_code or PROCEDURES[s.procedure].label},
+            "subject": ctx.subject(),
+            "performedDateTime": ctx.day(s.surgery_date),
+            "bodySite": [{"text": levels}] if (levels := ctx.levels(s.spinal_levels)) else None,
+            "performer": [{"actor": {"display": s.surgeon}}] if s.surgeon and not ctx.deidentify else None,
+            "note": ctx.note(s.notes),
+        }
+    )
 
 
-def _observation(ctx: _Context, v: Visit, name: str, code: dict[str, Any], value: dict[str, Any],
-                 note: str | None, **extra: Any) -> dict[str, Any]:
-    return _clean({
-        "resourceType": "Observation",
-        "id": ctx.id("visit", v.id, name),
-        "status": "final",
-        "category": [{"coding": [_coding(C.OBSERVATION_CATEGORY, "survey", "Survey")]}],
-        "code": code,
-        "subject": ctx.subject(),
-        "effectiveDateTime": ctx.day(v.visit_date),
-        **value,
-        "note": ctx.note(note),
-        **extra,
-    })
+def _observation(
+    ctx: _Context, v: Visit, name: str, code: dict[str, Any], value: dict[str, Any], note: str | None, **extra: Any
+) -> dict[str, Any]:
+    return _clean(
+        {
+            "resourceType": "Observation",
+            "id": ctx.id("visit", v.id, name),
+            "status": "final",
+            "category": [{"coding": [_coding(C.OBSERVATION_CATEGORY, "survey", "Survey")]}],
+            "code": code,
+            "subject": ctx.subject(),
+            "effectiveDateTime": ctx.day(v.visit_date),
+            **value,
+            "note": ctx.note(note),
+            **extra,
+        }
+    )
 
 
 def _visit(ctx: _Context, v: Visit) -> list[dict[str, Any]]:
@@ -144,23 +154,41 @@ def _visit(ctx: _Context, v: Visit) -> list[dict[str, Any]]:
             continue
         raw = value if scale == 1.0 else round(value / scale, 6)
         site = C.EXPORT_SITE.get(name)
-        add(name, {"coding": [_coding(C.LOINC, loinc, C.LOINC_DISPLAY[loinc])],
-                   "text": name.replace("_", " ").replace("unspecified", "severity").capitalize()},
+        add(
+            name,
+            {
+                "coding": [_coding(C.LOINC, loinc, C.LOINC_DISPLAY[loinc])],
+                "text": name.replace("_", " ").replace("unspecified", "severity").capitalize(),
+            },
             {"valueQuantity": _quantity(raw, "mm" if instrument == "VAS" else "{score}")},
-            bodySite={"coding": [_coding(C.SNOMED, *site)]} if site else None)
+            bodySite={"coding": [_coding(C.SNOMED, *site)]} if site else None,
+        )
     if v.odi is not None:
-        add("odi", {"coding": [_coding(C.LOINC, C.ODI_LOINC, C.LOINC_DISPLAY[C.ODI_LOINC]),
-                               _coding(C.PT_MEASURE, "odi", C.LOCAL_MEASURES["odi"])], "text": "ODI"},
-            {"valueQuantity": _quantity(v.odi, "{score}")})
+        add(
+            "odi",
+            {
+                "coding": [
+                    _coding(C.LOINC, C.ODI_LOINC, C.LOINC_DISPLAY[C.ODI_LOINC]),
+                    _coding(C.PT_MEASURE, "odi", C.LOCAL_MEASURES["odi"]),
+                ],
+                "text": "ODI",
+            },
+            {"valueQuantity": _quantity(v.odi, "{score}")},
+        )
     for name in ("numbness", "tingling", "weakness"):
         if getattr(v, name) is not None:
-            add(name, {"coding": [_coding(C.PT_MEASURE, name, C.LOCAL_MEASURES[name])], "text": name.capitalize()},
-                {"valueBoolean": bool(getattr(v, name))})
+            add(
+                name,
+                {"coding": [_coding(C.PT_MEASURE, name, C.LOCAL_MEASURES[name])], "text": name.capitalize()},
+                {"valueBoolean": bool(getattr(v, name))},
+            )
     if v.mme_per_day is not None:
-        add("mme_per_day", {"coding": [_coding(C.PT_MEASURE, "mme_per_day", C.LOCAL_MEASURES["mme_per_day"])],
-                            "text": "MME/day"},
+        add(
+            "mme_per_day",
+            {"coding": [_coding(C.PT_MEASURE, "mme_per_day", C.LOCAL_MEASURES["mme_per_day"])], "text": "MME/day"},
             {"valueQuantity": {"value": v.mme_per_day, "unit": "MME/day"}},
-            method={"text": v.mme_source} if v.mme_source else None)
+            method={"text": v.mme_source} if v.mme_source else None,
+        )
     return out
 
 
@@ -175,29 +203,41 @@ def _treatment(ctx: _Context, t: Treatment) -> dict[str, Any]:
     if entry.group == "medication":
         mme = None
         if t.mme_per_day is not None:
-            mme = [{"url": C.PT_MME_EXTENSION, "extension": _clean_list([
-                {"url": "value", "valueDecimal": t.mme_per_day},
-                {"url": "source", "valueString": t.mme_source} if t.mme_source else None])}]
-        return _clean({
-            "resourceType": "MedicationStatement",
+            mme = [
+                {
+                    "url": C.PT_MME_EXTENSION,
+                    "extension": _clean_list(
+                        [
+                            {"url": "value", "valueDecimal": t.mme_per_day},
+                            {"url": "source", "valueString": t.mme_source} if t.mme_source else None,
+                        ]
+                    ),
+                }
+            ]
+        return _clean(
+            {
+                "resourceType": "MedicationStatement",
+                "id": ctx.id("treatment", t.id),
+                "extension": mme,
+                "status": "completed" if t.end_date else "active",
+                "medicationCodeableConcept": concept,
+                "subject": ctx.subject(),
+                "effectivePeriod": period,
+                "note": ctx.note(t.notes),
+            }
+        )
+    return _clean(
+        {
+            "resourceType": "Procedure",
             "id": ctx.id("treatment", t.id),
-            "extension": mme,
-            "status": "completed" if t.end_date else "active",
-            "medicationCodeableConcept": concept,
+            "status": "completed" if t.end_date else "in-progress",
+            "category": {"text": entry.group},
+            "code": concept,
             "subject": ctx.subject(),
-            "effectivePeriod": period,
+            "performedPeriod": period,
             "note": ctx.note(t.notes),
-        })
-    return _clean({
-        "resourceType": "Procedure",
-        "id": ctx.id("treatment", t.id),
-        "status": "completed" if t.end_date else "in-progress",
-        "category": {"text": entry.group},
-        "code": concept,
-        "subject": ctx.subject(),
-        "performedPeriod": period,
-        "note": ctx.note(t.notes),
-    })
+        }
+    )
 
 
 def _clean_list(items: Iterable[Any]) -> list[Any]:
@@ -206,14 +246,18 @@ def _clean_list(items: Iterable[Any]) -> list[Any]:
 
 def _condition(ctx: _Context, c: Condition) -> dict[str, Any]:
     system = c.code_system if "://" in c.code_system or c.code_system.startswith("urn:") else None
-    return _clean({
-        "resourceType": "Condition",
-        "id": ctx.id("condition", c.id),
-        "code": {"coding": [_coding(system, c.code, c.display) if system else _clean({"code": c.code})],
-                 "text": c.display},
-        "subject": ctx.subject(),
-        "onsetDateTime": ctx.day(c.onset_date),
-    })
+    return _clean(
+        {
+            "resourceType": "Condition",
+            "id": ctx.id("condition", c.id),
+            "code": {
+                "coding": [_coding(system, c.code, c.display) if system else _clean({"code": c.code})],
+                "text": c.display,
+            },
+            "subject": ctx.subject(),
+            "onsetDateTime": ctx.day(c.onset_date),
+        }
+    )
 
 
 def _rows_by_patient(session: Session, model: Any, patient_ids: list[int]) -> dict[int, list[Any]]:
@@ -277,6 +321,9 @@ def export_fhir(
         "entry": entries,
     }
     if deidentify:
-        bundle["meta"] = {"security": [_coding("http://terminology.hl7.org/CodeSystem/v3-ObservationValue",
-                                               "PSEUDED", "pseudonymized")]}
+        bundle["meta"] = {
+            "security": [
+                _coding("http://terminology.hl7.org/CodeSystem/v3-ObservationValue", "PSEUDED", "pseudonymized")
+            ]
+        }
     return bundle

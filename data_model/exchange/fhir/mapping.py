@@ -11,8 +11,17 @@ from ...catalog import INSTRUMENT_SCALE_TO_NRS, PROCEDURES, TREATMENTS
 from ...validation import MAX_MME_PER_DAY, Fields, check_patient, check_surgery, check_treatment, clinical_levels
 from . import codes as C
 from .read import (
-    BundleRejected, Skipped, code_in, codings, concept_text, first_day, invalid_reason, notes_of, reference_forms,
-    source_key, subject_reference,
+    BundleRejected,
+    Skipped,
+    code_in,
+    codings,
+    concept_text,
+    first_day,
+    invalid_reason,
+    notes_of,
+    reference_forms,
+    source_key,
+    subject_reference,
 )
 
 _TRAILING_DIGITS = re.compile(r"\d+$")
@@ -157,8 +166,14 @@ def map_patient(entry: dict[str, Any], resource: dict[str, Any], today: date) ->
     patient, errors = check_patient(raw, today)
     if errors:
         raise BundleRejected("Patient " + "; ".join(str(e) for e in errors))
-    return PatientPlan(source_key(entry, resource), reference_forms(entry, resource), patient.mrn,
-                       patient.display_name, patient.birth_year, patient.sex)
+    return PatientPlan(
+        source_key(entry, resource),
+        reference_forms(entry, resource),
+        patient.mrn,
+        patient.display_name,
+        patient.birth_year,
+        patient.sex,
+    )
 
 
 # --- Observation ---------------------------------------------------------------------------------
@@ -232,8 +247,16 @@ def map_observation(entry: dict[str, Any], resource: dict[str, Any], today: date
         raise Skipped(f"Observation: value outside 0-{top:g} or not a number (data error)", repr(value), error=True)
     stored = number if scale == 1.0 else round(number * scale, 6)
     method = concept_text(resource.get("method")) or None
-    return Measure(subject, day, field, stored, instrument, source_key(entry, resource), notes_of(resource),
-                   (method or "FHIR Observation") if field == "mme_per_day" else None)
+    return Measure(
+        subject,
+        day,
+        field,
+        stored,
+        instrument,
+        source_key(entry, resource),
+        notes_of(resource),
+        (method or "FHIR Observation") if field == "mme_per_day" else None,
+    )
 
 
 # --- Procedure -----------------------------------------------------------------------------------
@@ -289,24 +312,55 @@ def map_procedure(entry: dict[str, Any], resource: dict[str, Any], today: date) 
         return treatment_plan("Procedure", subject, ref, code, start, end, None, None, None, notes, (), today)
     # The first body site written as spinal levels ("L4-L5"); anything else ("Lumbar spine structure") is
     # no level, and is left out rather than refusing the surgery.
-    levels = next((lv for lv in (clinical_levels(concept_text(s)) for s in _list(resource.get("bodySite"))) if lv),
-                  None)
-    surgeon = next((p.get("actor", {}).get("display") for p in _list(resource.get("performer"))
-                    if isinstance(p, dict) and isinstance(p.get("actor"), dict) and p["actor"].get("display")), None)
-    raw = {"surgery_date": start, "procedure": code, "spinal_levels": fit_text(levels, 64),
-           "surgeon": fit_text(surgeon, 120), "notes": notes}
+    levels = next(
+        (lv for lv in (clinical_levels(concept_text(s)) for s in _list(resource.get("bodySite"))) if lv), None
+    )
+    surgeon = next(
+        (
+            p.get("actor", {}).get("display")
+            for p in _list(resource.get("performer"))
+            if isinstance(p, dict) and isinstance(p.get("actor"), dict) and p["actor"].get("display")
+        ),
+        None,
+    )
+    raw = {
+        "surgery_date": start,
+        "procedure": code,
+        "spinal_levels": fit_text(levels, 64),
+        "surgeon": fit_text(surgeon, 120),
+        "notes": notes,
+    }
     surgery, errors = check_surgery(raw, today)
     if errors:
         raise Skipped("Procedure: " + errors[0].message, str(errors[0]), error=True)
     # What the source called it is kept for `other` only: the type says it all for a spine surgery.
     source_code = fit_text(text, 200) if code == "other" and text != PROCEDURES["other"].label else None
-    return SurgeryPlan(subject, ref, surgery.surgery_date, surgery.procedure, surgery.spinal_levels,
-                       surgery.surgeon, surgery.notes, source_code)
+    return SurgeryPlan(
+        subject,
+        ref,
+        surgery.surgery_date,
+        surgery.procedure,
+        surgery.spinal_levels,
+        surgery.surgeon,
+        surgery.notes,
+        source_code,
+    )
 
 
-def treatment_plan(kind: str, subject: str, ref: str, code: str, start: date, end: date | None, drug: str | None,
-               mme: float | None, mme_source: str | None, notes: str | None, facts: tuple[str, ...],
-               today: date) -> TreatmentPlan:
+def treatment_plan(
+    kind: str,
+    subject: str,
+    ref: str,
+    code: str,
+    start: date,
+    end: date | None,
+    drug: str | None,
+    mme: float | None,
+    mme_source: str | None,
+    notes: str | None,
+    facts: tuple[str, ...],
+    today: date,
+) -> TreatmentPlan:
     if end is not None and end < start:
         facts, end = (*facts, "Treatment: end date before the start date ignored"), None
     if end is not None and end > today:
@@ -314,8 +368,19 @@ def treatment_plan(kind: str, subject: str, ref: str, code: str, start: date, en
     record, errors = check_treatment({"treatment": code, "start_date": start, "end_date": end, "notes": notes}, today)
     if errors:
         raise Skipped(f"{kind}: " + errors[0].message, str(errors[0]), error=True)
-    return TreatmentPlan(kind, subject, ref, record.code, record.start_date, record.end_date, fit_text(drug, 200),
-                         mme, mme_source, record.notes, facts)
+    return TreatmentPlan(
+        kind,
+        subject,
+        ref,
+        record.code,
+        record.start_date,
+        record.end_date,
+        fit_text(drug, 200),
+        mme,
+        mme_source,
+        record.notes,
+        facts,
+    )
 
 
 # --- Condition -----------------------------------------------------------------------------------
@@ -349,5 +414,11 @@ def map_condition(entry: dict[str, Any], resource: dict[str, Any], today: date) 
     if raw is not None:
         onset = checked_day("Condition", onset, raw, today, "onset date")
     system, code, display = found
-    return ConditionPlan(subject, source_key(entry, resource), fit_text(system, 64), fit_text(code, 32),
-                         fit_text(concept_text(resource.get("code")) or display, 200), onset)
+    return ConditionPlan(
+        subject,
+        source_key(entry, resource),
+        fit_text(system, 64),
+        fit_text(code, 32),
+        fit_text(concept_text(resource.get("code")) or display, 200),
+        onset,
+    )

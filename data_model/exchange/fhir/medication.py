@@ -36,8 +36,9 @@ def _own_mme(resource: dict[str, Any]) -> tuple[float | None, str | None]:
     return None, None
 
 
-def map_medication(entry: dict[str, Any], resource: dict[str, Any], today: date,
-                   medications: dict[str, dict[str, Any]]) -> TreatmentPlan:
+def map_medication(
+    entry: dict[str, Any], resource: dict[str, Any], today: date, medications: dict[str, dict[str, Any]]
+) -> TreatmentPlan:
     kind = resource["resourceType"]
     concept = _medication_concept(resource, medications)
     display = concept_text(concept)
@@ -82,5 +83,17 @@ def map_medication(entry: dict[str, Any], resource: dict[str, Any], today: date,
         facts.append("Treatment stopped/completed without an end date (end left empty)")
     drug = display if not local or display != TREATMENTS[code].label else None
     joined = "\n".join(n for n in notes if n) or None
-    return treatment_plan(kind, subject, source_key(entry, resource), code, start, end, drug or None, mme, mme_source,
-                      joined, tuple(facts), today)
+    return treatment_plan(
+        kind,
+        subject,
+        source_key(entry, resource),
+        code,
+        start,
+        end,
+        drug or None,
+        mme,
+        mme_source,
+        joined,
+        tuple(facts),
+        today,
+    )

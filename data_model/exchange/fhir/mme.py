@@ -19,8 +19,19 @@ from .codes import ANAESTHETIC_OPIOIDS, OPIOID_WORDS, ORAL_WORDS, PARENTERAL_WOR
 _STRENGTH = re.compile(r"(\d+(?:\.\d+)?)\s*(mg|mcg|ug)\b(?:\s*/\s*(ml|hr|h|actuat))?", re.I)
 _PACKAGE_VOLUME = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*ml\b", re.I)
 _PER_DAY = {"s": 86400.0, "min": 1440.0, "h": 24.0, "d": 1.0, "wk": 1 / 7, "mo": 1 / 30, "a": 1 / 365}
-_TIMING_CODES = {"QD": 1.0, "AM": 1.0, "PM": 1.0, "BID": 2.0, "TID": 3.0, "QID": 4.0, "QOD": 0.5,
-                 "Q4H": 6.0, "Q6H": 4.0, "Q8H": 3.0, "Q12H": 2.0}
+_TIMING_CODES = {
+    "QD": 1.0,
+    "AM": 1.0,
+    "PM": 1.0,
+    "BID": 2.0,
+    "TID": 3.0,
+    "QID": 4.0,
+    "QOD": 0.5,
+    "Q4H": 6.0,
+    "Q6H": 4.0,
+    "Q8H": 3.0,
+    "Q12H": 2.0,
+}
 _MG_UNITS = {"mg": 1.0, "milligram": 1.0, "mcg": 0.001, "ug": 0.001, "microgram": 0.001, "g": 1000.0}
 
 

@@ -7,8 +7,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 TABLES = ("patients", "surgeries", "visits", "treatments", "conditions")
-_SINGULAR = {"patients": "patient", "surgeries": "surgery", "visits": "visit", "treatments": "treatment",
-             "conditions": "condition"}
+_SINGULAR = {
+    "patients": "patient",
+    "surgeries": "surgery",
+    "visits": "visit",
+    "treatments": "treatment",
+    "conditions": "condition",
+}
 MAX_ERRORS_SHOWN = 20
 
 
@@ -71,8 +76,10 @@ class BundleReport:
         if self.skipped:
             lines.append(f"  skipped {sum(self.skipped.values())} resources: {_listing(self.skipped)}")
         if self.unused:
-            lines.append(f"  not read ({sum(self.unused.values())} resources): "
-                         + ", ".join(f"{n} {kind}" for kind, n in sorted(self.unused.items(), key=lambda kv: -kv[1])))
+            lines.append(
+                f"  not read ({sum(self.unused.values())} resources): "
+                + ", ".join(f"{n} {kind}" for kind, n in sorted(self.unused.items(), key=lambda kv: -kv[1]))
+            )
         if self.facts:
             lines.append(f"  notes: {_listing(self.facts)}")
         if self.errors:

@@ -118,8 +118,14 @@ def _write_patients(session: Session, patients: list[PatientPlan], report: Bundl
                 report.already["patients"] += 1
             ids[plan.key] = existing.id
             continue
-        patient = Patient(mrn=plan.mrn, display_name=plan.display_name, birth_year=plan.birth_year, sex=plan.sex,
-                          source=SOURCE, source_ref=plan.key)
+        patient = Patient(
+            mrn=plan.mrn,
+            display_name=plan.display_name,
+            birth_year=plan.birth_year,
+            sex=plan.sex,
+            source=SOURCE,
+            source_ref=plan.key,
+        )
         session.add(patient)
         session.flush()
         ids[plan.key] = patient.id
@@ -203,8 +209,9 @@ def _skip_measure(report: BundleReport, plan: BundlePlan, m: Measure, reason: st
     report.skip(f"Observation: {reason}", m.source_ref)
 
 
-def _write_visits(session: Session, plan: BundlePlan, report: BundleReport, ids: dict[str, int],
-                  measures: list[Measure], actor: str) -> None:
+def _write_visits(
+    session: Session, plan: BundlePlan, report: BundleReport, ids: dict[str, int], measures: list[Measure], actor: str
+) -> None:
     groups: dict[tuple[int, date], list[Measure]] = defaultdict(list)
     for m in measures:
         groups[(ids[m.subject], m.day)].append(m)
@@ -225,10 +232,17 @@ def _write_visits(session: Session, plan: BundlePlan, report: BundleReport, ids:
             _count_used(report, kept)
             continue
         if stored is None:
-            visit = Visit(patient_id=key[0], visit_date=key[1], source=SOURCE, source_ref=refs[key], created_by=actor,
-                          pain_instrument=instrument or "NRS", notes=_notes(kept.values()),
-                          mme_source=kept["mme_per_day"].mme_source if "mme_per_day" in kept else None,
-                          **{f: m.value for f, m in kept.items()})
+            visit = Visit(
+                patient_id=key[0],
+                visit_date=key[1],
+                source=SOURCE,
+                source_ref=refs[key],
+                created_by=actor,
+                pain_instrument=instrument or "NRS",
+                notes=_notes(kept.values()),
+                mme_source=kept["mme_per_day"].mme_source if "mme_per_day" in kept else None,
+                **{f: m.value for f, m in kept.items()},
+            )
             new.append(visit)
             _count_used(report, kept)
             continue

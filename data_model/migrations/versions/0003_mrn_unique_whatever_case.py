@@ -9,25 +9,28 @@ differing only by case (or surrounding spaces) is not changed: the upgrade stops
 choosing which patient keeps the MRN is a clinical decision no migration can make.
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 from data_model.migrate import SchemaUpgradeRefused
 
-
-revision = '0003'
-down_revision = '0002'
+revision = "0003"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
 MAX_SHOWN = 10
 
 
-def _clashes(conn) -> list[tuple[str, str]]:  # noqa: ANN001
+def _clashes(conn) -> list[tuple[str, str]]:
     """(MRN, patient ids) of every MRN held by more than one patient once case and spaces are ignored."""
-    rows = conn.execute(sa.text("SELECT id, mrn FROM patients WHERE lower(trim(mrn)) IN ("
-                                "SELECT lower(trim(mrn)) FROM patients GROUP BY lower(trim(mrn)) "
-                                "HAVING count(*) > 1) ORDER BY lower(trim(mrn)), id")).all()
+    rows = conn.execute(
+        sa.text(
+            "SELECT id, mrn FROM patients WHERE lower(trim(mrn)) IN ("
+            "SELECT lower(trim(mrn)) FROM patients GROUP BY lower(trim(mrn)) "
+            "HAVING count(*) > 1) ORDER BY lower(trim(mrn)), id"
+        )
+    ).all()
     groups: dict[str, list[str]] = {}
     for pid, mrn in rows:
         groups.setdefault(mrn.strip().lower(), []).append(f"{mrn.strip()} (patient {pid})")
@@ -45,10 +48,10 @@ def upgrade() -> None:
             "cannot tell these patients apart. Nothing was changed. Give each of these patients its own MRN "
             "(or merge the records) with the version of PainTrail that wrote them, then start again."
         )
-    with op.batch_alter_table('patients', schema=None) as batch_op:
-        batch_op.create_index('uq_patients_mrn_lower', [sa.text('lower(mrn)')], unique=True)
+    with op.batch_alter_table("patients", schema=None) as batch_op:
+        batch_op.create_index("uq_patients_mrn_lower", [sa.text("lower(mrn)")], unique=True)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('patients', schema=None) as batch_op:
-        batch_op.drop_index('uq_patients_mrn_lower')
+    with op.batch_alter_table("patients", schema=None) as batch_op:
+        batch_op.drop_index("uq_patients_mrn_lower")

@@ -12,12 +12,11 @@ Create Date: 2026-12-03 10:00:00
   committed after its snapshot without every writer serialising on one lock (data_model/changes.py).
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
-
-revision = '0005'
-down_revision = '0004'
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
@@ -28,36 +27,53 @@ NOT_NULL_XACT = sa.text("xact_id IS NOT NULL")
 
 def upgrade() -> None:
     postgres = op.get_bind().dialect.name == "postgresql"
-    op.create_table('imports',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('source', sa.String(length=16), nullable=False),
-    sa.Column('label', sa.String(length=200), nullable=True),
-    sa.Column('actor', sa.String(length=64), nullable=False),
-    sa.Column('state', sa.String(length=16), nullable=False),
-    sa.Column('owner', sa.String(length=200), nullable=False),
-    sa.Column('started_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('finished_at', sa.DateTime(timezone=True), nullable=True),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_imports')),
-    sqlite_autoincrement=True,
+    op.create_table(
+        "imports",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("source", sa.String(length=16), nullable=False),
+        sa.Column("label", sa.String(length=200), nullable=True),
+        sa.Column("actor", sa.String(length=64), nullable=False),
+        sa.Column("state", sa.String(length=16), nullable=False),
+        sa.Column("owner", sa.String(length=200), nullable=False),
+        sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_imports")),
+        sqlite_autoincrement=True,
     )
-    op.create_table('audit_transactions',
-    sa.Column('xact_id', sa.BigInteger(), autoincrement=False, nullable=False),
-    sa.PrimaryKeyConstraint('xact_id', name=op.f('pk_audit_transactions'))
+    op.create_table(
+        "audit_transactions",
+        sa.Column("xact_id", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.PrimaryKeyConstraint("xact_id", name=op.f("pk_audit_transactions")),
     )
     for table in STAGED:
         with op.batch_alter_table(table, schema=None) as batch_op:
-            batch_op.add_column(sa.Column('import_id', sa.Integer(), nullable=True))
-            batch_op.create_index(f'ix_{table}_import', ['import_id'], unique=False,
-                                  sqlite_where=NOT_NULL_IMPORT, postgresql_where=NOT_NULL_IMPORT)
+            batch_op.add_column(sa.Column("import_id", sa.Integer(), nullable=True))
+            batch_op.create_index(
+                f"ix_{table}_import",
+                ["import_id"],
+                unique=False,
+                sqlite_where=NOT_NULL_IMPORT,
+                postgresql_where=NOT_NULL_IMPORT,
+            )
     # SQLite rebuilds the table here (AUTOINCREMENT is part of its definition).
-    with op.batch_alter_table('audit_log', schema=None, recreate='always' if not postgres else 'auto',
-                              table_kwargs={'sqlite_autoincrement': True}) as batch_op:
-        batch_op.add_column(sa.Column('import_id', sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column('xact_id', sa.BigInteger(), nullable=True))
-        batch_op.create_index('ix_audit_log_import', ['import_id'], unique=False,
-                              sqlite_where=NOT_NULL_IMPORT, postgresql_where=NOT_NULL_IMPORT)
-        batch_op.create_index('ix_audit_log_xact', ['xact_id'], unique=False,
-                              sqlite_where=NOT_NULL_XACT, postgresql_where=NOT_NULL_XACT)
+    with op.batch_alter_table(
+        "audit_log",
+        schema=None,
+        recreate="always" if not postgres else "auto",
+        table_kwargs={"sqlite_autoincrement": True},
+    ) as batch_op:
+        batch_op.add_column(sa.Column("import_id", sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column("xact_id", sa.BigInteger(), nullable=True))
+        batch_op.create_index(
+            "ix_audit_log_import",
+            ["import_id"],
+            unique=False,
+            sqlite_where=NOT_NULL_IMPORT,
+            postgresql_where=NOT_NULL_IMPORT,
+        )
+        batch_op.create_index(
+            "ix_audit_log_xact", ["xact_id"], unique=False, sqlite_where=NOT_NULL_XACT, postgresql_where=NOT_NULL_XACT
+        )
     if postgres:
         # xid8 (PostgreSQL 13+) as bigint: 64 bits that never wrap, comparable with a snapshot's xmin.
         op.execute("ALTER TABLE audit_log ALTER COLUMN xact_id SET DEFAULT (pg_current_xact_id()::text::bigint)")
@@ -68,8 +84,10 @@ def upgrade() -> None:
                 ON CONFLICT DO NOTHING;
                 RETURN NULL;
             END $$""")
-        op.execute("CREATE TRIGGER audit_log_transaction AFTER INSERT ON audit_log "
-                   "FOR EACH STATEMENT EXECUTE FUNCTION paintrail_audit_transaction()")
+        op.execute(
+            "CREATE TRIGGER audit_log_transaction AFTER INSERT ON audit_log "
+            "FOR EACH STATEMENT EXECUTE FUNCTION paintrail_audit_transaction()"
+        )
 
 
 def downgrade() -> None:
@@ -77,15 +95,15 @@ def downgrade() -> None:
     if postgres:
         op.execute("DROP TRIGGER audit_log_transaction ON audit_log")
         op.execute("DROP FUNCTION paintrail_audit_transaction()")
-    with op.batch_alter_table('audit_log', schema=None) as batch_op:
-        batch_op.drop_index('ix_audit_log_xact')
-        batch_op.drop_index('ix_audit_log_import')
-        batch_op.drop_column('xact_id')
-        batch_op.drop_column('import_id')
+    with op.batch_alter_table("audit_log", schema=None) as batch_op:
+        batch_op.drop_index("ix_audit_log_xact")
+        batch_op.drop_index("ix_audit_log_import")
+        batch_op.drop_column("xact_id")
+        batch_op.drop_column("import_id")
     for table in STAGED:
         # Not batch mode: SQLite's batch rebuild of a table drops the indexes it cannot reflect, such as
         # patients' unique lower(mrn) of 0003; ALTER TABLE ... DROP COLUMN (SQLite 3.35+) keeps them.
-        op.drop_index(f'ix_{table}_import', table_name=table)
+        op.drop_index(f"ix_{table}_import", table_name=table)
         op.execute(f"ALTER TABLE {table} DROP COLUMN import_id")
-    op.drop_table('audit_transactions')
-    op.drop_table('imports')
+    op.drop_table("audit_transactions")
+    op.drop_table("imports")
