@@ -39,6 +39,10 @@ class Settings:
     mcid_nrs_percent: float = 30.0  # Ostelo 2008; NORspine success
     mcid_odi_points: float = 10.0
     mcid_odi_percent: float = 30.0
+    # Acceptable symptom state (PASS): fine without a meaningful change. European Spine Study Group
+    # (Mannion 2020) ODI <= 18 and NRS <= 3 at 12 months; NORspine ODI 20, back NRS 2.5, leg NRS 3.5
+    pass_pain_max: float = 3.0  # NRS at or below which pain is acceptable
+    pass_odi_max: float = 20.0  # ODI at or below which disability is acceptable
     no_improvement_min_pain: float = 3.0  # mild pain (<3) is not flagged for lack of improvement
     # ...and on the ODI fallback, minimal disability (ODI < 20; Fairbank's 0-20 band) is not either
     no_improvement_min_odi: float = 20.0
@@ -52,7 +56,8 @@ class Settings:
     # WORSENING / REBOUND
     worsening_points: float = 2.0  # rise over recent visits, or above baseline, by this much
     worsening_previous_visits: int = 2  # the latest visit is compared with the mean of this many before it
-    rebound_points: float = 2.0  # pain back up by this much from its best after an MCID response
+    rebound_points: float = 2.0  # pain back up by this much above its sustained relief (REBOUND)
+    rebound_relief_visits: int = 2  # relief is sustained over this many visits in a row (or their recent mean)
     # NEW_NERVE_SYMPTOMS: a symptom that appeared longer ago than this is no longer "new"
     nerve_symptom_recent_days: int = 90
     # HIGH_OPIOID_DOSE (CDC 2022)
@@ -96,6 +101,7 @@ def validate(settings: Settings) -> Settings:
         "no_improvement_min_pain",
         "worsening_points",
         "rebound_points",
+        "pass_pain_max",
     ):
         _check_range(name, getattr(settings, name), 0, 10)
     if settings.severe_pain_threshold < settings.persistent_pain_threshold:
@@ -107,6 +113,8 @@ def validate(settings: Settings) -> Settings:
         _check_range(name, getattr(settings, name), 1, 99)
     _check_range("mcid_odi_points", settings.mcid_odi_points, 1, 100)
     _check_range("no_improvement_min_odi", settings.no_improvement_min_odi, 0, 100)
+    _check_range("pass_odi_max", settings.pass_odi_max, 0, 100)
+    _check_range("rebound_relief_visits", settings.rebound_relief_visits, 2, 5)
     _check_range("worsening_previous_visits", settings.worsening_previous_visits, 1, 5)
     _check_range("nerve_symptom_recent_days", settings.nerve_symptom_recent_days, 1, 3650)
     _check_range("baseline_lookback_days", settings.baseline_lookback_days, 1, 365)

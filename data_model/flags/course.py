@@ -9,13 +9,17 @@
 #     baseline against current pain). The site that rose most is named (ties: leg, back, pain).
 #   high when the pain that fired it (the latest visit's, or the site's current mean) is
 #   >= severe_pain_threshold, else medium.
-# REBOUND: an initial meaningful improvement, then pain back. The measure is the MCID measure's
-#   site (leg, back, or 'pain' = the worse site) when there is a pain baseline, else 'pain'.
-#   best = the lowest post-op score of that measure before its latest visit (earliest on a tie).
-#   With a pain baseline: best met the MCID against it, and now mcid_met is False and the current
-#   mean >= best + rebound_points. Without: best is >= mcid_nrs_points below the first post-op score,
-#   and now current_pain >= best + rebound_points and >= persistent_pain_threshold.
-#   high when the current score >= severe_pain_threshold, else medium.
+# REBOUND, for each site on its own (leg, back, unspecified pain), both of:
+#   relief that lasted: on rebound_relief_visits (2) post-op visits in a row the site's score met
+#     relief (the MCID against that site's baseline, or PASS: <= pass_pain_max), or the recent-visit
+#     mean ending at a visit (visits within recent_visit_days, at most recent_visit_max, at least
+#     rebound_relief_visits of them) did; the relief level is that mean, the deepest relief wins
+#     (earliest on a tie), and it ends before the site's latest post-op score;
+#   a sustained return: the site's current mean (recovery.py) >= relief level + rebound_points and
+#     >= persistent_pain_threshold. The MCID against the old baseline need not be lost (pain 9 -> 1
+#     -> 7 is a rebound although 7 is 2 below 9).
+#   One flag per patient, a sentence per site (leg first); high when a returned site's current
+#   mean >= severe_pain_threshold, else medium.
 
 from __future__ import annotations
 
@@ -27,6 +31,7 @@ from ..recovery import mcid_target
 from .input import (
     FlagInput,
     empty_flags,
+    g,
     make_flags,
     num,
     one_decimal,
@@ -110,77 +115,122 @@ def _worse_site_visits(st: pd.DataFrame) -> np.ndarray:
     )
 
 
-def _first_per_patient(pos: np.ndarray, mask: np.ndarray, n: int) -> np.ndarray:
-    """For rows sorted by patient position: per position, the first row index where mask holds (-1: none)."""
-    out = np.full(n, -1, dtype="int64")
-    rows = np.flatnonzero(mask)
-    if len(rows):
-        firsts = rows[segment_starts(pos[rows])]
-        out[pos[firsts]] = firsts
-    return out
+REBOUND_SITES = (("leg", "leg_pain"), ("back", "back_pain"), ("unspecified", "pain_unspecified"))
+_REBOUND_SITE_NAME = {"leg": "leg", "back": "back", "unspecified": "pain"}
+
+
+def _relief_windows(
+    v: np.ndarray, p: np.ndarray, d: np.ndarray, relieved: np.ndarray, k: int, recent_days: int, recent_max: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per row i (one site's post-op scores in (patient, date) order): the relief level ending at i
+    (NaN: none), and the row its relief began at. Relief holds when the k rows ending at i all meet
+    it (their mean is the level: NaN when they do not), and the recent-visit mean ending at i (rows
+    within recent_days of row i, at most recent_max), how many rows it has and the row it begins at."""
+    n = len(v)
+    idx = np.arange(n)
+    # k in a row, all relieved
+    run_ok = relieved.copy()
+    run_sum = v.copy()
+    for j in range(1, k):
+        prev = idx - j
+        same = (prev >= 0) & (p[np.maximum(prev, 0)] == p)
+        run_ok &= same & relieved[np.maximum(prev, 0)]
+        run_sum = run_sum + np.where(same, v[np.maximum(prev, 0)], np.nan)
+    run_level = np.where(run_ok, run_sum / k, np.nan)
+    # the recent-visit mean ending at i
+    total, count, first = v.copy(), np.ones(n, dtype="int64"), idx.copy()
+    for j in range(1, recent_max):
+        prev = idx - j
+        ok = (prev >= 0) & (p[np.maximum(prev, 0)] == p) & (d - d[np.maximum(prev, 0)] <= recent_days)
+        ok &= count == j  # the window is contiguous: a gap ends it
+        total = total + np.where(ok, v[np.maximum(prev, 0)], 0.0)
+        count = count + ok
+        first = np.where(ok, prev, first)
+    mean = total / count
+    return run_level, mean, count, first
 
 
 def rebound(inp: FlagInput) -> pd.DataFrame:
-    """REBOUND: pain back after an initial meaningful improvement (re-herniation, a block wearing off)."""
+    """REBOUND: per site, pain back after relief that lasted (re-herniation, a block wearing off)."""
     s, st, tl = inp.settings, inp.status, inp.timeline
     n = len(st)
-    # 1 leg, 2 back, 3 'pain' (the worse site), 0 no pain baseline (ODI or nothing to compare)
-    code = st["mcid_measure"].map({"leg": 1, "back": 2, "pain": 3}).fillna(0).to_numpy("int64")
-    with_baseline = code > 0
-    now = np.where(with_baseline, st["mcid_current"], st["current_pain"])
-    # only patients whose pain is not (or no longer) a success can have rebounded: read their visits alone
-    not_met = st["mcid_met"].eq(False).fillna(False).to_numpy()
-    candidate = np.where(with_baseline, not_met, now >= s.persistent_pain_threshold)
-    rows = np.flatnonzero(candidate[tl.pos] & tl.post)
-    if len(rows) == 0:
-        return empty_flags()
-    pos, day, pain = tl.pos[rows], tl.day[rows], tl.pain[rows]
-    c = code[pos]
-    value = np.where(c == 1, tl.column("leg_pain")[rows], np.where(c == 2, tl.column("back_pain")[rows], pain))
-    valid = ~np.isnan(value)
-    last = _last_per_patient(pos, valid, n)
-    earlier = np.flatnonzero(valid & (day < take(day, last, np.iinfo("int64").max)[pos]))
-    if len(earlier) == 0:
-        return empty_flags()
-    p, v = pos[earlier], value[earlier]
-    new = segment_starts(p)
-    starts, seg = np.flatnonzero(new), np.cumsum(new) - 1
-    low = np.minimum.reduceat(v, starts)
-    first_low = np.minimum.reduceat(np.where(v == low[seg], np.arange(len(v)), len(v)), starts)
-    best, best_row = np.full(n, np.nan), np.full(n, -1)
-    best[p[starts]], best_row[p[starts]] = low, earlier[first_low]  # best_row indexes `rows`
+    k = s.rebound_relief_visits
+    reasons = np.full(n, "", dtype=object)
+    severe = np.zeros(n, dtype=bool)
+    for site, column in REBOUND_SITES:
+        now = st[f"current_{site}"].to_numpy("float64")
+        count_now = st[f"current_{site}_visits"].to_numpy("int64")
+        baseline = st[f"baseline_{site}"].to_numpy("float64")
+        # a return must reach the persistent-pain threshold: only those patients' visits are read
+        candidate = without_noise(now) >= s.persistent_pain_threshold
+        values = tl.column(column)
+        rows = np.flatnonzero(candidate[tl.pos] & tl.post & ~np.isnan(values))
+        if len(rows) == 0:
+            continue
+        p, d, v = tl.pos[rows], tl.day[rows], values[rows]
+        target = mcid_target(baseline, s)[p]  # NaN without a baseline: only PASS can relieve
 
-    mcid_baseline = st["mcid_baseline"].to_numpy("float64")
-    improved_vs_baseline = without_noise(best) <= without_noise(mcid_target(mcid_baseline, s))
-    first_row = _first_per_patient(pos, ~np.isnan(pain), n)
-    first_pain = take(pain, first_row)
-    improved_from_first = without_noise(first_pain - best) >= s.mcid_nrs_points
-    back_up = without_noise(now - best) >= s.rebound_points
-    hit = candidate & back_up & np.where(with_baseline, improved_vs_baseline, improved_from_first)
+        def relieved(x: np.ndarray, target: np.ndarray = target) -> np.ndarray:
+            x = without_noise(x)
+            return (x <= without_noise(target)) | (x <= s.pass_pain_max)
+
+        run_level, mean, count, first = _relief_windows(
+            v, p, d, relieved(v), k, s.recent_visit_days, s.recent_visit_max
+        )
+        mean_level = np.where((count >= k) & relieved(mean), mean, np.nan)
+        level = np.fmin(run_level, mean_level)
+        begin = np.where(
+            ~np.isnan(run_level) & ((run_level <= mean_level) | np.isnan(mean_level)),
+            np.arange(len(v)) - (k - 1),
+            first,
+        )
+        # relief must end before the patient's latest score of the site: the return comes after it
+        last = _last_per_patient(p, np.ones(len(p), dtype=bool), n)
+        level[np.arange(len(v)) >= last[p]] = np.nan
+        ok = np.flatnonzero(~np.isnan(level))
+        if len(ok) == 0:
+            continue
+        # per patient the deepest relief (earliest on a tie)
+        order = ok[np.lexsort((ok, level[ok], p[ok]))]
+        best = order[segment_starts(p[order])]
+        who = p[best]
+        hit = without_noise(now[who] - level[best]) >= s.rebound_points
+        best, who = best[hit], who[hit]
+        if len(who) == 0:
+            continue
+        f = st.iloc[who]
+        name = _REBOUND_SITE_NAME[site]
+        head = score_phrase(
+            np.full(len(who), "pain" if site == "unspecified" else site, dtype=object),
+            now[who],
+            count_now[who],
+            f["last_visit_week"].to_numpy(),
+            verb="back to ",
+        )
+        since = tl.since[rows]
+        weeks = week_text(since[begin[best]] / 7) + "–" + week_text(since[best] / 7)
+        relief = per_distinct([rounded(level[best])], lambda x: f" after relief to {one_decimal(x)}/10 at weeks ")
+        base = baseline[who]
+        context = per_distinct(
+            [rounded(base)],
+            lambda b, name=name: (
+                f"; {name} baseline {one_decimal(b)}"
+                if not np.isnan(b)
+                else f"; no {name} baseline (relief: {g(s.pass_pain_max)}/10 or less)"
+            ),
+        )
+        text = head + relief + weeks + context
+        before = reasons[who]
+        reasons[who] = np.where(before == "", text, before + "; " + _lower_first(text))
+        severe[who] |= now[who] >= s.severe_pain_threshold
+    hit = reasons != ""
     if not hit.any():
         return empty_flags()
-    h = np.flatnonzero(hit)
-    f = st.iloc[h]
-    site = np.array(["pain", "leg", "back", "pain"], dtype=object)[code[h]]
-    counts = np.where(with_baseline[h], f["mcid_visits"], _worse_site_visits(f))
-    since = tl.since[rows]
-    known = with_baseline[h]
-    # pieces of few values each are formatted once per value, then joined row by row
-    after = per_distinct([rounded(best[h])], lambda b: f" after {one_decimal(b)}/10 at week ")
-    best_week = week_text(take(since, best_row[h], 0) / 7)
-    context = per_distinct(
-        [known, rounded(np.where(known, mcid_baseline[h], first_pain[h]))],
-        lambda with_base, v: (
-            f"; baseline {one_decimal(v)}"
-            if with_base
-            else f"; no pain baseline, first post-op pain {one_decimal(v)}/10 at week "
-        ),
-    )
-    u = ~known
-    context[u] = context[u] + week_text(take(since, first_row[h][u], 0) / 7)
-    head = score_phrase(site, now[h], counts, f["last_visit_week"].to_numpy(), verb="back to ")
-    reason = head + after + best_week + (" (relief then return)" + context)
-    return make_flags(f, "REBOUND", severity_text(now[h] >= s.severe_pain_threshold), reason)
+    return make_flags(st["patient_id"].to_numpy()[hit], "REBOUND", severity_text(severe[hit]), reasons[hit])
+
+
+def _lower_first(text: np.ndarray) -> np.ndarray:
+    return np.array([t[:1].lower() + t[1:] for t in text], dtype=object)
 
 
 def _last_per_patient(pos: np.ndarray, mask: np.ndarray, n: int) -> np.ndarray:
