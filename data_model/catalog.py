@@ -130,12 +130,12 @@ FLAG_CODES: dict[str, FlagCode] = {
             "Off track",
             "inside the window, pain well above the cohort's usual curve (early warning)",
         ),
-        FlagCode("WORSENING", "Worsening", "pain rising over recent visits, or above baseline"),
-        FlagCode("REBOUND", "Rebound", "pain came back after an initial meaningful improvement"),
+        FlagCode("WORSENING", "Worsening", "pain rising over recent post-op visits, or above baseline"),
+        FlagCode("REBOUND", "Rebound", "back or leg pain came back after relief that lasted"),
         FlagCode(
             "NEW_NERVE_SYMPTOMS",
             "New nerve symptoms",
-            "numbness, tingling or weakness new or worse since the previous visit",
+            "numbness, tingling or weakness present after being absent at an earlier post-op visit",
         ),
         FlagCode(
             "HIGH_OPIOID_DOSE",

@@ -1,13 +1,15 @@
 """Flags about the course of pain over visits: WORSENING and REBOUND."""
 
 # WORSENING, either or both of:
-#   rising: the latest post-op visit with a pain score is >= worsening_points above the mean of the
-#     worsening_previous_visits (2) post-op visits before it (pain: the worse site per visit; with
-#     fewer previous visits there is no trend to judge);
+#   rising: the mean of the recent post-op visits with a pain score (the latest one and those within
+#     recent_visit_days of it, at most recent_visit_max) is >= worsening_points above the mean of
+#     the worsening_previous_visits (2) post-op visits before them (pain: the worse site per visit;
+#     with fewer previous visits there is no trend to judge). Post-op: after the index surgery,
+#     the most recent one. One visit decides only when it is the only recent one;
 #   above baseline: a site's current mean (recovery.py's recent visits) is >= worsening_points above
 #     the same site's baseline (back, leg, unspecified; or, when the MCID compares 'pain', the worse
 #     baseline against current pain). The site that rose most is named (ties: leg, back, pain).
-#   high when the pain that fired it (the latest visit's, or the site's current mean) is
+#   high when the pain that fired it (the recent visits' mean, or the site's current mean) is
 #   >= severe_pain_threshold, else medium.
 # REBOUND, for each site on its own (leg, back, unspecified pain), both of:
 #   relief that lasted: on rebound_relief_visits (2) post-op visits in a row the site's score met
@@ -47,10 +49,19 @@ from .timeline import take
 def worsening(inp: FlagInput) -> pd.DataFrame:
     """WORSENING: pain rising over the latest visits, or a site's current pain above its baseline."""
     s, st, tl = inp.settings, inp.status, inp.timeline
-    k = s.worsening_previous_visits
-    rows = tl.latest(tl.post_pain, k + 1)
-    latest = take(tl.pain, rows[0])
-    before = np.column_stack([take(tl.pain, r) for r in rows[1:]]).mean(axis=1)  # NaN if fewer
+    k, m = s.worsening_previous_visits, s.recent_visit_max
+    n = len(st)
+    rows = tl.latest(tl.post_pain, m + k)  # post-op only: the index surgery is the most recent one
+    day_ = np.stack([take(tl.day, r, np.iinfo("int64").min) for r in rows])
+    pain_ = np.stack([take(tl.pain, r) for r in rows])
+    # the recent visits: the latest and those within recent_visit_days of it, at most recent_visit_max
+    recent = (rows >= 0) & (day_ >= day_[0] - s.recent_visit_days)
+    recent[m:] = False
+    count = recent.sum(axis=0)
+    latest = np.where(recent, pain_, 0.0).sum(axis=0) / np.maximum(count, 1)
+    latest[count == 0] = np.nan
+    # the k visits before the recent ones (NaN when there are fewer: no trend to judge)
+    before = np.column_stack([pain_[count + j, np.arange(n)] for j in range(k)]).mean(axis=1)
     rise = without_noise(latest - before)
     rising = rise >= s.worsening_points
 
@@ -88,7 +99,10 @@ def worsening(inp: FlagInput) -> pd.DataFrame:
         previous = f" from a mean of {{}} over the {k} visits before" if k > 1 else " from {} at the visit before"
         head, tail = previous.split("{}")
         week = take(tl.since, rows[0][r], 0) / 7
-        reason[r] = "Pain rising to " + num(latest[r]) + "/10 at week " + week_text(week) + head + num(before[r]) + tail
+        mean = np.where(count[r] > 1, "/10 (mean of " + count[r].astype(str).astype(object) + " visits)", "/10")
+        reason[r] = (
+            "Pain rising to " + num(latest[r]) + mean + " at week " + week_text(week) + head + num(before[r]) + tail
+        )
     a = np.flatnonzero(above)
     if len(a):
         site = np.array(sites, dtype=object)[which[a]]

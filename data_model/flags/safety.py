@@ -1,11 +1,14 @@
 """Flags about safety and care process: NEW_NERVE_SYMPTOMS, HIGH_OPIOID_DOSE and OVERDUE_FOLLOW_UP."""
 
-# NEW_NERVE_SYMPTOMS: per symptom (weakness, numbness, tingling), over all the patient's visits up
-#   to as_of (pre-op and post-op), the latest visit that recorded it says present (1) and the
-#   previous visit that recorded it says absent (0): new. A symptom recorded only once cannot be
-#   called new (it may well predate surgery), and one present all along is not new. Only when that
-#   latest visit is within nerve_symptom_recent_days of as_of. high when weakness is new (a motor
-#   deficit needs prompt re-evaluation), else medium.
+# NEW_NERVE_SYMPTOMS: per symptom (weakness, numbness, tingling), over the post-op visits alone
+#   (dated after the most recent surgery, up to as_of): the records of one day resolve to one state
+#   (present when any record that day says present: a symptom seen is not unseen by a second form),
+#   and the latest day that recorded it says present (1) while the previous post-op day that
+#   recorded it says absent (0): new. Pre-operative records never make a symptom new (only
+#   evidence after the most recent surgery counts, issue 14), nor does a symptom recorded on one
+#   post-op day only, or one present all along. Only when that latest day is within
+#   nerve_symptom_recent_days of as_of. high when weakness is new (a motor deficit needs prompt
+#   re-evaluation), else medium.
 # HIGH_OPIOID_DOSE, either or both of:
 #   dose: the latest recorded MME/day (any visit) >= opioid_mme_threshold (medium: reassess) or
 #     >= opioid_mme_high (high: needs justification), CDC 2022;
@@ -23,40 +26,61 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..arrays import NO_DAY, days
+from ..arrays import NO_DAY, days, segment_ends
 from ..follow_up import OVERDUE, schedule_core, time_point_name, window_days
 from ..recovery import index_positions
 from .input import FlagInput, empty_flags, g, make_flags, num, severity_text, week_text
-from .timeline import iso, take
+from .timeline import Timeline, iso, take
 
 SYMPTOMS = ("weakness", "numbness", "tingling")  # reason order: the motor deficit first
 
 
 def new_nerve_symptoms(inp: FlagInput) -> pd.DataFrame:
-    """NEW_NERVE_SYMPTOMS: numbness, tingling or weakness present now and absent at the visit before."""
+    """NEW_NERVE_SYMPTOMS: numbness, tingling or weakness present now, absent at an earlier post-op visit."""
     s, st, tl = inp.settings, inp.status, inp.timeline
     reason = np.full(len(st), "", dtype=object)
     new_weakness = np.zeros(len(st), dtype=bool)
     for symptom in SYMPTOMS:
-        value = tl.column(symptom)
-        last, previous = tl.latest(~np.isnan(value), 2)
-        new = (take(value, last) > 0) & (take(value, previous) == 0)
-        new &= take(tl.day, last, NO_DAY) >= tl.as_of_day - s.nerve_symptom_recent_days
+        pos, day, state = _post_op_days(tl, tl.column(symptom))
+        if len(pos) == 0:
+            continue
+        ends = np.flatnonzero(segment_ends(pos))
+        has_previous = (ends >= 1) & (pos[np.maximum(ends - 1, 0)] == pos[ends])
+        last, previous = ends[has_previous], ends[has_previous] - 1
+        new_rows = (
+            (state[last] > 0) & (state[previous] == 0) & (day[last] >= tl.as_of_day - s.nerve_symptom_recent_days)
+        )
+        last, previous = last[new_rows], previous[new_rows]
+        if len(last) == 0:
+            continue
+        new = np.zeros(len(st), dtype=bool)
+        new[pos[last]] = True
         if symptom == "weakness":
             new_weakness = new
-        if not new.any():
-            continue
         # text only for the rows that need it: string work is the slow part of a vectorised rule
         note = ": a motor deficit, needs prompt re-evaluation" if symptom == "weakness" else ""
-        text = f"{symptom} on " + iso(tl.day[last[new]]) + " (absent on " + iso(tl.day[previous[new]]) + ")" + note
+        text = np.empty(len(st), dtype=object)
+        text[pos[last]] = f"{symptom} on " + iso(day[last]) + " (absent on " + iso(day[previous]) + ")" + note
         before = reason[new]
-        reason[new] = np.where(before == "", "New " + text, before + "; new " + text)
+        reason[new] = np.where(before == "", "New " + text[new], before + "; new " + text[new])
     hit = reason != ""
     if not hit.any():
         return empty_flags()
     return make_flags(
         st["patient_id"].to_numpy()[hit], "NEW_NERVE_SYMPTOMS", severity_text(new_weakness[hit]), reason[hit]
     )
+
+
+def _post_op_days(tl: Timeline, value: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(patient position, day, state) per post-op day that recorded the symptom, in (patient, day)
+    order; a day's records resolve to one state: present when any of them says present."""
+    rows = np.flatnonzero(tl.post & ~np.isnan(value))
+    if len(rows) == 0:
+        empty = np.array([], dtype="int64")
+        return empty, empty, np.array([], dtype="float64")
+    pos, day = tl.pos[rows], tl.day[rows]
+    starts = np.flatnonzero(np.r_[True, (pos[1:] != pos[:-1]) | (day[1:] != day[:-1])])
+    return pos[starts], day[starts], np.maximum.reduceat(value[rows], starts)
 
 
 def _opioid_treatments(inp: FlagInput, surgery_day: np.ndarray, limit_day: np.ndarray):
