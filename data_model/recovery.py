@@ -1,4 +1,4 @@
-"""Where each patient stands after the index surgery: weeks, baseline, current pain, MCID."""
+"""Where each patient stands after the index surgery: weeks, baseline, current pain, MCID, PASS."""
 
 # The clinical rules, as decided (DESIGN.md "The clinical model"); every number comes from Settings.
 #
@@ -30,6 +30,9 @@
 #   side); (3) ODI; otherwise unknown (mcid_met is <NA>). change_points = baseline - current
 #   (positive = better); change_percent is NaN when the baseline is 0. mcid_met = points or
 #   percent reach the NRS (or ODI) thresholds.
+# - PASS (acceptable symptom state): each measure scored on the recent visits is within its limit,
+#   current_pain <= pass_pain_max and current_odi <= pass_odi_max (both when both were scored,
+#   either alone when only one was); <NA> when neither was. Success is the MCID or PASS.
 
 from __future__ import annotations
 
@@ -87,6 +90,8 @@ STATUS_COLUMNS: dict[str, str] = {
     "change_points": "float64",
     "change_percent": "float64",
     "mcid_met": "boolean",
+    # PASS (acceptable symptom state): <NA> when neither pain nor ODI was scored recently
+    "pass_met": "boolean",
 }
 
 
@@ -319,6 +324,14 @@ def _mcid(a: dict[str, np.ndarray], settings: Settings) -> dict[str, object]:
     }
 
 
+def acceptable_state(pain: np.ndarray, odi: np.ndarray, settings: Settings) -> pd.arrays.BooleanArray:
+    """PASS per patient: every measure scored now within its limit; <NA> when none was scored."""
+    pain, odi = np.asarray(pain, dtype="float64"), np.asarray(odi, dtype="float64")
+    pain_ok = np.isnan(pain) | (without_noise(pain) <= settings.pass_pain_max)
+    odi_ok = np.isnan(odi) | (without_noise(odi) <= settings.pass_odi_max)
+    return pd.arrays.BooleanArray(pain_ok & odi_ok, np.isnan(pain) & np.isnan(odi))
+
+
 def empty_status() -> pd.DataFrame:
     return empty_frame(STATUS_COLUMNS)
 
@@ -349,4 +362,5 @@ def patient_status(
     a["last_visit_week"] = (a["last_visit_date"] - a["index_surgery_date"]) / np.timedelta64(7, "D")
     a["evidence_past_window"] = a["last_visit_date"] >= a["window_end_date"]  # NaT: False
     a |= _mcid(a, settings)
+    a["pass_met"] = acceptable_state(a["current_pain"], a["current_odi"], settings)
     return pd.DataFrame({c: a[c] for c in STATUS_COLUMNS}, copy=False)

@@ -24,6 +24,7 @@ from dashboard.widgets.patient_finder import patient_finder
 from dashboard.widgets.patient_treatments import treatment_response_section
 from dashboard.widgets.review import review_section
 from data_model.access.permissions import Action
+from data_model.flags.worklist import ACCEPTABLE_STATE_TEXT
 
 auth.guard(Action.VIEW_PATIENTS)
 
@@ -56,7 +57,7 @@ if record.status.empty:
     st.info("No surgery recorded for this patient yet: the recovery window starts with a surgery.")
 else:
     s = record.status.iloc[0]
-    cols = st.columns(5)
+    cols = st.columns(6)
     cols[0].metric(
         "Procedure",
         str(s["procedure"]).capitalize(),
@@ -79,6 +80,13 @@ else:
         "Baseline",
         score(baseline, "/10"),
         help="Last score before the surgery (within the look-back); missing stays missing.",
+    )
+    in_pass = s["pass_met"]
+    cols[5].metric(
+        "Acceptable state",
+        ACCEPTABLE_STATE_TEXT[None if pd.isna(in_pass) else bool(in_pass)].capitalize(),
+        help="Patient acceptable symptom state (PASS): current pain and ODI within the clinic's limits "
+        "(defaults 3/10 and 20). Success is a meaningful improvement or this state.",
     )
 
 st.subheader("Flags")

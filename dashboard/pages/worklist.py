@@ -107,7 +107,17 @@ def _open_selected_row() -> None:
 st.session_state["wl_row_ids"] = [int(pid) for pid in page["patient_id"]]
 st.dataframe(
     table,
-    column_order=["sev", "mrn", "display_name", "procedure", "weeks", "current_pain", "reasons", "flag_names"],
+    column_order=[
+        "sev",
+        "mrn",
+        "display_name",
+        "procedure",
+        "weeks",
+        "current_pain",
+        "acceptable_state",
+        "reasons",
+        "flag_names",
+    ],
     column_config={
         "sev": st.column_config.TextColumn("Severity", width="small"),
         "mrn": "MRN",
@@ -116,6 +126,9 @@ st.dataframe(
         "weeks": st.column_config.NumberColumn("Weeks", help="Weeks since the most recent surgery"),
         "current_pain": st.column_config.NumberColumn(
             "Pain", format="%.1f", help="Current pain, worse of back and leg"
+        ),
+        "acceptable_state": st.column_config.TextColumn(
+            "Acceptable state", help="Patient acceptable symptom state (PASS): pain and ODI now within the limits"
         ),
         "reasons": st.column_config.TextColumn("Why", width="large"),
         "flag_names": "Flags",

@@ -8,8 +8,9 @@
 #   False, and the compared pain >= no_improvement_min_pain (mild pain is not flagged for lack of
 #   improvement). When ODI is the measure, the current ODI must also be >= no_improvement_min_odi
 #   (minimal disability is not flagged either) and the mildness gate reads current_pain, skipped
-#   when no pain score exists at all. high when there is no improvement at all (score at or above
-#   baseline).
+#   when no pain score exists at all. Never on a patient in PASS (recovery.py: pain <= pass_pain_max
+#   and ODI <= pass_odi_max now): success is the MCID or PASS. high when there is no improvement at
+#   all (score at or above baseline).
 # OFF_TRACK (early warning): the window has not ended, and the patient's pain (worse site) was
 #   above the curve (clinic_curve.py: the clinic's off_track_percentile for the procedure and week
 #   bucket, or the reference curve where the clinic has too few patients) on each of the latest
@@ -81,7 +82,9 @@ def no_meaningful_improvement(inp: FlagInput) -> pd.DataFrame:
     gate_pain = st["mcid_current"].where(~odi, st["current_pain"])
     not_mild = (gate_pain >= s.no_improvement_min_pain) | (odi & st["current_pain"].isna())
     not_minimal = ~odi | (st["mcid_current"] >= s.no_improvement_min_odi)
-    st = st[past_window_with_evidence(st) & st["mcid_met"].eq(False).fillna(False) & not_mild & not_minimal]
+    # a patient in the acceptable symptom state is a success without the MCID (a low baseline)
+    in_pass = st["pass_met"].eq(True).fillna(False)
+    st = st[past_window_with_evidence(st) & st["mcid_met"].eq(False).fillna(False) & ~in_pass & not_mild & not_minimal]
 
     def shortfall(measure: str) -> str:
         if measure == "odi":

@@ -25,8 +25,11 @@ WORKLIST_COLUMNS: dict[str, str] = {
     "severity_rank": "int64",
     "flag_count": "int64",
     "reasons": "object",
+    "acceptable_state": "object",  # PASS in clinic words: ACCEPTABLE_STATE_TEXT
     **{c: t for c, t in STATUS_COLUMNS.items() if c != "patient_id"},
 }
+# the patient acceptable symptom state (recovery.py pass_met), as the worklist says it
+ACCEPTABLE_STATE_TEXT = {True: "acceptable", False: "not acceptable", None: "not scored"}
 _SEVERITY_OF_RANK = {rank: severity for severity, rank in SEVERITY_RANK.items()}
 
 
@@ -67,6 +70,12 @@ def build_worklist(status: pd.DataFrame, flags: pd.DataFrame) -> pd.DataFrame:
     )
     rows["severity"] = rows["severity_rank"].map(_SEVERITY_OF_RANK)
     out = rows.merge(status, on="patient_id", how="left", validate="one_to_one")
+    in_pass = out["pass_met"].astype("boolean")
+    out["acceptable_state"] = np.select(
+        [in_pass.eq(True).fillna(False), in_pass.eq(False).fillna(False)],
+        [ACCEPTABLE_STATE_TEXT[True], ACCEPTABLE_STATE_TEXT[False]],
+        ACCEPTABLE_STATE_TEXT[None],
+    ).astype(object)
     out = out.sort_values(
         ["severity_rank", "current_pain", "weeks_since_surgery", "patient_id"],
         ascending=[False, False, False, True],

@@ -25,6 +25,7 @@ WORKLIST_VIEW_COLUMNS = [
     "weeks_since_surgery",
     "window_weeks",
     "current_pain",
+    "acceptable_state",
     "flags",
     "severity",
     "severity_rank",

@@ -47,6 +47,15 @@ def test_a_recovered_patient_has_no_flag(as_user):
     assert "No flag" in at.success[0].value
 
 
+def test_the_header_says_whether_the_patient_is_in_the_acceptable_symptom_state(as_user):
+    def state(mrn: str) -> str:
+        at = _open(as_user("doc"), mrn)
+        return next(m.value for m in at.metric if m.label == "Acceptable state")
+
+    assert state("RECOVER1") == "Acceptable"  # pain 0-1/10 now
+    assert state("PERSIST1") == "Not acceptable"  # leg pain 7/10 now
+
+
 def test_the_visits_table_lists_every_visit(as_user):
     at = _open(as_user("doc"), "PERSIST1")
     visits = _table_with(at, "leg_pain")

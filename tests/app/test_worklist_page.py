@@ -76,4 +76,10 @@ def test_a_visit_saved_elsewhere_shows_on_the_worklist_at_the_next_rerun(as_user
     at.run()
     rows = at.dataframe[0].value
     assert "RECOVER1" in set(rows["mrn"])
-    assert "8.5" in rows.loc[rows["mrn"] == "RECOVER1", "reasons"].iloc[0]
+    # today is week 30 after RECOVER1's surgery: only the new visit can put it in the reasons
+    assert "at week 30" in rows.loc[rows["mrn"] == "RECOVER1", "reasons"].iloc[0]
+
+
+def test_the_worklist_says_whether_each_patient_is_in_the_acceptable_symptom_state(as_user):
+    table = _table(as_user("doc").run()).set_index("mrn")
+    assert table.loc["PERSIST1", "acceptable_state"] == "not acceptable"  # leg pain 7/10 now

@@ -255,6 +255,24 @@ def test_the_worklist_lists_each_flagged_patient_once_most_severe_first():
     assert top["flags"] == "PERSISTENT_PAIN;NO_MEANINGFUL_IMPROVEMENT"
     assert top["reasons"].split(" | ")[0].startswith("Leg pain 8/10")
     assert len(top["reasons"].split(" | ")) == 2
+    # the acceptable symptom state in clinic words (8/10 and 5/10 are not; 6/10 neither)
+    assert worklist["acceptable_state"].tolist() == ["not acceptable", "not acceptable", "not acceptable"]
+
+
+def test_the_worklist_says_whether_a_flagged_patient_is_in_the_acceptable_symptom_state():
+    cohort = (
+        Cohort()
+        .surgery(1)
+        .visit(1, week(4), weakness=0)
+        .visit(1, week(10), leg=2, weakness=1)  # NEW_NERVE_SYMPTOMS, pain 2/10: acceptable
+        .surgery(2)
+        .visit(2, week(4), weakness=0)
+        .visit(2, week(10), weakness=1, mme=5)  # no pain or ODI scored
+    )
+    status, flags = compute_flags(*cohort.frames(), DEFAULT_SETTINGS, week(10))
+    worklist = build_worklist(status, flags).set_index("patient_id")
+    assert worklist.loc[1, "acceptable_state"] == "acceptable"
+    assert worklist.loc[2, "acceptable_state"] == "not scored"
 
 
 def test_the_most_severe_flag_comes_first_within_a_patient():

@@ -390,3 +390,34 @@ def test_data_dated_after_as_of_changes_nothing(surgeries, visits, treatments, a
     after = compute_flags(*more.frames(), DEFAULT_SETTINGS, day(as_of_day))
     pd.testing.assert_frame_equal(after[0], before[0])
     pd.testing.assert_frame_equal(after[1], before[1])
+
+
+# --- PASS: the acceptable symptom state (issue 14) ------------------------------------------------
+
+
+@pytest.mark.parametrize(("pain", "in_pass"), [(2.9, True), (3, True), (3.1, False)])
+def test_pain_at_or_below_3_is_the_acceptable_symptom_state(pain, in_pass):
+    status = Cohort().surgery(1).visit(1, day(-3), back=8).visit(1, week(20), back=pain, leg=1).status(as_of=week(20))
+    assert bool(status.loc[1, "pass_met"]) is in_pass
+
+
+@pytest.mark.parametrize(("odi", "in_pass"), [(19, True), (20, True), (21, False)])
+def test_an_odi_at_or_below_20_is_the_acceptable_symptom_state(odi, in_pass):
+    status = Cohort().surgery(1).visit(1, week(20), odi=odi).status(as_of=week(20))
+    assert bool(status.loc[1, "pass_met"]) is in_pass
+
+
+def test_the_acceptable_state_needs_every_measure_scored_now_within_its_limit():
+    status = (
+        Cohort()
+        .surgery(1)
+        .visit(1, week(20), leg=2, odi=30)  # pain fine, disability not: not acceptable
+        .surgery(2)
+        .visit(2, week(20), leg=2, odi=20)
+        .surgery(3)
+        .visit(3, week(20), mme=10)  # nothing scored: unknown, never "not acceptable"
+        .status(as_of=week(20))
+    )
+    assert status.loc[1, "pass_met"] == False  # noqa: E712 (a nullable boolean)
+    assert status.loc[2, "pass_met"] == True  # noqa: E712
+    assert pd.isna(status.loc[3, "pass_met"])
