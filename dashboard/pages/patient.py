@@ -24,7 +24,6 @@ from dashboard.widgets.patient_finder import patient_finder
 from dashboard.widgets.patient_treatments import treatment_response_section
 from dashboard.widgets.review import review_section
 from data_model.access.permissions import Action
-from data_model.flags.worklist import ACCEPTABLE_STATE_TEXT
 
 auth.guard(Action.VIEW_PATIENTS)
 
@@ -84,7 +83,7 @@ else:
     in_pass = s["pass_met"]
     cols[5].metric(
         "Acceptable state",
-        ACCEPTABLE_STATE_TEXT[None if pd.isna(in_pass) else bool(in_pass)].capitalize(),
+        "missing" if pd.isna(in_pass) else ("Yes" if in_pass else "No"),  # short: six metrics share a row
         help="Patient acceptable symptom state (PASS): current pain and ODI within the clinic's limits "
         "(defaults 3/10 and 20). Success is a meaningful improvement or this state.",
     )

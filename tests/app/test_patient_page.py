@@ -52,8 +52,8 @@ def test_the_header_says_whether_the_patient_is_in_the_acceptable_symptom_state(
         at = _open(as_user("doc"), mrn)
         return next(m.value for m in at.metric if m.label == "Acceptable state")
 
-    assert state("RECOVER1") == "Acceptable"  # pain 0-1/10 now
-    assert state("PERSIST1") == "Not acceptable"  # leg pain 7/10 now
+    assert state("RECOVER1") == "Yes"  # pain 0-1/10 now
+    assert state("PERSIST1") == "No"  # leg pain 7/10 now
 
 
 def test_the_visits_table_lists_every_visit(as_user):
