@@ -31,7 +31,7 @@
 #   (positive = better); change_percent is NaN when the baseline is 0. mcid_met = points or
 #   percent reach the NRS (or ODI) thresholds.
 # - PASS (acceptable symptom state): each measure scored on the recent visits is within its limit,
-#   current_pain <= pass_pain_max and current_odi <= pass_odi_max (both when both were scored,
+#   current_pain <= acceptable_pain_max and current_odi <= acceptable_odi_max (both when both were scored,
 #   either alone when only one was); <NA> when neither was. Success is the MCID or PASS.
 
 from __future__ import annotations
@@ -327,8 +327,8 @@ def _mcid(a: dict[str, np.ndarray], settings: Settings) -> dict[str, object]:
 def acceptable_state(pain: np.ndarray, odi: np.ndarray, settings: Settings) -> pd.arrays.BooleanArray:
     """PASS per patient: every measure scored now within its limit; <NA> when none was scored."""
     pain, odi = np.asarray(pain, dtype="float64"), np.asarray(odi, dtype="float64")
-    pain_ok = np.isnan(pain) | (without_noise(pain) <= settings.pass_pain_max)
-    odi_ok = np.isnan(odi) | (without_noise(odi) <= settings.pass_odi_max)
+    pain_ok = np.isnan(pain) | (without_noise(pain) <= settings.acceptable_pain_max)
+    odi_ok = np.isnan(odi) | (without_noise(odi) <= settings.acceptable_odi_max)
     return pd.arrays.BooleanArray(pain_ok & odi_ok, np.isnan(pain) & np.isnan(odi))
 
 

@@ -41,8 +41,8 @@ class Settings:
     mcid_odi_percent: float = 30.0
     # Acceptable symptom state (PASS): fine without a meaningful change. European Spine Study Group
     # (Mannion 2020) ODI <= 18 and NRS <= 3 at 12 months; NORspine ODI 20, back NRS 2.5, leg NRS 3.5
-    pass_pain_max: float = 3.0  # NRS at or below which pain is acceptable
-    pass_odi_max: float = 20.0  # ODI at or below which disability is acceptable
+    acceptable_pain_max: float = 3.0  # NRS at or below which pain is acceptable
+    acceptable_odi_max: float = 20.0  # ODI at or below which disability is acceptable
     no_improvement_min_pain: float = 3.0  # mild pain (<3) is not flagged for lack of improvement
     # ...and on the ODI fallback, minimal disability (ODI < 20; Fairbank's 0-20 band) is not either
     no_improvement_min_odi: float = 20.0
@@ -101,7 +101,7 @@ def validate(settings: Settings) -> Settings:
         "no_improvement_min_pain",
         "worsening_points",
         "rebound_points",
-        "pass_pain_max",
+        "acceptable_pain_max",
     ):
         _check_range(name, getattr(settings, name), 0, 10)
     if settings.severe_pain_threshold < settings.persistent_pain_threshold:
@@ -113,7 +113,7 @@ def validate(settings: Settings) -> Settings:
         _check_range(name, getattr(settings, name), 1, 99)
     _check_range("mcid_odi_points", settings.mcid_odi_points, 1, 100)
     _check_range("no_improvement_min_odi", settings.no_improvement_min_odi, 0, 100)
-    _check_range("pass_odi_max", settings.pass_odi_max, 0, 100)
+    _check_range("acceptable_odi_max", settings.acceptable_odi_max, 0, 100)
     _check_range("rebound_relief_visits", settings.rebound_relief_visits, 2, 5)
     _check_range("worsening_previous_visits", settings.worsening_previous_visits, 1, 5)
     _check_range("nerve_symptom_recent_days", settings.nerve_symptom_recent_days, 1, 3650)

@@ -13,7 +13,7 @@
 #   >= severe_pain_threshold, else medium.
 # REBOUND, for each site on its own (leg, back, unspecified pain), both of:
 #   relief that lasted: on rebound_relief_visits (2) post-op visits in a row the site's score met
-#     relief (the MCID against that site's baseline, or PASS: <= pass_pain_max), or the recent-visit
+#     relief (the MCID against that site's baseline, or PASS: <= acceptable_pain_max), or the recent-visit
 #     mean ending at a visit (visits within recent_visit_days, at most recent_visit_max, at least
 #     rebound_relief_visits of them) did; the relief level is that mean, the deepest relief wins
 #     (earliest on a tie), and it ends before the site's latest post-op score;
@@ -186,7 +186,7 @@ def rebound(inp: FlagInput) -> pd.DataFrame:
 
         def relieved(x: np.ndarray, target: np.ndarray = target) -> np.ndarray:
             x = without_noise(x)
-            return (x <= without_noise(target)) | (x <= s.pass_pain_max)
+            return (x <= without_noise(target)) | (x <= s.acceptable_pain_max)
 
         run_level, mean, count, first = _relief_windows(
             v, p, d, relieved(v), k, s.recent_visit_days, s.recent_visit_max
@@ -230,7 +230,7 @@ def rebound(inp: FlagInput) -> pd.DataFrame:
             lambda b, name=name: (
                 f"; {name} baseline {one_decimal(b)}"
                 if not np.isnan(b)
-                else f"; no {name} baseline (relief: {g(s.pass_pain_max)}/10 or less)"
+                else f"; no {name} baseline (relief: {g(s.acceptable_pain_max)}/10 or less)"
             ),
         )
         text = head + relief + weeks + context

@@ -8,8 +8,8 @@
 #   False, and the compared pain >= no_improvement_min_pain (mild pain is not flagged for lack of
 #   improvement). When ODI is the measure, the current ODI must also be >= no_improvement_min_odi
 #   (minimal disability is not flagged either) and the mildness gate reads current_pain, skipped
-#   when no pain score exists at all. Never on a patient in PASS (recovery.py: pain <= pass_pain_max
-#   and ODI <= pass_odi_max now): success is the MCID or PASS. high when there is no improvement at
+#   when no pain score exists at all. Never on a patient in PASS (recovery.py: pain <= acceptable_pain_max
+#   and ODI <= acceptable_odi_max now): success is the MCID or PASS. high when there is no improvement at
 #   all (score at or above baseline).
 # OFF_TRACK (early warning): the window has not ended, and the patient's pain (worse site) was
 #   above the curve (clinic_curve.py: the clinic's off_track_percentile for the procedure and week

@@ -32,6 +32,20 @@ def test_raising_the_pain_threshold_changes_the_worklist_at_once(as_user, app_db
     assert entry is not None and entry.actor == "boss"
 
 
+def test_the_acceptable_state_and_rebound_settings_are_offered_with_their_defaults(as_user):
+    at = as_user("boss").run()
+    at.switch_page("pages/settings.py").run()
+    shown = {
+        key: (at.number_input(key=f"set_{key}").label, at.number_input(key=f"set_{key}").value)
+        for key in ("acceptable_pain_max", "acceptable_odi_max", "rebound_relief_visits")
+    }
+    assert shown == {
+        "acceptable_pain_max": ("Acceptable pain max", 3.0),
+        "acceptable_odi_max": ("Acceptable odi max", 20.0),
+        "rebound_relief_visits": ("Rebound relief visits", 2),
+    }
+
+
 def test_an_invalid_setting_is_refused_naming_it_and_nothing_changes(as_user):
     at = as_user("boss").run()
     at.switch_page("pages/settings.py").run()

@@ -209,14 +209,16 @@ def test_the_acceptable_pain_limit_is_3_out_of_10(leg_now, flagged):
 def test_the_acceptable_state_limits_follow_the_clinic_settings():
     cohort = Cohort().surgery(1).visit(1, day(-7), leg=4.8).visit(1, week(14), leg=3.5)  # 1.3 points, 27 %
     assert NMI in codes(cohort.flags(as_of=week(14)), 1)
-    wider = replace(DEFAULT_SETTINGS, pass_pain_max=3.5)  # NORspine's leg-pain cut-off
+    wider = replace(DEFAULT_SETTINGS, acceptable_pain_max=3.5)  # NORspine's leg-pain cut-off
     assert NMI not in codes(cohort.flags(as_of=week(14), settings=wider), 1)
     odi = Cohort().surgery(1).visit(1, day(-7), odi=30).visit(1, week(13), odi=22)
     assert NMI in codes(odi.flags(as_of=week(13)), 1)
-    assert NMI not in codes(odi.flags(as_of=week(13), settings=replace(DEFAULT_SETTINGS, pass_odi_max=22.0)), 1)
+    assert NMI not in codes(odi.flags(as_of=week(13), settings=replace(DEFAULT_SETTINGS, acceptable_odi_max=22.0)), 1)
 
 
-@pytest.mark.parametrize(("key", "value"), [("pass_pain_max", -1), ("pass_pain_max", 11), ("pass_odi_max", 101)])
+@pytest.mark.parametrize(
+    ("key", "value"), [("acceptable_pain_max", -1), ("acceptable_pain_max", 11), ("acceptable_odi_max", 101)]
+)
 def test_an_out_of_range_acceptable_state_limit_is_refused_by_name(key, value):
     with pytest.raises(SettingsError, match=key):
         from_values({key: value})
