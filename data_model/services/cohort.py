@@ -37,6 +37,7 @@ class CohortFilter:
 @dataclass(frozen=True)
 class CohortView:
     chosen: CohortFilter
+    as_of: date  # the date every figure is as of
     patients: pd.DataFrame  # cohort.figures.select_cohort
     curve: pd.DataFrame
     responders: pd.DataFrame
@@ -71,6 +72,7 @@ def cohort_view(evaluation: Evaluation, chosen: CohortFilter) -> CohortView:
     durations = time_to_recovery(surgeries, visits, patients, e.settings, as_of, status=status)
     return CohortView(
         chosen=chosen,
+        as_of=pd.Timestamp(as_of).date(),
         patients=patients,
         curve=pain_curve(surgeries, visits, patients, e.settings, as_of, status=status),
         responders=responder_rates(surgeries, visits, patients, e.settings, as_of, status=status),
