@@ -22,9 +22,12 @@ PROCEDURE_COLOURS = {
     "discectomy": "#1f77b4",
     "laminectomy": "#ff7f0e",
     "fusion": "#d62728",
-    "other": "#7f7f7f",
+    "other": "#9467bd",  # not grey: grey marks a point with too few patients
 }
-GREY = "#b0b0b0"  # a point or bar with too few patients to read
+GREY = "#b0b0b0"
+_TICKS = list(
+    range(0, 101, 20)
+)  # a share axis: 0 % to 100 %, room beyond for the labels  # a point or bar with too few patients to read
 _LAYOUT = {
     "template": "plotly_white",
     "font": {"size": 13},
@@ -34,7 +37,7 @@ _LAYOUT = {
 
 
 def _colour(procedure: str) -> str:
-    return PROCEDURE_COLOURS.get(procedure, OTHER_COLOUR)
+    return PROCEDURE_COLOURS.get(procedure, "#8c564b")
 
 
 def _rgba(hex_colour: str, alpha: float) -> str:
@@ -161,18 +164,14 @@ def pain_curve_figure(
             "<br>n = %{customdata[0]} patients, one visit each (%{customdata[3]})%{customdata[4]}%{customdata[5]}"
             "<extra></extra>"
         )
-        text = [f"n={int(k)}" for k in rows["n_patients"]]
         fig.add_trace(
             go.Scatter(
                 x=x,
                 y=rows["median"].where(enough),
-                mode="lines+markers+text",
+                mode="lines+markers",
                 name=f"{label} ({_patients(n)})",
                 line={"color": colour, "width": 2.5},
                 marker={"size": 8},
-                text=[t if ok else "" for t, ok in zip(text, enough, strict=True)],
-                textposition="top center",
-                textfont={"size": 10, "color": colour},
                 legendgroup=procedure,
                 customdata=custom,
                 hovertemplate=hover,
@@ -183,13 +182,10 @@ def pain_curve_figure(
                 go.Scatter(
                     x=x[~enough],
                     y=rows["median"][~enough],
-                    mode="markers+text",
+                    mode="markers",
                     name=f"{label}: too few patients",
                     showlegend=False,
-                    marker={"size": 8, "color": GREY, "symbol": "circle-open"},
-                    text=[t for t, ok in zip(text, enough, strict=True) if not ok],
-                    textposition="bottom center",
-                    textfont={"size": 10, "color": GREY},
+                    marker={"size": 9, "color": GREY, "symbol": "circle-open", "line": {"width": 2}},
                     legendgroup=procedure,
                     customdata=custom[~enough],
                     hovertemplate=hover,
@@ -197,10 +193,73 @@ def pain_curve_figure(
             )
     order = list(dict.fromkeys(curve["time_point"]))
     fig.update_layout(title=_titled(f"{title} ({_patients(total)})", subtitle), **_LAYOUT)
-    _caption(fig, f"Median, band: interquartile range; n per point; {_too_few(min_patients)}.")
+    _n_table(fig, curve, order)
+    _caption(fig, f"Median, band: interquartile range; under the axis: patients per point; {_too_few(min_patients)}.")
     fig.update_xaxes(title_text=x_title, categoryorder="array", categoryarray=order)
     fig.update_yaxes(title_text=y_title, range=[0, 10.5], dtick=2)
     return fig
+
+
+_HEIGHT_PX = 700  # the print size; the plot area gives way to the rows under it
+_TABLE_TOP_PX = 62  # below the plot: tick labels and the axis title first
+_ROW_PX = 19
+
+
+def _n_table(fig: go.Figure, curve: pd.DataFrame, order: list[str]) -> None:
+    """Under the x axis, as survival plots put their numbers at risk: a row per procedure with the
+    patients behind each point (0 included), grey where below the minimum; then the legend."""
+    procedures = list(dict.fromkeys(curve["procedure"]))
+    fig.add_annotation(
+        text="<b>Patients per point</b>",
+        x=0,
+        y=0,
+        xref="paper",
+        yref="paper",
+        xanchor="right",
+        yanchor="top",
+        xshift=-12,
+        yshift=-_TABLE_TOP_PX,
+        showarrow=False,
+        font={"size": 11},
+    )
+    for i, procedure in enumerate(procedures, start=1):
+        rows = curve[curve["procedure"] == procedure]
+        shift = -(_TABLE_TOP_PX + _ROW_PX * i)
+        fig.add_annotation(
+            text=procedure_label(procedure),
+            x=0,
+            y=0,
+            xref="paper",
+            yref="paper",
+            xanchor="right",
+            yanchor="top",
+            xshift=-12,
+            yshift=shift,
+            showarrow=False,
+            font={"size": 11, "color": _colour(procedure)},
+        )
+        for point, k, few in zip(rows["time_point"], rows["n_patients"], rows["below_minimum"], strict=True):
+            if point not in order:
+                continue
+            fig.add_annotation(
+                name="n",
+                text=f"{int(k):,}",
+                x=point,
+                y=0,
+                xref="x",
+                yref="paper",
+                yanchor="top",
+                yshift=shift,
+                showarrow=False,
+                font={"size": 11, "color": GREY if few else _colour(procedure)},
+            )
+    below = _TABLE_TOP_PX + _ROW_PX * (len(procedures) + 1)
+    plot = _HEIGHT_PX - _LAYOUT["margin"]["t"] - below - 40
+    fig.update_layout(
+        height=_HEIGHT_PX,
+        margin={**_LAYOUT["margin"], "l": 200, "b": below + 40},
+        legend={**_LAYOUT["legend"], "y": -(below + 6) / plot},
+    )
 
 
 def _caption(fig: go.Figure, text: str) -> None:
@@ -261,8 +320,16 @@ def responder_figure(
                 x=rows["time_point"],
                 y=np.nan_to_num(rate),
                 name=label,
+                legendgroup=procedure,
+                showlegend=False,  # the legend entry below keeps the colour, even if this bar is grey
                 text=text,
-                textposition="outside",
+                # inside, from the base: the whisker at the top stays clear; a short bar has it above
+                textposition=["inside" if r >= 25 else "outside" for r in np.nan_to_num(rate)],
+                insidetextanchor="start",
+                textangle=0,
+                textfont={"size": 11},
+                insidetextfont={"size": 11, "color": "#1a1a1a"},
+                outsidetextfont={"size": 11, "color": "#1a1a1a"},
                 marker={
                     "color": [colour if ok else GREY for ok in enough],
                     "opacity": opacity,
@@ -302,7 +369,20 @@ def responder_figure(
             )
         )
     first = rates.drop_duplicates("procedure")  # every patient is in one row per time point
-    total = int((first["n_eligible"] + first["n_no_baseline"] + first["n_not_yet_due"]).sum())
+    per_procedure = first["n_eligible"] + first["n_no_baseline"] + first["n_not_yet_due"]
+    for procedure, n in zip(first["procedure"], per_procedure, strict=True):
+        legend_name = f"{procedure_label(procedure)} ({_patients(int(n))})"
+        fig.add_trace(
+            go.Scatter(  # legend only: a bar here would take a slot in every group
+                x=[None],
+                y=[None],
+                mode="markers",
+                name=legend_name,
+                legendgroup=procedure,
+                marker={"symbol": "square", "size": 12, "color": _colour(procedure)},
+            )
+        )
+    total = int(per_procedure.sum())
     fig.update_layout(title=_titled(f"{title} ({_patients(total)})", subtitle), barmode="group", **_LAYOUT)
     _caption(
         fig,
@@ -311,7 +391,7 @@ def responder_figure(
     )
     points = list(dict.fromkeys(rates["time_point"]))
     fig.update_xaxes(title_text=x_title, categoryorder="array", categoryarray=points)
-    fig.update_yaxes(title_text=y_title, range=[0, 125], dtick=20, ticksuffix=" %")
+    fig.update_yaxes(title_text=y_title, range=[0, 108], dtick=20, ticksuffix=" %")
     return fig
 
 
@@ -389,6 +469,7 @@ def treatment_response_figure(
     if rates.empty or rates["n_patients"].sum() == 0:
         return _empty(fig, _titled(title, subtitle), x_title, y_title)
     top = float(rates["n_evaluable"].max())
+    legend: list[go.Bar] = []
     # one trace per group: a legend of the groups; stacked, as each treatment has a single bar
     for group, rows in rates.assign(group=rates["group"].fillna("other")).groupby("group", sort=False):
         n = rows["n_evaluable"].to_numpy("int64")
@@ -396,12 +477,16 @@ def treatment_response_figure(
         colour = GROUP_COLOURS.get(group, OTHER_COLOUR)
         low, high = wilson_interval(rows["n_responders"].to_numpy("int64"), n)
         rate = 100 * rows["responder_rate"].to_numpy("float64")
+        texts = [f"{_percent(r)} (n = {k:,})" for r, k in zip(rows["responder_rate"], n, strict=True)]
+        short = np.nan_to_num(rate) < 30
         fig.add_trace(
             go.Bar(
                 y=rows["label"],
                 x=np.nan_to_num(rate),
                 orientation="h",
                 name=str(group).capitalize(),
+                legendgroup=str(group),
+                showlegend=False,  # the legend entry below keeps the group's colour, even if this bar is grey
                 marker={
                     "color": [colour if ok else GREY for ok in enough],
                     "opacity": _weight(n.astype("float64"), enough, top),
@@ -415,11 +500,11 @@ def treatment_response_figure(
                     "thickness": 1.2,
                     "width": 3,
                 },
-                text=[
-                    f"{_percent(r)} (n = {k:,})"
-                    for r, k in zip(rows["responder_rate"], rows["n_evaluable"], strict=True)
-                ],
-                textposition="outside",
+                text=texts,
+                # inside from the base, clear of the whisker; a short bar's text goes past its whisker
+                textposition=np.where(short, "none", "inside"),
+                insidetextanchor="start",
+                insidetextfont={"size": 12, "color": "#1a1a1a"},
                 cliponaxis=False,
                 customdata=np.column_stack(
                     [
@@ -437,6 +522,26 @@ def treatment_response_figure(
                 ),
             )
         )
+        legend.append(
+            go.Bar(
+                x=[None],
+                y=[None],
+                orientation="h",
+                name=str(group).capitalize(),
+                legendgroup=str(group),
+                marker_color=colour,
+                text=[],
+                hoverinfo="skip",
+            )
+        )
+        ends = np.nan_to_num(100 * high)
+        for label, text, end, is_short in zip(rows["label"], texts, ends, short, strict=True):
+            if is_short:
+                fig.add_annotation(
+                    x=end, y=label, text=text, xanchor="left", xshift=4, showarrow=False, font={"size": 12}
+                )
+    for entry in legend:
+        fig.add_trace(entry)
     total = int(rates["n_evaluable"].sum())
     fig.update_layout(
         title=_titled(f"{title} (n = {total:,} first courses)", subtitle),
@@ -446,7 +551,7 @@ def treatment_response_figure(
     )
     _caption(fig, f"Whiskers: 95 % interval (Wilson); fainter bars: fewer patients; {_too_few(min_patients)}.")
     fig.update_layout(legend_traceorder="normal")  # stacked horizontal bars would reverse it
-    fig.update_xaxes(title_text=x_title, range=[0, 125], dtick=20, ticksuffix=" %")
+    fig.update_xaxes(title_text=x_title, range=[0, 125], tickvals=_TICKS, ticktext=[f"{t} %" for t in _TICKS])
     fig.update_yaxes(
         title_text=y_title, autorange="reversed", categoryorder="array", categoryarray=list(rates["label"])
     )

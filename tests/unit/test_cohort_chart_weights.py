@@ -44,11 +44,20 @@ def _rates(settings=DEFAULT_SETTINGS) -> pd.DataFrame:
     return responder_rates(surgeries, visits, select_cohort(surgeries, as_of=day(200)), settings, day(200))
 
 
-def test_every_point_of_the_pain_curve_is_labelled_with_its_n():
+def test_every_point_of_the_pain_curve_has_its_n_under_the_axis():
     fig = pain_curve_figure(_curve(), min_patients=4)
     line = next(t for t in fig.data if t.name == "Discectomy (n = 5 patients)")
     assert list(line.x) == ["baseline", "6 weeks", "3 months", "12 months"]  # 24 months: nobody yet
-    assert list(line.text) == ["n=4", "n=4", "n=4", ""]  # 12 months is drawn grey, with its own label
+    n_row = [(a.x, a.text, a.font.color) for a in fig.layout.annotations if a.name == "n"]
+    blue, grey = "#1f77b4", GREY
+    assert n_row == [
+        ("baseline", "4", blue),
+        ("6 weeks", "4", blue),
+        ("3 months", "4", blue),
+        ("12 months", "3", grey),  # under the minimum of 4
+        ("24 months", "0", grey),
+    ]
+    assert "Patients per point" in " ".join(a.text for a in fig.layout.annotations)
 
 
 def test_a_point_under_the_minimum_is_grey_off_the_line_and_says_so():
@@ -56,7 +65,7 @@ def test_a_point_under_the_minimum_is_grey_off_the_line_and_says_so():
     line = next(t for t in fig.data if t.name == "Discectomy (n = 5 patients)")
     assert pd.isna(list(line.y)[3])  # 12 months (3 patients) is not on the line
     [grey] = [t for t in fig.data if t.marker.color == GREY]
-    assert list(grey.x) == ["12 months"] and list(grey.y) == [3.0] and list(grey.text) == ["n=3"]
+    assert list(grey.x) == ["12 months"] and list(grey.y) == [3.0]
     assert "too few to read" in grey.customdata[0][5]
     captions = [a.text for a in fig.layout.annotations]
     assert any("fewer than 4 patients" in text for text in captions)
@@ -78,7 +87,8 @@ def test_the_hover_says_how_many_are_missing_from_a_point_and_why():
 
 def test_responder_bars_carry_the_wilson_interval_as_whiskers_and_are_weighted_by_n():
     fig = responder_figure(_rates())
-    [bars] = fig.data
+    bars = fig.data[0]
+    assert [t.name for t in fig.data if t.showlegend is not False] == ["Discectomy (n = 10 patients)"]
     at = list(bars.x).index("3 months")
     # 8 of 10: 80 %, interval 49.0 % to 94.3 % (hand computation in test_cohort_intervals)
     assert bars.y[at] == pytest.approx(80)
