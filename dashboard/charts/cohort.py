@@ -205,61 +205,76 @@ _TABLE_TOP_PX = 62  # below the plot: tick labels and the axis title first
 _ROW_PX = 19
 
 
-def _n_table(fig: go.Figure, curve: pd.DataFrame, order: list[str]) -> None:
-    """Under the x axis, as survival plots put their numbers at risk: a row per procedure with the
-    patients behind each point (0 included), grey where below the minimum; then the legend."""
-    procedures = list(dict.fromkeys(curve["procedure"]))
+Cell = tuple[object, str, str]  # (x, text, colour)
+
+
+def _rows_under_axis(fig: go.Figure, header: str, rows: list[tuple[str, str, list[Cell]]]) -> None:
+    """Under the x axis, as survival plots put their numbers at risk: a header, then per row its
+    label (left of the axis, in its colour) and its cells at their x; then the legend."""
+    label_style = {"x": 0, "y": 0, "xref": "paper", "yref": "paper", "xanchor": "right", "yanchor": "top"}
     fig.add_annotation(
-        text="<b>Patients per point</b>",
-        x=0,
-        y=0,
-        xref="paper",
-        yref="paper",
-        xanchor="right",
-        yanchor="top",
-        xshift=-12,
-        yshift=-_TABLE_TOP_PX,
-        showarrow=False,
-        font={"size": 11},
+        text=f"<b>{header}</b>", **label_style, xshift=-12, yshift=-_TABLE_TOP_PX, showarrow=False, font={"size": 11}
     )
-    for i, procedure in enumerate(procedures, start=1):
-        rows = curve[curve["procedure"] == procedure]
+    for i, (label, colour, cells) in enumerate(rows, start=1):
         shift = -(_TABLE_TOP_PX + _ROW_PX * i)
         fig.add_annotation(
-            text=procedure_label(procedure),
-            x=0,
-            y=0,
-            xref="paper",
-            yref="paper",
-            xanchor="right",
-            yanchor="top",
-            xshift=-12,
-            yshift=shift,
-            showarrow=False,
-            font={"size": 11, "color": _colour(procedure)},
+            text=label, **label_style, xshift=-12, yshift=shift, showarrow=False, font={"size": 11, "color": colour}
         )
-        for point, k, few in zip(rows["time_point"], rows["n_patients"], rows["below_minimum"], strict=True):
-            if point not in order:
-                continue
+        for x, text, cell_colour in cells:
             fig.add_annotation(
                 name="n",
-                text=f"{int(k):,}",
-                x=point,
+                text=text,
+                x=x,
                 y=0,
                 xref="x",
                 yref="paper",
                 yanchor="top",
                 yshift=shift,
                 showarrow=False,
-                font={"size": 11, "color": GREY if few else _colour(procedure)},
+                font={"size": 11, "color": cell_colour},
             )
-    below = _TABLE_TOP_PX + _ROW_PX * (len(procedures) + 1)
+    below = _TABLE_TOP_PX + _ROW_PX * (len(rows) + 1)
     plot = _HEIGHT_PX - _LAYOUT["margin"]["t"] - below - 40
     fig.update_layout(
         height=_HEIGHT_PX,
         margin={**_LAYOUT["margin"], "l": 200, "b": below + 40},
         legend={**_LAYOUT["legend"], "y": -(below + 6) / plot},
     )
+
+
+def _n_table(fig: go.Figure, curve: pd.DataFrame, order: list[str]) -> None:
+    """The patients behind each pain-curve point (0 included), grey where below the minimum."""
+    rows = []
+    for procedure, points in curve.groupby("procedure", sort=False):
+        colour = _colour(procedure)
+        cells: list[Cell] = [
+            (point, f"{int(k):,}", GREY if few else colour)
+            for point, k, few in zip(points["time_point"], points["n_patients"], points["below_minimum"], strict=True)
+            if point in order
+        ]
+        rows.append((procedure_label(procedure), colour, cells))
+    _rows_under_axis(fig, "Patients per point", rows)
+
+
+AT_RISK_WEEKS = (0, 6, 13, 26, 52, 104, 156)  # the registry time points, and 6-monthly between
+
+
+def at_risk(km: pd.DataFrame, weeks: float) -> int:
+    """Patients still followed and not yet improved at `weeks`: those whose time is at least `weeks`
+    (the first timeline row at or after it; 0 past the last)."""
+    later = km[km["weeks"] >= weeks]
+    return int(later["at_risk"].iloc[0]) if len(later) else 0
+
+
+def left_out_text(durations: pd.DataFrame) -> str:
+    """Who time_to_recovery left out of the curves, and why ('' when nobody)."""
+    counts = durations["outcome"].value_counts()
+    parts = []
+    if counts.get("no_baseline", 0):
+        parts.append(f"{int(counts['no_baseline']):,} without a baseline score")
+    if counts.get("no_follow_up", 0):
+        parts.append(f"{int(counts['no_follow_up']):,} without a scored visit after surgery yet")
+    return f"Not in the curves: {' and '.join(parts)}." if parts else ""
 
 
 def _caption(fig: go.Figure, text: str) -> None:
@@ -400,7 +415,10 @@ def _interval(low: float, high: float) -> str:
 
 
 def km_figure(
-    km: pd.DataFrame, title: str = "Time to meaningful improvement (Kaplan–Meier)", subtitle: str | None = None
+    km: pd.DataFrame,
+    title: str = "Time to meaningful improvement (Kaplan–Meier)",
+    subtitle: str | None = None,
+    durations: pd.DataFrame | None = None,
 ) -> go.Figure:
     """Step curves of the share not yet improved against weeks since surgery, per procedure
     (cohort.kaplan_meier); the legend gives n and the median; ticks mark censored patients when
@@ -447,7 +465,29 @@ def km_figure(
             )
         )
     fig.update_layout(title=_titled(f"{title} ({_patients(total)})", subtitle), **_LAYOUT)
-    fig.update_xaxes(title_text=x_title, rangemode="tozero")
+    ticks = [w for w in AT_RISK_WEEKS if w <= max(float(km["weeks"].max()), 1.0)]
+    _rows_under_axis(
+        fig,
+        "Numbers at risk",
+        [
+            (
+                procedure_label(procedure),
+                _colour(procedure),
+                [(w, f"{at_risk(rows, w):,}", _colour(procedure)) for w in ticks],
+            )
+            for procedure, rows in km.groupby("procedure", sort=False)
+        ],
+    )
+    left_out = left_out_text(durations) if durations is not None else ""
+    _caption(
+        fig,
+        " ".join(
+            t
+            for t in ("Tick marks (on a small cohort): censored, no improvement seen by the last visit.", left_out)
+            if t
+        ),
+    )
+    fig.update_xaxes(title_text=x_title, rangemode="tozero", tickvals=ticks)
     fig.update_yaxes(title_text=y_title, range=[0, 102], ticksuffix=" %")
     return fig
 

@@ -42,7 +42,7 @@ def cohort_figures(view, threshold_percent: float = 30.0, min_patients: int = 10
     return {
         "pain_curve": cohort_charts.pain_curve_figure(view.curve, subtitle=sub, min_patients=min_patients),
         "responders": cohort_charts.responder_figure(view.responders, subtitle=sub, min_patients=min_patients),
-        "time_to_recovery": cohort_charts.km_figure(view.recovery, subtitle=sub),
+        "time_to_recovery": cohort_charts.km_figure(view.recovery, subtitle=sub, durations=view.durations),
         "treatment_response": cohort_charts.treatment_response_figure(
             view.treatments, threshold_percent=threshold_percent, subtitle=sub, min_patients=min_patients
         ),

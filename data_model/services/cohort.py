@@ -42,6 +42,7 @@ class CohortView:
     curve: pd.DataFrame
     responders: pd.DataFrame
     recovery: pd.DataFrame  # Kaplan-Meier table per procedure
+    durations: pd.DataFrame  # time_to_recovery per patient: who the Kaplan-Meier curves leave out, and why
     summary: pd.DataFrame
     treatments: pd.DataFrame  # responder rate per treatment
 
@@ -77,6 +78,7 @@ def cohort_view(evaluation: Evaluation, chosen: CohortFilter) -> CohortView:
         curve=pain_curve(surgeries, visits, patients, e.settings, as_of, status=status),
         responders=responder_rates(surgeries, visits, patients, e.settings, as_of, status=status),
         recovery=kaplan_meier(durations),
+        durations=durations,
         summary=summary_figures(status, flags, patients, visits, e.settings, as_of),
         treatments=treatment_response.responder_rates(courses),
     )

@@ -14,6 +14,7 @@ from dashboard.charts.cohort import (
     GREY,
     curve_dropouts,
     curve_table,
+    km_figure,
     pain_curve_figure,
     responder_figure,
     responder_table,
@@ -26,7 +27,7 @@ from data_model.services.cohort import CohortFilter
 from data_model.settings import DEFAULT_SETTINGS
 from data_model.treatment_response import per_treatment
 from data_model.treatment_response import responder_rates as treatment_rates
-from tests.unit.builders import day
+from tests.unit.builders import Cohort, day
 from tests.unit.test_cohort_pain_curve import _hand_cohort
 from tests.unit.test_cohort_responder_rates import _ten_seen
 
@@ -108,6 +109,7 @@ def test_every_cohort_chart_carries_the_cohort_definition_and_the_as_of_date_in_
         curve=pain_curve(surgeries, visits, patients, DEFAULT_SETTINGS, AS_OF),
         responders=responder_rates(surgeries, visits, patients, DEFAULT_SETTINGS, AS_OF),
         recovery=kaplan_meier(time_to_recovery(surgeries, visits, patients, DEFAULT_SETTINGS, AS_OF)),
+        durations=time_to_recovery(surgeries, visits, patients, DEFAULT_SETTINGS, AS_OF),
         treatments=treatment_rates(per_treatment(visits, treatments, DEFAULT_SETTINGS, AS_OF)),
     )
     figures = cohort_figures(view, 30.0, 10)
@@ -139,3 +141,25 @@ def test_counts_reconcile_legend_table_and_title():
     per_point = table[["Patients", "No visit in window (baseline: no score)", "Not yet due"]].sum(axis=1)
     assert (per_point == table["Patients of the procedure"]).all()
     assert "n = 5 patients" in fig.layout.title.text
+
+
+def test_the_kaplan_meier_chart_gives_the_numbers_at_risk_and_who_it_leaves_out():
+    c = Cohort()
+    for pid in (1, 2, 3, 5):
+        c.surgery(pid).visit(pid, day(-5), leg=8)  # baseline 8: improved at 5.6 or below
+    c.visit(1, day(42), leg=2)  # improved at week 6
+    c.visit(2, day(91), leg=8)  # not improved by week 13: censored there
+    c.visit(3, day(182), leg=1)  # improved at week 26
+    c.surgery(4).visit(4, day(42), leg=5)  # no baseline: left out; patient 5: no visit after surgery
+    surgeries, visits, _ = c.frames()
+    durations = time_to_recovery(surgeries, visits, select_cohort(surgeries, as_of=AS_OF), DEFAULT_SETTINGS, AS_OF)
+    fig = km_figure(kaplan_meier(durations), durations=durations)
+    # at risk at week w: patients whose time (6, 13, 26) is at least w
+    assert [(a.x, a.text) for a in fig.layout.annotations if a.name == "n"] == [
+        (0, "3"),
+        (6, "3"),
+        (13, "2"),
+        (26, "1"),
+    ]
+    texts = " ".join(a.text for a in fig.layout.annotations)
+    assert "Not in the curves: 1 without a baseline score and 1 without a scored visit after surgery yet." in texts
