@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -78,13 +80,19 @@ def _window(row: pd.Series) -> str:
     return f"visits {int(row['window_from_day'])}–{int(row['window_to_day'])} days after surgery"
 
 
+def _window_name(time_point: str) -> str:
+    """'6 weeks' -> '6-week', '12 months' -> '12-month' (any other label as it is)."""
+    match = re.fullmatch(r"(\d+)\s*(week|month|year)s?", time_point.strip())
+    return f"{match[1]}-{match[2]}" if match else time_point
+
+
 def _dropped(no_visit: int, not_yet: int, time_point: str) -> str:
     """Why patients are not in a point, in words ('' when all are)."""
     if time_point == BASELINE:
         return f"{no_visit:,} without a baseline score" if no_visit else ""
     parts = []
     if no_visit:
-        parts.append(f"{no_visit:,} without a visit in the {time_point} window")
+        parts.append(f"{no_visit:,} without a visit in the {_window_name(time_point)} window")
     if not_yet:
         parts.append(f"{not_yet:,} not yet due")
     return "; ".join(parts)
@@ -678,5 +686,31 @@ def treatment_table(rates: pd.DataFrame, min_patients: int = DEFAULT_SETTINGS.co
             "95 % interval": [_interval(a, b) for a, b in zip(low, high, strict=True)],
             "Median pain reduction": rates["median_change_percent"].map(lambda x: "–" if pd.isna(x) else f"{x:.0f} %"),
             "Too few to read": (rates["n_evaluable"] < min_patients).map(_too_few_mark),
+        }
+    )
+
+
+def summary_table(summary: pd.DataFrame) -> pd.DataFrame:
+    """cohort.summary_figures for reading: per procedure and for all, shares with their counts."""
+    point = str(summary["ftp_time_point"].iloc[0]) if len(summary) else "3 months"
+    return pd.DataFrame(
+        {
+            "Procedure": summary["procedure"].map(lambda p: "All procedures" if p == "all" else procedure_label(p)),
+            "Patients": summary["n_patients"],
+            "Flagged": [
+                f"{_percent(s)} ({n:,})" for s, n in zip(summary["flagged_share"], summary["n_flagged"], strict=True)
+            ],
+            "Persistent pain": [
+                f"{_percent(s)} ({n:,})"
+                for s, n in zip(summary["persistent_pain_share"], summary["n_persistent_pain"], strict=True)
+            ],
+            f"No meaningful improvement by {point}": [
+                f"{_percent(s)} ({f:,} of {e:,})"
+                for s, f, e in zip(
+                    summary["ftp_failure_share"], summary["n_ftp_failure"], summary["n_ftp_eligible"], strict=True
+                )
+            ],
+            f"No visit by {point} (missing)": summary["n_ftp_missing"],
+            "Window closed, no baseline": summary["n_ftp_no_baseline"],
         }
     )

@@ -59,7 +59,7 @@ cols[2].metric(
 )
 ftp = overall["ftp_failure_share"]
 cols[3].metric(
-    f"Failure to progress at {overall['ftp_time_point']}",
+    f"Not improved by {overall['ftp_time_point']}",
     "–" if ftp != ftp else f"{ftp:.0%}",
     help=(
         f"Of {int(overall['n_ftp_eligible'])} eligible patients (with baseline, window closed), "
@@ -89,14 +89,14 @@ notes = {
         "Eligible: a baseline and the time point's window closed; judged on the visit in the window closest "
         "to the due day. Missing patients are never counted as responders."
     ],
-    "time_to_recovery": [],
+    "time_to_recovery": [cohort_charts.left_out_text(view.durations)],
     "treatment_response": [],
 }
 few = f"Points or bars with fewer than {settings.cohort_min_patients} patients are grey: too few to read."
 for tab, (name, figure), table in zip(tabs, figures.items(), tables, strict=True):
     with tab:
         st.plotly_chart(figure, key=f"co_chart_{name}")
-        for note in notes[name]:
+        for note in filter(None, notes[name]):
             st.caption(plain(note))
         if name != "time_to_recovery":
             st.caption(few)
@@ -105,6 +105,6 @@ for tab, (name, figure), table in zip(tabs, figures.items(), tables, strict=True
             st.dataframe(table, hide_index=True)
 
 with st.expander("Per procedure"):
-    st.dataframe(view.summary, hide_index=True)
+    st.dataframe(cohort_charts.summary_table(view.summary), hide_index=True)
 
 cohort_downloads(view, figures, as_of, f"{settings.mcid_nrs_points:g} points or {settings.mcid_nrs_percent:g} %")

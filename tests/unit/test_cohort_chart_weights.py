@@ -77,12 +77,12 @@ def test_the_hover_says_how_many_are_missing_from_a_point_and_why():
     line = next(t for t in fig.data if t.name == "Discectomy (n = 5 patients)")
     by_point = dict(zip(line.x, line.customdata, strict=True))
     assert by_point["6 weeks"][3] == "visits 28–56 days after surgery"
-    assert by_point["12 months"][4] == "<br>not in this point: 2 without a visit in the 12 months window"
+    assert by_point["12 months"][4] == "<br>not in this point: 2 without a visit in the 12-month window"
     assert by_point["baseline"][4] == "<br>not in this point: 1 without a baseline score"
     assert curve_dropouts(_curve()) == [
         "Discectomy (n = 5 patients) – not in the point at baseline: 1 without a baseline score; 6 weeks: 1 "
-        "without a visit in the 6 weeks window; 3 months: 1 without a visit in the 3 months window; 12 months: "
-        "2 without a visit in the 12 months window; 24 months: 5 not yet due."
+        "without a visit in the 6-week window; 3 months: 1 without a visit in the 3-month window; 12 months: "
+        "2 without a visit in the 12-month window; 24 months: 5 not yet due."
     ]
 
 
