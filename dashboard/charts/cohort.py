@@ -30,12 +30,9 @@ GREY = "#b0b0b0"
 _TICKS = list(
     range(0, 101, 20)
 )  # a share axis: 0 % to 100 %, room beyond for the labels  # a point or bar with too few patients to read
-_LAYOUT = {
-    "template": "plotly_white",
-    "font": {"size": 13},
-    "margin": {"l": 70, "r": 30, "t": 110, "b": 70},
-    "legend": {"orientation": "h", "yanchor": "top", "y": -0.18, "x": 0},
-}
+_MARGIN: dict[str, int] = {"l": 70, "r": 30, "t": 110, "b": 70}  # the top holds the title and the cohort line
+_LEGEND: dict[str, object] = {"orientation": "h", "yanchor": "top", "y": -0.18, "x": 0}
+_LAYOUT = {"template": "plotly_white", "font": {"size": 13}, "margin": _MARGIN, "legend": _LEGEND}
 
 
 def _colour(procedure: str) -> str:
@@ -242,11 +239,11 @@ def _rows_under_axis(fig: go.Figure, header: str, rows: list[tuple[str, str, lis
                 font={"size": 11, "color": cell_colour},
             )
     below = _TABLE_TOP_PX + _ROW_PX * (len(rows) + 1)
-    plot = _HEIGHT_PX - _LAYOUT["margin"]["t"] - below - 40
+    plot = _HEIGHT_PX - _MARGIN["t"] - below - 40
     fig.update_layout(
         height=_HEIGHT_PX,
-        margin={**_LAYOUT["margin"], "l": 200, "b": below + 40},
-        legend={**_LAYOUT["legend"], "y": -(below + 6) / plot},
+        margin={**_MARGIN, "l": 200, "b": below + 40},
+        legend={**_LEGEND, "y": -(below + 6) / plot},
     )
 
 

@@ -110,7 +110,10 @@ class Report(FPDF):
         self.multi_cell(0, 5, self.text_of(text), new_x="LMARGIN", new_y="NEXT")
 
     def figure(self, fig: go.Figure, height_mm: float = 95) -> None:
-        # 900 px across 180 mm keeps the chart's 13 px text at about 7 pt on paper
+        # 900 px across 180 mm keeps the chart's 13 px text at about 7 pt on paper; a figure that sets its
+        # own height (rows of n under its axis, one bar per treatment) keeps it, or its layout would not fit
+        if fig.layout.height:
+            height_mm = min(180 * fig.layout.height / 900, self.h - 40)
         png = figure_bytes(fig, "png", width=900, height=int(900 * height_mm / 180))
         if self.get_y() + height_mm > self.h - 20:
             self.add_page()
