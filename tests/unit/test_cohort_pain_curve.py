@@ -22,7 +22,7 @@ The unscheduled visits (9, 8, 9, 9, 8) would pull every median up if they counte
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import fields, replace
 
 import numpy as np
 import pandas as pd
@@ -30,7 +30,7 @@ import pytest
 
 from data_model.cohort.figures import select_cohort
 from data_model.cohort.pain_curve import PAIN_CURVE_COLUMNS, pain_curve
-from data_model.settings import DEFAULT_SETTINGS, FollowUpPoint
+from data_model.settings import DEFAULT_SETTINGS, FollowUpPoint, Settings, SettingsError, from_values
 from tests.unit.builders import Cohort, day
 
 AS_OF = day(500)
@@ -178,3 +178,12 @@ def test_a_cohort_without_any_visit_gives_zero_counts_not_an_error():
     surgeries, visits, _ = Cohort().surgery(1).frames()
     curve = pain_curve(surgeries, visits, select_cohort(surgeries, as_of=AS_OF), DEFAULT_SETTINGS, AS_OF)
     assert (curve["n_patients"] == 0).all() and curve["median"].isna().all()
+
+
+def test_the_minimum_is_a_setting_a_clinic_can_change_within_its_range():
+    assert from_values({"cohort_min_patients": 25}).cohort_min_patients == 25
+    with pytest.raises(SettingsError, match="cohort_min_patients: 0 is outside"):
+        from_values({"cohort_min_patients": 0})
+    field = next(f for f in fields(Settings) if f.name == "cohort_min_patients")
+    assert field.metadata["label"] == "Fewest patients for a cohort chart point"
+    assert field.metadata["unit"] == "patients"
