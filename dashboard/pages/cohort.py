@@ -39,7 +39,7 @@ chosen = CohortFilter(tuple(procedures), tuple(surgeons), date_from, date_to, or
 as_of = date.today()
 view = data.cohort(as_of, chosen)
 st.caption(
-    f"Cohort: {plain(chosen.describe())}; as of {as_of:%Y-%m-%d}. Counts are patients, not visits."
+    f"Cohort: {plain(chosen.describe())}; as of {view.as_of:%d %b %Y}. Counts are patients, not visits."
 )  # it names surgeons
 
 if view.patients.empty:
