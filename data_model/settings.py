@@ -69,6 +69,16 @@ class Settings:
     follow_up_upcoming_days: int = 14  # a window opening this soon is "due soon"
     overdue_max_weeks: int = 26  # a window closed longer ago than this is "missed", not "overdue"
 
+    # Cohort charts: a time point with fewer patients than this is greyed and says so (too few to read)
+    cohort_min_patients: int = field(
+        default=10,
+        metadata={
+            "label": "Fewest patients for a cohort chart point",
+            "unit": "patients",
+            "help": "A time point of a cohort chart with fewer patients is drawn in grey and marked as too few.",
+        },
+    )
+
     def window_for(self, procedure: str) -> int:
         return self.window_weeks.get(procedure, self.window_weeks["other"])
 
@@ -125,6 +135,7 @@ def validate(settings: Settings) -> Settings:
     _check_range("opioid_mme_threshold", settings.opioid_mme_threshold, 1, 1000)
     _check_range("opioid_mme_high", settings.opioid_mme_high, 1, 1000)
     _check_range("opioid_max_weeks", settings.opioid_max_weeks, 1, 520)
+    _check_range("cohort_min_patients", settings.cohort_min_patients, 1, 10000)
     _check_range("follow_up_upcoming_days", settings.follow_up_upcoming_days, 0, 365)
     _check_range("overdue_max_weeks", settings.overdue_max_weeks, 0, 520)
     if not settings.follow_up_schedule:

@@ -28,15 +28,23 @@ COHORT_CHARTS: dict[str, str] = {
 }
 
 
-def cohort_figures(view, threshold_percent: float = 30.0) -> dict[str, go.Figure]:
-    """The four cohort figures of a cohort_view.CohortView, in COHORT_CHARTS order (page, exports, report).
-    threshold_percent is the responder threshold the treatment response used (Settings.mcid_nrs_percent)."""
+def cohort_subtitle(definition: str, as_of: date) -> str:
+    """The line under every cohort chart's title: which patients, as of when (kept in every export)."""
+    return f"Cohort: {definition}; as of {as_of:%d %b %Y}"
+
+
+def cohort_figures(view, threshold_percent: float = 30.0, min_patients: int = 10) -> dict[str, go.Figure]:
+    """The four cohort figures of a cohort_view.CohortView, in COHORT_CHARTS order (page, exports, report),
+    each titled with the cohort definition and the as-of date. threshold_percent is the responder
+    threshold the treatment response used (Settings.mcid_nrs_percent); min_patients is
+    Settings.cohort_min_patients (fewer patients: a grey point)."""
+    sub = cohort_subtitle(view.chosen.describe(), view.as_of)
     return {
-        "pain_curve": cohort_charts.pain_curve_figure(view.curve),
-        "responders": cohort_charts.responder_figure(view.responders),
-        "time_to_recovery": cohort_charts.km_figure(view.recovery),
+        "pain_curve": cohort_charts.pain_curve_figure(view.curve, subtitle=sub, min_patients=min_patients),
+        "responders": cohort_charts.responder_figure(view.responders, subtitle=sub, min_patients=min_patients),
+        "time_to_recovery": cohort_charts.km_figure(view.recovery, subtitle=sub, durations=view.durations),
         "treatment_response": cohort_charts.treatment_response_figure(
-            view.treatments, threshold_percent=threshold_percent
+            view.treatments, threshold_percent=threshold_percent, subtitle=sub, min_patients=min_patients
         ),
     }
 
@@ -102,7 +110,10 @@ class Report(FPDF):
         self.multi_cell(0, 5, self.text_of(text), new_x="LMARGIN", new_y="NEXT")
 
     def figure(self, fig: go.Figure, height_mm: float = 95) -> None:
-        # 900 px across 180 mm keeps the chart's 13 px text at about 7 pt on paper
+        # 900 px across 180 mm keeps the chart's 13 px text at about 7 pt on paper; a figure that sets its
+        # own height (rows of n under its axis, one bar per treatment) keeps it, or its layout would not fit
+        if fig.layout.height:
+            height_mm = min(180 * fig.layout.height / 900, self.h - 40)
         png = figure_bytes(fig, "png", width=900, height=int(900 * height_mm / 180))
         if self.get_y() + height_mm > self.h - 20:
             self.add_page()

@@ -7,6 +7,7 @@ from datetime import date
 import streamlit as st
 
 from dashboard import data
+from dashboard.charts import cohort as cohort_charts
 from dashboard.charts import reports
 from dashboard.downloads.buttons import chart_downloads, cohort_downloads
 from dashboard.formatting import plain, procedure_label
@@ -38,7 +39,7 @@ chosen = CohortFilter(tuple(procedures), tuple(surgeons), date_from, date_to, or
 as_of = date.today()
 view = data.cohort(as_of, chosen)
 st.caption(
-    f"Cohort: {plain(chosen.describe())}; as of {as_of:%Y-%m-%d}. Counts are patients, not visits."
+    f"Cohort: {plain(chosen.describe())}; as of {view.as_of:%d %b %Y}. Counts are patients, not visits."
 )  # it names surgeons
 
 if view.patients.empty:
@@ -58,7 +59,7 @@ cols[2].metric(
 )
 ftp = overall["ftp_failure_share"]
 cols[3].metric(
-    f"Failure to progress at {overall['ftp_time_point']}",
+    f"Not improved by {overall['ftp_time_point']}",
     "–" if ftp != ftp else f"{ftp:.0%}",
     help=(
         f"Of {int(overall['n_ftp_eligible'])} eligible patients (with baseline, window closed), "
@@ -69,17 +70,41 @@ cols[3].metric(
 )
 
 settings = data.settings()
-figures = reports.cohort_figures(view, settings.mcid_nrs_percent)  # the same figures `paintrail export chart` draws
+# the same figures `paintrail export chart` draws, titled with the cohort definition and the date
+figures = reports.cohort_figures(view, settings.mcid_nrs_percent, settings.cohort_min_patients)
 tabs = st.tabs(list(reports.COHORT_CHARTS.values()))
-tables = [view.curve, view.responders, view.recovery, view.treatments]
+tables = [
+    cohort_charts.curve_table(view.curve),
+    cohort_charts.responder_table(view.responders),
+    cohort_charts.km_table(view.recovery),
+    cohort_charts.treatment_table(view.treatments, settings.cohort_min_patients),
+]
+notes = {
+    "pain_curve": [
+        "Each time point counts one visit per patient inside its due window (the one closest to the due day; "
+        "of two equally close, the earlier), so an unscheduled visit never makes a point of its own.",
+        *cohort_charts.curve_dropouts(view.curve),
+    ],
+    "responders": [
+        "Eligible: a baseline and the time point's window closed; judged on the visit in the window closest "
+        "to the due day. Missing patients are never counted as responders."
+    ],
+    "time_to_recovery": [cohort_charts.left_out_text(view.durations)],
+    "treatment_response": [],
+}
+few = f"Points or bars with fewer than {settings.cohort_min_patients} patients are grey: too few to read."
 for tab, (name, figure), table in zip(tabs, figures.items(), tables, strict=True):
     with tab:
         st.plotly_chart(figure, key=f"co_chart_{name}")
+        for note in filter(None, notes[name]):
+            st.caption(plain(note))
+        if name != "time_to_recovery":
+            st.caption(few)
         chart_downloads(name, figure)
         with st.expander("The numbers behind the chart"):
             st.dataframe(table, hide_index=True)
 
 with st.expander("Per procedure"):
-    st.dataframe(view.summary, hide_index=True)
+    st.dataframe(cohort_charts.summary_table(view.summary), hide_index=True)
 
 cohort_downloads(view, figures, as_of, f"{settings.mcid_nrs_points:g} points or {settings.mcid_nrs_percent:g} %")

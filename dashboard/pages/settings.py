@@ -46,14 +46,20 @@ with st.form("settings_form"):
     edited: dict = {}
     for i, f in enumerate(scalars):
         default = defaults[f.name]
-        label = f.name.replace("_", " ").capitalize()
+        label = f.metadata.get("label") or f.name.replace("_", " ").capitalize()
+        unit = f" {f.metadata['unit']}" if "unit" in f.metadata else ""
+        what = f"{f.metadata['help']} " if "help" in f.metadata else ""
         if isinstance(default, int):
             edited[f.name] = cols[i % 3].number_input(
-                label, value=int(values[f.name]), step=1, key=f"set_{f.name}", help=f"Default {default}"
+                label, value=int(values[f.name]), step=1, key=f"set_{f.name}", help=f"{what}Default {default}{unit}"
             )
         else:
             edited[f.name] = cols[i % 3].number_input(
-                label, value=float(values[f.name]), step=0.5, key=f"set_{f.name}", help=f"Default {default:g}"
+                label,
+                value=float(values[f.name]),
+                step=0.5,
+                key=f"set_{f.name}",
+                help=f"{what}Default {default:g}{unit}",
             )
     st.subheader("Follow-up schedule")
     st.caption("Registry time points after surgery; a visit within ± tolerance counts for the time point.")

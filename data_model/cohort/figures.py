@@ -13,8 +13,11 @@
 #   with a scored visit in the window are judged on the visit closest to day 7w (tie: the earlier,
 #   as follow_up.py picks the visit that satisfied the time point);
 #   the rest are 'missing', never responders. responder_rate = responders / with a visit;
-#   missing_share = missing / eligible. Patients with the window closed but no baseline are counted
-#   (n_no_baseline) and left out; those with the window still open are n_not_yet_due.
+#   missing_share = missing / eligible; rate_low..rate_high its 95 % Wilson interval (intervals.py);
+#   below_minimum when fewer than Settings.cohort_min_patients were seen. Patients with the window
+#   closed but no baseline are counted (n_no_baseline) and left out; those with the window still
+#   open are n_not_yet_due. Every cohort patient of a procedure is in exactly one of n_not_yet_due,
+#   n_no_baseline, n_missing, n_responders, n_non_responders at each time point.
 # - summary_figures, "failure to progress" at the 3-month time point (window end 7(13+3) = 112 days
 #   by default): eligible as above; reached = a post-op visit up to the window end meets the MCID;
 #   missing = no scored post-op visit up to the window end (neither failure nor success);
@@ -29,8 +32,10 @@ import numpy as np
 import pandas as pd
 
 from ..arrays import closest_in_range, empty_frame
+from ..follow_up import window_days
 from ..recovery import AsOf, index_surgeries, to_timestamp
 from ..settings import DEFAULT_SETTINGS, FollowUpPoint, Settings
+from .intervals import wilson_interval
 from .outcomes import Patients, Scored, count_by, patients_of, procedure_order, scored_visits, status_for
 
 COHORT_COLUMNS: dict[str, str] = {
@@ -86,14 +91,17 @@ OUTCOMES: tuple[str, ...] = ("not_yet_due", "no_baseline", "missing", "responder
 _NOT_YET_DUE, _NO_BASELINE, _MISSING, _RESPONDER, _NON_RESPONDER = range(len(OUTCOMES))
 
 
-def _window_days(point: FollowUpPoint) -> tuple[int, int, int]:
-    """(first day, due day, last day) of a time point's window, days after the index surgery."""
-    return 7 * (point.weeks - point.tolerance_weeks), 7 * point.weeks, 7 * (point.weeks + point.tolerance_weeks)
+def _window_days(point: FollowUpPoint, settings: Settings) -> tuple[int, int, int]:
+    """(first day, due day, last day) of a time point's window, days after the index surgery: the
+    follow-up schedule's own (follow_up.window_days)."""
+    j = list(settings.follow_up_schedule).index(point)
+    due, start, end = window_days(settings)
+    return int(start[j]), int(due[j]), int(end[j])
 
 
-def _judge(point: FollowUpPoint, p: Patients, scored: Scored) -> tuple[np.ndarray, np.ndarray]:
+def _judge(point: FollowUpPoint, p: Patients, scored: Scored, settings: Settings) -> tuple[np.ndarray, np.ndarray]:
     """Per patient: the outcome code at this time point and the row of the visit judged (-1: none)."""
-    lo, due, hi = _window_days(point)
+    lo, due, hi = _window_days(point, settings)
     due_now = (p.days_since > hi) & (p.measure > 0)
     row = np.full(len(p), -1, dtype="int64")
     who = np.flatnonzero(due_now)  # only these are judged: fewer lookups
@@ -137,6 +145,9 @@ RATE_COLUMNS: dict[str, str] = {
     "n_responders": "int64",
     "n_non_responders": "int64",
     "responder_rate": "float64",  # responders / with a visit (NaN when none had a visit)
+    "rate_low": "float64",  # 95 % Wilson interval of responder_rate (intervals.py); NaN as it is
+    "rate_high": "float64",
+    "below_minimum": "bool",  # n_with_visit < Settings.cohort_min_patients
     "missing_share": "float64",  # missing / eligible
     "n_no_baseline": "int64",
     "n_not_yet_due": "int64",
@@ -159,10 +170,11 @@ def responder_rates(
     k = len(order)
     frames = []
     for point in settings.follow_up_schedule:
-        outcome, _ = _judge(point, p, scored)
+        outcome, _ = _judge(point, p, scored, settings)
         n = {o: count_by(proc, outcome == i, k) for i, o in enumerate(OUTCOMES)}
         seen = n["responder"] + n["non_responder"]
         eligible = seen + n["missing"]
+        low, high = wilson_interval(n["responder"], seen)
         with np.errstate(divide="ignore", invalid="ignore"):
             frames.append(
                 pd.DataFrame(
@@ -178,6 +190,9 @@ def responder_rates(
                         "n_responders": n["responder"],
                         "n_non_responders": n["non_responder"],
                         "responder_rate": np.where(seen > 0, n["responder"] / seen, np.nan),
+                        "rate_low": low,
+                        "rate_high": high,
+                        "below_minimum": seen < settings.cohort_min_patients,
                         "missing_share": np.where(eligible > 0, n["missing"] / eligible, np.nan),
                         "n_no_baseline": n["no_baseline"],
                         "n_not_yet_due": n["not_yet_due"],
@@ -231,7 +246,7 @@ def summary_figures(
         return empty_frame(SUMMARY_COLUMNS)
     p, scored = _prepare(None, visits, cohort, settings, as_of, status)
     n = len(p)
-    end = _window_days(point)[2]
+    end = _window_days(point, settings)[2]
     first_seen = scored.first_day(np.ones(len(scored.day), dtype=bool), n)
     first_met = scored.first_day(scored.met, n)
     closed = p.days_since > end

@@ -37,10 +37,12 @@ class CohortFilter:
 @dataclass(frozen=True)
 class CohortView:
     chosen: CohortFilter
+    as_of: date  # the date every figure is as of
     patients: pd.DataFrame  # cohort.figures.select_cohort
     curve: pd.DataFrame
     responders: pd.DataFrame
     recovery: pd.DataFrame  # Kaplan-Meier table per procedure
+    durations: pd.DataFrame  # time_to_recovery per patient: who the Kaplan-Meier curves leave out, and why
     summary: pd.DataFrame
     treatments: pd.DataFrame  # responder rate per treatment
 
@@ -71,10 +73,12 @@ def cohort_view(evaluation: Evaluation, chosen: CohortFilter) -> CohortView:
     durations = time_to_recovery(surgeries, visits, patients, e.settings, as_of, status=status)
     return CohortView(
         chosen=chosen,
+        as_of=pd.Timestamp(as_of).date(),
         patients=patients,
         curve=pain_curve(surgeries, visits, patients, e.settings, as_of, status=status),
         responders=responder_rates(surgeries, visits, patients, e.settings, as_of, status=status),
         recovery=kaplan_meier(durations),
+        durations=durations,
         summary=summary_figures(status, flags, patients, visits, e.settings, as_of),
         treatments=treatment_response.responder_rates(courses),
     )

@@ -97,6 +97,7 @@ def test_every_cohort_chart_exports_as_a_real_file_of_its_format(db, renderer, t
     assert png_size((tmp_path / "pain_curve.png").read_bytes()) == (2400, 1400)  # print size, 2x scale
     text = svg_text(tmp_path / "responders.svg")
     assert "n = " in text and "Responders, % of patients seen" in text  # the n, and the axis with its unit
+    assert "Cohort: all procedures; as of 01 Jun 2026" in text  # the definition and the date, in the image
     pdf = (tmp_path / "time_to_recovery.pdf").read_bytes()
     assert pdf.startswith(b"%PDF") and len(PdfReader(tmp_path / "time_to_recovery.pdf").pages) >= 1
     html = (tmp_path / "treatment_response.html").read_text(encoding="utf-8")
@@ -112,6 +113,7 @@ def test_the_cohort_options_narrow_the_chart_to_that_cohort(db, tmp_path):
     assert result.exit_code == 0, result.output
     html = out.read_text(encoding="utf-8")
     assert "Fusion (n = " in html and "Discectomy (n = " not in html
+    assert "Cohort: fusion; as of 01 Jun 2026" in html
     shown = int(re.search(r"Pain after surgery by procedure \(n = (\d+) patients?\)", html).group(1))
     assert 0 < shown <= fusion
 

@@ -147,3 +147,37 @@ def test_the_schedule_comes_from_settings():
     row = _at(rates, "discectomy", "4 months")
     # window days 112-126: only patient 4's day-130 visit is near, and outside it
     assert (row["n_eligible"], row["n_missing"], row["n_with_visit"]) == (4, 4, 0)
+
+
+def _ten_seen() -> Cohort:
+    """Ten patients with baseline leg 8 (MCID target 5.6) seen at 3 months: 8 responders, 2 not.
+    Patient 10 also had an unscheduled visit on day 60 with leg 2, outside every window: it is
+    judged on its 3-month visit (day 95, leg 7), not on the better unscheduled one."""
+    c = Cohort()
+    for pid in range(1, 11):
+        c.surgery(pid).visit(pid, day(-7), leg=8)
+    for pid in range(1, 9):
+        c.visit(pid, day(91), leg=4)
+    c.visit(9, day(91), leg=7)
+    c.visit(10, day(60), leg=2).visit(10, day(95), leg=7)
+    return c
+
+
+def test_a_responder_rate_carries_its_95_percent_wilson_interval():
+    row = _at(_rates(_ten_seen()), "discectomy", "3 months")
+    assert (row["n_responders"], row["n_with_visit"]) == (8, 10)  # patient 10's day-60 visit is in no window
+    assert (round(row["rate_low"], 3), round(row["rate_high"], 3)) == (0.490, 0.943)  # by hand, 8 of 10
+
+
+def test_a_time_point_with_fewer_patients_seen_than_the_setting_is_below_the_minimum():
+    assert not _at(_rates(_ten_seen()), "discectomy", "3 months")["below_minimum"]  # 10 seen, minimum 10
+    eleven = replace(DEFAULT_SETTINGS, cohort_min_patients=11)
+    assert _at(_rates(_ten_seen(), settings=eleven), "discectomy", "3 months")["below_minimum"]
+    nobody = _at(_rates(_ten_seen()), "discectomy", "6 weeks")  # nobody seen at 6 weeks
+    assert nobody["below_minimum"] and np.isnan(nobody["rate_low"])
+
+
+def test_every_patient_is_counted_once_at_each_time_point():
+    rates = _rates(_hand_cohort())
+    total = rates[["n_not_yet_due", "n_no_baseline", "n_missing", "n_responders", "n_non_responders"]].sum(axis=1)
+    assert (total == 6).all()  # the six patients of the hand cohort

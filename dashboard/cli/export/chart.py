@@ -64,7 +64,8 @@ def cohort_figures(engine: Engine, chosen: CohortFilter, as_of: date) -> dict[st
 
     with read_session(engine) as session:
         evaluation = evaluate_clinic(session, as_of)
-    return figures(cohort_view(evaluation, chosen), evaluation.settings.mcid_nrs_percent)
+    settings = evaluation.settings
+    return figures(cohort_view(evaluation, chosen), settings.mcid_nrs_percent, settings.cohort_min_patients)
 
 
 def trajectory_figure(engine: Engine, user: SignedIn, mrn: str, as_of: date, identified: bool) -> tuple[go.Figure, int]:

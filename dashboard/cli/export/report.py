@@ -71,7 +71,12 @@ def export_report(
             mcid = f"{settings.mcid_nrs_points:g} points or {settings.mcid_nrs_percent:g} %"
             with image_batch():
                 pdf = cohort_report_pdf(
-                    chosen.describe(), day, view.summary, cohort_figures(view, settings.mcid_nrs_percent), flagged, mcid
+                    chosen.describe(),
+                    day,
+                    view.summary,
+                    cohort_figures(view, settings.mcid_nrs_percent, settings.cohort_min_patients),
+                    flagged,
+                    mcid,
                 )
             write_atomically(out, pdf)
             audit_command(
