@@ -28,8 +28,19 @@ chromium:
 demo: install chromium
 	$(BIN)/paintrail demo
 
+# Lint and format check first (quick), then mypy in the background while pytest runs (mypy takes
+# about 50 s of CPU on its own): its report goes to a temporary file outside the tree and is printed
+# once pytest ends. The target fails when any step fails.
 test: install-test chromium
-	$(BIN)/pytest -n auto --dist loadgroup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	@report=$$(mktemp); \
+	$(BIN)/mypy >"$$report" 2>&1 & mypy_pid=$$!; \
+	$(BIN)/pytest -n auto --dist loadgroup; pytest_status=$$?; \
+	wait $$mypy_pid; mypy_status=$$?; \
+	echo "--- mypy"; cat "$$report"; rm -f "$$report"; \
+	if [ $$mypy_status -ne 0 ]; then echo "mypy failed (exit $$mypy_status)" >&2; fi; \
+	[ $$pytest_status -eq 0 ] && [ $$mypy_status -eq 0 ]
 
 bench: install-test
 	$(BIN)/paintrail bench

@@ -18,6 +18,7 @@ from dashboard.store import database_url, engine, engine_for
 from data_model import queries
 from data_model.access import accounts
 from data_model.audit import record_event, set_actor
+from data_model.changes import Version
 from data_model.db import read_session, run_write
 from data_model.exchange import deidentify
 from data_model.exchange.csv_folder.export import export_csv, zip_bytes
@@ -34,7 +35,7 @@ from data_model.settings import Settings
 T = TypeVar("T")
 
 
-def data_version() -> int:
+def data_version() -> Version:
     """Grows with every audited write; part of every cache key so a save shows on the next rerun."""
     with read_session(engine()) as session:
         return queries.data_version(session)
@@ -46,7 +47,7 @@ def _read(fn: Callable[[Session], T]) -> T:
 
 
 @st.cache_data(max_entries=16, show_spinner="Loading settings…")
-def _settings(url: str, version: int) -> Settings:
+def _settings(url: str, version: Version) -> Settings:
     return _read(queries.load_settings)
 
 
@@ -150,7 +151,7 @@ def worklist(as_of: date) -> pd.DataFrame:
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def _patient_record(url: str, version: int, patient_id: int, as_of: date) -> PatientRecord | None:
+def _patient_record(url: str, version: Version, patient_id: int, as_of: date) -> PatientRecord | None:
     return _read(lambda s: patient_service.patient_record(s, patient_id, as_of))
 
 
@@ -163,7 +164,7 @@ def find_patients(text: str) -> pd.DataFrame:
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
-def _surgeons(url: str, version: int) -> list[str]:
+def _surgeons(url: str, version: Version) -> list[str]:
     return _read(queries.surgeons)
 
 

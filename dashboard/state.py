@@ -21,6 +21,14 @@ def current_user() -> SignedIn | None:
     return st.session_state.get(USER)
 
 
+def signed_in_user() -> SignedIn:
+    """The account this run is signed in as, on a page past auth.guard (which stops a run signed in as no one)."""
+    user = current_user()
+    if user is None:
+        raise RuntimeError("no one is signed in: auth.guard must run first")
+    return user
+
+
 def sign_in(user: SignedIn, sign_in_id: int | None, via_sso: bool = False) -> None:
     st.session_state[USER] = user
     st.session_state[SIGN_IN] = sign_in_id

@@ -83,6 +83,8 @@ def _audit_after_flush(session: Session, _flush_context) -> None:
             if (
                 action == "update"
                 and isinstance(obj, CLINICAL)
+                and after is not None
+                and before is not None
                 and after.get("voided_at")
                 and not before.get("voided_at")
             ):
@@ -99,8 +101,9 @@ def _audit_after_flush(session: Session, _flush_context) -> None:
                     "after": _dumps(after),
                 }
             )
-            if isinstance(obj, CLINICAL) and _patient_id(obj) is not None:
-                touched_patients.add(_patient_id(obj))
+            patient_id = _patient_id(obj)
+            if isinstance(obj, CLINICAL) and patient_id is not None:
+                touched_patients.add(patient_id)
     if not entries:
         return
     connection = session.connection()

@@ -139,7 +139,8 @@ def read(
 
 def where_clause(table: Table, ids: list[int] | None, as_of: date | None, sqlite: bool) -> tuple[str, list]:
     mark = "?" if sqlite else "%s"
-    clauses, params = ["voided_at IS NULL", VISIBLE_SQL], []
+    clauses = ["voided_at IS NULL", VISIBLE_SQL]
+    params: list[object] = []
     if as_of is not None:
         clauses.append(f"{table.date_column} <= {mark}")
         # SQLAlchemy stores a SQLite Date as 'YYYY-MM-DD' text, compared as text
@@ -214,7 +215,7 @@ def _sqlite_plan(table: Table) -> list[tuple[str, str, tuple[Column, ...]]]:
     """(decoder, SQL aggregate, columns) per value the query returns, after count(*)."""
     floats = [c for c in table.columns if c.kind == "float"]
     flags = [c for c in table.columns if c.kind == "flag"]
-    plan = []
+    plan: list[tuple[str, str, tuple[Column, ...]]] = []
     for c in table.columns:
         x = c.sql
         if c.kind in ("id", "date"):
@@ -306,7 +307,8 @@ def _parallel_rows(raw, table: Table, sql: str, params: list) -> list[tuple] | N
 
 def _decode(plan: list[tuple[str, str, tuple[Column, ...]]], row: tuple) -> dict[str, np.ndarray | None]:
     """One result row's strings as arrays; None for a column that must be read again exactly."""
-    n, out = int(row[0]), {}
+    n = int(row[0])
+    out: dict[str, np.ndarray | None] = {}
     for (kind, _, columns), text in zip(plan, row[1:], strict=True):
         c = columns[0]
         if kind == "id":

@@ -64,7 +64,7 @@ def current(session: Session) -> Seen:
 
 def _last_id(session: Session) -> int:
     stmt = select(func.coalesce(func.max(AuditEntry.id), 0)).execution_options(**{SHOW_STAGED: True})
-    return int(session.scalar(stmt))
+    return int(session.execute(stmt).scalar_one())
 
 
 def stamp(session: Session, last_id: int) -> str | None:
@@ -92,4 +92,4 @@ def entries_since(session: Session, seen: Seen, now: Seen) -> list[tuple[str | N
             .columns(xact_id=AuditEntry.xact_id.type)
         )
         stmt = columns.where(AuditEntry.xact_id.in_(select(since.subquery().c.xact_id)))
-    return [tuple(row) for row in session.execute(stmt).all()]
+    return [(table, patient_id, action) for table, patient_id, action in session.execute(stmt).all()]

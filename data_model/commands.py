@@ -92,11 +92,11 @@ def add_surgery(
 
 
 def visits_on(session: Session, patient_id: int, visit_date: date) -> int:
-    return session.scalar(
+    return session.execute(
         select(func.count(Visit.id)).where(
             Visit.patient_id == patient_id, Visit.visit_date == visit_date, Visit.voided_at.is_(None)
         )
-    )
+    ).scalar_one()
 
 
 def add_visit(

@@ -7,9 +7,9 @@ import random
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, PoolProxiedConnection, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
@@ -69,6 +69,14 @@ def _configure_sqlite(engine: Engine) -> None:
 
 
 IN_LIST_SIZE = 500  # values per IN (...) list: well under SQLite's and PostgreSQL's parameter limits
+
+
+def driver_connection(connection: PoolProxiedConnection) -> Any:
+    """The driver's own connection under SQLAlchemy's pool proxy (for its bulk paths: executemany, COPY)."""
+    driver = connection.driver_connection
+    if driver is None:  # only after the pool invalidated it
+        raise RuntimeError("the database connection was invalidated: try again")
+    return driver
 
 
 def in_chunks(values: Sequence[T]) -> Iterator[Sequence[T]]:

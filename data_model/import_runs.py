@@ -21,9 +21,24 @@ import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
+from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, delete, event, insert, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    CursorResult,
+    Engine,
+    ScalarSelect,
+    Table,
+    delete,
+    event,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 
 from .models import AuditEntry, Import, Patient, Surgery, Treatment, Visit, utcnow
@@ -32,6 +47,7 @@ STAGING, DONE = "staging", "done"
 SHOW_STAGED = "paintrail_show_staged"  # execution option: this statement sees staged rows too
 # the order a run's rows are cleared in: rows before the patients they belong to
 STAGED_MODELS = (Visit, Surgery, Treatment, AuditEntry, Patient)
+StagedModel = type[Visit] | type[Surgery] | type[Treatment] | type[AuditEntry] | type[Patient]
 VISIBLE_SQL = "(import_id IS NULL OR import_id NOT IN (SELECT id FROM imports WHERE state <> 'done'))"
 CLEAR_CHUNK = 5_000
 # The per-run advisory lock's keys: this schema (several PainTrail databases may share one server) and
@@ -41,7 +57,7 @@ _RUN_LOCK = "hashtext('paintrail import run ' || current_schema()), {run_id}"
 _running_here: set[int] = set()  # runs this process has under way (so the same process never sweeps them)
 
 
-def _not_staged(cls: type) -> object:
+def _not_staged(cls: StagedModel) -> ColumnElement[bool]:
     return or_(cls.import_id.is_(None), cls.import_id.not_in(select(Import.id).where(Import.state != DONE)))
 
 
@@ -183,8 +199,13 @@ def finish(session: Session, run: ImportRun) -> None:
     done = session.execute(
         update(Import).where(Import.id == run.id, Import.state == STAGING).values(state=DONE, finished_at=utcnow())
     )
-    if done.rowcount != 1:
+    if cast("CursorResult[Any]", done).rowcount != 1:
         raise RuntimeError(f"import run {run.id} is no longer staging: it cannot be shown")
+
+
+def _delete_rows(session: Session, table: Table, chunk: ScalarSelect[int]) -> int:
+    deleted = session.execute(delete(table).where(table.c.id.in_(chunk)))
+    return cast("CursorResult[Any]", deleted).rowcount
 
 
 def clear(engine: Engine, run_id: int) -> int:
@@ -197,9 +218,7 @@ def clear(engine: Engine, run_id: int) -> int:
         table = model.__table__
         while True:
             chunk = select(table.c.id).where(table.c.import_id == run_id).limit(CLEAR_CHUNK).scalar_subquery()
-            gone = run_write(
-                engine, lambda session, t=table, c=chunk: session.execute(delete(t).where(t.c.id.in_(c))).rowcount
-            )
+            gone = run_write(engine, partial(_delete_rows, table=table, chunk=chunk))
             deleted += gone
             if gone < CLEAR_CHUNK:
                 break

@@ -13,6 +13,7 @@ from sqlalchemy import Select, and_, case, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from . import bulk_read, changes
+from .db import driver_connection
 from .import_runs import VISIBLE_SQL
 from .models import AuditEntry, Condition, FlagReview, Patient, Setting, Surgery, Treatment, User, Visit
 from .settings import Settings, from_values
@@ -210,7 +211,7 @@ def patient_names(session: Session) -> pd.DataFrame:
     """patient_id, mrn, display_name, birth_year of everyone: what the worklist shows beside the flags
     (the birth year tells patients of one name apart). Plain rows
     from the driver (no ORM types to convert): a fifth of patients_frame's time for 100,000 patients."""
-    cursor = session.connection().connection.driver_connection.cursor()
+    cursor = driver_connection(session.connection().connection).cursor()
     try:
         cursor.execute(f"SELECT id, mrn, display_name, birth_year FROM patients WHERE {VISIBLE_SQL} ORDER BY id")
         rows = cursor.fetchall()

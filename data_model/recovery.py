@@ -37,6 +37,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -95,7 +96,7 @@ STATUS_COLUMNS: dict[str, str] = {
 }
 
 
-AsOf = date | datetime | str | pd.Timestamp
+AsOf: TypeAlias = date | datetime | str | pd.Timestamp
 
 
 def to_timestamp(as_of: AsOf) -> pd.Timestamp:

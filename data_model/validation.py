@@ -105,7 +105,7 @@ class Fields:
         return value
 
     def number(self, name: str, low: float, high: float, required: bool = False) -> float | None:
-        raw = self.raw.get(name)
+        raw: Any = self.raw.get(name)
         if _blank(raw):
             if required:
                 self.error(name, "is required")
@@ -295,6 +295,7 @@ def check_patient(raw: dict[str, Any], today: date | None = None) -> tuple[Patie
     sex = f.choice("sex", SEXES) or "unknown"
     if f.errors:
         return None, f.errors
+    assert mrn is not None  # required: None only with an error recorded
     return PatientIn(mrn, name, birth_year, sex), []
 
 
@@ -311,27 +312,39 @@ def check_surgery(raw: dict[str, Any], today: date | None = None) -> tuple[Surge
     notes = f.text("notes", MAX_NOTE_LENGTH)
     if f.errors:
         return None, f.errors
+    assert when is not None and procedure is not None  # required: None only with an error recorded
     return SurgeryIn(when, procedure, levels, surgeon, notes), []
 
 
 def check_visit(raw: dict[str, Any], today: date | None = None) -> tuple[VisitIn | None, list[FieldError]]:
     f = Fields(raw, today)
     when = f.date("visit_date", required=True)
-    values = {
-        "back_pain": f.number("back_pain", 0, 10),
-        "leg_pain": f.number("leg_pain", 0, 10),
-        "odi": f.number("odi", 0, 100),
-        "numbness": f.flag01("numbness"),
-        "tingling": f.flag01("tingling"),
-        "weakness": f.flag01("weakness"),
-        "mme_per_day": f.number("mme_per_day", 0, MAX_MME_PER_DAY),
-    }
+    back_pain = f.number("back_pain", 0, 10)
+    leg_pain = f.number("leg_pain", 0, 10)
+    odi = f.number("odi", 0, 100)
+    numbness = f.flag01("numbness")
+    tingling = f.flag01("tingling")
+    weakness = f.flag01("weakness")
+    mme_per_day = f.number("mme_per_day", 0, MAX_MME_PER_DAY)
     notes = f.text("notes", MAX_NOTE_LENGTH)
-    if not f.errors and all(v is None for v in values.values()):
+    values = (back_pain, leg_pain, odi, numbness, tingling, weakness, mme_per_day)
+    if not f.errors and all(v is None for v in values):
         f.errors.append(FieldError("measurements", None, NO_MEASUREMENT))
     if f.errors:
         return None, f.errors
-    return VisitIn(visit_date=when, notes=notes, **values), []
+    assert when is not None  # required: None only with an error recorded
+    visit = VisitIn(
+        visit_date=when,
+        back_pain=back_pain,
+        leg_pain=leg_pain,
+        odi=odi,
+        numbness=numbness,
+        tingling=tingling,
+        weakness=weakness,
+        mme_per_day=mme_per_day,
+        notes=notes,
+    )
+    return visit, []
 
 
 def check_treatment(raw: dict[str, Any], today: date | None = None) -> tuple[TreatmentIn | None, list[FieldError]]:
@@ -344,6 +357,7 @@ def check_treatment(raw: dict[str, Any], today: date | None = None) -> tuple[Tre
         f.error("end_date", f"is before the start date {start.isoformat()}")
     if f.errors:
         return None, f.errors
+    assert code is not None and start is not None  # required: None only with an error recorded
     return TreatmentIn(code, start, end, notes), []
 
 

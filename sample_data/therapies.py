@@ -50,7 +50,7 @@ def treatment_plan(
 ) -> tuple[pd.DataFrame, np.ndarray]:
     """Treatment rows (episode, code, start_t, end_t, notes; days after surgery) and each episode's
     effective-treatment day for late responders (inf otherwise)."""
-    n_ep = arch.shape[0]
+    n_ep: int = arch.shape[0]
     n_ladder = len(LADDER)
     prob = np.array([row[1] for row in LADDER]).T[arch]  # episodes x ladder
     prob[:, _COL["adhesiolysis"]] = np.where(fibrosis, ADHESIOLYSIS_IF_FIBROSIS, prob[:, _COL["adhesiolysis"]])
@@ -132,7 +132,8 @@ def opioid_rows(plan: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
     users = np.flatnonzero(plan["user"].to_numpy())
     start = np.round(rng.random(len(users)) * 2)
     stop = plan["stop_t"].to_numpy()[users]
-    notes = np.where(plan["preop"].to_numpy()[users], "Continued from pre-operative use", None)
+    # numpy's stubs leave None out of ArrayLike; np.where takes it as an object scalar
+    notes = np.where(plan["preop"].to_numpy()[users], "Continued from pre-operative use", None)  # type: ignore[call-overload]
     return pd.DataFrame(
         {
             "episode": users,

@@ -6,7 +6,7 @@ held, so it never touches rows entered by staff."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -16,7 +16,7 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, func, insert, select
 
 from data_model.audit import record_event, set_actor
-from data_model.db import read_session, write_session
+from data_model.db import driver_connection, read_session, write_session
 from data_model.models import AuditEntry, Patient, Surgery, Treatment, User, Visit, utcnow
 
 from .generator import (
@@ -253,7 +253,7 @@ class Same:
     value: Any
 
 
-def _chunks(columns: list[Column], n_rows: int) -> Iterator[list[tuple]]:
+def _chunks(columns: Sequence[Column], n_rows: int) -> Iterator[list[tuple]]:
     """Rows as tuples, converted a chunk at a time to keep memory flat."""
     for start in range(0, n_rows, CHUNK_ROWS):
         stop = min(start + CHUNK_ROWS, n_rows)
@@ -275,7 +275,7 @@ Bulk = Callable[[str, dict[str, Column], int], None]
 
 
 def _bulk_writer(conn: Connection) -> Bulk:
-    driver = conn.connection.driver_connection
+    driver = driver_connection(conn.connection)
     if conn.dialect.name == "sqlite":
 
         def sqlite_bulk(table: str, spec: dict[str, Column], n_rows: int) -> None:

@@ -13,6 +13,7 @@ import time
 import tracemalloc
 from collections.abc import Callable
 from datetime import date, timedelta
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -87,7 +88,7 @@ def clinic(engine: Engine, as_of: date, runs: int, traced: bool) -> dict[str, di
     for run in range(1, runs + 1):
         seconds, data = stopwatch(read)
         raw.append(seconds)
-        compute.append(stopwatch(lambda d=data: evaluate_rules(d, settings, as_of))[0])
+        compute.append(stopwatch(partial(evaluate_rules, data, settings, as_of))[0])
         del data
         flags.append(stopwatch(evaluate)[0])
         say(f"  run {run}/{runs}: raw read {raw[-1]:.3f} s, compute {compute[-1]:.3f} s, flags {flags[-1]:.3f} s")
@@ -128,7 +129,7 @@ def one_patient(engine: Engine, as_of: date, patient_ids: list[int], runs: int, 
     if traced:
         return {"patient_reads": peak(lambda: read(patient_ids[0]))}
     read(patient_ids[-1])  # warm-up
-    samples = [stopwatch(lambda p=pid: read(p))[0] for _ in range(runs) for pid in patient_ids]
+    samples = [stopwatch(partial(read, pid))[0] for _ in range(runs) for pid in patient_ids]
     say(
         f"  {len(samples)} patient reads: median {statistics.median(samples) * 1000:.1f} ms, "
         f"slowest {max(samples) * 1000:.1f} ms"
@@ -167,7 +168,7 @@ def after_one_visit(engine: Engine, as_of: date, patient_ids: list[int], runs: i
     samples = []
     for run in range(runs):
         add_one(patient_ids[run % len(patient_ids)])
-        seconds, current = stopwatch(lambda c=current: refresh(c))
+        seconds, current = stopwatch(partial(refresh, current))
         samples.append(seconds)
         say(f"  run {run + 1}/{runs}: flags after one new visit {seconds * 1000:.1f} ms")
     wrong = _differences(current, engine, as_of)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -94,9 +95,9 @@ def page(name: str, patient_ids: list[int], runs: int, traced: bool) -> dict[str
     cold, warm = [], []
     for run in range(runs):
         patient_id = patient_ids[run % len(patient_ids)]
-        seconds, at = stopwatch(lambda p=patient_id: _cold(name, p))
+        seconds, at = stopwatch(partial(_cold, name, patient_id))
         cold.append(seconds)
-        warm.append(stopwatch(lambda a=at: _render(a, name))[0])
+        warm.append(stopwatch(partial(_render, at, name))[0])
         say(f"  run {run + 1}/{runs}: {name} page cold {cold[-1]:.3f} s, warm {warm[-1]:.3f} s")
     _clear_caches()  # the next measure should not share memory with this page's cached evaluation
     return {

@@ -120,7 +120,7 @@ class Report(FPDF):
         self.image(io.BytesIO(png), w=180, h=height_mm)
         self.ln(2)
 
-    def table(self, headers: Sequence[str], rows: Iterable[Sequence[object]], widths: Sequence[float]) -> None:
+    def data_table(self, headers: Sequence[str], rows: Iterable[Sequence[object]], widths: Sequence[float]) -> None:
         self.set_font(self.family, "", 8)
         with super().table(col_widths=widths, text_align="LEFT", line_height=4.5, first_row_as_headings=True) as t:
             t.row([self.text_of(h) for h in headers])
@@ -161,7 +161,7 @@ def cohort_report_pdf(
                 f"{_share(r['ftp_failure_share'])} of {int(r['n_ftp_eligible'])} ({int(r['n_ftp_missing'])} missing)",
             ]
         )
-    report.table(
+    report.data_table(
         ["Procedure", "Patients", "Flagged", "Persistent pain", f"No MCID by {point}"], rows, (50, 20, 20, 30, 60)
     )
     report.paragraph(
@@ -176,7 +176,7 @@ def cohort_report_pdf(
     if flagged.empty:
         report.paragraph("No patient of this cohort is flagged.")
     else:
-        report.table(
+        report.data_table(
             ["Pseudonym", "Procedure", "Weeks", "Pain", "Flags", "Why"],
             (
                 [
@@ -227,6 +227,7 @@ def patient_summary_pdf(
     s = None if record.status.empty else record.status.iloc[0]
     index_date = None if s is None or pd.isna(s["index_surgery_date"]) else pd.Timestamp(s["index_surgery_date"])
     if deidentified:
+        assert key is not None  # checked on entry
         figure = trajectory_for_export(record, as_of, key)
         now = f"week {s['weeks_since_surgery']:.0f} after surgery" if s is not None else "no surgery recorded"
         subtitle = (
@@ -259,7 +260,7 @@ def patient_summary_pdf(
     if record.treatments.empty:
         report.paragraph("No treatment recorded.")
     elif deidentified:
-        report.table(
+        report.data_table(
             ["Treatment", "Start", "End"],
             (
                 [
@@ -272,7 +273,7 @@ def patient_summary_pdf(
             (90, 45, 45),
         )
     else:
-        report.table(
+        report.data_table(
             ["Treatment", "Start", "End", "Notes"],
             (
                 [treatment_label(t["code"]), t["start_date"], t["end_date"] or "ongoing", t["notes"] or ""]

@@ -89,7 +89,10 @@ def add(
                 password = None if sso else read_new_password(name.strip())
                 if password is None:
                     raise UserError("--sso: the first admin needs a password (single sign-on accounts come after it)")
-                run_write(engine, lambda s: add_first_admin(set_actor(s, operator()), name, password, display_name))
+                first_password: str = password  # checked above (a closure does not keep the narrowing)
+                run_write(
+                    engine, lambda s: add_first_admin(set_actor(s, operator()), name, first_password, display_name)
+                )
             else:
                 if not as_user:
                     raise UserError(

@@ -12,6 +12,7 @@ import csv
 import io
 from collections.abc import Callable
 from datetime import date
+from functools import partial
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -59,7 +60,7 @@ def chart_downloads(name: str, figure: go.Figure, audit: dict | None = None, pat
     With `audit` (a patient's chart), each download is recorded as an 'export_chart' event."""
     cols = st.columns(len(FORMATS) + 2)
     for col, (fmt, mime) in zip(cols, FORMATS.items(), strict=False):
-        make = lambda fmt=fmt: figure_bytes(figure, fmt)  # noqa: E731
+        make: Callable[[], bytes] = partial(figure_bytes, figure, fmt)
         if audit is not None:
             make = data.audited("export_chart", {**audit, "charts": [name], "format": fmt}, make, patient_id)
         _button(

@@ -26,7 +26,7 @@ with st.expander("Cohort definition", expanded=True):
     surgeons = cols[1].multiselect("Surgeon", data.surgeons(), key="co_surgeons")
     dates = cols[2].date_input(
         "Index surgery between",
-        value=(),
+        value=(),  # type: ignore[arg-type]  # an empty range is allowed; streamlit's hints list only 1 or 2 dates
         max_value=date.today(),
         key="co_dates",
         help="Leave empty for any date; the most recent surgery is the index surgery.",

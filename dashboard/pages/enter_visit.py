@@ -44,7 +44,10 @@ if surgery_tab.open:
 if correct_tab.open:
     with correct_tab:
         record = data.patient_record(int(patient["patient_id"]), date.today())
-        correction_form(patient, record.visits)
+        if record is None:  # removed since it was chosen
+            st.error("This patient's record is no longer there: choose the patient again.")
+        else:
+            correction_form(patient, record.visits)
 if new_tab.open:
     with new_tab:
         forms.new_patient_form(expanded=True)

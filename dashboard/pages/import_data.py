@@ -17,7 +17,7 @@ from data_model.exchange.fhir.bundle_import import import_fhir
 
 auth.guard(Action.ENTER_DATA)
 st.title("Import")
-actor = state.current_user().username
+actor = state.signed_in_user().username
 
 
 def _save_each(files, folder: Path) -> dict[Path, str]:
@@ -49,7 +49,7 @@ if fhir_tab.open:
                     data.engine(),
                     list(names),
                     actor,
-                    label=names.get,
+                    label=names.__getitem__,
                     progress=lambda done, total, path: bar.progress(
                         done / total, text=f"{done}/{total}: {names[path]}"
                     ),
@@ -80,14 +80,15 @@ if csv_tab.open:
                         (Path(folder) / Path(upload.name).name).write_bytes(upload.getvalue())
                     try:
                         with st.spinner("Checking every row…"):
-                            report = import_csv_folder(data.engine(), Path(folder), actor)
+                            csv_report = import_csv_folder(data.engine(), Path(folder), actor)
                     except CsvImportFailed as failure:
                         problems = failure.report.problems
                         st.error(f"Nothing was imported: {len(problems)} problem(s).")
                         # The problems alone: the report's heading names the server's temporary folder.
                         st.code("\n".join(str(p) for p in problems), language=None)
                     else:
-                        st.success(f"Imported {report.total_rows} rows.")
+                        st.success(f"Imported {csv_report.total_rows} rows.")
                         st.code(
-                            "\n".join(f"{name}: {count} rows" for name, count in report.counts.items()), language=None
+                            "\n".join(f"{name}: {count} rows" for name, count in csv_report.counts.items()),
+                            language=None,
                         )

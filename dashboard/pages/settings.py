@@ -42,7 +42,7 @@ with st.form("settings_form"):
     }
     st.subheader("Thresholds")
     scalars = [f for f in fields(current) if f.name not in ("window_weeks", "follow_up_schedule")]
-    cols = st.columns(3)
+    cols = list(st.columns(3))
     edited: dict = {}
     for i, f in enumerate(scalars):
         default = defaults[f.name]

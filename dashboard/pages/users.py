@@ -62,7 +62,7 @@ with change:
             unlock = st.checkbox("Lift a lockout after failed sign-ins", key="u_change_unlock")
             submitted = st.form_submit_button("Apply")
         if submitted:
-            me = state.current_user().username
+            me = state.signed_in_user().username
             _apply(
                 lambda s: accounts.update_account(
                     s,

@@ -62,7 +62,8 @@ def single_sign_on() -> None:
         st.button("Sign in with single sign-on", on_click=st.login, key="sso_login", type="primary")
         st.caption("Or sign in with a PainTrail password below.")
         return
-    email = st.user.get("email")
+    claimed = st.user.get("email")
+    email = claimed if isinstance(claimed, str) else None  # the provider's e-mail claim, when it sent one
     result = run_write(data.engine(), lambda s: accounts.sso_sign_in(set_actor(s, email or "sso"), email))
     if result.user is None:
         st.error(plain(result.message))  # it names the e-mail the identity provider sent

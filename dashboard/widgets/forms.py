@@ -95,7 +95,7 @@ def visit_fields(
         return "" if value is None else score(value)
 
     first, second = st.columns(4), st.columns(4)
-    raw = {
+    raw: dict[str, Any] = {
         "visit_date": feedback.text(
             first[0],
             "visit_date",

@@ -31,7 +31,7 @@ def review_section(patient_id: int, flags: pd.DataFrame, review: dict | None) ->
         submitted = st.form_submit_button("Mark flags reviewed")
     if submitted:
         codes = list(flags["code"])
-        reviewer = state.current_user().username
+        reviewer = state.signed_in_user().username
         data.write(lambda s: commands.review_flags(s, patient_id, codes, note, reviewer))
         st.session_state["review_saved"] = (
             "Reviewed: "

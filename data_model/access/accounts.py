@@ -8,6 +8,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
+from typing import TypedDict
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -27,11 +28,21 @@ MAX_PASSWORD_LENGTH = 1024  # bounds the hashing work an anonymous visitor can a
 MAX_FAILED_LOGINS = 5
 LOCKOUT = timedelta(minutes=15)
 HASH_COST_ENV = "PAINTRAIL_PASSWORD_HASH_COST"
+
+
+class HashCost(TypedDict, total=False):
+    """argon2 parameters (PasswordHasher's keyword arguments); those left out keep argon2's defaults."""
+
+    time_cost: int
+    memory_cost: int
+    parallelism: int
+
+
 # argon2id's cost for new hashes. "standard" is argon2-cffi's default, RFC 9106's low-memory choice
 # (64 MiB, 3 passes, 4 lanes); "minimum" is OWASP's floor (19 MiB, 2 passes, 1 lane), about a seventh of
 # the work, for a server too slow for the standard, and for the test suite, which signs in thousands of
 # times. Each hash keeps its own parameters, and a sign-in rehashes a password whose cost differs.
-HASH_COSTS = {
+HASH_COSTS: dict[str, HashCost] = {
     "standard": {},
     "minimum": {"time_cost": 2, "memory_cost": 19 * 1024, "parallelism": 1},
 }
@@ -125,7 +136,7 @@ def add_first_admin(session: Session, username: str, password: str, display_name
 
 
 def count_users(session: Session) -> int:
-    return session.scalar(select(func.count(User.id)))
+    return session.execute(select(func.count(User.id))).scalar_one()
 
 
 @dataclass(frozen=True)
@@ -265,9 +276,11 @@ def check_stored_password(
 ) -> SignedIn | None:
     """A password checked against an account read from elsewhere (a backup file), counting nothing: the
     account when it is active and the password matches, else None. One argon2 verification either way."""
-    usable = stored is not None and stored[4] and stored[3] is not None
-    verified = _verifies(stored[3] if usable else _dummy_hash(), (password or "")[:MAX_PASSWORD_LENGTH])
-    if not (usable and verified):
+    password_hash = stored[3] if stored is not None and stored[4] else None
+    verified = _verifies(
+        password_hash if password_hash is not None else _dummy_hash(), (password or "")[:MAX_PASSWORD_LENGTH]
+    )
+    if stored is None or password_hash is None or not verified:
         return None
     username, role, display_name, _, _ = stored
     return SignedIn(username, role, display_name or username)
@@ -312,7 +325,9 @@ def update_account(
     if demoting_self and ((role is not None and role != "admin") or active is False):
         raise ValidationFailed([FieldError("username", username, "you cannot remove your own admin access")])
     if user.role == "admin" and ((role is not None and role != "admin") or active is False):
-        admins = session.scalar(select(func.count(User.id)).where(User.role == "admin", User.active.is_(True)))
+        admins = session.execute(
+            select(func.count(User.id)).where(User.role == "admin", User.active.is_(True))
+        ).scalar_one()
         if admins <= 1:
             raise ValidationFailed([FieldError("role", role or "inactive", "the last active admin must stay an admin")])
     if role is not None:

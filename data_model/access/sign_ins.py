@@ -18,8 +18,9 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import Engine, delete, func, insert, or_, select, update
+from sqlalchemy import CursorResult, Engine, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from ..audit import record_event, set_actor
@@ -101,7 +102,7 @@ def claim(session: Session, code: str, idle: timedelta, previous_token: str | No
         .where(SignIn.id == row.id, SignIn.handoff_hash.is_not(None))
         .values(handoff_hash=None, token_hash=digest(token), last_seen_at=now)
     )
-    if taken.rowcount != 1:  # another request took it first
+    if cast("CursorResult[Any]", taken).rowcount != 1:  # another request took it first
         return None
     if previous_token:
         session.execute(
@@ -201,7 +202,7 @@ def end(session: Session, sign_in_id: int, why: str) -> bool:
         .where(SignIn.id == sign_in_id, SignIn.ended_at.is_(None))
         .values(ended_at=utcnow(), ended_why=why)
     )
-    if ended.rowcount != 1:
+    if cast("CursorResult[Any]", ended).rowcount != 1:
         return False
     if why in (IDLE, SIGNED_OUT):
         record_event(session, "logout", {"why": why})

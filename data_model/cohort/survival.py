@@ -60,7 +60,8 @@ def time_to_recovery(
             "index_surgery_date": p.index_date,
             "outcome": outcome,
             "duration_weeks": np.where(days > 0, days / 7.0, np.nan),
-            "event": pd.array(np.where(recovered | censored, recovered.astype(int), None), dtype="Int64"),
+            # numpy's stubs leave None out of ArrayLike; np.where takes it as an object scalar
+            "event": pd.array(np.where(recovered | censored, recovered.astype(int), None), dtype="Int64"),  # type: ignore[call-overload]
         }
     ).astype(DURATION_COLUMNS)
 

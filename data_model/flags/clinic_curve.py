@@ -185,7 +185,7 @@ def curve_from_visits(
     values = mean[np.argsort(group.astype("int16"), kind="stable")]
     patients = np.bincount(group, minlength=n_proc * n_bucket)
     starts = np.concatenate(([0], np.cumsum(patients)[:-1]))
-    clinic = np.full(n_proc * n_bucket, np.nan)
+    clinic: np.ndarray = np.full(n_proc * n_bucket, np.nan)
     for cell in np.flatnonzero(patients):
         clinic[cell] = _percentile(values[starts[cell] : starts[cell] + patients[cell]], settings.off_track_percentile)
     reference = reference_curve(settings.off_track_percentile)

@@ -78,9 +78,9 @@ def refresh(session: Session, previous: Evaluation | None, as_of: date, base: Ev
     since = changes_since(session, previous.seen, previous.stamp)
     if since.patients is None:
         return evaluate_clinic(session, as_of)
-    moved = {"version": since.seen.version, "snapshot": since.seen.snapshot, "stamp": since.stamp}
+    version, snapshot, stamp = since.seen.version, since.seen.snapshot, since.stamp
     if not since.patients:
-        return replace(previous, **moved)
+        return replace(previous, version=version, snapshot=snapshot, stamp=stamp)
     ids = sorted(since.patients)
     data = load_clinical_data(session, as_of, ids)
     status, flags, _ = flags_with_curve(
@@ -94,7 +94,9 @@ def refresh(session: Session, previous: Evaluation | None, as_of: date, base: Ev
     old, key = previous.data, np.array(ids, dtype="int64")
     return replace(
         previous,
-        **moved,
+        version=version,
+        snapshot=snapshot,
+        stamp=stamp,
         data=ClinicalData(
             surgeries=splice(old.surgeries, data.surgeries, key),
             visits=splice(old.visits, data.visits, key),

@@ -121,7 +121,9 @@ def follow_hand_off(at: AppTest) -> None:
     which trades the page's one-time code for the sign-in cookie."""
     scripts = [html.proto.body for html in at.get("html") if "code=" in html.proto.body]
     assert scripts, "the page did not send the browser to the hand-off address"
-    _claim(re.search(r"code=([A-Za-z0-9_-]+)", scripts[-1]).group(1))
+    code = re.search(r"code=([A-Za-z0-9_-]+)", scripts[-1])
+    assert code is not None, "the hand-off address carries no one-time code"
+    _claim(code.group(1))
 
 
 def signed_in_app(username: str | None) -> AppTest:

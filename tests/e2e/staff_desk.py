@@ -51,14 +51,14 @@ def visits_of(db: str, mrn: str) -> list[tuple[date, float | None, float | None]
             ).all()
     finally:
         engine.dispose()
-    return [tuple(r) for r in rows]
+    return [(day, back, leg) for day, back, leg in rows]
 
 
 def count_patients(db: str, mrn: str) -> int:
     engine = make_engine(db)
     try:
         with read_session(engine) as s:
-            return s.scalar(select(func.count(Patient.id)).where(func.lower(Patient.mrn) == mrn.lower()))
+            return s.execute(select(func.count(Patient.id)).where(func.lower(Patient.mrn) == mrn.lower())).scalar_one()
     finally:
         engine.dispose()
 

@@ -44,7 +44,7 @@ def _assert_literal(element, expected: str) -> None:
     assert "😄" not in element.inner_text()
 
 
-def test_a_name_with_links_an_image_and_icons_shows_as_typed_and_fetches_nothing(page, demo_url, hostile_rows):
+def test_a_name_with_links_an_image_and_icons_shows_as_typed_and_fetches_nothing(page, demo_url, hostile_rows) -> None:
     requests: list[str] = []
     page.on("request", lambda request: requests.append(request.url))
 

@@ -28,6 +28,7 @@ def new_code(demo_db):
 
 def _hand_off(url: str, code: str, next_address: str, **headers: str) -> http.client.HTTPResponse:
     where = urlsplit(url)
+    assert where.hostname is not None, url
     connection = http.client.HTTPConnection(where.hostname, where.port, timeout=30)
     connection.request(
         "GET",

@@ -6,6 +6,7 @@ import csv
 import math
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -29,7 +30,7 @@ TREATMENT_COLUMNS = ["mrn", "treatment", "start_date", "end_date", "notes"]
 FLAGS = ("numbness", "tingling", "weakness")
 
 
-def _cell(column: str, value: object) -> str:
+def _cell(column: str, value: Any) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT:
         return ""
     if isinstance(value, pd.Timestamp):

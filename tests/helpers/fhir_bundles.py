@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from functools import partial
 from pathlib import Path
 
 SYNTHEA = Path(__file__).resolve().parents[1] / "fixtures" / "synthea"
@@ -16,6 +17,10 @@ SMALL_BUNDLES = (
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
+def _derived(space: uuid.UUID, found: re.Match[str]) -> str:
+    return str(uuid.uuid5(space, found.group(0)))
+
+
 def distinct_copies(folder: Path, copies: int, sources: tuple[str, ...] = SMALL_BUNDLES) -> list[Path]:
     """copies x sources bundle files in folder; in copy k every UUID (patient, MRN, resource ids and
     the references to them) is replaced by a UUID derived from (k, original), so no copy is "already
@@ -26,7 +31,7 @@ def distinct_copies(folder: Path, copies: int, sources: tuple[str, ...] = SMALL_
         text = (SYNTHEA / name).read_text(encoding="utf-8")
         for k in range(copies):
             space = uuid.uuid5(uuid.NAMESPACE_URL, f"paintrail-test-copy-{k}")
-            copy = UUID.sub(lambda m, space=space: str(uuid.uuid5(space, m.group(0))), text)
+            copy = UUID.sub(partial(_derived, space), text)
             path = folder / f"copy{k:02d}_{name}"
             path.write_text(copy, encoding="utf-8")
             written.append(path)

@@ -23,7 +23,7 @@ def next_example() -> int:
 
 def counts(engine) -> dict[str, int]:
     with read_session(engine) as s:
-        return {name: s.scalar(select(func.count()).select_from(model)) for name, model in TABLES.items()}
+        return {name: s.execute(select(func.count()).select_from(model)).scalar_one() for name, model in TABLES.items()}
 
 
 def write_folder(root: Path, files: dict[str, bytes | str]) -> Path:

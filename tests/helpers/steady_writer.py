@@ -15,10 +15,12 @@ import sys
 from pathlib import Path
 
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 
 from data_model import commands
 from data_model.audit import set_actor
 from data_model.db import make_engine, run_write
+from data_model.models import Visit
 
 from .visit_writer import TODAY
 
@@ -37,18 +39,19 @@ def main(argv: list[str] | None = None) -> int:
     written, errors = 0, []
     while not args.stop.exists():
         n = written + 1
-        try:
-            run_write(
-                engine,
-                lambda session, n=n: commands.add_visit(
-                    set_actor(session, "steady"),
-                    args.patient,
-                    {"visit_date": "2026-02-02", "back_pain": n % 11, "notes": f"steady {n}"},
-                    TODAY,
-                    allow_same_day=True,
-                    actor="steady",
-                ),
+
+        def add_one(session: Session, n: int = n) -> Visit:
+            return commands.add_visit(
+                set_actor(session, "steady"),
+                args.patient,
+                {"visit_date": "2026-02-02", "back_pain": n % 11, "notes": f"steady {n}"},
+                TODAY,
+                allow_same_day=True,
+                actor="steady",
             )
+
+        try:
+            run_write(engine, add_one)
             written = n
         except Exception as exc:
             errors.append(f"{type(exc).__name__}: {exc}")

@@ -86,7 +86,7 @@ def _add_visit(url: str, mrn: str, notes: str) -> None:
     engine = make_engine(url)
     try:
         with read_session(engine) as s:
-            pid = s.scalar(select(Patient.id).where(Patient.mrn == mrn))
+            pid = s.execute(select(Patient.id).where(Patient.mrn == mrn)).scalar_one()
         run_write(
             engine,
             lambda s: commands.add_visit(
@@ -114,7 +114,7 @@ def test_backups_taken_while_the_app_writes_are_consistent_snapshots(sqlite_engi
 
     def steady_visits() -> int:
         with read_session(sqlite_engine) as s:
-            return s.scalar(select(func.count(AuditEntry.id)).where(AuditEntry.actor == "steady"))
+            return s.execute(select(func.count(AuditEntry.id)).where(AuditEntry.actor == "steady")).scalar_one()
 
     writer = processes.start(
         processes.helper("steady_writer", "--url", url, "--patient", pid, "--stop", stop),

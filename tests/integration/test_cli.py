@@ -49,8 +49,10 @@ def counts(url: str) -> dict[str, int]:
     engine = make_engine(url)
     try:
         with read_session(engine) as s:
-            found = {name: s.scalar(select(func.count()).select_from(m)) for name, m in MODELS.items()}
-            found["audit"] -= s.scalar(select(func.count(AuditEntry.id)).where(AuditEntry.action == "login"))
+            found = {name: s.execute(select(func.count()).select_from(m)).scalar_one() for name, m in MODELS.items()}
+            found["audit"] -= s.execute(
+                select(func.count(AuditEntry.id)).where(AuditEntry.action == "login")
+            ).scalar_one()
             return found
     finally:
         engine.dispose()

@@ -63,11 +63,13 @@ def _run_writers(url: str, own: list[int], shared: int) -> list[dict]:
     ]
     try:
         for worker in workers:  # every writer is connected and waiting...
+            assert worker.stdout is not None and worker.stdin is not None  # both opened as pipes
             line = worker.stdout.readline()
             if line.strip() != "ready":
                 worker.kill()
                 raise AssertionError(f"a writer did not start: {line!r} {worker.communicate()[1]}")
         for worker in workers:  # ...then all are let go together
+            assert worker.stdin is not None
             worker.stdin.write("go\n")
             worker.stdin.flush()
         outputs = [worker.communicate(timeout=180) for worker in workers]

@@ -47,7 +47,13 @@ TABLES = {
     "conditions": Condition,
     "audit": AuditEntry,
 }
-CLINICAL = ("surgeries", "visits", "treatments", "conditions")
+CLINICAL_MODELS: dict[str, type[Surgery] | type[Visit] | type[Treatment] | type[Condition]] = {
+    "surgeries": Surgery,
+    "visits": Visit,
+    "treatments": Treatment,
+    "conditions": Condition,
+}
+CLINICAL = tuple(CLINICAL_MODELS)
 IMPORTER = {"PAINTRAIL_USER": "importer", "PAINTRAIL_PASSWORD": "importer-password"}
 
 # (import, database): the `engine` fixture, parametrized here rather than by its own params.
@@ -85,8 +91,10 @@ def fhir_folder(tmp_path_factory) -> Path:
 def counts(engine) -> dict[str, int]:
     """Rows per table; the audit trail without the importer's sign-ins (each run of the command signs in)."""
     with read_session(engine) as s:
-        found = {name: s.scalar(select(func.count()).select_from(model)) for name, model in TABLES.items()}
-        found["audit"] -= s.scalar(select(func.count(AuditEntry.id)).where(AuditEntry.action == "login"))
+        found = {
+            name: s.execute(select(func.count()).select_from(model)).scalar_one() for name, model in TABLES.items()
+        }
+        found["audit"] -= s.execute(select(func.count(AuditEntry.id)).where(AuditEntry.action == "login")).scalar_one()
         return found
 
 
@@ -154,7 +162,7 @@ def _in_write(engine, kind: str):
 
 def _fhir_events(engine) -> int:
     with read_session(engine) as s:
-        return s.scalar(select(func.count(AuditEntry.id)).where(AuditEntry.action == "import_fhir"))
+        return s.execute(select(func.count(AuditEntry.id)).where(AuditEntry.action == "import_fhir")).scalar_one()
 
 
 def _backend_gone(engine, app_name: str) -> bool:
@@ -176,17 +184,22 @@ def _check_fhir(engine, before: dict[str, int]) -> dict[str, int]:
     and no FHIR patient exists without the event its bundle's transaction writes last."""
     with read_session(engine) as s:
         rows = s.execute(select(AuditEntry.patient_id, AuditEntry.detail).where(AuditEntry.action == "import_fhir"))
-        events = [(pid, json.loads(detail)) for pid, detail in rows]
+        events = []
+        for pid, detail in rows:
+            assert detail is not None, "an import_fhir event without its detail"
+            events.append((pid, json.loads(detail)))
         fhir_patients = set(s.scalars(select(Patient.id).where(Patient.source == "fhir")))
         new_patients = [pid for pid, d in events if d["imported"]["patients"] == 1]
-        assert sorted(new_patients) == sorted(fhir_patients), "a FHIR patient without its bundle's commit"
+        assert Counter(new_patients) == Counter(fhir_patients), "a FHIR patient without its bundle's commit"
         imported: Counter = Counter()
         for pid, detail in events:
             imported.update(detail["imported"])
             if detail["imported"]["patients"] == 1:
                 for table in CLINICAL:
-                    model = TABLES[table]
-                    stored = s.scalar(select(func.count()).select_from(model).where(model.patient_id == pid))
+                    model = CLINICAL_MODELS[table]
+                    stored = s.execute(
+                        select(func.count()).select_from(model).where(model.patient_id == pid)
+                    ).scalar_one()
                     assert stored == detail["imported"][table], (table, detail["file"])
     now = counts(engine)
     for table in ("patients", *CLINICAL):

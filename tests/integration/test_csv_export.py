@@ -131,7 +131,7 @@ def read_folder(folder: Path) -> dict[str, list[dict[str, str]]]:
     for name, spec in SPECS.items():
         with (folder / name).open(encoding="utf-8", newline="") as f:
             reader = csv.DictReader(f)
-            assert tuple(reader.fieldnames) == spec.columns, name  # exactly the import's columns, in order
+            assert tuple(reader.fieldnames or ()) == spec.columns, name  # exactly the import's columns, in order
             out[name] = list(reader)
     return out
 
@@ -223,7 +223,7 @@ def test_the_deidentified_export_has_no_mrn_name_surgeon_or_note_and_one_pseudon
     assert [r["mrn"] for r in files["patients.csv"]] == sorted(r["mrn"] for r in files["patients.csv"])
 
 
-def test_each_patients_dates_move_by_one_offset_into_the_past(clinic):
+def test_each_patients_dates_move_by_one_offset_into_the_past(clinic) -> None:
     with read_session(clinic) as s:
         hidden, shown = export_csv(s, key=KEY), export_csv(s, deidentify=False)
         mrns = list(s.scalars(select(Patient.mrn)))

@@ -23,7 +23,7 @@ TABLES = {"patients": Patient, "surgeries": Surgery, "visits": Visit, "treatment
 
 def counts(engine) -> dict[str, int]:
     with read_session(engine) as s:
-        return {name: s.scalar(select(func.count()).select_from(model)) for name, model in TABLES.items()}
+        return {name: s.execute(select(func.count()).select_from(model)).scalar_one() for name, model in TABLES.items()}
 
 
 def folder(tmp_path: Path, files: dict[str, str | bytes], name: str = "upload") -> Path:

@@ -48,7 +48,7 @@ def first_mrn(url: str) -> str:
         with read_session(engine) as s:
             from data_model.models import Patient
 
-            return s.scalar(select(Patient.mrn).order_by(Patient.id))
+            return s.execute(select(Patient.mrn).order_by(Patient.id).limit(1)).scalar_one()
     finally:
         engine.dispose()
 
@@ -66,7 +66,7 @@ def user_row(url: str, name: str) -> User:
     engine = make_engine(url)
     try:
         with read_session(engine) as s:
-            return s.scalar(select(User).where(User.username == name))
+            return s.execute(select(User).where(User.username == name)).scalar_one()
     finally:
         engine.dispose()
 

@@ -67,7 +67,7 @@ def snapshot(engine: Engine) -> dict[str, list[tuple]]:
     with read_session(engine) as s:
         mrn = dict(s.execute(select(Patient.id, Patient.mrn)).all())
         people = select(Patient.mrn, Patient.display_name, Patient.birth_year, Patient.sex)
-        out = {"patients": sorted(s.execute(people))}
+        out: dict[str, list[tuple]] = {"patients": [tuple(row) for row in sorted(s.execute(people))]}
         out["surgeries"] = sorted(
             (mrn[r.patient_id], r.surgery_date, r.procedure, r.spinal_levels, r.surgeon, r.notes, r.source_code)
             for r in s.scalars(select(Surgery))

@@ -44,7 +44,7 @@ runner = CliRunner()
 
 def counts(engine) -> dict[str, int]:
     with read_session(engine) as s:
-        return {name: s.scalar(select(func.count()).select_from(m)) for name, m in MODELS.items()}
+        return {name: s.execute(select(func.count()).select_from(m)).scalar_one() for name, m in MODELS.items()}
 
 
 def clinical(engine) -> dict[str, int]:
@@ -247,7 +247,7 @@ def test_strict_mode_rejects_a_bundle_with_bad_data_and_writes_nothing(engine, t
     assert counts(engine) == before
 
 
-def test_a_bundle_whose_patient_is_unusable_is_rejected_whole_and_the_next_one_still_imports(engine, tmp_path):
+def test_a_bundle_whose_patient_is_unusable_is_rejected_whole_and_the_next_one_still_imports(engine, tmp_path) -> None:
     folder = tmp_path / "upload"
     folder.mkdir()
     mutated(folder, lambda b: resource(b, "6a01").update(birthDate="2999-01-01"), "a_bad_patient.json")

@@ -46,7 +46,7 @@ from tests.helpers.hostile_csv import assert_placed, csv_text, import_outcome, n
 
 mrn_cell = st.one_of(st.from_regex(r"\A[A-Za-z0-9][A-Za-z0-9._/-]{0,8}\Z"), st.sampled_from(SQL + FORMULAS + ODD[:8]))
 text_cell = st.one_of(
-    st.text(alphabet=st.characters(exclude_categories=("Cs",)), max_size=30),
+    st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=30),
     st.sampled_from(HOSTILE_STRINGS).filter(lambda s: not SURROGATES.search(s)),
     st.builds(lambda n: "n" * n, st.sampled_from([199, 201, 3999, 4001])),
 )

@@ -214,7 +214,7 @@ def test_a_name_hiding_a_control_or_direction_character_is_refused_or_trimmed_of
 
 
 @PURE
-@given(digits=st.text(alphabet=st.characters(categories=("Nd",)), min_size=1, max_size=3))
+@given(digits=st.text(alphabet=st.characters(categories=["Nd"]), min_size=1, max_size=3))
 def test_a_number_is_read_only_from_the_digits_0_to_9(digits):
     value, errors = check_visit({"visit_date": "2026-01-02", "odi": digits}, TODAY)
 

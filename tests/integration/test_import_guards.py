@@ -30,7 +30,10 @@ runner = CliRunner()
 
 def _written(engine) -> tuple[int, int, int]:
     with read_session(engine) as s:
-        return tuple(s.scalar(select(func.count()).select_from(m)) for m in (Patient, Visit, AuditEntry))
+        patients, visits, audit = (
+            s.execute(select(func.count()).select_from(m)).scalar_one() for m in (Patient, Visit, AuditEntry)
+        )
+        return patients, visits, audit
 
 
 def _folder(tmp_path: Path, files: dict[str, str | bytes]) -> Path:

@@ -61,7 +61,7 @@ def cohort_folder(tmp_path_factory):
 def counts(engine) -> dict[str, int]:
     """What the app's readers see (every ORM read passes the import gate)."""
     with read_session(engine) as s:
-        return {name: s.scalar(select(func.count()).select_from(model)) for name, model in TABLES.items()}
+        return {name: s.execute(select(func.count()).select_from(model)).scalar_one() for name, model in TABLES.items()}
 
 
 def raw_counts(engine) -> dict[str, int]:
@@ -178,7 +178,7 @@ def test_staff_save_while_an_import_is_half_written_and_see_it_only_once_whole(e
     assert len(full.status) == rows["patients.csv"] + 2  # and the two staff patients
 
 
-def test_saves_running_beside_a_whole_import_never_fail(engine, cohort_folder):
+def test_saves_running_beside_a_whole_import_never_fail(engine, cohort_folder) -> None:
     """Four writers saving back to back for the whole import: no save fails, and saves land while the
     import is part-written (its hidden rows are there when they commit)."""
     folder, rows = cohort_folder

@@ -271,7 +271,7 @@ def test_a_save_committed_after_a_later_one_was_seen_is_not_missed(engine):
     assert ids["early"] in got.data.visits["visit_id"].tolist()
 
 
-def test_saves_from_many_writers_at_once_all_reach_a_refreshed_evaluation(clinic):
+def test_saves_from_many_writers_at_once_all_reach_a_refreshed_evaluation(clinic) -> None:
     """Writers saving side by side while a reader keeps refreshing: the last refresh holds every save."""
     engine, held = clinic
     patients = _patients_with_visits(held, 4)

@@ -29,12 +29,12 @@ def _judged(engine, name: str) -> int:
     """Attempts whose password was checked against the account's own hash (audited as 'wrong password')."""
     with read_session(engine) as s:
         details = s.scalars(select(AuditEntry.detail).where(AuditEntry.action == "login_failed"))
-        return sum(1 for d in details if f'"username": "{name}"' in d and "wrong password" in d)
+        return sum(1 for d in details if d is not None and f'"username": "{name}"' in d and "wrong password" in d)
 
 
 def _account(engine, name: str) -> User:
     with read_session(engine) as s:
-        return s.scalar(select(User).where(User.username == name))
+        return s.execute(select(User).where(User.username == name)).scalar_one()
 
 
 class _CountingHasher:

@@ -99,11 +99,13 @@ class _Patients:
     """Per patient: the MRN (or pseudonym) written in the files, and the day offset of its dates."""
 
     def __init__(self, patients: Sequence[Patient], deidentify: bool, key: str | None):
+        if deidentify and key is None:
+            raise ValueError("a de-identified export needs the site key (pseudonyms.site_key)")
         self.mrn: dict[int, str] = {}
         self.offset: dict[int, int] = {}
         for p in patients:
-            self.mrn[p.id] = pseudonym(p.mrn, key) if deidentify else p.mrn
-            self.offset[p.id] = date_shift_days(p.mrn, key) if deidentify else 0
+            self.mrn[p.id] = pseudonym(p.mrn, key) if deidentify and key is not None else p.mrn
+            self.offset[p.id] = date_shift_days(p.mrn, key) if deidentify and key is not None else 0
 
     def day(self, patient_id: int, value: date | None) -> date | None:
         return shift(value, self.offset[patient_id])

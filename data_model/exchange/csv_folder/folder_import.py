@@ -146,7 +146,7 @@ def _birth_years(session: Session, mrns: Iterable[str]) -> dict[str, int]:
     ordered = sorted(mrns)
     for chunk in in_chunks(ordered):
         stmt = select(Patient.mrn, Patient.birth_year).where(Patient.mrn.in_(chunk), Patient.birth_year.is_not(None))
-        years.update(dict(session.execute(stmt).all()))
+        years.update({mrn: year for mrn, year in session.execute(stmt).all() if year is not None})
     return years
 
 
@@ -205,7 +205,7 @@ def _validate(
                             f"is already in the database{said} (this import only adds new patients)",
                         ),
                     )
-                if key is not None:
+                if key is not None and mrn is not None:
                     first_line.setdefault(key, (line, mrn))
                 if record is not None and record.birth_year is not None:
                     birth_years.setdefault(record.mrn, record.birth_year)

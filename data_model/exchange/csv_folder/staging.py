@@ -19,15 +19,16 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime
+from types import TracebackType
 from typing import Any
 
-from sqlalchemy import Date, Engine, func, select, text, update
+from sqlalchemy import ColumnDefault, Date, Engine, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ... import import_runs
 from ...audit import after_texts, record_event, set_actor
-from ...db import in_chunks, is_sqlite, run_write
+from ...db import driver_connection, in_chunks, is_sqlite, run_write
 from ...models import AuditEntry, Base, Import, Patient, Surgery, Treatment, UTCDateTime, Visit, utcnow
 from .files import Problem
 
@@ -67,8 +68,11 @@ class _Shape:
         self.columns = [c.key for c in self.table.columns]
         self.defaults: dict[str, Any] = {}
         for column in self.table.columns:
-            if column.default is None or column.default.is_scalar:
-                self.defaults[column.key] = None if column.default is None else column.default.arg
+            default = column.default
+            if default is None:
+                self.defaults[column.key] = None
+            elif isinstance(default, ColumnDefault) and default.is_scalar:
+                self.defaults[column.key] = default.arg
         self.sqlite_converters = [
             (i, _sqlite_timestamp if isinstance(c.type, UTCDateTime) else _sqlite_date)
             for i, c in enumerate(self.table.columns)
@@ -84,7 +88,7 @@ class _Shape:
             raise ValueError(f"{self.table.name}.{missing.args[0]}: give a value (its default is computed)") from None
 
 
-_SHAPES = {model: _Shape(model) for model in (Patient, Surgery, Visit, Treatment)}
+_SHAPES: dict[type[Base], _Shape] = {model: _Shape(model) for model in (Patient, Surgery, Visit, Treatment)}
 
 
 @dataclass
@@ -104,7 +108,8 @@ class Batches:
     """Validated rows of one file, written a batch at a time as they come (list-like: append)."""
 
     def __init__(self, stage: Staging, model: type[Base]):
-        self.stage, self.model, self.pending = stage, model, []
+        self.stage, self.model = stage, model
+        self.pending: list[Any] = []
 
     def append(self, item: Any) -> None:
         self.pending.append(item)
@@ -145,8 +150,10 @@ class Staging:
         self.stack.__enter__()
         return self
 
-    def __exit__(self, *exc: object) -> bool | None:
-        return self.stack.__exit__(*exc)
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> bool | None:
+        return self.stack.__exit__(kind, error, trace)
 
     def flush(self) -> None:
         for batches in (self.patients, self.surgeries, self.visits, self.treatments):
@@ -168,11 +175,12 @@ class Staging:
             batch.ids = _sequence_ids(self.engine, model, len(items))
         try:
             run_write(self.engine, lambda session: self._insert(session, batch, run.id))
-        except (IntegrityError, self.engine.dialect.dbapi.IntegrityError):  # from SQLAlchemy, or the driver
+        except (IntegrityError, self.engine.dialect.loaded_dbapi.IntegrityError):  # from SQLAlchemy, or the driver
             if model is not Patient or not self._refuse_taken_mrns(items):
                 raise
             return
         if model is Patient:
+            assert batch.ids is not None  # _insert gave every row its id
             self.new_ids.update(zip(batch.mrns, batch.ids, strict=True))
         if self.sqlite:
             _checkpoint(self.engine)
@@ -232,7 +240,7 @@ class Staging:
             )
             for new_id, pid, parts in zip(ids, batch.patient_ids, batch.audit_parts, strict=True)
         ]
-        driver = session.connection().connection.driver_connection
+        driver = driver_connection(session.connection().connection)
         _insert_rows(driver, shape.table.name, shape.columns, rows, self.sqlite)
         _insert_rows(driver, AuditEntry.__tablename__, AUDIT_COLUMNS, audit, self.sqlite)
 
@@ -260,6 +268,7 @@ class Staging:
             taken = session.execute(
                 select(Patient.mrn, Patient.import_id).where(func.lower(Patient.mrn).in_(list(line_of)))
             ).all()
+            assert self.run is not None  # write() started it
             other_runs = {row.import_id for row in taken if row.import_id not in (None, self.run.id)}
             staging = set(
                 session.scalars(select(Import.id).where(Import.id.in_(other_runs), Import.state == import_runs.STAGING))
@@ -310,7 +319,7 @@ def _checkpoint(engine: Engine) -> None:
     else the next save to commit past the log's limit does it, and waits for it."""
     raw = engine.raw_connection()
     try:
-        raw.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        driver_connection(raw).execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
     finally:
         raw.close()
 

@@ -42,7 +42,7 @@ from .read import BundleRejected, Skipped, bundle_files, load_bundle, one_line, 
 from .report import BundleReport, FhirImportReport
 from .write import BundlePlan, write_bundle
 
-Progress = Callable[[int, int, Path], None]
+Progress = Callable[[int, int, Path], object]  # (bundles done, bundles, the one done); any result is ignored
 _log = logging.getLogger(__name__)
 READ_TYPES = ("Patient", "Observation", "Procedure", *MEDICATION_TYPES, "Condition")
 
@@ -134,7 +134,9 @@ def _plan(bundle: dict[str, Any], name: str, today: date, strict: bool) -> Bundl
         elif kind not in READ_TYPES:
             plan.base.unused[kind] += 1
     for entry, resource in resources:
-        kind = resource.get("resourceType") if isinstance(resource, dict) else None
+        if not isinstance(resource, dict):
+            continue
+        kind = resource.get("resourceType")
         if kind not in READ_TYPES or kind == "Patient":
             continue
         ref = f"{kind}/{resource.get('id', '?')}"

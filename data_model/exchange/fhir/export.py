@@ -77,6 +77,7 @@ def _coding(system: str, code: str, display: str | None = None) -> dict[str, str
 
 def _patient(ctx: _Context) -> dict[str, Any]:
     p = ctx.patient
+    identifier: dict[str, Any]
     if ctx.deidentify:
         identifier = {"system": C.PT_PSEUDONYM, "value": ctx.pseudonym}
     else:

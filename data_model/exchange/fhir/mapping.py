@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, overload
 
 from ...catalog import INSTRUMENT_SCALE_TO_NRS, PROCEDURES, TREATMENTS
 from ...validation import MAX_MME_PER_DAY, Fields, check_patient, check_surgery, check_treatment, clinical_levels
@@ -89,6 +89,14 @@ class ConditionPlan:
     onset_date: date | None
 
 
+@overload
+def fit_text(text: str, limit: int) -> str: ...
+@overload
+def fit_text(text: None, limit: int) -> None: ...
+@overload
+def fit_text(text: str | None, limit: int) -> str | None: ...
+
+
 def fit_text(text: str | None, limit: int) -> str | None:
     if text is None:
         return None
@@ -164,7 +172,7 @@ def map_patient(entry: dict[str, Any], resource: dict[str, Any], today: date) ->
         "sex": resource.get("gender") or "unknown",
     }
     patient, errors = check_patient(raw, today)
-    if errors:
+    if patient is None:
         raise BundleRejected("Patient " + "; ".join(str(e) for e in errors))
     return PatientPlan(
         source_key(entry, resource),
@@ -241,6 +249,7 @@ def map_observation(entry: dict[str, Any], resource: dict[str, Any], today: date
         if instrument == "VAS" and str(unit or "").lower() == "cm":
             top = 10.0  # a 0-10 cm line: already on the NRS scale
         else:
+            assert instrument is not None  # every pain code names its instrument (_measure_kind)
             scale = INSTRUMENT_SCALE_TO_NRS[instrument]
     number = Fields({field: value}).number(field, 0, top)
     if number is None:
@@ -331,7 +340,7 @@ def map_procedure(entry: dict[str, Any], resource: dict[str, Any], today: date) 
         "notes": notes,
     }
     surgery, errors = check_surgery(raw, today)
-    if errors:
+    if surgery is None:
         raise Skipped("Procedure: " + errors[0].message, str(errors[0]), error=True)
     # What the source called it is kept for `other` only: the type says it all for a spine surgery.
     source_code = fit_text(text, 200) if code == "other" and text != PROCEDURES["other"].label else None
@@ -366,7 +375,7 @@ def treatment_plan(
     if end is not None and end > today:
         end = None  # a prescription valid until a future day: the treatment has not ended yet
     record, errors = check_treatment({"treatment": code, "start_date": start, "end_date": end, "notes": notes}, today)
-    if errors:
+    if record is None:
         raise Skipped(f"{kind}: " + errors[0].message, str(errors[0]), error=True)
     return TreatmentPlan(
         kind,

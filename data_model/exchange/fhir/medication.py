@@ -53,9 +53,10 @@ def map_medication(
             raise Skipped(f"{kind}: {why_not}")
         code = "opioid"
     else:
-        code = next((c for c, pattern in C.MEDICATION_WORDS if pattern.search(words)), None)
-        if code is None:
+        named = next((c for c, pattern in C.MEDICATION_WORDS if pattern.search(words)), None)
+        if named is None:
             raise Skipped(f"{kind}: not a pain medication in the catalogue")
+        code = named
     check_valid(resource)
     check_status(resource)
     if resource.get("intent") in ("proposal", "plan"):

@@ -16,7 +16,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from ...models import Condition, Patient, Surgery, Treatment, Visit
 from .mapping import ConditionPlan, Measure, PatientPlan, SurgeryPlan, TreatmentPlan
@@ -74,7 +74,7 @@ def write_bundle(session: Session, plan: BundlePlan, report: BundleReport, actor
 
 def _birth_years(session: Session, patient_ids: set[int]) -> dict[int, int]:
     stmt = select(Patient.id, Patient.birth_year).where(Patient.id.in_(patient_ids), Patient.birth_year.is_not(None))
-    return dict(session.execute(stmt).all())
+    return {pid: year for pid, year in session.execute(stmt).all() if year is not None}
 
 
 def _day(row: Any) -> date | None:
@@ -133,7 +133,11 @@ def _write_patients(session: Session, patients: list[PatientPlan], report: Bundl
     return ids
 
 
-_MODEL = {"surgeries": Surgery, "treatments": Treatment, "conditions": Condition}
+_MODEL: dict[str, type[Surgery] | type[Treatment] | type[Condition]] = {
+    "surgeries": Surgery,
+    "treatments": Treatment,
+    "conditions": Condition,
+}
 
 
 def _natural_key(table: str, pid: int, row: Any) -> tuple:
@@ -146,6 +150,7 @@ def _natural_key(table: str, pid: int, row: Any) -> tuple:
 
 def _existing_keys(session: Session, table: str, patient_ids: set[int]) -> set[tuple]:
     model = _MODEL[table]
+    cols: tuple[InstrumentedAttribute[Any], ...]
     if table == "surgeries":
         cols = (Surgery.patient_id, Surgery.surgery_date, Surgery.procedure)
     elif table == "treatments":
