@@ -177,3 +177,16 @@ def subprocess_url(engine: Engine, **query: str) -> tuple[str, str | None]:
             schema = conn.execute(text("SELECT current_schema()")).scalar_one()
         url = url.update_query_dict({"options": f"-csearch_path={schema}", **query})
     return url.render_as_string(hide_password=False), schema
+
+
+# The longest work first, so that neither of CI's two workers is left with it at the end: the browser tests
+# (one group, one server) and the benchmark's end-to-end run. xdist hands out work in collection order.
+_LONGEST_FIRST = ("tests/e2e/", "tests/integration/test_bench.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        path = item.nodeid
+        return next((i for i, prefix in enumerate(_LONGEST_FIRST) if path.startswith(prefix)), len(_LONGEST_FIRST))
+
+    items.sort(key=rank)
