@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from dashboard.formatting import procedure_label, treatment_label
+from data_model.catalog import TREATMENTS
 
 MISSING = "–"
 SOURCES = {"form": "Entered", "csv": "CSV import", "fhir": "FHIR import", "seed": "Sample data"}
@@ -40,6 +41,15 @@ def text(value: object) -> str:
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return MISSING
     return str(value).strip() or MISSING
+
+
+def ended(code: str, end: object) -> str:
+    """When a treatment ended: 'single day' for a procedure (an injection, a block, an ablation), 'ongoing'
+    for a course without an end date."""
+    known = TREATMENTS.get(code)
+    if known is not None and known.single_day:
+        return "single day"
+    return "ongoing" if end is None or pd.isna(end) else day(end)
 
 
 def _column(frame: pd.DataFrame, name: str) -> pd.Series:
@@ -77,7 +87,7 @@ def treatments_table(treatments: pd.DataFrame) -> pd.DataFrame:
         {
             "Treatment": _column(t, "code").map(treatment_label),
             "Started": _column(t, "start_date").map(day),
-            "Ended": _column(t, "end_date").map(lambda d: "ongoing" if d is None or pd.isna(d) else day(d)),
+            "Ended": [ended(c, d) for c, d in zip(_column(t, "code"), _column(t, "end_date"), strict=True)],
             "Drug": _column(t, "drug").map(text),
             "Opioid dose (MME/day)": _column(t, "mme_per_day").map(number),
             "Notes": _column(t, "notes").map(text),

@@ -101,3 +101,6 @@ def test_the_clinician_summary_pdf_names_every_treatment_whole(record, renderer)
     for name in SIX.values():
         assert name in text, f"{name!r} is not whole in the summary"
     assert "cy ablation" not in text.replace("Radiofrequency ablation", "")
+    # the ablation and the injection were single days; the four courses have no end yet
+    assert text.count("single day") == 2 and text.count("ongoing") == 4
+    assert "00:00:00" not in text and "None" not in text

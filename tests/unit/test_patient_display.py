@@ -95,3 +95,10 @@ def test_table_cells_are_dates_numbers_or_a_dash():
     assert patient_tables.day(None) == "–" and patient_tables.day(pd.NaT) == "–"
     assert patient_tables.number(float("nan")) == "–" and patient_tables.number(6.5) == "6.5"
     assert patient_tables.yes_no(None) == "–" and patient_tables.yes_no(True) == "yes"
+
+
+def test_a_single_day_procedure_never_reads_as_ongoing():
+    assert patient_tables.ended("radiofrequency_ablation", None) == "single day"
+    assert patient_tables.ended("medial_branch_block", pd.NaT) == "single day"
+    assert patient_tables.ended("opioid", None) == "ongoing"
+    assert patient_tables.ended("physical_therapy", pd.Timestamp("2024-03-01")) == "2024-03-01"
