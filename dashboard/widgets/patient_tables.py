@@ -40,7 +40,7 @@ def yes_no(value: object) -> str:
 def text(value: object) -> str:
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return MISSING
-    return str(value).strip() or MISSING
+    return str(value) if str(value).strip() else MISSING  # as typed: user text is shown unchanged
 
 
 def ended(code: str, end: object) -> str:
