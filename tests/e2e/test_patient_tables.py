@@ -12,7 +12,7 @@ from sqlalchemy import select
 from data_model import commands
 from data_model.audit import set_actor
 from data_model.db import make_engine, read_session, write_session
-from data_model.models import Patient, Surgery, Visit
+from data_model.models import Patient, Surgery, Treatment, Visit
 from tests.e2e.conftest import sign_in
 from tests.e2e.staff_desk import PASSWORD, settled, unique_mrn
 
@@ -69,3 +69,25 @@ def test_a_surgery_without_a_visit_says_what_is_missing(page_of_size, demo_url, 
     message = f"No visit recorded since the surgery on {operated.isoformat()} — enter one on Enter visit"
     expect(page.get_by_test_id("stAlert").filter(has_text=message)).to_be_visible()
     expect(page.get_by_text("No flag as of today")).to_have_count(0)
+
+
+def test_the_treatment_response_reads_in_words_and_no_column_is_cut(page_of_size, demo_url, demo_db):
+    engine = make_engine(demo_db)
+    with read_session(engine) as session:
+        patient_id = session.scalar(
+            select(Treatment.patient_id)
+            .join(Surgery, Surgery.patient_id == Treatment.patient_id)
+            .where(Treatment.voided_at.is_(None))
+            .order_by(Treatment.patient_id)
+            .limit(1)
+        )
+    engine.dispose()
+    page = page_of_size(1280, 720)
+    _open(page, demo_url, patient_id)
+    response = page.get_by_test_id("stTable").filter(has_text="Pain after vs before")
+    expect(response).to_be_visible()
+    changes = response.locator("tbody tr td").all_inner_texts()
+    assert any(re.search(r"points? (lower|higher)|no change|^–$", c) for c in changes), changes
+    cut = response.evaluate("t => [...t.querySelectorAll('th, td')].some(c => c.scrollWidth > c.clientWidth + 1)")
+    assert not cut, "a treatment response cell is cut at 1280 px"
+    assert response.evaluate("t => t.getBoundingClientRect().right") <= 1280
