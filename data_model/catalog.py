@@ -42,6 +42,9 @@ class Treatment:
     label: str
     group: str
     step: int  # the usual stepped order of care; lower is tried first
+    # a procedure done on one day (an injection, a block, an ablation): drawn as a marker at its date,
+    # never as a span; courses (medication, therapy, a stimulator) run from start to end
+    single_day: bool = False
 
 
 TREATMENT_GROUPS: tuple[str, ...] = (
@@ -56,8 +59,8 @@ TREATMENT_GROUPS: tuple[str, ...] = (
 _GROUP_STEP = {g: i + 1 for i, g in enumerate(TREATMENT_GROUPS)}
 
 
-def _t(code: str, label: str, group: str) -> Treatment:
-    return Treatment(code, label, group, _GROUP_STEP[group])
+def _t(code: str, label: str, group: str, single_day: bool = False) -> Treatment:
+    return Treatment(code, label, group, _GROUP_STEP[group], single_day)
 
 
 TREATMENTS: dict[str, Treatment] = {
@@ -70,11 +73,11 @@ TREATMENTS: dict[str, Treatment] = {
         _t("opioid", "Opioid", "medication"),
         _t("physical_therapy", "Physical therapy", "rehabilitation"),
         _t("cbt", "Cognitive behavioural therapy / pain psychology", "behavioural"),
-        _t("epidural_steroid_injection", "Epidural steroid injection", "interventional"),
-        _t("medial_branch_block", "Medial branch block", "interventional"),
-        _t("radiofrequency_ablation", "Radiofrequency ablation", "interventional"),
-        _t("sacroiliac_joint_injection", "Sacroiliac joint injection", "interventional"),
-        _t("adhesiolysis", "Adhesiolysis (Racz)", "interventional"),
+        _t("epidural_steroid_injection", "Epidural steroid injection", "interventional", single_day=True),
+        _t("medial_branch_block", "Medial branch block", "interventional", single_day=True),
+        _t("radiofrequency_ablation", "Radiofrequency ablation", "interventional", single_day=True),
+        _t("sacroiliac_joint_injection", "Sacroiliac joint injection", "interventional", single_day=True),
+        _t("adhesiolysis", "Adhesiolysis (Racz)", "interventional", single_day=True),
         _t("scs_trial", "Spinal cord stimulation trial", "neuromodulation"),
         _t("scs_implant", "Spinal cord stimulator implant", "neuromodulation"),
         _t("peripheral_nerve_stimulation", "Peripheral nerve stimulation", "neuromodulation"),

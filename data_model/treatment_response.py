@@ -267,3 +267,22 @@ def not_yet_tried(treatments: pd.DataFrame, as_of: AsOf | None = None) -> pd.Dat
     )
     out["tried"] = out["courses"] > 0
     return out[list(STEP_COLUMNS)].astype(STEP_COLUMNS)
+
+
+# --- The change in words (the patient page, the summary) ---------------------------------------------
+
+
+def change_in_words(change_points: float | None, change_percent: float | None) -> str:
+    """Which way pain went after a treatment, in words: '1.2 points lower, 15 %', '0.1 points higher',
+    'no change'; '–' when either side has no visit. change_points is before - after (positive = better)."""
+    if change_points is None or pd.isna(change_points):
+        return "–"
+    points = round(float(change_points), 1)
+    if points == 0:
+        return "no change"
+    way = "lower" if points > 0 else "higher"
+    size = abs(points)
+    text = f"{size:g} point{'' if size == 1 else 's'} {way}"
+    if change_percent is not None and not pd.isna(change_percent) and round(abs(float(change_percent))) > 0:
+        text += f", {abs(float(change_percent)):.0f} %"
+    return text

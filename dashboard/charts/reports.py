@@ -16,6 +16,8 @@ from dashboard.charts import cohort as cohort_charts
 from dashboard.charts import trajectory as charts
 from dashboard.charts.figure_export import figure_bytes
 from dashboard.formatting import birth_year, flag_label, procedure_label, score, treatment_label
+from dashboard.widgets.patient_tables import day, ended
+from data_model.catalog import TREATMENTS
 from data_model.exchange.deidentify import weeks_instead_of_dates
 from data_model.exchange.pseudonyms import pseudonym
 
@@ -198,6 +200,10 @@ def _share(value: float) -> str:
     return "-" if pd.isna(value) else f"{value:.0%}"
 
 
+def _single_day(code: str) -> bool:
+    return code in TREATMENTS and TREATMENTS[code].single_day
+
+
 def _week(day: object, index_date: pd.Timestamp | None) -> str:
     if day is None or pd.isna(day):
         return ""
@@ -266,7 +272,7 @@ def patient_summary_pdf(
                 [
                     treatment_label(t["code"]),
                     _week(t["start_date"], index_date),
-                    _week(t["end_date"], index_date) or "ongoing",
+                    "single day" if _single_day(t["code"]) else (_week(t["end_date"], index_date) or "ongoing"),
                 ]
                 for _, t in record.treatments.tail(10).iterrows()
             ),
@@ -276,7 +282,12 @@ def patient_summary_pdf(
         report.data_table(
             ["Treatment", "Start", "End", "Notes"],
             (
-                [treatment_label(t["code"]), t["start_date"], t["end_date"] or "ongoing", t["notes"] or ""]
+                [
+                    treatment_label(t["code"]),
+                    day(t["start_date"]),
+                    ended(t["code"], t["end_date"]),
+                    t["notes"] if isinstance(t["notes"], str) else "",
+                ]
                 for _, t in record.treatments.tail(10).iterrows()
             ),
             (60, 25, 25, 70),

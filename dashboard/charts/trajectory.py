@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import textwrap
+
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
@@ -42,7 +45,7 @@ def trajectory_figure(
     """
     lanes = max(treatments["code"].nunique() if not treatments.empty else 0, 1)
     # The treatment lane grows with the number of distinct treatments so every label stays readable.
-    lane_px, pain_px = 26 * lanes + 30, 380
+    lane_px, pain_px = LANE_PX * lanes + 30, 380
     fig = make_subplots(
         rows=2,
         cols=1,
@@ -51,10 +54,9 @@ def trajectory_figure(
         row_heights=[pain_px / (pain_px + lane_px), lane_px / (pain_px + lane_px)],
     )
     fig.update_layout(height=pain_px + lane_px + 140)
-    if trajectory.empty or trajectory["index_surgery_date"].isna().all():
-        fig.add_annotation(
-            text="No surgery or no visit recorded yet", showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper"
-        )
+    missing = missing_trajectory(surgeries, trajectory, dates)
+    if missing and (trajectory.empty or trajectory["index_surgery_date"].isna().all()):
+        fig.add_annotation(text=missing, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper")
         fig.update_layout(title=f"{title} (n = 0 visits)")
         return fig
     first = trajectory.iloc[0]
@@ -138,13 +140,53 @@ def trajectory_figure(
         title=f"{title} (n = {visits} visit{'' if visits == 1 else 's'})",
         hovermode="closest",
         legend={"orientation": "h", "y": -0.15},
-        margin={"l": 60, "r": 20, "t": 60, "b": 60},
+        margin={"l": lane_margin([treatment_label(c) for c in treatments.get("code", [])]), "r": 20, "t": 60, "b": 60},
     )
     return fig
 
 
 def _when(day: object, week: float, dates: bool) -> str:
     return f"{pd.Timestamp(day):%Y-%m-%d}" if dates else f"week {week:.0f}"
+
+
+LABEL_WRAP = 24  # characters per line of a treatment name in the lane
+LABEL_PX_PER_CHAR = 7.5  # a 12 px sans-serif at its widest ordinary letters, with room to spare
+LANE_PX = 36  # one lane: two lines of a wrapped name
+
+
+def wrapped(label: str, width: int = LABEL_WRAP) -> str:
+    """A treatment name wrapped at word boundaries (plotly's <br>), whole: never cut."""
+    return "<br>".join(textwrap.wrap(label, width, break_long_words=False)) or label
+
+
+def lane_margin(labels: list[str]) -> int:
+    """Left margin (px) that holds the longest line of the wrapped names beside the lane."""
+    longest = max((len(line) for label in labels for line in wrapped(label).split("<br>")), default=0)
+    return max(60, int(longest * LABEL_PX_PER_CHAR) + 30)
+
+
+def missing_trajectory(surgeries: pd.DataFrame, trajectory: pd.DataFrame, dates: bool = True) -> str | None:
+    """What is missing for a trajectory, in words; None when there is one to draw."""
+    if surgeries.empty:
+        return "No surgery recorded yet: the trajectory starts with a surgery (enter one on Enter visit)."
+    last = pd.Timestamp(pd.to_datetime(surgeries["surgery_date"]).max())
+    scored = trajectory[["back_pain", "leg_pain", "pain_unspecified"]].notna().any(axis=1)
+    after = trajectory.loc[scored, "visit_date"] > last if not trajectory.empty else pd.Series(dtype=bool)
+    if trajectory.empty or trajectory["index_surgery_date"].isna().all() or not after.any():
+        when = f" on {last:%Y-%m-%d}" if dates else ""
+        return f"No visit recorded since the surgery{when} — enter one on Enter visit"
+    return None
+
+
+def _dose(t: pd.Series) -> str:
+    parts = []
+    drug = t.get("drug")
+    if isinstance(drug, str) and drug.strip():
+        parts.append(drug.strip())
+    mme = t.get("mme_per_day")
+    if mme is not None and pd.notna(mme):
+        parts.append(f"{float(mme):g} MME/day")
+    return "<br>Dose: " + ", ".join(parts) if parts else ""
 
 
 def _treatment_lanes(
@@ -154,33 +196,53 @@ def _treatment_lanes(
     as_of: pd.Timestamp,
     dates: bool = True,
 ) -> None:
+    """Courses of treatment as spans (start to end, or to today when ongoing), single-day procedures
+    (catalog.Treatment.single_day) as markers at their date; hover text on both; names wrapped and whole."""
     if treatments.empty:
         fig.update_yaxes(visible=False, row=2, col=1)
         return
     labels = []
     for _, t in treatments.iterrows():
-        label = treatment_label(t["code"])
+        name = treatment_label(t["code"])
+        label = wrapped(name)
+        known = TREATMENTS.get(t["code"])
+        colour = GROUP_COLOURS.get(known.group if known else "complementary", OTHER_COLOUR)
         start = _weeks(pd.Series([t["start_date"]]), index_date).iloc[0]
-        end_date = t["end_date"] if pd.notna(t["end_date"]) else as_of
-        end = _weeks(pd.Series([end_date]), index_date).iloc[0]
-        group = TREATMENTS[t["code"]].group if t["code"] in TREATMENTS else "complementary"
-        fig.add_trace(
-            go.Scatter(
-                x=[start, max(end, start + 0.3)],
-                y=[label, label],
-                mode="lines+markers",
-                line={"color": GROUP_COLOURS.get(group, OTHER_COLOUR), "width": 8},
-                marker={"size": 8},
-                name=label,
+        if known is not None and known.single_day:
+            hover = f"<b>{name}</b><br>{_when(t['start_date'], start, dates)} (single day){_dose(t)}"
+            trace = go.Scatter(
+                x=[start],
+                y=[label],
+                mode="markers",
+                marker={"color": colour, "size": 14, "symbol": "diamond", "line": {"color": "#333", "width": 1}},
+                name=name,
                 showlegend=False,
-                hovertemplate=f"{label}<br>{_when(t['start_date'], start, dates)}"
-                + (f" to {_when(t['end_date'], end, dates)}" if pd.notna(t["end_date"]) else ", ongoing")
-                + "<extra></extra>",
-            ),
-            row=2,
-            col=1,
-        )
+                hovertemplate=hover + "<extra></extra>",
+            )
+        else:
+            ongoing = pd.isna(t["end_date"])
+            end = _weeks(pd.Series([as_of if ongoing else t["end_date"]]), index_date).iloc[0]
+            end = max(end, start + 0.3)
+            until = ", ongoing" if ongoing else f" to {_when(t['end_date'], end, dates)}"
+            hover = f"<b>{name}</b><br>{_when(t['start_date'], start, dates)}{until}{_dose(t)}"
+            # points along the span so the hover answers anywhere on the bar, not only at its ends
+            x = np.linspace(start, end, int(min(max(2, end - start + 1), 60)))
+            trace = go.Scatter(
+                x=x,
+                y=[label] * len(x),
+                mode="lines",
+                line={"color": colour, "width": 10},
+                name=name,
+                showlegend=False,
+                hovertemplate=hover + "<extra></extra>",
+            )
+        fig.add_trace(trace, row=2, col=1)
         labels.append(label)
     fig.update_yaxes(
-        title_text="Treatments", categoryorder="array", categoryarray=list(dict.fromkeys(labels)), row=2, col=1
+        title_text="",
+        categoryorder="array",
+        categoryarray=list(dict.fromkeys(labels)),
+        tickfont={"size": 12},
+        row=2,
+        col=1,
     )

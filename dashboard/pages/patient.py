@@ -17,9 +17,9 @@ from dashboard.formatting import (
     plain,
     procedure_label,
     score,
-    treatment_label,
 )
 from dashboard.signin import auth
+from dashboard.widgets import patient_tables as tables
 from dashboard.widgets.patient_finder import patient_finder
 from dashboard.widgets.patient_treatments import treatment_response_section
 from dashboard.widgets.review import review_section
@@ -89,7 +89,11 @@ else:
     )
 
 st.subheader("Flags")
-if record.flags.empty:
+# A surgery without a visit since: the rules have nothing to judge yet, so no green "no flag".
+missing = charts.missing_trajectory(record.surgeries, record.trajectory)
+if record.flags.empty and missing and not record.surgeries.empty:
+    st.info(missing + ". The flags are worked out from visits after the surgery.")
+elif record.flags.empty:
     st.success("No flag as of today.")
 else:
     for _, flag in record.flags.iterrows():
@@ -113,27 +117,25 @@ treatment_response_section(record.treatment_response, record.steps)
 
 visits_tab, treatments_tab, surgeries_tab, conditions_tab = st.tabs(["Visits", "Treatments", "Surgeries", "Diagnoses"])
 with visits_tab:
-    st.dataframe(record.visits, hide_index=True, column_config={"visit_id": None}, key="pt_visits")
+    if record.visits.empty:
+        st.caption("No visit recorded — enter one on Enter visit.")
+    else:
+        st.dataframe(tables.visits_table(record.visits), hide_index=True, key="pt_visits")
 with treatments_tab:
     if record.treatments.empty:
         st.caption("No treatment recorded.")
     else:
-        st.dataframe(
-            record.treatments.assign(treatment=record.treatments["code"].map(treatment_label)),
-            hide_index=True,
-            column_order=["treatment", "start_date", "end_date", "drug", "mme_per_day", "notes", "source"],
-        )
+        st.dataframe(tables.treatments_table(record.treatments), hide_index=True, key="pt_treatments")
 with surgeries_tab:
-    st.dataframe(
-        record.surgeries.assign(procedure=record.surgeries["procedure"].map(procedure_label)),
-        hide_index=True,
-        column_config={"patient_id": None, "surgery_id": None},
-    )
+    if record.surgeries.empty:
+        st.caption("No surgery recorded.")
+    else:
+        st.dataframe(tables.surgeries_table(record.surgeries), hide_index=True, key="pt_surgeries")
 with conditions_tab:
     if record.conditions.empty:
         st.caption("No diagnosis recorded.")
     else:
-        st.dataframe(record.conditions, hide_index=True)
+        st.dataframe(tables.conditions_table(record.conditions), hide_index=True, key="pt_conditions")
 
 # Downloads: the trajectory chart and the clinician summary, as the role allows (dashboard/downloads/buttons.py).
 patient_downloads(record, as_of)

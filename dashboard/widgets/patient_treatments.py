@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.formatting import score, treatment_label
-from data_model.treatment_response import AFTER_DAYS, BEFORE_DAYS, NOT_YET_TRIED_NOTE
+from data_model.treatment_response import AFTER_DAYS, BEFORE_DAYS, NOT_YET_TRIED_NOTE, change_in_words
 
 
 def _window(start: pd.Series, end: pd.Series) -> pd.Series:
@@ -21,7 +21,7 @@ def treatment_response_section(response: pd.DataFrame, steps: pd.DataFrame) -> N
         st.caption(
             f"Mean pain (worse of back and leg) in the {BEFORE_DAYS} days up to the start, and from day "
             f"{AFTER_DAYS[0]} to day {AFTER_DAYS[1]} after it; windows stop at a spine surgery. A missing side "
-            "stays missing: it never counts as a response."
+            "stays missing: it never counts as a response. Lower is better (pain on 0–10)."
         )
         table = pd.DataFrame(
             {
@@ -37,14 +37,15 @@ def treatment_response_section(response: pd.DataFrame, steps: pd.DataFrame) -> N
                     for v, n in zip(response["pain_after"], response["n_after"], strict=True)
                 ],
                 "After window": _window(response["after_from"], response["after_to"]),
-                "Change": [
-                    ("–" if pd.isna(p) else f"{score(c)} points, {p:.0f} %")
+                "Pain after vs before": [
+                    change_in_words(c, p)
                     for c, p in zip(response["change_points"], response["change_percent"], strict=True)
                 ],
                 "Responder (≥ 30 %)": response["responder"].map({True: "yes", False: "no"}).fillna("unknown"),
             }
         )
-        st.dataframe(table, hide_index=True, key="pt_treatment_response")
+        # a static table wraps its cells: no column is cut on a 1280-pixel screen
+        st.table(table, hide_index=True)
     untried = steps[~steps["tried"]]
     with st.expander(f"Stepped care: {len(untried)} catalogue steps not tried yet"):
         st.caption(NOT_YET_TRIED_NOTE)

@@ -83,8 +83,8 @@ def test_hostile_text_on_the_patient_page_is_shown_literally_never_as_markup(as_
 
     # Tables show the text as data (a grid cell is never HTML): the literal notes, unchanged.
     tables = [df.value for df in at.dataframe]
-    assert any("notes" in t and (t["notes"] == HOSTILE_NOTES).sum() == 3 for t in tables), "visits show the notes"
-    assert any((t.get("surgeon") == HOSTILE_SURGEON).any() for t in tables if "surgeon" in t)
+    assert any("Notes" in t and (t["Notes"] == HOSTILE_NOTES).sum() == 3 for t in tables), "visits show the notes"
+    assert any((t.get("Surgeon") == HOSTILE_SURGEON).any() for t in tables if "Surgeon" in t)
 
 
 # A name a person could type that Markdown would turn into a link, a mail link, an image, an icon or bold.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date, timedelta
 
 
 def _open(at, mrn):
@@ -58,13 +59,55 @@ def test_the_header_says_whether_the_patient_is_in_the_acceptable_symptom_state(
 
 def test_the_visits_table_lists_every_visit(as_user):
     at = _open(as_user("doc"), "PERSIST1")
-    visits = _table_with(at, "leg_pain")
-    assert len(visits) == 4 and visits["leg_pain"].max() == 7
+    visits = _table_with(at, "Leg pain (0–10)")
+    assert len(visits) == 4 and set(visits["Leg pain (0–10)"]) == {"7", "6.5", "6"}
+
+
+def test_every_table_speaks_clinic_language_with_dates_as_dates_and_dashes_for_missing(as_user):
+    at = _open(as_user("doc"), "PERSIST1")
+    visits = _table_with(at, "Visit date")
+    surgeon_day = (date.today() - timedelta(weeks=40)).isoformat()
+    newest = (date.today() - timedelta(weeks=2)).isoformat()  # the visit at week 38 of 40
+    assert visits["Visit date"].iloc[0] == newest  # newest first, a date and no time
+    assert visits["Opioid dose (MME/day)"].iloc[0] == "–"  # not recorded: a dash, never "None"
+    assert visits["ODI (0–100)"].iloc[0] == "–"
+    surgeries = _table_with(at, "Surgery date")
+    assert surgeries.iloc[0]["Surgery date"] == surgeon_day
+    assert surgeries.iloc[0]["Procedure"] == "Fusion" and surgeries.iloc[0]["Surgeon"] == "Dr Hart"
+    assert surgeries.iloc[0]["Recorded as"] == "–"
+    internal = {"visit_id", "visit_date", "mme_per_day", "source_code", "patient_id", "surgery_id", "code"}
+    for frame in (df.value for df in at.dataframe):
+        assert not internal & set(frame.columns), frame.columns
+        cells = frame.astype(str).to_numpy().ravel()
+        assert not any(c in ("None", "nan", "NaT") or "00:00:00" in c for c in cells), cells
+
+
+def test_a_patient_with_a_surgery_but_no_visit_is_told_what_is_missing_and_gets_no_green_flag(as_user, app_db):
+    from data_model import commands
+    from data_model.audit import set_actor
+    from data_model.db import make_engine, run_write
+
+    operated = date.today() - timedelta(weeks=3)
+    engine = make_engine(app_db)
+
+    def add(session):
+        set_actor(session, "nurse")
+        patient = commands.register_patient(session, {"mrn": "NEWOP1", "display_name": "Ned Newop", "sex": "male"})
+        commands.add_surgery(session, patient.id, {"surgery_date": operated, "procedure": "discectomy"})
+
+    run_write(engine, add)
+    engine.dispose()
+    at = _open(as_user("doc"), "NEWOP1")
+    assert not at.exception
+    expected = f"No visit recorded since the surgery on {operated.isoformat()} — enter one on Enter visit"
+    assert expected in at.info[0].value
+    assert not [s for s in at.success if "No flag" in s.value]
+    annotations = " ".join(a.get("text", "") for a in _figure(at)["layout"]["annotations"])
+    assert expected in annotations
+    assert "No visit recorded" in " ".join(c.value for c in at.caption)  # the empty visits tab says so
 
 
 def test_treatment_response_shows_pain_before_and_after_with_the_windows(as_user, app_db):
-    from datetime import date, timedelta
-
     from data_model import commands
     from data_model.audit import set_actor
     from data_model.db import make_engine, run_write
@@ -81,10 +124,11 @@ def test_treatment_response_shows_pain_before_and_after_with_the_windows(as_user
     run_write(engine, add)
     engine.dispose()
     at = _open(as_user("doc"), "PERSIST1")
-    response = _table_with(at, "Pain before").iloc[0]
+    response = next(t.value for t in at.table if "Pain before" in t.value.columns).iloc[0]
     assert response["Treatment"] == "Spinal cord stimulator implant"
     assert response["Pain before"] == "7 (n=1)" and response["Pain after"] == "7 (n=2)"
     assert response["Responder (≥ 30 %)"] == "no"
+    assert response["Pain after vs before"] == "no change"  # 7 before, 7 after
     assert str(start) in response["Before window"]
     steps = _table_with(at, "label").rename(columns={"label": "Treatment", "tried": ""})
     assert steps.set_index("Treatment").loc["Spinal cord stimulator implant", ""] == "tried"
