@@ -20,22 +20,22 @@ def test_the_clinician_sees_persisting_patients_with_reasons_and_not_the_recover
     at = as_user("doc").run()
     assert not at.exception
     table = _table(at)
-    assert set(table["mrn"]) == {"PERSIST1", "NOBASE1"}
-    persist = table.set_index("mrn").loc["PERSIST1"]
-    assert "PERSISTENT_PAIN" in persist["flags"]
-    assert "26-week fusion window" in persist["reasons"]
-    assert "baseline missing" in table.set_index("mrn").loc["NOBASE1", "reasons"]
+    assert set(table["MRN"]) == {"PERSIST1", "NOBASE1"}
+    persist = table.set_index("MRN").loc["PERSIST1"]
+    assert "Persistent pain" in persist["Flags"]
+    assert "26-week fusion window" in persist["Why"]
+    assert "baseline missing" in table.set_index("MRN").loc["NOBASE1", "Why"]
 
 
 def test_the_most_severe_patient_comes_first(as_user):
     at = as_user("doc").run()
-    assert _table(at)["mrn"].iloc[0] == "PERSIST1"
+    assert _table(at)["MRN"].iloc[0] == "PERSIST1"
 
 
 def test_the_procedure_filter_narrows_the_list(as_user):
     at = as_user("doc").run()
     at.multiselect(key="wl_procedures").select("discectomy").run()
-    assert list(_table(at)["mrn"]) == ["NOBASE1"]
+    assert list(_table(at)["MRN"]) == ["NOBASE1"]
 
 
 def test_a_flag_filter_with_no_match_says_so(as_user):
@@ -62,7 +62,7 @@ def test_a_visit_saved_elsewhere_shows_on_the_worklist_at_the_next_rerun(as_user
     """The worklist holds its evaluation between reruns and brings in another user's new visit."""
     at = as_user("doc")
     at.run()
-    assert "RECOVER1" not in set(at.dataframe[0].value["mrn"])
+    assert "RECOVER1" not in set(at.dataframe[0].value["MRN"])
     engine = make_engine(app_db)
     with read_session(engine) as session:
         patient_id = session.scalar(select(Patient.id).where(Patient.mrn == "RECOVER1"))
@@ -75,5 +75,35 @@ def test_a_visit_saved_elsewhere_shows_on_the_worklist_at_the_next_rerun(as_user
     engine.dispose()
     at.run()
     rows = at.dataframe[0].value
-    assert "RECOVER1" in set(rows["mrn"])
-    assert "8.5" in rows.loc[rows["mrn"] == "RECOVER1", "reasons"].iloc[0]
+    assert "RECOVER1" in set(rows["MRN"])
+    assert "8.5" in rows.loc[rows["MRN"] == "RECOVER1", "Why"].iloc[0]
+
+
+def test_only_clinic_columns_are_offered_and_severity_reads_in_one_form(as_user):
+    at = as_user("doc").run()
+    table = _table(at)
+    assert list(table.columns) == ["Severity", "MRN", "Name", "Procedure", "Weeks", "Pain", "Flags", "Why"]
+    assert set(table["Severity"]) <= {"High", "Medium", "Low"}
+    assert any("Severity is the highest of the patient's flags" in c.value for c in at.caption)
+    assert not table.astype(str).isin(["None", "nan", "NaN", "<NA>"]).any().any()
+
+
+def test_sort_by_weeks_orders_the_list_and_is_kept_in_the_address(as_user):
+    at = as_user("doc").run()
+    at.selectbox(key="wl_sort").set_value("weeks").run()
+    # PERSIST1: fusion 40 weeks ago; NOBASE1: discectomy 20 weeks ago (tests/app/conftest.py)
+    assert list(_table(at)["MRN"]) == ["PERSIST1", "NOBASE1"]
+    assert at.query_params["sort"] in ("weeks", ["weeks"])
+    at.selectbox(key="wl_order_weeks").set_value("asc").run()
+    assert list(_table(at)["MRN"]) == ["NOBASE1", "PERSIST1"]
+    assert at.query_params["order"] in ("asc", ["asc"])
+
+
+def test_every_reason_of_the_chosen_patient_is_shown_in_full_under_the_list(as_user):
+    at = as_user("doc").run()
+    detail = [m.value for m in at.markdown]
+    assert any("PERSIST1" in m for m in detail)
+    reasons = next(m for m in detail if m.startswith("- "))
+    lines = reasons.split("\n")
+    assert len(lines) == len(set(lines)) >= 1
+    assert any("26" in line and "fusion window" in line for line in lines)

@@ -36,7 +36,7 @@ def big_clinic(big_template, tmp_path, monkeypatch):
 
 
 def _mrns(at):
-    return list(at.dataframe[0].value["mrn"])
+    return list(at.dataframe[0].value["MRN"])
 
 
 def test_the_worklist_shows_fifty_patients_a_page_and_the_next_page_goes_on(big_clinic):
