@@ -202,8 +202,13 @@ st.caption(
 
 choices = {patient_label(p): p["patient_id"] for p in records}  # MRN, name and birth year
 col = st.columns([3, 1], vertical_alignment="bottom")
+# a new order, page or filter starts again from the top patient of the page shown (a new widget: the
+# browser keeps a widget's old choice whatever its default)
 chosen = col[0].selectbox(
-    "Patient", list(choices), key="wl_open_choice", help="Their flags and every reason are shown below."
+    "Patient",
+    list(choices),
+    key=f"wl_open_choice_{hash(tuple(st.session_state['wl_row_ids'])) & 0xFFFFFFFF:x}",
+    help="Their flags and every reason are shown below.",
 )
 if col[1].button("Open patient", type="primary", key="wl_open"):
     state.select_patient(int(choices[chosen]))

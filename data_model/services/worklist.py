@@ -165,8 +165,11 @@ def filter_worklist(worklist: pd.DataFrame, chosen: WorklistFilter) -> pd.DataFr
 
 
 def reason_list(reasons: object) -> list[str]:
-    """A worklist row's reasons, one sentence each, each said once, in the order of the flags."""
+    """A worklist row's reasons, one sentence each, each said once, in the order of the flags. A reason
+    another one repeats whole (persistent pain's sentence inside no meaningful improvement's) is said by
+    the longer one alone."""
     if not isinstance(reasons, str) or not reasons.strip():
         return []
-    parts = (part.strip() for part in reasons.split(REASON_SEPARATOR))
-    return list(dict.fromkeys(part for part in parts if part))
+    parts = list(dict.fromkeys(p for p in (part.strip() for part in reasons.split(REASON_SEPARATOR)) if p))
+    # two flags can read from one finding: a sentence that another one says in full is not said again
+    return [p for p in parts if not any(p != other and p in other for other in parts)]

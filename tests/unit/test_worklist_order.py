@@ -61,6 +61,8 @@ def test_each_reason_is_one_sentence_said_once_in_flag_order():
     joined = "Leg pain 7/10 at week 14 | Baseline 8, 13 % lower | Leg pain 7/10 at week 14 | Weakness new"
     assert reason_list(joined) == ["Leg pain 7/10 at week 14", "Baseline 8, 13 % lower", "Weakness new"]
     assert reason_list(None) == []
+    both = "Back pain 9/10 at week 122; baseline 9, unchanged | Back pain 9/10 at week 122; baseline 9, unchanged, short of the MCID"
+    assert reason_list(both) == ["Back pain 9/10 at week 122; baseline 9, unchanged, short of the MCID"]
     assert reason_list(float("nan")) == []
 
 
