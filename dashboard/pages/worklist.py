@@ -88,7 +88,7 @@ sort_by = top[1].selectbox(
     help="Sorts the whole list, every page. A missing value comes last.",
 )
 first_way = "desc" if WORKLIST_SORTS[sort_by].descending else "asc"
-ORDERS = {"desc": "Highest / latest first", "asc": "Lowest / earliest first"}
+ORDERS = {"desc": "Highest first", "asc": "Lowest first"}
 if sort_by in ("mrn", "name", "procedure", "surgeon"):
     ORDERS = {"asc": "A to Z", "desc": "Z to A"}
 way = top[2].selectbox(
@@ -97,6 +97,7 @@ way = top[2].selectbox(
     index=list(ORDERS).index((query_params.chosen("order", ORDERS) or [first_way])[0]),
     format_func=ORDERS.get,
     key=f"wl_order_{sort_by}",
+    help="Dates: highest is latest.",
 )
 for name, value in (
     ("procedure", procedures),
