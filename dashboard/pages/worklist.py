@@ -88,14 +88,16 @@ sort_by = top[1].selectbox(
     help="Sorts the whole list, every page. A missing value comes last.",
 )
 first_way = "desc" if WORKLIST_SORTS[sort_by].descending else "asc"
-ORDERS = {"desc": "Highest first", "asc": "Lowest first"}
-if sort_by in ("mrn", "name", "procedure", "surgeon"):
-    ORDERS = {"asc": "A to Z", "desc": "Z to A"}
+orders: dict[str, str] = (
+    {"asc": "A to Z", "desc": "Z to A"}
+    if sort_by in ("mrn", "name", "procedure", "surgeon")
+    else {"desc": "Highest first", "asc": "Lowest first"}
+)
 way = top[2].selectbox(
     "Order",
-    list(ORDERS),
-    index=list(ORDERS).index((query_params.chosen("order", ORDERS) or [first_way])[0]),
-    format_func=ORDERS.get,
+    list(orders),
+    index=list(orders).index((query_params.chosen("order", orders) or [first_way])[0]),
+    format_func=lambda key: orders[key],
     key=f"wl_order_{sort_by}",
     help="Dates: highest is latest.",
 )
@@ -132,8 +134,8 @@ page = paginate(shown, "wl", noun="patients")
 MISSING = "–"
 
 
-def _pain(value: object) -> str:
-    return MISSING if pd.isna(value) else f"{float(value):.1f}"
+def _pain(value: float | None) -> str:
+    return MISSING if value is None or pd.isna(value) else f"{float(value):.1f}"
 
 
 def _reviewed(row: dict) -> str:

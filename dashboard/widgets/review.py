@@ -26,6 +26,11 @@ def _status(review: dict, flags: pd.DataFrame) -> str:
     return f"holds until {recheck:%Y-%m-%d} or new data" if recheck is not None else "holds until new data"
 
 
+def _reviewer() -> str:
+    user = state.current_user()
+    return user.username if user is not None else ""  # data.write refuses anyone not signed in
+
+
 def review_section(patient_id: int, flags: pd.DataFrame, review: dict | None) -> None:
     may_review = auth.allowed(Action.REVIEW_FLAGS)
     message = st.session_state.pop("review_saved", None)
@@ -36,7 +41,7 @@ def review_section(patient_id: int, flags: pd.DataFrame, review: dict | None) ->
         note = f" — “{plain(review['note'])}”" if review["note"] else ""
         st.caption(f"Reviewed by {plain(review['reviewed_by'])} on {when} UTC ({plain(_status(review, flags))}){note}")
         if may_review and st.button("Undo this review", key=f"review_undo_{review['review_id']}"):
-            actor = state.current_user().username
+            actor = _reviewer()
             data.write(lambda s: commands.undo_review(s, review["review_id"], actor))
             st.session_state["review_saved"] = "Review undone: the patient is back on the worklist."
             st.rerun()
@@ -62,7 +67,7 @@ def review_section(patient_id: int, flags: pd.DataFrame, review: dict | None) ->
         submitted = st.form_submit_button("Mark flags reviewed")
     if submitted:
         codes = list(flags["code"])
-        reviewer = state.current_user().username
+        reviewer = _reviewer()
         try:
             data.write(lambda s: commands.review_flags(s, patient_id, codes, note, reviewer, recheck))
         except ValidationFailed as failed:
