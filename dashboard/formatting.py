@@ -8,7 +8,13 @@ import re
 from data_model.catalog import FLAG_CODES, PROCEDURES, TREATMENTS
 
 # Plain words for tables (emoji need a font the clinic's browser may lack); badges for markdown.
-SEVERITY_TEXT = {"high": "HIGH", "medium": "medium", "low": "low"}
+SEVERITY_TEXT = {"high": "High", "medium": "Medium", "low": "Low"}
+# How a patient's severity is decided (README "Severity"): shown beside the worklist.
+SEVERITY_LEGEND = (
+    "Severity is the highest of the patient's flags. **High**: a flag at its severe level (pain at or above "
+    "the severe threshold, pain no better than baseline, new weakness, a high opioid dose). **Medium**: a "
+    "flag below its severe level. **Low**: one missed follow-up visit and nothing else."
+)
 SEVERITY_BADGE = {"high": ":red-badge[High]", "medium": ":orange-badge[Medium]", "low": ":gray-badge[Low]"}
 
 

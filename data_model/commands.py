@@ -159,15 +159,43 @@ def void_visit(session: Session, visit_id: int, reason: str) -> Visit:
     return visit
 
 
-def review_flags(session: Session, patient_id: int, flags: list[str], note: str | None, reviewer: str) -> FlagReview:
-    """A clinician acknowledges a patient's current flags; the review holds until newer data arrives."""
+def review_flags(
+    session: Session,
+    patient_id: int,
+    flags: list[str],
+    note: str | None,
+    reviewer: str,
+    recheck_on: date | None = None,
+    today: date | None = None,
+) -> FlagReview:
+    """A clinician acknowledges a patient's current flags, saying what was decided (the note is required).
+    The review holds until newer data arrives, a flag it did not see appears, or the re-check date comes."""
     get_patient(session, patient_id)
-    if note is not None and len(note) > 4000:
-        raise ValidationFailed([FieldError("note", note[:40] + "…", "is longer than 4000 characters")])
+    text = (note or "").strip()
+    errors = []
+    if not text:
+        errors.append(FieldError("note", note or "", "is required: say what was decided for this patient"))
+    elif len(text) > 4000:
+        errors.append(FieldError("note", text[:40] + "…", "is longer than 4000 characters"))
+    today = today or date.today()
+    if recheck_on is not None and recheck_on <= today:
+        errors.append(FieldError("recheck_on", recheck_on.isoformat(), "must be a day after today"))
+    if errors:
+        raise ValidationFailed(errors)
     review = FlagReview(
-        patient_id=patient_id, flags=";".join(flags), note=(note or "").strip() or None, reviewed_by=reviewer
+        patient_id=patient_id, flags=";".join(flags), note=text, reviewed_by=reviewer, recheck_on=recheck_on
     )
     session.add(review)
+    session.flush()
+    return review
+
+
+def undo_review(session: Session, review_id: int, actor: str) -> FlagReview:
+    """Take a review back: it no longer holds (the row stays; the audit trail records the undo)."""
+    review = session.get(FlagReview, review_id)
+    if review is None or review.undone_at is not None:
+        raise ValidationFailed([FieldError("review", review_id, "no such review, or it was already undone")])
+    review.undone_at, review.undone_by = utcnow(), actor
     session.flush()
     return review
 

@@ -189,7 +189,8 @@ class Condition(Base):
 
 
 class FlagReview(Base):
-    """A clinician's acknowledgement of a patient's flags; holds until newer data arrives."""
+    """A clinician's acknowledgement of a patient's flags; holds until newer data arrives, a flag it did
+    not see appears, its re-check date comes, or it is undone."""
 
     __tablename__ = "flag_reviews"
 
@@ -199,6 +200,11 @@ class FlagReview(Base):
     note: Mapped[str | None] = mapped_column(Text)
     reviewed_by: Mapped[str] = mapped_column(String(64))
     reviewed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # From this day on the review no longer holds: the patient is back on the worklist (0006).
+    recheck_on: Mapped[date | None] = mapped_column(Date)
+    # An undone review never holds; the row stays, and the audit trail has the undo (0006).
+    undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    undone_by: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (Index("ix_flag_reviews_patient_at", "patient_id", "reviewed_at"),)
 

@@ -352,19 +352,22 @@ def surgeons(session: Session) -> list[str]:
 
 
 def reviews_frame(session: Session) -> pd.DataFrame:
-    """The latest flag review per patient, with the patient's last data change for comparison."""
+    """The latest review per patient that was not undone, with the patient's last data change for comparison."""
     latest = (
         select(FlagReview.patient_id, func.max(FlagReview.id).label("review_id"))
+        .where(FlagReview.undone_at.is_(None))
         .group_by(FlagReview.patient_id)
         .subquery()
     )
     stmt = (
         select(
             FlagReview.patient_id,
+            FlagReview.id,
             FlagReview.flags,
             FlagReview.note,
             FlagReview.reviewed_by,
             FlagReview.reviewed_at,
+            FlagReview.recheck_on,
             Patient.data_changed_at,
         )
         .join(latest, latest.c.review_id == FlagReview.id)
@@ -373,29 +376,46 @@ def reviews_frame(session: Session) -> pd.DataFrame:
     return _frame(
         session,
         stmt,
-        ["patient_id", "reviewed_flags", "review_note", "reviewed_by", "reviewed_at", "data_changed_at"],
+        [
+            "patient_id",
+            "review_id",
+            "reviewed_flags",
+            "review_note",
+            "reviewed_by",
+            "reviewed_at",
+            "recheck_on",
+            "data_changed_at",
+        ],
         [],
     )
 
 
 def latest_review(session: Session, patient_id: int) -> dict | None:
-    """The patient's most recent flag review, and whether newer data has arrived since."""
+    """The patient's most recent review that was not undone, and whether newer data has arrived since."""
     row = session.execute(
         select(
-            FlagReview.flags, FlagReview.note, FlagReview.reviewed_by, FlagReview.reviewed_at, Patient.data_changed_at
+            FlagReview.id,
+            FlagReview.flags,
+            FlagReview.note,
+            FlagReview.reviewed_by,
+            FlagReview.reviewed_at,
+            FlagReview.recheck_on,
+            Patient.data_changed_at,
         )
         .join(Patient, Patient.id == FlagReview.patient_id)
-        .where(FlagReview.patient_id == patient_id)
+        .where(FlagReview.patient_id == patient_id, FlagReview.undone_at.is_(None))
         .order_by(FlagReview.id.desc())
         .limit(1)
     ).first()
     if row is None:
         return None
     return {
+        "review_id": row.id,
         "flags": row.flags.split(";") if row.flags else [],
         "note": row.note,
         "reviewed_by": row.reviewed_by,
         "reviewed_at": row.reviewed_at,
+        "recheck_on": row.recheck_on,
         "newer_data": row.data_changed_at > row.reviewed_at,
     }
 

@@ -38,6 +38,8 @@ LABELS = {
     "end_date": "End date",
     "reason": "Reason for voiding",
     "note": "Review note",
+    "recheck_on": "Re-check date",
+    "review": "Review",
     "visit": "Visit",
     "patient": "Patient",
     "username": "User name",

@@ -71,7 +71,7 @@ def test_staff_save_a_visit_and_the_worklist_then_shows_the_patient(as_user, app
     assert any("Saved the visit" in t and "leg pain 8.5" in t for t in _toasts(at))
     assert _count(app_db, Visit, created_by="nurse") == 1
     at.switch_page("pages/worklist.py").run()
-    assert "RECOVER1" in set(at.dataframe[0].value["mrn"])
+    assert "RECOVER1" in set(at.dataframe[0].value["MRN"])
 
 
 def test_a_visit_without_any_measurement_is_refused_and_nothing_is_saved(as_user, app_db):

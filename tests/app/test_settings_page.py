@@ -14,7 +14,7 @@ from tests.app.conftest import PAGES, ROLES
 
 def test_raising_the_pain_threshold_changes_the_worklist_at_once(as_user, app_db):
     at = as_user("boss").run()
-    assert "PERSIST1" in set(at.dataframe[0].value["mrn"])
+    assert "PERSIST1" in set(at.dataframe[0].value["MRN"])
     at.switch_page("pages/settings.py").run()
     at.number_input(key="set_persistent_pain_threshold").set_value(7.5)
     at.number_input(key="set_severe_pain_threshold").set_value(8.0)
@@ -22,10 +22,10 @@ def test_raising_the_pain_threshold_changes_the_worklist_at_once(as_user, app_db
     assert not at.exception
     assert "persistent_pain_threshold" in at.success[0].value
     at.switch_page("pages/worklist.py").run()
-    table = at.dataframe[0].value.set_index("mrn")
+    table = at.dataframe[0].value.set_index("MRN")
     # leg pain 6 is now below the threshold: whatever else is flagged, not persistent pain
-    assert "NOBASE1" not in table.index or "PERSISTENT_PAIN" not in table.loc["NOBASE1", "flags"]
-    assert "PERSISTENT_PAIN" not in table.loc["PERSIST1", "flags"]
+    assert "NOBASE1" not in table.index or "Persistent pain" not in table.loc["NOBASE1", "Flags"]
+    assert "Persistent pain" not in table.loc["PERSIST1", "Flags"]
     engine = make_engine(app_db)
     with read_session(engine) as s:
         entry = s.scalars(select(AuditEntry).where(AuditEntry.table_name == "settings")).first()
@@ -53,7 +53,7 @@ def test_an_invalid_setting_is_refused_naming_it_and_nothing_changes(as_user):
     at.button(key="FormSubmitter:settings_form-Save settings").click().run()
     assert "Nothing was saved" in at.error[0].value and "severe_pain_threshold" in at.error[0].value
     at.switch_page("pages/worklist.py").run()
-    assert "PERSISTENT_PAIN" in at.dataframe[0].value.set_index("mrn").loc["NOBASE1", "flags"]
+    assert "Persistent pain" in at.dataframe[0].value.set_index("MRN").loc["NOBASE1", "Flags"]
 
 
 def test_settings_is_not_a_page_staff_or_clinicians_can_navigate_to(as_user):
