@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from dashboard.signin.cookie import COOKIE
 from tests.conftest import require_or_skip
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -137,6 +138,20 @@ def sign_in(page, url: str, username: str, password: str) -> None:
     page.get_by_role("textbox", name="User name").fill(username)
     page.locator("input[type=password]").fill(password)
     page.get_by_role("button", name="Sign in").click()
+
+
+def wait_for_sign_in_cookie(page, before: str | None = None, timeout: float = 30) -> None:
+    """Wait until the browser holds a (new) sign-in cookie: a page opened or reloaded before the hand-off
+    has set it would rightly show the sign-in page again."""
+    deadline = time.monotonic() + timeout
+    while sign_in_cookie(page) in (None, before):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no new sign-in cookie within {timeout:g} s")
+        page.wait_for_timeout(100)
+
+
+def sign_in_cookie(page) -> str | None:
+    return next((c["value"] for c in page.context.cookies() if c["name"] == COOKIE), None)
 
 
 def _is_a_download(url: str) -> bool:

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from data_model.db import make_engine, read_session
 from data_model.models import Patient, Surgery
-from tests.e2e.conftest import sign_in
+from tests.e2e.conftest import sign_in, wait_for_sign_in_cookie
 from tests.e2e.staff_desk import PASSWORD, settled
 
 
@@ -26,6 +26,7 @@ def test_the_patient_header_shows_the_acceptable_state_whole(page_of_size, demo_
     engine.dispose()
     page = page_of_size(1280, 720)
     sign_in(page, demo_url, "clinician", PASSWORD["clinician"])
+    wait_for_sign_in_cookie(page)  # the address below is opened anew: only the cookie carries the sign-in
     settled(page)
     page.goto(f"{demo_url}/patient?patient={patient_id}")
     expect(page.get_by_role("heading", name=re.compile(f"^{mrn} · "))).to_be_visible()

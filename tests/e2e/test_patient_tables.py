@@ -13,13 +13,14 @@ from data_model import commands
 from data_model.audit import set_actor
 from data_model.db import make_engine, read_session, write_session
 from data_model.models import Patient, Surgery, Treatment, Visit
-from tests.e2e.conftest import sign_in
+from tests.e2e.conftest import sign_in, wait_for_sign_in_cookie
 from tests.e2e.staff_desk import PASSWORD, settled, unique_mrn
 
 
 def _open(page, demo_url: str, patient_id: int) -> None:
     sign_in(page, demo_url, "clinician", PASSWORD["clinician"])
     expect(page.get_by_role("button", name="Sign in")).to_have_count(0)  # signed in before moving on
+    wait_for_sign_in_cookie(page)  # the address below is opened anew: only the cookie carries the sign-in
     settled(page)
     page.goto(f"{demo_url}/patient?patient={patient_id}")
     settled(page)

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 from playwright.sync_api import Page, expect
 
 from dashboard.demo import DEMO_ACCOUNTS
-from tests.e2e.conftest import sign_in
+from tests.e2e.conftest import sign_in, wait_for_sign_in_cookie
 from tests.e2e.staff_desk import settled
 
 PASSWORD = {name: password for name, _role, password in DEMO_ACCOUNTS}
@@ -20,6 +20,7 @@ WIDTH, HEIGHT = 1280, 720
 def _signed_in(page_of_size, demo_url: str) -> Page:
     page = page_of_size(WIDTH, HEIGHT)
     sign_in(page, demo_url, "clinician", PASSWORD["clinician"])
+    wait_for_sign_in_cookie(page)  # the tests open addresses anew: only the cookie carries the sign-in
     expect(page.get_by_role("heading", name="Worklist")).to_be_visible()
     expect(page.locator("[data-testid='stDataFrame']")).to_be_visible()
     settled(page)
