@@ -21,7 +21,8 @@ table = cols[1].selectbox(
     key="audit_table",
 )
 mrn = cols[2].text_input("Patient MRN", key="audit_mrn").strip()
-limit = cols[3].number_input("Rows", 10, 5000, 200, step=50, key="audit_limit")
+# A choice, not a typed number: a number box would silently keep its last value when a typed one broke its limits.
+limit = cols[3].selectbox("Rows", (50, 200, 1000, 5000), index=1, key="audit_limit")
 
 patient_id = None
 if mrn:

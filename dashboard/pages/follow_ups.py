@@ -23,7 +23,8 @@ st.caption(
 
 cols = st.columns([1, 1, 2])
 as_of = cols[0].date_input("As of", value=date.today(), max_value=date.today(), key="fu_as_of")
-ahead = cols[1].number_input("Due within (days)", 1, 60, 7, key="fu_ahead")
+# A choice, not a typed number: a number box would silently keep its last value when 90 is typed past its limit.
+ahead = cols[1].selectbox("Due within (days)", (7, 14, 30, 60), index=0, key="fu_ahead")
 rows = data.follow_ups(as_of, int(ahead))
 
 if rows.empty:
