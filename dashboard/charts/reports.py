@@ -16,7 +16,7 @@ from dashboard.charts import cohort as cohort_charts
 from dashboard.charts import trajectory as charts
 from dashboard.charts.figure_export import figure_bytes
 from dashboard.formatting import birth_year, flag_label, procedure_label, score, treatment_label
-from dashboard.widgets.patient_tables import day, ended
+from dashboard.widgets.patient.tables import day, ended
 from data_model.catalog import TREATMENTS
 from data_model.exchange.deidentify import weeks_instead_of_dates
 from data_model.exchange.pseudonyms import pseudonym

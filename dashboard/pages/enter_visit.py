@@ -12,7 +12,7 @@ from dashboard.signin import auth
 from dashboard.widgets import forms
 from dashboard.widgets.corrections import correction_form
 from dashboard.widgets.feedback import show_saved
-from dashboard.widgets.patient_finder import patient_finder
+from dashboard.widgets.patient.finder import patient_finder
 from data_model.access.permissions import Action
 
 auth.guard(Action.ENTER_DATA)

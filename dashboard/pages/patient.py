@@ -19,9 +19,9 @@ from dashboard.formatting import (
     score,
 )
 from dashboard.signin import auth
-from dashboard.widgets import patient_tables as tables
-from dashboard.widgets.patient_finder import patient_finder
-from dashboard.widgets.patient_treatments import treatment_response_section
+from dashboard.widgets.patient import tables
+from dashboard.widgets.patient.finder import patient_finder
+from dashboard.widgets.patient.treatments import treatment_response_section
 from dashboard.widgets.review import review_section
 from data_model.access.permissions import Action
 

@@ -16,7 +16,7 @@ import streamlit as st
 from dashboard import data, state
 from dashboard.formatting import plain, procedure_label, score, treatment_label
 from dashboard.widgets.feedback import LABELS, FormFeedback, saved, sentence
-from dashboard.widgets.patient_finder import show_next
+from dashboard.widgets.patient.finder import show_next
 from data_model import commands
 from data_model.catalog import PROCEDURE_CODES, SEXES, TREATMENT_CODES, TREATMENTS
 from data_model.db import DatabaseBusyError

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from dashboard.charts.trajectory import missing_trajectory, trajectory_figure
-from dashboard.widgets import patient_tables
+from dashboard.widgets.patient import tables as patient_tables
 from data_model.trajectory import patient_trajectory
 from tests.unit.builders import SURGERY_COLUMNS, VISIT_COLUMNS, day, frame, week
 

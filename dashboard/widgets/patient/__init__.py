@@ -1,0 +1,1 @@
+"""Widgets about one patient: finding them, their tables and their treatments."""
