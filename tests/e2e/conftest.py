@@ -140,6 +140,13 @@ def sign_in(page, url: str, username: str, password: str) -> None:
     page.get_by_role("button", name="Sign in").click()
 
 
+def open_expander(page, label: str) -> None:
+    """Open an expander and wait until it has finished opening: a click on a box inside it while the panel
+    still slides open focuses the box but its list closes again (a person sees the panel open first)."""
+    page.get_by_text(label, exact=True).click()
+    page.wait_for_function("document.getAnimations().every(animation => animation.playState !== 'running')")
+
+
 def wait_for_sign_in_cookie(page, before: str | None = None, timeout: float = 30) -> None:
     """Wait until the browser holds a (new) sign-in cookie: a page opened or reloaded before the hand-off
     has set it would rightly show the sign-in page again."""

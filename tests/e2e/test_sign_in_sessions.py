@@ -16,7 +16,7 @@ from data_model.access import accounts
 from data_model.audit import set_actor
 from data_model.db import make_engine, read_session, run_write
 from data_model.models import Patient
-from tests.e2e.conftest import sign_in
+from tests.e2e.conftest import open_expander, sign_in
 
 PASSWORD = {name: password for name, _role, password in DEMO_ACCOUNTS}
 PATIENT_HEADING = re.compile(r"^MRN\d+ · ")
@@ -167,7 +167,7 @@ def _procedures_listed(page, procedure: str):
 def test_worklist_filters_chosen_by_hand_survive_a_reload(page, demo_url):
     sign_in(page, demo_url, "clinician", PASSWORD["clinician"])
     expect(_procedures_listed(page, "Laminectomy")).not_to_have_count(0)
-    page.get_by_text("Filters", exact=True).click()
+    open_expander(page, "Filters")
     page.get_by_role("combobox", name="Procedure").click()
     page.get_by_role("option", name=re.compile("^Fusion")).click()
     page.keyboard.press("Escape")
@@ -176,5 +176,5 @@ def test_worklist_filters_chosen_by_hand_survive_a_reload(page, demo_url):
     page.reload()
     expect(_procedures_listed(page, "Fusion")).not_to_have_count(0)
     expect(_procedures_listed(page, "Laminectomy")).to_have_count(0)
-    page.get_by_text("Filters", exact=True).click()
+    open_expander(page, "Filters")
     expect(_procedure_filter(page)).to_contain_text("Fusion")
