@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, date, datetime
 from typing import TypeVar
 
@@ -80,7 +81,11 @@ def _latest(url: str) -> _HeldEvaluation:
 def evaluation(as_of: date) -> Evaluation:
     """The evaluation of the data as it is now: after a write only the patients it touched are
     evaluated again, and a new date starts from the rows held for another (incremental.py); only the
-    first evaluation of a server reads every row."""
+    first evaluation of a server reads every row (made when the server starts: see warm_up)."""
+    return _evaluation(as_of, lambda text: st.spinner(text, show_time=True))
+
+
+def _evaluation(as_of: date, spinner: Callable[[str], AbstractContextManager[object]]) -> Evaluation:
     url = database_url()
     version, held, latest = data_version(), _held(url, as_of), _latest(url)
     with held.lock:
@@ -88,14 +93,26 @@ def evaluation(as_of: date) -> Evaluation:
         # != and not <: after a restore the version can go back
         if current is None or current.version != version:
             base = latest.current if current is None else None
-            spinner = "Updating the flags…" if current is not None or base is not None else "Evaluating every patient…"
-            with st.spinner(spinner, show_time=True):
+            wait_text = (
+                "Updating the flags…" if current is not None or base is not None else "Evaluating every patient…"
+            )
+            with spinner(wait_text):
                 held.current = current = _read(lambda s: incremental.refresh(s, held.current, as_of, base))
             latest.current = current
             stale = current.read_at is not None and current.read_at.date() < datetime.now(UTC).date()
             if stale and not held.rereading:
                 _read_again_in_background(held, as_of)
         return current
+
+
+def warm_up(as_of: date) -> None:
+    """Evaluate every patient and make the worklist for this date, as a page would, before anyone asks:
+    run once when the server starts (dashboard/server_start.py), so the first clinician after a start
+    finds the worklist ready instead of waiting for every row to be read. A page that asks meanwhile
+    waits for this evaluation (held.lock) instead of making a second one."""
+    settings()
+    ev = _evaluation(as_of, lambda _text: nullcontext())
+    _worklist(database_url(), _key(ev), as_of, ev)
 
 
 def _read_again_in_background(held: _HeldEvaluation, as_of: date) -> None:
@@ -220,10 +237,11 @@ def site_key() -> str:
     return _site_key(database_url(), _actor())
 
 
-def deidentified_worklist(as_of: date, patient_ids: list[int]) -> pd.DataFrame:
-    """The worklist of these patients by pseudonym: no MRN, name, surgeon or dates (deidentify.py)."""
-    frame = worklist(as_of)
-    return deidentify.deidentified_worklist(frame[frame["patient_id"].isin(list(patient_ids))], site_key())
+def deidentified_worklist_maker(as_of: date, patient_ids: list[int]) -> Callable[[], pd.DataFrame]:
+    """A maker of the worklist of these patients by pseudonym: no MRN, name, surgeon or dates
+    (deidentify.py). The worklist and the key are taken now; the pseudonyms are made when called."""
+    frame, key = worklist(as_of), site_key()
+    return lambda: deidentify.deidentified_worklist(frame[frame["patient_id"].isin(list(patient_ids))], key)
 
 
 def audited(event: str, detail: dict, make: Callable[[], bytes], patient_id: int | None = None) -> Callable[[], bytes]:

@@ -111,11 +111,11 @@ def cohort_downloads(view, figures: dict[str, go.Figure], as_of: date, mcid_text
     if _key_or_warning() is None:
         return
     ids = [int(i) for i in view.patients["patient_id"]]
-    flagged = data.deidentified_worklist(as_of, ids)
+    flagged = data.deidentified_worklist_maker(as_of, ids)  # made with the report, on click
     definition = view.chosen.describe()
 
     def report() -> bytes:
-        return reports.cohort_report_pdf(definition, as_of, view.summary, figures, flagged, mcid_text)
+        return reports.cohort_report_pdf(definition, as_of, view.summary, figures, flagged(), mcid_text)
 
     cols = st.columns(2)
     _button(
@@ -187,14 +187,15 @@ def worklist_download(shown: pd.DataFrame, as_of: date) -> None:
         return
     if _key_or_warning() is None:
         return
-    frame = data.deidentified_worklist(as_of, [int(i) for i in shown["patient_id"]])
+    # Made on click, not on every run of the page: pseudonyms for tens of thousands of rows take a second.
+    make = data.deidentified_worklist_maker(as_of, [int(i) for i in shown["patient_id"]])
     _button(
         st,
         "Download worklist (CSV, de-identified)",
         data.audited(
             "export_worklist",
-            {"as_of": as_of.isoformat(), "patients": len(frame), "via": "app"},
-            lambda: csv_bytes(frame),
+            {"as_of": as_of.isoformat(), "patients": len(shown), "via": "app"},
+            lambda: csv_bytes(make()),
         ),
         key="dl_worklist_csv",
         mime="text/csv",

@@ -4,6 +4,7 @@ and nothing after that browser signs out (in any of its tabs)."""
 from __future__ import annotations
 
 import contextlib
+import csv
 import re
 
 from playwright.sync_api import Error as PlaywrightError
@@ -55,3 +56,16 @@ def test_a_download_made_in_one_tab_is_not_served_after_signing_out_in_another(p
     with contextlib.suppress(PlaywrightError):  # the link may have gone with the rest of the signed-in screen
         page.get_by_role("link", name="Cohort").click(timeout=5_000)
     expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+
+
+def test_a_clinician_downloads_the_worklist_as_shown_by_pseudonym(page, demo_url):
+    sign_in(page, demo_url, "clinician", PASSWORD["clinician"])
+    flagged = page.get_by_test_id("stMetric").filter(has_text="Flagged patients").get_by_test_id("stMetricValue")
+    expect(flagged).to_have_text(re.compile(r"^\d+$"))
+    with page.expect_download() as downloading:
+        page.get_by_role("button", name="Download worklist (CSV, de-identified)").click()
+    with open(downloading.value.path(), encoding="utf-8") as csv_file:
+        rows = list(csv.DictReader(csv_file))
+    assert len(rows) == int(flagged.inner_text()), "one row per flagged patient on the list"
+    assert all(re.fullmatch(r"P-[0-9a-f]{10}", row["pseudonym"]) for row in rows)
+    assert not any(re.search(r"MRN\d", value) for row in rows for value in row.values()), "no MRN in the file"
