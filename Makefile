@@ -42,7 +42,7 @@ test: install-test chromium
 	if [ $$mypy_status -ne 0 ]; then echo "mypy failed (exit $$mypy_status)" >&2; fi; \
 	[ $$pytest_status -eq 0 ] && [ $$mypy_status -eq 0 ]
 
-bench: install-test
+bench: install-test chromium
 	$(BIN)/paintrail bench
 
 clean:

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy.engine import make_url
 
-from . import cohort, columnar, import_load, machine, measures, report, whole_process
+from . import cohort, columnar, import_load, machine, measures, report, server_memory, whole_process
 from .progress import say
 
 T = TypeVar("T")
@@ -101,6 +101,8 @@ def _bench(db: cohort.BenchDatabase, params: Params) -> dict[str, Any]:
     traced["measures"] |= _in_own_process(columnar.measure, db.url, params.as_of, params.runs, True)
     say(f"[{db.kind}] whole processes: paintrail flags beside a lean columnar read, {params.runs} runs each...")
     timed["measures"] |= _in_own_process(whole_process.measure, db.url, db.kind, params.as_of, params.runs)
+    say(f"[{db.kind}] the server in a real browser (server_memory.py): {params.runs} server starts...")
+    timed["measures"] |= _in_own_process(server_memory.measure, db.url, params.runs)
     # last: the import adds its rows to the cohort every other measure read as seeded
     timed["measures"] |= _in_own_process(
         import_load.measure, db.url, db.kind, params.import_rows, params.seed, params.as_of

@@ -13,11 +13,13 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 CHROMIUM_ARGS = [
     "--headless",
@@ -97,6 +99,8 @@ def journey(db: str, user: str, password: str, port: int) -> list[tuple[str, flo
             page.locator("input[type=password]").fill(password)
             page.get_by_role("button", name="Sign in").click()
             page.get_by_role("button", name="Open patient").wait_for(timeout=PAGE_TIMEOUT_MS)
+            # the list itself, drawn (its cells are on a canvas: readable, never "visible")
+            page.locator("[role=gridcell]").first.wait_for(state="attached", timeout=PAGE_TIMEOUT_MS)
             steps.append(("worklist, first page", time.perf_counter() - started, server_memory_mb(server.pid)))
             for label, open_page in (
                 ("patient (first chart)", lambda: page.get_by_role("button", name="Open patient").click()),
@@ -111,6 +115,45 @@ def journey(db: str, user: str, password: str, port: int) -> list[tuple[str, flo
         server.terminate()
         server.wait(30)
     return steps
+
+
+BROWSER_ACCOUNT = "bench-browser"
+# journey() step label -> the benchmark's measure key
+BROWSER_MEASURES = {
+    "every patient evaluated": "server_ready",
+    "worklist, first page": "first_worklist_browser",
+    "patient (first chart)": "first_patient_browser",
+    "cohort (cold)": "cohort_browser",
+}
+
+
+def measure(url: str, runs: int) -> dict[str, dict[str, Any]]:
+    """For `paintrail bench`: `runs` server starts on the seeded database, each walked in Chromium as a
+    clinician (an account made up for the run): the seconds of each step and the server's peak RSS."""
+    from dashboard.benchmark.measures import summary
+    from dashboard.benchmark.progress import say
+    from dashboard.benchmark.whole_process import add_account
+
+    password = add_account(url, BROWSER_ACCOUNT)
+    seconds: dict[str, list[float]] = {key: [] for key in BROWSER_MEASURES.values()}
+    peaks: list[float] = []
+    for run in range(runs):
+        steps = journey(url, BROWSER_ACCOUNT, password, _free_port())
+        for label, taken, _memory in steps:
+            if label in BROWSER_MEASURES:
+                seconds[BROWSER_MEASURES[label]].append(taken)
+        peaks.append(max(memory["peak_mb"] for _label, _taken, memory in steps) * 1024**2)
+        say(
+            f"  run {run + 1}/{runs}: "
+            + ", ".join(f"{label} {taken:.1f} s" for label, taken, _ in steps if label in BROWSER_MEASURES)
+        )
+    return {key: summary(values) for key, values in seconds.items()} | {"server_peak_rss": summary(peaks, "bytes")}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def main(argv: list[str] | None = None) -> int:

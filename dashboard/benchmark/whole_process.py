@@ -28,8 +28,8 @@ ACCOUNT = "bench-clinician"
 _LEAN = "import sys, connectorx as cx\nfor q in sys.argv[2:]:\n    cx.read_sql(sys.argv[1], q, return_type='arrow')\n"
 
 
-def _add_account(url: str) -> str:
-    """A clinician account to run the command as; its password, made up for this run."""
+def add_account(url: str, username: str = ACCOUNT) -> str:
+    """A clinician account to run the command (or the browser) as; its password, made up for this run."""
     from data_model.access.accounts import add_user
     from data_model.audit import set_actor
 
@@ -39,7 +39,7 @@ def _add_account(url: str) -> str:
 
         def action(session) -> None:
             set_actor(session, "bench")
-            add_user(session, ACCOUNT, "clinician", password, "Benchmark Clinician")
+            add_user(session, username, "clinician", password, "Benchmark Clinician")
 
         run_write(engine, action)
     finally:
@@ -68,7 +68,7 @@ def _timed(argv: list[str], env: dict[str, str]) -> float:
 def measure(url: str, kind: str, as_of: date, runs: int) -> dict[str, Any]:
     """`paintrail flags` and the lean columnar read, each a fresh process, alternating, runs times each
     (after one untimed run of each: the files in the page cache, as on a machine in use)."""
-    password = _add_account(url)
+    password = add_account(url)
     env = {**os.environ, "PAINTRAIL_PASSWORD": password}
     paintrail = os.path.join(os.path.dirname(sys.executable), "paintrail")
     flags_argv = [
