@@ -24,6 +24,7 @@ SEVERITY_LEGEND = (
     "the severe threshold, pain no better than baseline, new weakness, a high opioid dose). **Medium**: a "
     "flag below its severe level. **Low**: one missed follow-up visit and nothing else."
 )
+ROLE_LABELS = {"clinician": "Clinician", "staff": "Staff (data entry)", "admin": "Administrator"}
 SEVERITY_BADGE = {"high": ":red-badge[High]", "medium": ":orange-badge[Medium]", "low": ":gray-badge[Low]"}
 
 
