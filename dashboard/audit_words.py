@@ -62,6 +62,7 @@ EVENTS = {
     "backup": "Backed up the database",
     "restore": "Restored the database",
     "users_listed": "Listed the accounts",
+    "seed": "Added sample patients",
 }
 FIELDS = {
     **LABELS,
@@ -191,7 +192,8 @@ def changes_text(action: str, table: str | None, before: dict | None, after: dic
     parts = [
         f"{field_label(k)}: {value_text(k, v, zone)}"
         for k, v in shown.items()
-        if k not in HIDDEN and not _missing(v) and v != ""
+        # "***": a secret the audit never copies (a site secret's value); a password still says "set"
+        if k not in HIDDEN and not _missing(v) and v != "" and (v != "***" or k == "password_hash")
     ]
     return " · ".join(parts) or MISSING
 

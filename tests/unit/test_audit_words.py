@@ -96,3 +96,8 @@ def test_values_as_a_clinic_writes_them():
     assert value_text("flags", "PERSISTENT_PAIN;OVERDUE_FOLLOW_UP", OSLO) == "Persistent pain, Overdue follow-up"
     assert value_text("notes", None, OSLO) == "–"
     assert value_text("imported", {"visits": 3, "patients": 1}, OSLO) == "Visits 3, Patients 1"
+
+
+def test_a_site_secret_is_named_but_its_hidden_value_is_not_shown():
+    after = {"id": 1, "name": "pseudonym_key", "value": "***", "created_at": "2026-12-03T13:05:00"}
+    assert changes_text("insert", "site_secrets", None, after, OSLO) == "Name: pseudonym_key"
