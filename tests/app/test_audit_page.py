@@ -41,13 +41,19 @@ def test_the_raw_record_is_shown_on_demand(as_user):
     assert {"before", "after", "table", "actor"} <= set(raw.columns)
 
 
-def test_a_changed_setting_reads_as_old_to_new_in_words(as_user):
+def _settings_audit_after_a_change(as_user):
+    """An admin sets meaningful improvement in pain to 2.5 points, then lists the audit of settings."""
     at = as_user("boss").run()
     at.switch_page("pages/settings.py").run()
     at.text_input(key="set_mcid_nrs_points_0").input("2.5")
     at.button(key="FormSubmitter:settings_form-Save settings").click().run()
     at.switch_page("pages/audit.py").run()
     at.selectbox(key="audit_table").select("settings").run()
+    return at
+
+
+def test_a_changed_setting_reads_as_old_to_new_in_words(as_user):
+    at = _settings_audit_after_a_change(as_user)
     latest = at.dataframe[0].value.iloc[0]
     assert latest["What"] == "Changed the setting “Meaningful improvement in pain (MCID)”"
     assert latest["Details"] == "Meaningful improvement in pain (MCID): 2 → 2.5 points"
@@ -68,12 +74,7 @@ def test_only_admins_reach_the_audit_trail(as_user, who):
 
 
 def test_a_selected_entry_is_read_in_full_with_its_raw_record(as_user):
-    at = as_user("boss").run()
-    at.switch_page("pages/settings.py").run()
-    at.text_input(key="set_mcid_nrs_points_0").input("2.5")
-    at.button(key="FormSubmitter:settings_form-Save settings").click().run()
-    at.switch_page("pages/audit.py").run()
-    at.selectbox(key="audit_table").select("settings").run()
+    at = _settings_audit_after_a_change(as_user)
     at.session_state["audit_rows"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
     at.run()
     assert at.text[0].value == "Meaningful improvement in pain (MCID): 2 → 2.5 points"
