@@ -265,6 +265,8 @@ SCALAR_SETTINGS: dict[str, Described] = {
 WINDOW_RANGE = (1, 104)  # weeks, per procedure
 TIME_ZONE_LABEL = "Site time zone"
 SCHEDULE_LABEL = "Follow-up schedule"
+# The columns of the schedule's table, as the settings page heads them
+SCHEDULE_PARTS = {"label": "time point", "weeks": "weeks after surgery", "tolerance_weeks": "± weeks"}
 
 
 def window(procedure: str) -> Described:
@@ -293,6 +295,9 @@ def label_of(key: str) -> str:
         return window(key.removeprefix("window_weeks.")).label
     if key == "window_weeks":
         return "Recovery window per procedure"
+    if key.startswith("follow_up_schedule."):  # a cell of the schedule's table: follow_up_schedule.<row>.<part>
+        _, row, part = (key.split(".") + ["", ""])[:3]
+        return f"{SCHEDULE_LABEL}, row {row}, {SCHEDULE_PARTS.get(part, part)}"
     if key.startswith("follow_up_schedule"):
         return SCHEDULE_LABEL
     if key == "time_zone":

@@ -8,7 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .catalog import PROCEDURES
-from .setting_words import SCALAR_SETTINGS, WINDOW_RANGE, label_of, number
+from .setting_words import SCALAR_SETTINGS, SCHEDULE_PARTS, WINDOW_RANGE, label_of, number
 from .validation import FieldError, Fields, ValidationFailed
 
 
@@ -155,6 +155,28 @@ def validate(settings: Settings) -> Settings:
         _check_range(f"follow_up_schedule[{point.label}].weeks", point.weeks, 1, 520, "weeks after surgery")
         _check_range(f"follow_up_schedule[{point.label}].tolerance_weeks", point.tolerance_weeks, 0, 52, "weeks")
     return settings
+
+
+def typed_schedule(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The follow-up schedule as typed in its table (one row per time point, every cell text) as values;
+    ValidationFailed names each refused cell as 'follow_up_schedule.<row>.<part>' (rows from 1). A row left
+    wholly empty is no time point."""
+    fields_ = Fields({})
+    points = []
+    for row_number, row in enumerate(rows, start=1):
+        cells = {part: row.get(part) for part in SCHEDULE_PARTS}
+        if all(value is None or str(value).strip() == "" for value in cells.values()):
+            continue
+        name = f"follow_up_schedule.{row_number}"
+        fields_.raw = {f"{name}.{part}": value for part, value in cells.items()}
+        label = fields_.text(f"{name}.label", max_length=40, required=True)
+        weeks = fields_.integer(f"{name}.weeks", 1, 520, required=True)
+        tolerance = fields_.integer(f"{name}.tolerance_weeks", 0, 52, required=True)
+        if label is not None and weeks is not None and tolerance is not None:
+            points.append({"label": label, "weeks": weeks, "tolerance_weeks": tolerance})
+    if fields_.errors:
+        raise ValidationFailed(fields_.errors)
+    return points
 
 
 def typed_values(typed: dict[str, str]) -> dict[str, Any]:

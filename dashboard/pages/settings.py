@@ -14,7 +14,7 @@ from dashboard.widgets.forms import generation
 from data_model import commands
 from data_model.access.permissions import Action
 from data_model.setting_words import SCALAR_SETTINGS, SECTIONS, TIME_ZONE_LABEL, changes, label_of, number, window
-from data_model.settings import DEFAULT_SETTINGS, SettingsError, from_values, to_values, typed_values
+from data_model.settings import DEFAULT_SETTINGS, SettingsError, from_values, to_values, typed_schedule, typed_values
 from data_model.validation import ValidationFailed
 
 FORM = "settings"
@@ -56,12 +56,10 @@ with st.expander("What each setting changes"):
 # Every value is typed into a text box and judged on save (data_model.settings.typed_values): a number
 # box with limits would put back its last value when a typed one broke a limit, and save what was not typed.
 gen = generation(FORM)  # new keys after a save: the boxes show what is stored now
-feedback = FormFeedback(
-    labels={
-        key: label_of(key)
-        for key in (*SCALAR_SETTINGS, *(f"window_weeks.{p}" for p in current.window_weeks), "time_zone")
-    }
-)
+# Each box's setting in clinic words; a refused schedule cell adds its own (row and column) when refused.
+labels = {key: label_of(key) for key in (*SCALAR_SETTINGS, *(f"window_weeks.{p}" for p in current.window_weeks))}
+labels["time_zone"] = label_of("time_zone")
+feedback = FormFeedback(labels=labels)
 typed: dict[str, str] = {}
 with st.form("settings_form"):
     st.subheader("Recovery window per procedure")
@@ -93,18 +91,15 @@ with st.form("settings_form"):
             )
     st.subheader("Follow-up schedule")
     st.caption("Registry time points after surgery; a visit within ± tolerance counts for the time point.")
+    # Text cells, judged on save like every box above: a number cell with limits would also put back a value.
     schedule = st.data_editor(
-        pd.DataFrame(values["follow_up_schedule"]),
+        pd.DataFrame(values["follow_up_schedule"]).astype(str),
         num_rows="dynamic",
         key=f"set_schedule_{gen}",
         column_config={
-            "label": st.column_config.TextColumn("Time point", required=True),
-            "weeks": st.column_config.NumberColumn(
-                "Weeks after surgery", min_value=1, max_value=520, step=1, required=True
-            ),
-            "tolerance_weeks": st.column_config.NumberColumn(
-                "± weeks", min_value=0, max_value=52, step=1, required=True
-            ),
+            "label": st.column_config.TextColumn("Time point"),
+            "weeks": st.column_config.TextColumn("Weeks after surgery"),
+            "tolerance_weeks": st.column_config.TextColumn("± weeks"),
         },
         hide_index=True,
     )
@@ -139,17 +134,23 @@ def _save(new_values: dict, done: str = "Saved.") -> None:
 
 if submitted:
     try:
-        proposed = typed_values(typed)
-        proposed["follow_up_schedule"] = (
-            schedule.dropna().astype({"weeks": int, "tolerance_weeks": int}).to_dict("records")
-        )
-        _save(proposed)
+        errors = []
+        try:
+            proposed = typed_values(typed)
+        except ValidationFailed as failure:
+            errors += failure.errors
+        try:
+            points = typed_schedule(schedule.astype(object).where(schedule.notna(), None).to_dict("records"))
+        except ValidationFailed as failure:
+            errors += failure.errors
+        if errors:
+            raise ValidationFailed(errors)
+        _save({**proposed, "follow_up_schedule": points})
     except ValidationFailed as failure:
+        labels.update({error.field: label_of(error.field) for error in failure.errors})
         feedback.refuse(failure.errors)
     except SettingsError as problem:
         feedback.refuse_all("Nothing was saved. " + problem.in_words)
-    except (ValueError, TypeError):  # a schedule row whose weeks are not whole numbers
-        feedback.refuse_all("Nothing was saved. Follow-up schedule: weeks must be whole numbers.")
 
 if st.button("Restore every default", key="set_restore"):
     _save(defaults, "Every setting is back to its default.")

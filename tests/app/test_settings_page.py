@@ -119,3 +119,17 @@ def test_the_settings_page_itself_refuses_other_roles_even_when_run_directly(app
         at.run()
         assert not at.text_input, f"{who} must not see the settings form"
         assert "does not give access" in at.error[0].value
+
+
+def test_a_follow_up_time_point_out_of_range_is_refused_naming_its_row_and_nothing_changes(as_user, app_db):
+    at = as_user("boss").run()
+    at.switch_page("pages/settings.py").run()
+    at.text_input(key="set_mcid_nrs_points_0").input("2.5")  # valid, but nothing is saved beside a refusal
+    # the table's edits as the browser sends them: row 2 (3 months) weeks typed as 600
+    at.session_state["set_schedule_0"] = {"edited_rows": {1: {"weeks": "600"}}, "added_rows": [], "deleted_rows": []}
+    at.button(key="FormSubmitter:settings_form-Save settings").click().run()
+    assert shown(at.error[0].value) == (
+        "Nothing was saved. Follow-up schedule, row 2, weeks after surgery: “600” must be between 1 and 520."
+    )
+    with read_session(make_engine(app_db)) as s:
+        assert s.scalars(select(AuditEntry).where(AuditEntry.table_name == "settings")).first() is None

@@ -8,7 +8,15 @@ from dataclasses import fields
 import pytest
 
 from data_model.setting_words import SCALAR_SETTINGS, changes, label_of
-from data_model.settings import DEFAULT_SETTINGS, Settings, SettingsError, from_values, to_values, typed_values
+from data_model.settings import (
+    DEFAULT_SETTINGS,
+    Settings,
+    SettingsError,
+    from_values,
+    to_values,
+    typed_schedule,
+    typed_values,
+)
 from data_model.validation import ValidationFailed
 
 SHAPED = {"window_weeks", "follow_up_schedule", "time_zone"}  # settings with a form of their own
@@ -81,3 +89,18 @@ def test_a_refused_stored_setting_is_named_in_clinic_words_and_by_its_key_for_th
     with pytest.raises(SettingsError) as refused:
         from_values({"opioid_max_weeks": 600})
     assert refused.value.in_words == "Opioids after surgery, longest: “600” must be between 1 and 520 weeks."
+
+
+def test_the_follow_up_schedule_typed_in_its_table_is_judged_cell_by_cell_naming_row_and_column():
+    rows = [
+        {"label": "6 weeks", "weeks": "6", "tolerance_weeks": "2"},
+        {"label": "3 months", "weeks": "600", "tolerance_weeks": "three"},
+        {"label": None, "weeks": None, "tolerance_weeks": ""},  # a row added and left empty
+    ]
+    with pytest.raises(ValidationFailed) as refused:
+        typed_schedule(rows)
+    assert [(label_of(e.field), e.value, e.message) for e in refused.value.errors] == [
+        ("Follow-up schedule, row 2, weeks after surgery", "600", "must be between 1 and 520"),
+        ("Follow-up schedule, row 2, ± weeks", "three", "is not a number (allowed: 0 to 52)"),
+    ]
+    assert typed_schedule(rows[:1] + rows[2:]) == [{"label": "6 weeks", "weeks": 6, "tolerance_weeks": 2}]
