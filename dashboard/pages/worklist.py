@@ -140,11 +140,14 @@ def _pain(value: float | None) -> str:
     return MISSING if value is None or pd.isna(value) else f"{float(value):.1f}"
 
 
+zone = site_zone(data.settings().time_zone)
+
+
 def _reviewed(row: dict) -> str:
     """Who reviewed, when, and the note: on the row when reviewed patients are shown."""
     if not row.get("reviewed") or pd.isna(row.get("reviewed_at")):
         return ""
-    at = when(row["reviewed_at"], site_zone(data.settings().time_zone))
+    at = when(row["reviewed_at"], zone)
     recheck = row.get("recheck_on")
     again = f" (re-check {pd.Timestamp(recheck):%Y-%m-%d})" if not pd.isna(recheck) else ""
     return f"{row['reviewed_by']}, {at}{again}: {row['review_note'] or ''}".strip()
