@@ -53,3 +53,11 @@ def test_an_empty_setting_means_the_server_zone(monkeypatch):
 def test_a_server_zone_that_is_not_a_known_name_falls_back_to_the_system_files(monkeypatch, tz):
     monkeypatch.setenv("TZ", tz)
     assert formatting.is_time_zone(formatting.server_zone_name())
+
+
+def test_the_command_line_says_a_lockout_end_in_the_site_zone_and_nothing_once_it_has_passed():
+    from dashboard.cli.users import _locked
+
+    assert _locked(datetime(2099, 1, 15, 12, 0), OSLO) == "2099-01-15 13:00 CET"  # stored naive: UTC
+    assert _locked(datetime(2001, 1, 15, 12, 0), OSLO) == ""
+    assert _locked(None, OSLO) == ""
