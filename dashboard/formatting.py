@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 import math
+import os
 import re
+from datetime import UTC, date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pandas as pd
 
 from data_model.catalog import FLAG_CODES, PROCEDURES, TREATMENTS
+from data_model.settings import is_time_zone
+
+MISSING = "–"  # a value not recorded: a dash, never "None" or "nan"
 
 # Plain words for tables (emoji need a font the clinic's browser may lack); badges for markdown.
 SEVERITY_TEXT = {"high": "High", "medium": "Medium", "low": "Low"}
@@ -15,6 +24,7 @@ SEVERITY_LEGEND = (
     "the severe threshold, pain no better than baseline, new weakness, a high opioid dose). **Medium**: a "
     "flag below its severe level. **Low**: one missed follow-up visit and nothing else."
 )
+ROLE_LABELS = {"clinician": "Clinician", "staff": "Staff (data entry)", "admin": "Administrator"}
 SEVERITY_BADGE = {"high": ":red-badge[High]", "medium": ":orange-badge[Medium]", "low": ":gray-badge[Low]"}
 
 
@@ -76,3 +86,66 @@ def patient_label(patient: dict) -> str:
     name = patient.get("display_name")
     name = "(no name)" if name is None or (isinstance(name, float) and math.isnan(name)) or not str(name) else name
     return f"{patient['mrn']} · {name} · born {birth_year(patient.get('birth_year'))}"
+
+
+# --- Times of day in the site's time zone ---------------------------------------------------------
+# Stored times are UTC; a person reads them in the site's zone (a setting), with the zone named.
+
+
+def server_zone_name() -> str:
+    """The IANA name of the server's own zone: $TZ, else where /etc/localtime points, else /etc/timezone."""
+    named = os.environ.get("TZ", "").removeprefix(":")
+    if named and is_time_zone(named):
+        return named
+    try:
+        target = str(Path("/etc/localtime").resolve())
+    except OSError:
+        target = ""
+    if "zoneinfo/" in target and is_time_zone(name := target.split("zoneinfo/", 1)[1]):
+        return name
+    try:
+        written = Path("/etc/timezone").read_text(encoding="utf-8").strip()
+    except OSError:
+        written = ""
+    return written if written and is_time_zone(written) else "UTC"
+
+
+def site_zone(setting: str) -> ZoneInfo:
+    """The zone times are shown in: the setting (an IANA name), or the server's zone when it is empty."""
+    return ZoneInfo(setting or server_zone_name())
+
+
+def _moment(value: object) -> datetime | None:
+    if value is None or isinstance(value, float) and math.isnan(value) or value is pd.NaT:
+        return None
+    moment = pd.Timestamp(value).to_pydatetime()
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment  # stored naive means UTC
+
+
+def _zone_abbreviation(moment: datetime) -> str:
+    name = moment.tzname() or ""
+    # Zones without a letter abbreviation answer with their offset ("-03"): say it is one.
+    return f"UTC{name}" if name[:1] in "+-" else name
+
+
+def when(value: object, zone: ZoneInfo, missing: str = MISSING) -> str:
+    """A stored moment as the site reads it: '2026-12-03 14:05 CET' (naive values are UTC)."""
+    moment = _moment(value)
+    if moment is None:
+        return missing
+    local = moment.astimezone(zone)
+    return f"{local:%Y-%m-%d %H:%M} {_zone_abbreviation(local)}"
+
+
+def day(value: object, missing: str = MISSING) -> str:
+    """A date as 2024-05-04, never with a time; missing says so."""
+    if value is None or isinstance(value, float) and math.isnan(value) or value is pd.NaT:
+        return missing
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value.isoformat()
+    return f"{pd.Timestamp(value):%Y-%m-%d}"
+
+
+def zone_caption(zone: ZoneInfo) -> str:
+    """Said under a table of times: 'Times in Europe/Oslo'."""
+    return f"Times in {zone.key}"

@@ -201,15 +201,17 @@ def undo_review(session: Session, review_id: int, actor: str) -> FlagReview:
 
 
 def save_settings(session: Session, new: Settings) -> Settings:
-    """Store the clinic's settings: only values that differ from the defaults are kept as rows."""
+    """Store the clinic's settings: a row for each value a clinic ever changed, none for the others.
+
+    A setting put back to its default keeps its row, now holding the default: the audit trail then records
+    the restore as a change (old value → default), which is what the clinic did, not as a deletion."""
     validate(new)
     values, defaults = to_values(new), to_values(DEFAULT_SETTINGS)
     for key, value in values.items():
         row = session.get(Setting, key)
-        if value == defaults[key]:
-            if row is not None:
-                session.delete(row)
-        elif row is None:
+        if row is None and value == defaults[key]:
+            continue
+        if row is None:
             session.add(Setting(key=key, value=dumps(value), updated_by=session.info.get(ACTOR_KEY)))
         elif row.value != dumps(value):
             row.value, row.updated_at, row.updated_by = dumps(value), utcnow(), session.info.get(ACTOR_KEY)

@@ -443,11 +443,28 @@ def usernames(session: Session) -> list[str]:
 
 
 def users_frame(session: Session) -> pd.DataFrame:
-    stmt = select(User.username, User.display_name, User.role, User.active, User.locked_until, User.created_at)
+    """The accounts, each with its last sign-in (the newest 'login' event in the audit trail: walked from the
+    newest entry back, and never further back than the account's creation, so a long trail stays quick)."""
+    last_sign_in = (
+        select(AuditEntry.at)
+        .where(AuditEntry.action == "login", AuditEntry.actor == User.username, AuditEntry.at >= User.created_at)
+        .order_by(AuditEntry.at.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    stmt = select(
+        User.username,
+        User.display_name,
+        User.role,
+        User.active,
+        User.locked_until,
+        User.created_at,
+        last_sign_in.label("last_sign_in"),
+    )
     return _frame(
         session,
         stmt.order_by(User.username),
-        ["username", "display_name", "role", "active", "locked_until", "created_at"],
+        ["username", "display_name", "role", "active", "locked_until", "created_at", "last_sign_in"],
         [],
     )
 
@@ -470,7 +487,9 @@ def audit_frame(
         AuditEntry.before,
         AuditEntry.after,
         AuditEntry.detail,
-    )
+        Patient.mrn,
+        Patient.display_name,
+    ).outerjoin(Patient, Patient.id == AuditEntry.patient_id)  # who the entry is about, by MRN and name
     if actor:
         stmt = stmt.where(AuditEntry.actor == actor)
     if table:
@@ -478,5 +497,18 @@ def audit_frame(
     if patient_id is not None:
         stmt = stmt.where(AuditEntry.patient_id == patient_id)
     stmt = stmt.order_by(AuditEntry.id.desc()).limit(limit)
-    columns = ["id", "at", "actor", "action", "table", "row_id", "patient_id", "before", "after", "detail"]
+    columns = [
+        "id",
+        "at",
+        "actor",
+        "action",
+        "table",
+        "row_id",
+        "patient_id",
+        "before",
+        "after",
+        "detail",
+        "mrn",
+        "patient_name",
+    ]
     return _frame(session, stmt, columns, [])

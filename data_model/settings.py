@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .catalog import PROCEDURES
+from .setting_words import SCALAR_SETTINGS, SCHEDULE_PARTS, WINDOW_RANGE, label_of, number
+from .validation import FieldError, Fields, ValidationFailed
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,10 @@ class Settings:
         },
     )
 
+    # The zone the app shows times of day in (an IANA name, e.g. Europe/Oslo); empty: the server's own zone.
+    # Stored times stay UTC; only what a person reads is converted.
+    time_zone: str = ""
+
     def window_for(self, procedure: str) -> int:
         return self.window_weeks.get(procedure, self.window_weeks["other"])
 
@@ -87,63 +94,124 @@ DEFAULT_SETTINGS = Settings()
 
 
 class SettingsError(ValueError):
-    """A setting value out of range: the message names the setting and the value."""
+    """A setting value refused: str() names the setting's key and the value (the CLI, which takes keys);
+    in_words names the setting as the clinic calls it and the value as typed (the settings page)."""
+
+    def __init__(self, key: str, value: Any, problem: str, in_words: str | None = None) -> None:
+        super().__init__(f"{key}: {value!r} {problem}" if value is not None else f"{key}: {problem}")
+        self.key, self.value = key, value
+        self.in_words = in_words or f"{label_of(key)}: {problem}."
 
 
-def _check_range(name: str, value: float, low: float, high: float) -> None:
+def _check_range(key: str, value: float, low: float, high: float, unit: str = "") -> None:
     if not (low <= value <= high):
-        raise SettingsError(f"{name}: {value!r} is outside {low:g}–{high:g}")
+        raise SettingsError(
+            key,
+            value,
+            f"is outside {low:g}–{high:g}",
+            f"{label_of(key)}: “{number(value)}” must be between {low:g} and {high:g}{' ' + unit if unit else ''}.",
+        )
+
+
+def is_time_zone(name: str) -> bool:
+    """An IANA zone name the server knows (Europe/Oslo, UTC); never a path."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
 
 
 def validate(settings: Settings) -> Settings:
-    """Raise SettingsError naming the first out-of-range setting; return the settings otherwise."""
+    """Raise SettingsError naming the first refused setting; return the settings otherwise."""
     for proc in PROCEDURES:
         if proc not in settings.window_weeks:
-            raise SettingsError(f"window_weeks.{proc}: missing")
+            raise SettingsError(f"window_weeks.{proc}", None, "missing")
     for proc, weeks in settings.window_weeks.items():
         if proc not in PROCEDURES:
-            raise SettingsError(f"window_weeks: unknown procedure {proc!r}")
-        _check_range(f"window_weeks.{proc}", weeks, 1, 104)
-    for name in (
-        "persistent_pain_threshold",
-        "severe_pain_threshold",
-        "mcid_nrs_points",
-        "no_improvement_min_pain",
-        "worsening_points",
-        "rebound_points",
-        "acceptable_pain_max",
-    ):
-        _check_range(name, getattr(settings, name), 0, 10)
+            raise SettingsError("window_weeks", proc, "is not a known procedure")
+        _check_range(f"window_weeks.{proc}", weeks, *WINDOW_RANGE, unit="weeks")
+    for key, described in SCALAR_SETTINGS.items():
+        _check_range(key, getattr(settings, key), described.low, described.high, described.unit)
     if settings.severe_pain_threshold < settings.persistent_pain_threshold:
         raise SettingsError(
-            f"severe_pain_threshold: {settings.severe_pain_threshold:g} is below "
-            f"persistent_pain_threshold {settings.persistent_pain_threshold:g}"
+            "severe_pain_threshold",
+            settings.severe_pain_threshold,
+            f"is below persistent_pain_threshold {settings.persistent_pain_threshold:g}",
+            f"{label_of('severe_pain_threshold')}: “{number(settings.severe_pain_threshold)}” must not be below "
+            f"the {label_of('persistent_pain_threshold').lower()} ({number(settings.persistent_pain_threshold)}).",
         )
-    for name in ("mcid_nrs_percent", "mcid_odi_percent", "off_track_percentile"):
-        _check_range(name, getattr(settings, name), 1, 99)
-    _check_range("mcid_odi_points", settings.mcid_odi_points, 1, 100)
-    _check_range("no_improvement_min_odi", settings.no_improvement_min_odi, 0, 100)
-    _check_range("acceptable_odi_max", settings.acceptable_odi_max, 0, 100)
-    _check_range("rebound_relief_visits", settings.rebound_relief_visits, 2, 5)
-    _check_range("worsening_previous_visits", settings.worsening_previous_visits, 1, 5)
-    _check_range("nerve_symptom_recent_days", settings.nerve_symptom_recent_days, 1, 3650)
-    _check_range("baseline_lookback_days", settings.baseline_lookback_days, 1, 365)
-    _check_range("recent_visit_days", settings.recent_visit_days, 0, 365)
-    _check_range("recent_visit_max", settings.recent_visit_max, 1, 10)
-    _check_range("off_track_consecutive_visits", settings.off_track_consecutive_visits, 1, 5)
-    _check_range("off_track_min_cohort_patients", settings.off_track_min_cohort_patients, 1, 10000)
-    _check_range("opioid_mme_threshold", settings.opioid_mme_threshold, 1, 1000)
-    _check_range("opioid_mme_high", settings.opioid_mme_high, 1, 1000)
-    _check_range("opioid_max_weeks", settings.opioid_max_weeks, 1, 520)
-    _check_range("cohort_min_patients", settings.cohort_min_patients, 1, 10000)
-    _check_range("follow_up_upcoming_days", settings.follow_up_upcoming_days, 0, 365)
-    _check_range("overdue_max_weeks", settings.overdue_max_weeks, 0, 520)
+    if settings.time_zone and not is_time_zone(settings.time_zone):
+        raise SettingsError(
+            "time_zone",
+            settings.time_zone,
+            "is not a known time zone",
+            f"{label_of('time_zone')}: “{settings.time_zone}” is not a time zone this server knows "
+            "(a name such as Europe/Oslo or America/New_York).",
+        )
     if not settings.follow_up_schedule:
-        raise SettingsError("follow_up_schedule: at least one time point is needed")
+        raise SettingsError("follow_up_schedule", None, "at least one time point is needed")
     for point in settings.follow_up_schedule:
-        _check_range(f"follow_up_schedule[{point.label}].weeks", point.weeks, 1, 520)
-        _check_range(f"follow_up_schedule[{point.label}].tolerance_weeks", point.tolerance_weeks, 0, 52)
+        _check_range(f"follow_up_schedule[{point.label}].weeks", point.weeks, 1, 520, "weeks after surgery")
+        _check_range(f"follow_up_schedule[{point.label}].tolerance_weeks", point.tolerance_weeks, 0, 52, "weeks")
     return settings
+
+
+def typed_schedule(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The follow-up schedule as typed in its table (one row per time point, every cell text) as values;
+    ValidationFailed names each refused cell as 'follow_up_schedule.<row>.<part>' (rows from 1). A row left
+    wholly empty is no time point."""
+    fields_ = Fields({})
+    points = []
+    for row_number, row in enumerate(rows, start=1):
+        cells = {part: row.get(part) for part in SCHEDULE_PARTS}
+        if all(value is None or str(value).strip() == "" for value in cells.values()):
+            continue
+        name = f"follow_up_schedule.{row_number}"
+        fields_.raw = {f"{name}.{part}": value for part, value in cells.items()}
+        label = fields_.text(f"{name}.label", max_length=40, required=True)
+        weeks = fields_.integer(f"{name}.weeks", 1, 520, required=True)
+        tolerance = fields_.integer(f"{name}.tolerance_weeks", 0, 52, required=True)
+        if label is not None and weeks is not None and tolerance is not None:
+            points.append({"label": label, "weeks": weeks, "tolerance_weeks": tolerance})
+    if fields_.errors:
+        raise ValidationFailed(fields_.errors)
+    return points
+
+
+def typed_values(typed: dict[str, str]) -> dict[str, Any]:
+    """Settings typed into text boxes (keys as in SCALAR_SETTINGS, 'window_weeks.<procedure>', 'time_zone')
+    as values for from_values; ValidationFailed names every box that holds no allowed value. Judged here,
+    not by number boxes with limits: those put back their last value when a typed one breaks a limit."""
+    fields_ = Fields(typed)
+    values: dict[str, Any] = {}
+    windows: dict[str, int] = {}
+    for key in typed:
+        if key in SCALAR_SETTINGS:
+            described = SCALAR_SETTINGS[key]
+            value: float | None
+            if described.whole:
+                value = fields_.integer(key, int(described.low), int(described.high), required=True)
+            else:
+                value = fields_.number(key, described.low, described.high, required=True)
+            if value is not None:
+                values[key] = value
+        elif key.startswith("window_weeks."):
+            weeks = fields_.integer(key, *WINDOW_RANGE, required=True)
+            if weeks is not None:
+                windows[key.removeprefix("window_weeks.")] = weeks
+        elif key == "time_zone":
+            zone = (typed[key] or "").strip()
+            if zone and not is_time_zone(zone):
+                fields_.errors.append(FieldError(key, zone, "is not a time zone this server knows (e.g. Europe/Oslo)"))
+            values[key] = zone
+        else:
+            fields_.errors.append(FieldError(key, typed[key], "is not a setting"))
+    if fields_.errors:
+        raise ValidationFailed(fields_.errors)
+    if windows:
+        values["window_weeks"] = windows
+    return values
 
 
 # --- Storage as key/value rows (the settings table holds only what a clinic changed) -------------
@@ -161,7 +229,9 @@ def from_values(values: dict[str, Any]) -> Settings:
     known = {f.name for f in fields(Settings)}
     unknown = set(values) - known
     if unknown:
-        raise SettingsError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+        raise SettingsError(
+            ", ".join(sorted(unknown)), None, "unknown setting(s)", "A setting this version does not know."
+        )
     updates: dict[str, Any] = {}
     for key, value in values.items():
         if key == "window_weeks":
@@ -175,7 +245,9 @@ def from_values(values: dict[str, Any]) -> Settings:
             try:
                 updates[key] = type(default)(value)
             except (TypeError, ValueError):
-                raise SettingsError(f"{key}: {value!r} is not a number") from None
+                raise SettingsError(
+                    key, value, "is not a number", f"{label_of(key)}: “{value}” is not a number."
+                ) from None
     return validate(replace(DEFAULT_SETTINGS, **updates))
 
 

@@ -6,13 +6,16 @@ Both need an admin's credentials (--as-user), except the first admin of a databa
 from __future__ import annotations
 
 from enum import Enum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from dashboard.cli.acting_account import USER_ENV, AsUserOption, audit_command, authorise, open_as, read_line
 from dashboard.cli.common import DbOption, UserError, open_database, operator, user_errors
 from data_model.access.permissions import Action
+
+if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
 
 users_app = typer.Typer(help="Manage PainTrail accounts.", no_args_is_help=True)
 
@@ -112,6 +115,7 @@ def add(
 @users_app.command("list")
 def list_users(as_user: AsUserOption, db: DbOption = None) -> None:
     """List the accounts (admins): user name, display name, role, whether active or locked."""
+    from dashboard.formatting import site_zone
     from data_model import queries
     from data_model.db import read_session
 
@@ -120,6 +124,7 @@ def list_users(as_user: AsUserOption, db: DbOption = None) -> None:
         try:
             with read_session(engine) as session:
                 users = queries.users_frame(session)
+                zone = site_zone(queries.load_settings(session).time_zone)
             audit_command(engine, admin, "users_listed", {"accounts": int(len(users))})
         finally:
             engine.dispose()
@@ -136,17 +141,19 @@ def list_users(as_user: AsUserOption, db: DbOption = None) -> None:
             escape(row.display_name or ""),
             row.role,
             "yes" if row.active else "no",
-            _locked(row.locked_until),
+            _locked(row.locked_until, zone),
         )
     Console().print(table)
 
 
-def _locked(value: object) -> str:
-    """The lockout end when it is still ahead, else blank (SQLite returns naive UTC times)."""
+def _locked(value: object, zone: ZoneInfo) -> str:
+    """The lockout end when it is still ahead, in the site's time zone and named; else blank."""
     import pandas as pd
+
+    from dashboard.formatting import when
 
     if value is None or pd.isna(value):
         return ""
     moment = pd.Timestamp(value)
-    moment = moment.tz_localize("UTC") if moment.tzinfo is None else moment
-    return f"{moment:%Y-%m-%d %H:%M} UTC" if moment > pd.Timestamp.now(tz="UTC") else ""
+    moment = moment.tz_localize("UTC") if moment.tzinfo is None else moment  # SQLite returns naive UTC times
+    return when(moment, zone) if moment > pd.Timestamp.now(tz="UTC") else ""

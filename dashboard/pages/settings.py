@@ -1,102 +1,156 @@
-"""Settings (admin): recovery windows, thresholds and the follow-up schedule; validated, audited, live."""
+"""Settings (admin): recovery windows, thresholds, the follow-up schedule and the site's time zone;
+each in clinic words with its unit, what it changes and its default; judged on save, audited, live."""
 
 from __future__ import annotations
-
-from dataclasses import fields
 
 import pandas as pd
 import streamlit as st
 
 from dashboard import data
-from dashboard.formatting import procedure_label
+from dashboard.formatting import plain, server_zone_name
 from dashboard.signin import auth
+from dashboard.widgets.feedback import FormFeedback, saved, show_saved
+from dashboard.widgets.forms import generation
 from data_model import commands
 from data_model.access.permissions import Action
-from data_model.settings import DEFAULT_SETTINGS, SettingsError, from_values, to_values
+from data_model.setting_words import SCALAR_SETTINGS, SECTIONS, TIME_ZONE_LABEL, changes, label_of, number, window
+from data_model.settings import DEFAULT_SETTINGS, SettingsError, from_values, to_values, typed_schedule, typed_values
+from data_model.validation import ValidationFailed
+
+FORM = "settings"
 
 auth.guard(Action.MANAGE_SETTINGS)
 st.title("Settings")
 st.caption("Changes apply to the worklist and every flag at once, and are kept in the audit trail.")
+show_saved()
 
 current = data.settings()
 values = to_values(current)
 defaults = to_values(DEFAULT_SETTINGS)
-saved = st.session_state.pop("settings_saved", None)
-if saved:
-    st.success(saved)
+last_save = st.session_state.pop("settings_saved", None)
+if last_save:
+    st.success(plain(last_save))
 
+
+def _help(what: str, default: str) -> str:
+    return f"{what} Default: {default}."
+
+
+with st.expander("What each setting changes"):
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "Setting": d.label,
+                    "What it changes": d.what,
+                    "Allowed": f"{d.low:g} to {d.high:g} {d.unit}",
+                    "Default": d.amount(defaults[key]),
+                    "Now": d.amount(values[key]),
+                }
+                for key, d in SCALAR_SETTINGS.items()
+            ]
+        ),
+        hide_index=True,
+    )
+
+# Every value is typed into a text box and judged on save (data_model.settings.typed_values): a number
+# box with limits would put back its last value when a typed one broke a limit, and save what was not typed.
+gen = generation(FORM)  # new keys after a save: the boxes show what is stored now
+# Each box's setting in clinic words; a refused schedule cell adds its own (row and column) when refused.
+labels = {key: label_of(key) for key in (*SCALAR_SETTINGS, *(f"window_weeks.{p}" for p in current.window_weeks))}
+labels["time_zone"] = label_of("time_zone")
+feedback = FormFeedback(labels=labels)
+typed: dict[str, str] = {}
 with st.form("settings_form"):
-    st.subheader("Recovery window per procedure (weeks)")
-    cols = st.columns(len(current.window_weeks))
-    windows = {
-        proc: cols[i].number_input(
-            procedure_label(proc),
-            1,
-            104,
-            int(weeks),
-            step=1,
-            key=f"set_window_{proc}",
-            help=f"Default {defaults['window_weeks'][proc]} weeks",
+    st.subheader("Recovery window per procedure")
+    window_cols = st.columns(4)
+    for i, (proc, weeks) in enumerate(current.window_weeks.items()):
+        described = window(proc)
+        key = f"window_weeks.{proc}"
+        typed[key] = feedback.text(
+            window_cols[i % 4],
+            key,
+            f"{described.label.removeprefix('Recovery window: ')}, weeks",
+            key=f"set_window_{proc}_{gen}",
+            value=number(weeks),
+            help=_help(described.what, f"{defaults['window_weeks'][proc]} weeks"),
         )
-        for i, (proc, weeks) in enumerate(current.window_weeks.items())
-    }
-    st.subheader("Thresholds")
-    scalars = [f for f in fields(current) if f.name not in ("window_weeks", "follow_up_schedule")]
-    cols = list(st.columns(3))
-    edited: dict = {}
-    for i, f in enumerate(scalars):
-        default = defaults[f.name]
-        label = f.metadata.get("label") or f.name.replace("_", " ").capitalize()
-        unit = f" {f.metadata['unit']}" if "unit" in f.metadata else ""
-        what = f"{f.metadata['help']} " if "help" in f.metadata else ""
-        if isinstance(default, int):
-            edited[f.name] = cols[i % 3].number_input(
-                label, value=int(values[f.name]), step=1, key=f"set_{f.name}", help=f"{what}Default {default}{unit}"
-            )
-        else:
-            edited[f.name] = cols[i % 3].number_input(
-                label,
-                value=float(values[f.name]),
-                step=0.5,
-                key=f"set_{f.name}",
-                help=f"{what}Default {default:g}{unit}",
+    for section in SECTIONS:
+        keys = [key for key, d in SCALAR_SETTINGS.items() if d.section == section]
+        st.subheader(section)
+        cols = st.columns(3)
+        for i, key in enumerate(keys):
+            described = SCALAR_SETTINGS[key]
+            typed[key] = feedback.text(
+                cols[i % 3],
+                key,
+                f"{described.label}, {described.unit}",
+                key=f"set_{key}_{gen}",
+                value=number(values[key]),
+                help=_help(described.what, described.amount(defaults[key])),
             )
     st.subheader("Follow-up schedule")
     st.caption("Registry time points after surgery; a visit within ± tolerance counts for the time point.")
+    # Text cells, judged on save like every box above: a number cell with limits would also put back a value.
     schedule = st.data_editor(
-        pd.DataFrame(values["follow_up_schedule"]),
+        pd.DataFrame(values["follow_up_schedule"]).astype(str),
         num_rows="dynamic",
-        key="set_schedule",
+        key=f"set_schedule_{gen}",
         column_config={
-            "label": st.column_config.TextColumn("Time point", required=True),
-            "weeks": st.column_config.NumberColumn(
-                "Weeks after surgery", min_value=1, max_value=520, step=1, required=True
-            ),
-            "tolerance_weeks": st.column_config.NumberColumn(
-                "± weeks", min_value=0, max_value=52, step=1, required=True
-            ),
+            "label": st.column_config.TextColumn("Time point"),
+            "weeks": st.column_config.TextColumn("Weeks after surgery"),
+            "tolerance_weeks": st.column_config.TextColumn("± weeks"),
         },
         hide_index=True,
     )
+    st.subheader("Time zone")
+    typed["time_zone"] = feedback.text(
+        st,
+        "time_zone",
+        f"{TIME_ZONE_LABEL} (a name such as Europe/Oslo)",
+        key=f"set_time_zone_{gen}",
+        value=current.time_zone,
+        placeholder=f"The server's zone: {server_zone_name()}",
+        help=_help(
+            "Every time of day the app shows (audit trail, accounts, reviews) is in this zone, and says so. "
+            "Empty: the server's own zone. Times are stored in UTC whatever is chosen.",
+            f"the server's zone ({server_zone_name()})",
+        ),
+    )
     submitted = st.form_submit_button("Save settings", type="primary")
+    feedback.summary_here()
+
+
+def _save(new_values: dict, done: str = "Saved.") -> None:
+    """Store, then say what changed in words (kept for the next run, which draws the boxes anew)."""
+    new = data.write(lambda s: commands.save_settings(s, from_values(new_values)))
+    said = changes(values, to_values(new))
+    message = f"{done} {'; '.join(said)}." if said else "No change to save."
+    st.session_state["settings_saved"] = message
+    saved(message)  # a toast too: the message at the top may be scrolled out of view
+    st.session_state[f"ef_gen_{FORM}"] = gen + 1
+    st.rerun()
+
 
 if submitted:
-    proposed = {
-        **edited,
-        "window_weeks": windows,
-        "follow_up_schedule": schedule.dropna().astype({"weeks": int, "tolerance_weeks": int}).to_dict("records"),
-    }
     try:
-        new = from_values(proposed)
-        data.write(lambda s: commands.save_settings(s, new))
-    except (SettingsError, ValueError, TypeError) as problem:
-        st.error(f"Nothing was saved. {problem}")
-    else:
-        changed = sorted(k for k in proposed if to_values(new)[k] != values[k])
-        st.session_state["settings_saved"] = "Saved: " + ", ".join(changed) if changed else "No change to save."
-        st.rerun()
+        errors = []
+        try:
+            proposed = typed_values(typed)
+        except ValidationFailed as failure:
+            errors += failure.errors
+        try:
+            points = typed_schedule(schedule.astype(object).where(schedule.notna(), None).to_dict("records"))
+        except ValidationFailed as failure:
+            errors += failure.errors
+        if errors:
+            raise ValidationFailed(errors)
+        _save({**proposed, "follow_up_schedule": points})
+    except ValidationFailed as failure:
+        labels.update({error.field: label_of(error.field) for error in failure.errors})
+        feedback.refuse(failure.errors)
+    except SettingsError as problem:
+        feedback.refuse_all("Nothing was saved. " + problem.in_words)
 
 if st.button("Restore every default", key="set_restore"):
-    data.write(lambda s: commands.save_settings(s, DEFAULT_SETTINGS))
-    st.session_state["settings_saved"] = "Every setting is back to its default."
-    st.rerun()
+    _save(defaults, "Every setting is back to its default.")

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from dashboard import data, state
-from dashboard.formatting import plain
+from dashboard.formatting import MISSING, ROLE_LABELS, day, plain, site_zone, when, zone_caption
 from dashboard.signin import auth
 from dashboard.widgets.forms import describe
 from data_model.access import accounts
@@ -31,8 +32,36 @@ def _apply(action, success: str) -> None:
     st.rerun()
 
 
+def _status(account: dict, now: pd.Timestamp) -> str:
+    if not account["active"]:
+        return "Inactive"
+    locked = account["locked_until"]
+    if locked is not None and not pd.isna(locked) and pd.Timestamp(locked).tz_localize(None) > now:
+        return f"Locked after failed sign-ins, until {when(locked, zone)}"
+    return "Active"
+
+
 users = data.users()
-st.dataframe(users, hide_index=True)
+zone = site_zone(data.settings().time_zone)
+now = pd.Timestamp.now(tz="UTC").tz_localize(None)  # stored times are UTC
+st.dataframe(
+    pd.DataFrame(
+        [
+            {
+                "User name": account["username"],
+                "Name": account["display_name"] or MISSING,
+                "Role": ROLE_LABELS.get(account["role"], account["role"]),
+                "Status": _status(account, now),
+                "Last sign-in": when(account["last_sign_in"], zone, missing="never"),
+                "Account since": day(account["created_at"]),
+            }
+            for account in users.to_dict("records")
+        ],
+        columns=["User name", "Name", "Role", "Status", "Last sign-in", "Account since"],
+    ),
+    hide_index=True,
+)
+st.caption(zone_caption(zone))
 
 add, change = st.tabs(["Add an account", "Change an account"])
 with add:
@@ -40,7 +69,7 @@ with add:
         cols = st.columns(3)
         username = cols[0].text_input("User name", key="u_new_name")
         display_name = cols[1].text_input("Full name", key="u_new_display")
-        role = cols[2].selectbox("Role", ROLES, key="u_new_role")
+        role = cols[2].selectbox("Role", ROLES, format_func=ROLE_LABELS.__getitem__, key="u_new_role")
         password = st.text_input("Initial password (at least 8 characters)", type="password", key="u_new_pw")
         submitted = st.form_submit_button("Add account", type="primary")
     if submitted:
@@ -56,7 +85,9 @@ with change:
         with st.form("change_user"):
             who = st.selectbox("Account", list(users["username"]), key="u_change_name")
             cols = st.columns(3)
-            new_role = cols[0].selectbox("Role", ["(unchanged)", *ROLES], key="u_change_role")
+            new_role = cols[0].selectbox(
+                "Role", ["(unchanged)", *ROLES], format_func=lambda r: ROLE_LABELS.get(r, r), key="u_change_role"
+            )
             new_state = cols[1].selectbox("Active", ["(unchanged)", "active", "inactive"], key="u_change_active")
             new_password = cols[2].text_input("New password", type="password", key="u_change_pw")
             unlock = st.checkbox("Lift a lockout after failed sign-ins", key="u_change_unlock")

@@ -17,6 +17,8 @@ from dashboard.formatting import (
     patient_label,
     plain,
     procedure_label,
+    site_zone,
+    when,
 )
 from dashboard.signin import auth
 from dashboard.widgets import query_params
@@ -138,14 +140,17 @@ def _pain(value: float | None) -> str:
     return MISSING if value is None or pd.isna(value) else f"{float(value):.1f}"
 
 
+zone = site_zone(data.settings().time_zone)
+
+
 def _reviewed(row: dict) -> str:
     """Who reviewed, when, and the note: on the row when reviewed patients are shown."""
     if not row.get("reviewed") or pd.isna(row.get("reviewed_at")):
         return ""
-    when = pd.Timestamp(row["reviewed_at"]).strftime("%Y-%m-%d %H:%M UTC")
+    at = when(row["reviewed_at"], zone)
     recheck = row.get("recheck_on")
     again = f" (re-check {pd.Timestamp(recheck):%Y-%m-%d})" if not pd.isna(recheck) else ""
-    return f"{row['reviewed_by']}, {when}{again}: {row['review_note'] or ''}".strip()
+    return f"{row['reviewed_by']}, {at}{again}: {row['review_note'] or ''}".strip()
 
 
 records = page.to_dict("records")

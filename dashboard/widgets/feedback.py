@@ -88,9 +88,9 @@ def typed(value: Any) -> str:
     return text if len(text) <= _SHOWN_LENGTH else text[: _SHOWN_LENGTH - 1] + "…"
 
 
-def sentence(error: FieldError, with_label: bool = True) -> str:
+def sentence(error: FieldError, with_label: bool = True, labels: dict[str, str] = LABELS) -> str:
     """'Back pain: “11” must be between 0 and 10.' as plain text (no markup)."""
-    label = LABELS.get(error.field)
+    label = labels.get(error.field)
     value = typed(error.value)
     said = f"“{value}” {error.message}" if value else error.message
     if label is None or not with_label:
@@ -98,14 +98,15 @@ def sentence(error: FieldError, with_label: bool = True) -> str:
     return f"{label}: {said}." if value else f"{label} {said}."
 
 
-def summary(errors: Iterable[FieldError]) -> str:
-    return "Nothing was saved. " + " ".join(sentence(e) for e in errors)
+def summary(errors: Iterable[FieldError], labels: dict[str, str] = LABELS) -> str:
+    return "Nothing was saved. " + " ".join(sentence(e, labels=labels) for e in errors)
 
 
 class FormFeedback:
     """One form's places for messages: a slot under each field, and a summary under its save button."""
 
-    def __init__(self) -> None:
+    def __init__(self, labels: dict[str, str] = LABELS) -> None:
+        self._labels = labels  # the clinic's words for this form's fields (the settings form has its own)
         self._slots: dict[str, Any] = {}
         self._summary: Any = None
 
@@ -128,8 +129,8 @@ class FormFeedback:
         for error in errors:
             slot = self._slots.get(error.field)
             if slot is not None:  # small and red under the field, so the form keeps its shape
-                _message(slot).caption(f":red[:material/error: {plain(sentence(error, with_label=False))}]")
-        self.refuse_all(summary(errors))
+                _message(slot).caption(f":red[:material/error: {plain(sentence(error, False, self._labels))}]")
+        self.refuse_all(summary(errors, self._labels))
 
     def refuse_all(self, message: str) -> None:
         """The summary under the save button, and the toast; a refusal about no field is only these."""

@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import data, state
-from dashboard.formatting import flag_label, plain
+from dashboard.formatting import flag_label, plain, site_zone, when
 from dashboard.signin import auth
 from dashboard.widgets.feedback import sentence
 from data_model import commands
@@ -36,9 +36,9 @@ def review_section(patient_id: int, flags: pd.DataFrame, review: dict | None) ->
     if message:
         st.success(message)
     if review is not None:
-        when = pd.Timestamp(review["reviewed_at"]).strftime("%Y-%m-%d %H:%M")
+        at = when(review["reviewed_at"], site_zone(data.settings().time_zone))
         note = f" — “{plain(review['note'])}”" if review["note"] else ""
-        st.caption(f"Reviewed by {plain(review['reviewed_by'])} on {when} UTC ({plain(_status(review, flags))}){note}")
+        st.caption(f"Reviewed by {plain(review['reviewed_by'])} on {at} ({plain(_status(review, flags))}){note}")
         if may_review and st.button("Undo this review", key=f"review_undo_{review['review_id']}"):
             actor = _reviewer()
             data.write(lambda s: commands.undo_review(s, review["review_id"], actor))

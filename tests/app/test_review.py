@@ -2,6 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from data_model.audit import set_actor
+from data_model.commands import save_settings
+from data_model.db import make_engine, read_session, write_session
+from data_model.models import FlagReview
+from data_model.settings import DEFAULT_SETTINGS
+
 
 def _open_patient(at, mrn):
     at.run()
@@ -59,3 +70,21 @@ def test_an_undone_review_puts_the_patient_back_on_the_worklist(as_user):
     assert not [c for c in at.caption if c.value.startswith("Reviewed by")]
     at.switch_page("pages/worklist.py").run()
     assert "PERSIST1" in set(at.dataframe[0].value["MRN"])
+
+
+def test_the_review_time_reads_in_the_site_time_zone_and_names_it(as_user, app_db):
+    engine = make_engine(app_db)
+    with write_session(engine) as session:
+        save_settings(set_actor(session, "boss"), replace(DEFAULT_SETTINGS, time_zone="Asia/Tokyo"))
+    at = _open_patient(as_user("doc"), "PERSIST1")
+    at.text_input(key="review_note").input("SCS trial booked")
+    at.button(key="FormSubmitter:review_form_1-Mark flags reviewed").click().run()
+    with read_session(engine) as session:
+        stored = session.scalars(select(FlagReview.reviewed_at)).one()  # UTC
+    tokyo = stored.replace(tzinfo=None) + timedelta(hours=9)  # Japan keeps no summer time
+    expected = f"{tokyo:%Y-%m-%d %H:%M} JST"
+    assert any(c.value.startswith(f"Reviewed by doc on {expected} ") for c in at.caption)
+    at.switch_page("pages/worklist.py").run()
+    at.toggle(key="wl_show_reviewed").set_value(True).run()
+    reviewed = at.dataframe[0].value.set_index("MRN").loc["PERSIST1", "Reviewed"]
+    assert reviewed == f"doc, {expected}: SCS trial booked"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from data_model.access import accounts
@@ -36,3 +38,24 @@ def test_only_admins_reach_the_accounts_page(as_user, who):
     at = as_user(who).run()
     with pytest.raises(ValueError, match="Could not find a navigation page"):
         at.switch_page("pages/users.py")
+
+
+def test_accounts_read_in_words_with_role_status_and_last_sign_in_in_the_site_zone(as_user, app_db):
+    engine = make_engine(app_db)
+    at = add_account_on_page(as_user, "lena", "lena-password", "clinician")
+    assert accounts.sign_in(engine, "lena", "lena-password").user is not None
+    at = as_user("boss").run()
+    at.switch_page("pages/settings.py").run()
+    at.text_input(key="set_time_zone_0").input("Asia/Tokyo")
+    at.button(key="FormSubmitter:settings_form-Save settings").click().run()
+    at.switch_page("pages/users.py").run()
+    table = at.dataframe[0].value.set_index("User name")
+    assert list(table.columns) == ["Name", "Role", "Status", "Last sign-in", "Account since"]
+    lena = table.loc["lena"]
+    assert (lena["Role"], lena["Status"]) == ("Clinician", "Active")
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2} JST", lena["Last sign-in"]), lena["Last sign-in"]
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", lena["Account since"])
+    assert table.loc["boss", "Last sign-in"] == "never"  # boss is signed in by the test, never typed a password
+    shown = " ".join(table.astype(str).to_numpy().ravel())
+    assert "None" not in shown and "NaT" not in shown and "nan" not in shown
+    assert "Times in Asia/Tokyo" in [c.value for c in at.caption]

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from dashboard.formatting import procedure_label, treatment_label
+from dashboard.formatting import MISSING, day, procedure_label, treatment_label
 from data_model.catalog import TREATMENTS
 
-MISSING = "–"
 SOURCES = {"form": "Entered", "csv": "CSV import", "fhir": "FHIR import", "seed": "Sample data"}
 CODE_SYSTEMS = {
     "http://snomed.info/sct": "SNOMED CT",
@@ -16,13 +15,6 @@ CODE_SYSTEMS = {
     "http://hl7.org/fhir/sid/icd-10-cm": "ICD-10-CM",
     "http://id.who.int/icd/release/11/mms": "ICD-11",
 }
-
-
-def day(value: object) -> str:
-    """A date as 2024-05-04 (never with a time), '–' when missing."""
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
-        return MISSING
-    return f"{pd.Timestamp(value):%Y-%m-%d}"
 
 
 def number(value: float | None, unit: str = "") -> str:

@@ -1,0 +1,103 @@
+"""Audit entries read in clinic words: field labels, dates as dates, times in the site's zone, no JSON or None."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pandas as pd
+
+from dashboard.audit_words import changes_text, readable, value_text, what_text
+from dashboard.formatting import site_zone
+
+OSLO = site_zone("Europe/Oslo")
+
+
+def _entry(action, table, before=None, after=None, detail=None, mrn=None, name=None, actor="nurse"):
+    return {
+        "at": datetime(2026, 12, 3, 13, 5, tzinfo=UTC),
+        "actor": actor,
+        "action": action,
+        "table": table,
+        "before": None if before is None else json.dumps(before),
+        "after": None if after is None else json.dumps(after),
+        "detail": None if detail is None else json.dumps(detail),
+        "mrn": mrn,
+        "patient_name": name,
+    }
+
+
+def test_a_corrected_visit_reads_as_before_and_after_of_what_changed_only():
+    before = {"id": 7, "patient_id": 3, "visit_date": "2026-11-02", "back_pain": 6.0, "leg_pain": None, "notes": None}
+    after = {**before, "back_pain": 4.5, "leg_pain": 3.0, "notes": "better"}
+    table = readable(pd.DataFrame([_entry("update", "visits", before, after, mrn="MRN1", name="Ada Berg")]), OSLO)
+    assert table.to_dict("records") == [
+        {
+            "When": "2026-12-03 14:05 CET",
+            "Who": "nurse",
+            "What": "Changed a visit",
+            "Patient": "MRN1 · Ada Berg",
+            "Details": "Back pain: 6 → 4.5 · Leg pain: – → 3 · Notes: – → better",
+        }
+    ]
+
+
+def test_an_added_surgery_lists_its_values_with_labels_and_the_procedure_by_name():
+    after = {
+        "id": 1,
+        "patient_id": 3,
+        "surgery_date": "2026-10-01",
+        "procedure": "fusion",
+        "surgeon": None,
+        "created_at": "2026-12-03T13:05:00+00:00",
+    }
+    assert changes_text("insert", "surgeries", None, after, OSLO) == "Surgery date: 2026-10-01 · Procedure: Fusion"
+    assert what_text("insert", "surgeries", None, after) == "Added a surgery"
+
+
+def test_a_void_names_the_moment_in_the_site_zone():
+    before = {"voided_at": None, "back_pain": 5.0}
+    after = {"voided_at": "2026-12-03T13:05:00", "back_pain": 5.0}
+    assert changes_text("void", "visits", before, after, OSLO) == "Voided: – → 2026-12-03 14:05 CET"
+    assert what_text("void", "visits", before, after) == "Voided a visit"
+
+
+def test_an_account_change_names_the_account_and_never_shows_the_password():
+    before = {"username": "mia", "role": "staff", "password_hash": "***", "active": True, "failed_logins": 0}
+    after = {**before, "role": "clinician", "active": False}
+    assert what_text("update", "users", before, after) == "Changed the account mia"
+    assert changes_text("update", "users", before, after, OSLO) == "Role: staff → clinician · Active: yes → no"
+
+
+def test_a_setting_restored_to_its_default_reads_as_old_to_default_whether_kept_or_deleted():
+    kept = {"key": "mcid_nrs_points", "value": "2.5"}
+    assert changes_text("update", "settings", kept, {**kept, "value": "2.0"}, OSLO) == (
+        "Meaningful improvement in pain (MCID): 2.5 → 2 points"
+    )
+    assert changes_text("delete", "settings", kept, None, OSLO) == (
+        "Meaningful improvement in pain (MCID): 2.5 → 2 points (back to its default)"
+    )
+    assert what_text("insert", "settings", None, kept) == "Changed the setting “Meaningful improvement in pain (MCID)”"
+
+
+def test_events_read_in_words_with_their_details():
+    table = readable(
+        pd.DataFrame([_entry("login_failed", None, detail={"username": "mia", "why": "wrong password"}, actor="mia")]),
+        OSLO,
+    )
+    assert table.iloc[0]["What"] == "Sign-in refused"
+    assert table.iloc[0]["Details"] == "User name: mia · Why: wrong password"
+    assert table.iloc[0]["Patient"] == ""
+
+
+def test_values_as_a_clinic_writes_them():
+    assert value_text("weakness", True, OSLO) == "yes"
+    assert value_text("odi", 42.0, OSLO) == "42"
+    assert value_text("flags", "PERSISTENT_PAIN;OVERDUE_FOLLOW_UP", OSLO) == "Persistent pain, Overdue follow-up"
+    assert value_text("notes", None, OSLO) == "–"
+    assert value_text("imported", {"visits": 3, "patients": 1}, OSLO) == "Visits 3, Patients 1"
+
+
+def test_a_site_secret_is_named_but_its_hidden_value_is_not_shown():
+    after = {"id": 1, "name": "pseudonym_key", "value": "***", "created_at": "2026-12-03T13:05:00"}
+    assert changes_text("insert", "site_secrets", None, after, OSLO) == "Name: pseudonym_key"

@@ -1,0 +1,106 @@
+"""Settings in clinic words: every setting has a label, unit, what it changes and a range; a save is said in words;
+values typed into the settings form are judged, naming the setting and what was typed."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+
+import pytest
+
+from data_model.setting_words import SCALAR_SETTINGS, changes, label_of
+from data_model.settings import (
+    DEFAULT_SETTINGS,
+    Settings,
+    SettingsError,
+    from_values,
+    to_values,
+    typed_schedule,
+    typed_values,
+)
+from data_model.validation import ValidationFailed
+
+SHAPED = {"window_weeks", "follow_up_schedule", "time_zone"}  # settings with a form of their own
+
+
+def test_every_number_setting_has_clinic_words_a_unit_an_explanation_and_its_default_in_range():
+    for f in fields(Settings):
+        if f.name in SHAPED:
+            continue
+        described = SCALAR_SETTINGS.get(f.name)
+        assert described is not None, f"{f.name} has no clinic words: it would be shown by its variable name"
+        assert "_" not in described.label and described.unit and described.what.endswith(".")
+        assert described.low <= getattr(DEFAULT_SETTINGS, f.name) <= described.high
+
+
+def test_a_change_is_said_with_labels_units_and_numbers_as_a_clinic_writes_them():
+    before = to_values(DEFAULT_SETTINGS)
+    after = to_values(from_values({"mcid_nrs_points": 2.5, "recent_visit_max": 4, "window_weeks": {"fusion": 30}}))
+    assert changes(before, after) == [
+        "Recovery window: Fusion: 26 → 30 weeks",
+        "Meaningful improvement in pain (MCID): 2 → 2.5 points",
+        "Current pain: most visits: 3 → 4 visits",
+    ]
+    assert changes(before, before) == []
+
+
+def test_the_time_zone_change_names_the_server_zone_when_left_empty():
+    assert changes({"time_zone": ""}, {"time_zone": "Europe/Oslo"}) == [
+        "Site time zone: the server's own → Europe/Oslo"
+    ]
+
+
+def test_typed_settings_are_judged_each_naming_the_setting_and_what_was_typed():
+    with pytest.raises(ValidationFailed) as refused:
+        typed_values(
+            {
+                "mcid_nrs_points": "12",
+                "recent_visit_max": "2.5",
+                "opioid_mme_high": "lots",
+                "window_weeks.fusion": "",
+                "time_zone": "Europe/Olso",
+            }
+        )
+    assert [(e.field, e.value, e.message) for e in refused.value.errors] == [
+        ("mcid_nrs_points", "12", "must be between 0 and 10"),
+        ("recent_visit_max", "2.5", "must be a whole number"),
+        ("opioid_mme_high", "lots", "is not a number (allowed: 1 to 1000)"),
+        ("window_weeks.fusion", "", "is required"),
+        ("time_zone", "Europe/Olso", "is not a time zone this server knows (e.g. Europe/Oslo)"),
+    ]
+    assert label_of("window_weeks.fusion") == "Recovery window: Fusion"
+
+
+def test_valid_typed_settings_become_values_of_their_kind():
+    assert typed_values({"mcid_nrs_points": " 2.5 ", "recent_visit_max": "4", "time_zone": " UTC "}) == {
+        "mcid_nrs_points": 2.5,
+        "recent_visit_max": 4,
+        "time_zone": "UTC",
+    }
+
+
+def test_a_refused_stored_setting_is_named_in_clinic_words_and_by_its_key_for_the_command_line():
+    with pytest.raises(SettingsError) as refused:
+        from_values({"time_zone": "Mars/Olympus"})
+    assert str(refused.value) == "time_zone: 'Mars/Olympus' is not a known time zone"
+    assert refused.value.in_words == (
+        "Site time zone: “Mars/Olympus” is not a time zone this server knows (a name such as Europe/Oslo or "
+        "America/New_York)."
+    )
+    with pytest.raises(SettingsError) as refused:
+        from_values({"opioid_max_weeks": 600})
+    assert refused.value.in_words == "Opioids after surgery, longest: “600” must be between 1 and 520 weeks."
+
+
+def test_the_follow_up_schedule_typed_in_its_table_is_judged_cell_by_cell_naming_row_and_column():
+    rows = [
+        {"label": "6 weeks", "weeks": "6", "tolerance_weeks": "2"},
+        {"label": "3 months", "weeks": "600", "tolerance_weeks": "three"},
+        {"label": None, "weeks": None, "tolerance_weeks": ""},  # a row added and left empty
+    ]
+    with pytest.raises(ValidationFailed) as refused:
+        typed_schedule(rows)
+    assert [(label_of(e.field), e.value, e.message) for e in refused.value.errors] == [
+        ("Follow-up schedule, row 2, weeks after surgery", "600", "must be between 1 and 520"),
+        ("Follow-up schedule, row 2, ± weeks", "three", "is not a number (allowed: 0 to 52)"),
+    ]
+    assert typed_schedule(rows[:1] + rows[2:]) == [{"label": "6 weeks", "weeks": 6, "tolerance_weeks": 2}]
