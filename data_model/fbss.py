@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from .arrays import days
+from .catalog import UNKNOWN_SURGERY, UNKNOWN_SURGERY_LABEL
 
 SNOMED = "http://snomed.info/sct"
 ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
@@ -42,10 +43,9 @@ ICD11 = "http://id.who.int/icd/release/11/mms"
 SNOMED_CODE = "202725007"
 DISPLAY = "Post-laminectomy syndrome (failed back surgery syndrome)"
 # The words the clinic uses for a patient whose surgery is not recorded: the worklist's Procedure
-# column, the patient header and the reasons say this (it is also the status frame's procedure value,
-# which is never one of catalog.PROCEDURES, so no surgery form can offer it).
-PROCEDURE = "unknown (post-laminectomy syndrome)"
-PROCEDURE_LABEL = "Unknown (post-laminectomy syndrome)"
+# column and the patient header say this (the catalogue holds it, so display code needs no data frames).
+PROCEDURE = UNKNOWN_SURGERY
+PROCEDURE_LABEL = UNKNOWN_SURGERY_LABEL
 
 _SPINE_WORDS = re.compile(r"spin|back|lumbar|laminectomy|disc|vertebr", re.I)
 _ICD10_SYSTEMS = (ICD10CM, ICD10)
