@@ -11,7 +11,7 @@ from sqlalchemy import select
 from data_model import commands
 from data_model.audit import set_actor
 from data_model.db import make_engine, read_session, run_write
-from data_model.models import AuditEntry, Condition
+from data_model.models import AuditEntry, Condition, Patient
 
 
 def _patient_without_surgery(url: str) -> None:
@@ -81,3 +81,22 @@ def test_a_diagnosis_date_that_is_not_a_date_is_refused_and_nothing_is_saved(as_
     with read_session(engine) as s:
         assert s.scalar(select(Condition)) is None
     engine.dispose()
+
+
+def test_the_cohort_page_counts_them_apart_from_its_charts(as_user, app_db):
+    _patient_without_surgery(app_db)
+    engine = make_engine(app_db)
+
+    def diagnose(session):
+        set_actor(session, "fixture")
+        patient_id = session.scalar(select(Patient.id).where(Patient.mrn == "FBSS1"))
+        commands.record_fbss(session, patient_id, {"diagnosed_on": "2021-03-15"})
+
+    run_write(engine, diagnose)
+    engine.dispose()
+    at = as_user("doc")
+    at.run()
+    at.switch_page("pages/cohort.py").run()
+    assert {m.label: m.value for m in at.metric}["Patients"] == "4"  # the four patients with a surgery
+    captions = " ".join(_text(c.value) for c in at.caption)
+    assert "1 patient with post-laminectomy syndrome and no recorded surgery is not in these charts" in captions
