@@ -3,6 +3,7 @@ appears on the worklist (issue 14, part 4)."""
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import date, timedelta
 
@@ -83,9 +84,8 @@ def test_a_diagnosis_date_that_is_not_a_date_is_refused_and_nothing_is_saved(as_
     engine.dispose()
 
 
-def test_the_cohort_page_counts_them_apart_from_its_charts(as_user, app_db):
-    _patient_without_surgery(app_db)
-    engine = make_engine(app_db)
+def _diagnosed(url: str) -> None:
+    engine = make_engine(url)
 
     def diagnose(session):
         set_actor(session, "fixture")
@@ -94,9 +94,34 @@ def test_the_cohort_page_counts_them_apart_from_its_charts(as_user, app_db):
 
     run_write(engine, diagnose)
     engine.dispose()
+
+
+def _diagnosed_patient_on(as_user, url: str, page: str):
+    """The clinician on `page` once FBSS1 has visits and the diagnosis, recorded through the command."""
+    _patient_without_surgery(url)
+    _diagnosed(url)
     at = as_user("doc")
     at.run()
-    at.switch_page("pages/cohort.py").run()
+    return at.switch_page(page).run()
+
+
+def test_the_patient_page_says_the_surgery_date_is_unknown_and_the_chart_runs_on_dates(as_user, app_db):
+    at = _diagnosed_patient_on(as_user, app_db, "pages/patient.py")
+    at.text_input(key="pt_query").input("FBSS1").run()
+    assert not at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Weeks since surgery"] == "–"
+    assert metrics["Procedure"] == "Unknown (post-laminectomy syndrome)"
+    figure = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert figure["layout"]["xaxis2"]["title"]["text"].startswith("Visit date")
+    back = next(trace for trace in figure["data"] if trace.get("name") == "Back pain")
+    first_visit = (date.today() - timedelta(days=360)).isoformat()
+    assert str(back["x"][0]).startswith(first_visit)  # a calendar date, not a week number
+    assert "n = 3 visits" in figure["layout"]["title"]["text"]
+
+
+def test_the_cohort_page_counts_them_apart_from_its_charts(as_user, app_db):
+    at = _diagnosed_patient_on(as_user, app_db, "pages/cohort.py")
     assert {m.label: m.value for m in at.metric}["Patients"] == "4"  # the four patients with a surgery
     captions = " ".join(_text(c.value) for c in at.caption)
     assert "1 patient with post-laminectomy syndrome and no recorded surgery is not in these charts" in captions
