@@ -7,6 +7,7 @@ import json
 from datetime import date
 from pathlib import Path
 
+import pandas as pd
 from sqlalchemy import select
 
 from data_model.db import read_session
@@ -103,3 +104,4 @@ def test_an_imported_fbss_patient_without_a_surgery_is_on_the_worklist(engine, t
     ) in row["reasons"]
     assert row["procedure"] == "unknown (post-laminectomy syndrome)"
     assert row["weeks_since_surgery"] != row["weeks_since_surgery"]  # NaN: unknown, shown as "–"
+    assert row["index_surgery_date"] is pd.NaT  # no surgery date is made up
