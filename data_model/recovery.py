@@ -240,8 +240,8 @@ def visit_sets(
     known = (pos >= 0) & (vd <= cutoff.to_datetime64())
     lookback = np.timedelta64(settings.baseline_lookback_days, "D")
     # without a recorded surgery the clock starts the day before the first visit: that visit is the baseline
-    unknown_surgery = ~index["surgery_known"].to_numpy(bool)[pos]
-    until = sd + np.where(unknown_surgery, np.timedelta64(1, "D"), np.timedelta64(0, "D"))
+    known_by_pos = index["surgery_known"].to_numpy(bool)
+    until = sd if known_by_pos.all() else sd + (~known_by_pos[pos]).astype("timedelta64[D]")
     pre_rows = np.flatnonzero(known & (vd <= until) & (vd >= sd - lookback))
     # a visit holding only a dose or a symptom says nothing about pain: it must not count as the
     # latest visit nor push real scores out of the recent set
