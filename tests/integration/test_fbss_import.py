@@ -3,19 +3,26 @@
 
 from __future__ import annotations
 
+import io
 import json
+import re
 from datetime import date
 from pathlib import Path
 
 import pandas as pd
+import pytest
+from pypdf import PdfReader
 from sqlalchemy import select
 
+from dashboard.charts.reports import patient_summary_pdf
 from data_model.db import read_session
 from data_model.exchange.fhir.bundle_import import import_fhir
-from data_model.models import Condition
+from data_model.models import Condition, Patient
+from data_model.services.patient import patient_record
 from data_model.services.worklist import flag_worklist
 
 TODAY = date(2026, 6, 1)
+KEY = "fbss-test-site-secret-0123456789"
 PAIN = {"system": "http://loinc.org", "code": "72514-3", "display": "Pain severity - 0-10 verbal numeric rating"}
 BACK = {"coding": [{"system": "http://snomed.info/sct", "code": "77568009", "display": "Back structure"}]}
 # back pain 6-10 over three years; the surgery itself is nowhere in the record
@@ -105,3 +112,25 @@ def test_an_imported_fbss_patient_without_a_surgery_is_on_the_worklist(engine, t
     assert row["procedure"] == "unknown (post-laminectomy syndrome)"
     assert row["weeks_since_surgery"] != row["weeks_since_surgery"]  # NaN: unknown, shown as "–"
     assert row["index_surgery_date"] is pd.NaT  # no surgery date is made up
+
+
+def pdf_text(data: bytes) -> str:
+    return " ".join(" ".join((page.extract_text() or "").split()) for page in PdfReader(io.BytesIO(data)).pages)
+
+
+@pytest.mark.xdist_group("kaleido-reports")  # one chart server, as the other report tests
+def test_the_clinician_summary_says_the_surgery_date_is_unknown(sqlite_engine, tmp_path, renderer):
+    engine = sqlite_engine  # the PDF does not depend on the database: one of them is enough
+    import_fhir(engine, [fbss_bundle(tmp_path)], "nurse1", today=TODAY)
+    with read_session(engine) as s:
+        patient_id = s.scalar(select(Patient.id).where(Patient.mrn == "FB-001"))
+        record = patient_record(s, patient_id, TODAY)
+
+    text = pdf_text(patient_summary_pdf(record, TODAY))
+    assert "No surgery recorded; post-laminectomy syndrome diagnosed on 2023-04-20" in text
+    assert "baseline (the first recorded visit) 6/10" in text
+    assert "nan" not in text and "week" not in text.lower()  # no week since an unknown surgery
+
+    hidden = pdf_text(patient_summary_pdf(record, TODAY, deidentified=True, key=KEY))
+    assert "surgery date unknown" in hidden and "diagnosed (date removed)" in hidden
+    assert re.search(r"\d{4}-\d{2}-\d{2}", hidden) is None, hidden
