@@ -35,7 +35,7 @@ def _refusal(engine, patient_id: int, typed: object) -> str:
 
 def _conditions(engine) -> int:
     with read_session(engine) as s:
-        return s.scalar(select(func.count()).select_from(Condition))
+        return s.execute(select(func.count()).select_from(Condition)).scalar_one()
 
 
 @pytest.mark.parametrize(
