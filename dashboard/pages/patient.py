@@ -54,7 +54,10 @@ st.title(f"{plain(patient['mrn'])} · {plain(patient['display_name'] or '(no nam
 st.caption(f"Born {birth_year(patient['birth_year'])} · {patient['sex']}")
 
 if record.status.empty:
-    st.info("No surgery recorded for this patient yet: the recovery window starts with a surgery.")
+    st.info(
+        "No surgery recorded for this patient yet: the recovery window starts with a surgery. Operated on "
+        "elsewhere, date unknown? Record post-laminectomy syndrome on Enter visit (Surgery tab)."
+    )
 else:
     s = record.status.iloc[0]
     known = bool(s["surgery_known"])
