@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from data_model.catalog import FLAG_CODES, PROCEDURES, TREATMENTS
+from data_model.catalog import FLAG_CODES, PROCEDURES, TREATMENTS, UNKNOWN_SURGERY, UNKNOWN_SURGERY_LABEL
 from data_model.settings import is_time_zone
 
 MISSING = "–"  # a value not recorded: a dash, never "None" or "nan"
@@ -29,7 +29,17 @@ SEVERITY_BADGE = {"high": ":red-badge[High]", "medium": ":orange-badge[Medium]",
 
 
 def procedure_label(code: str) -> str:
+    if code == UNKNOWN_SURGERY:
+        return UNKNOWN_SURGERY_LABEL
     return PROCEDURES[code].label if code in PROCEDURES else str(code)
+
+
+def fbss_diagnosis_text(diagnosed_on: date | None) -> str:
+    """'post-laminectomy syndrome diagnosed on 2023-04-01', or '(date not recorded)' without a date
+    (None or NaT: NaT is not equal to itself)."""
+    if diagnosed_on is None or diagnosed_on != diagnosed_on:
+        return "post-laminectomy syndrome diagnosed (date not recorded)"
+    return f"post-laminectomy syndrome diagnosed on {diagnosed_on:%Y-%m-%d}"
 
 
 def treatment_label(code: str) -> str:

@@ -30,6 +30,10 @@ PROCEDURES: dict[str, Procedure] = {
     )
 }
 PROCEDURE_CODES: tuple[str, ...] = tuple(PROCEDURES)
+# A patient with post-laminectomy syndrome and no recorded surgery (data_model/fbss.py): the status
+# frame's procedure value, in the clinic's words; never one of PROCEDURES, so no surgery form offers it.
+UNKNOWN_SURGERY = "unknown (post-laminectomy syndrome)"
+UNKNOWN_SURGERY_LABEL = "Unknown (post-laminectomy syndrome)"
 
 SEXES: tuple[str, ...] = ("female", "male", "other", "unknown")
 

@@ -16,8 +16,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from . import fbss
 from .audit import ACTOR_KEY
-from .models import FlagReview, Patient, Setting, Surgery, Treatment, Visit, utcnow
+from .models import Condition, FlagReview, Patient, Setting, Surgery, Treatment, Visit, utcnow
 from .queries import patient_by_mrn
 from .settings import DEFAULT_SETTINGS, Settings, dumps, to_values, validate
 from .validation import (
@@ -28,6 +29,7 @@ from .validation import (
     ValidationFailed,
     VisitIn,
     before_birth,
+    check_diagnosis_date,
     check_patient,
     check_surgery,
     check_treatment,
@@ -89,6 +91,38 @@ def add_surgery(
     session.add(surgery)
     session.flush()
     return surgery
+
+
+def record_fbss(session: Session, patient_id: int, raw: dict[str, Any], today: date | None = None) -> Condition:
+    """Record post-laminectomy syndrome (failed back surgery syndrome) diagnosed on raw['diagnosed_on']: a
+    patient without a recorded surgery is then followed past every recovery window (fbss.py). Coded as
+    SNOMED CT 202725007, as an imported one would be; the same diagnosis twice on one day is refused."""
+    when, errors = check_diagnosis_date(raw, today)
+    if errors:
+        raise ValidationFailed(errors)
+    assert when is not None  # required: None only with an error recorded
+    _born_after(get_patient(session, patient_id), "diagnosed_on", when)
+    same = select(func.count(Condition.id)).where(
+        Condition.patient_id == patient_id,
+        Condition.code_system == fbss.SNOMED,
+        Condition.code == fbss.SNOMED_CODE,
+        Condition.onset_date == when,
+    )
+    if session.execute(same).scalar_one():
+        raise ValidationFailed(
+            [FieldError("diagnosed_on", when.isoformat(), "this diagnosis is already recorded on that day")]
+        )
+    condition = Condition(
+        patient_id=patient_id,
+        code_system=fbss.SNOMED,
+        code=fbss.SNOMED_CODE,
+        display=fbss.DISPLAY,
+        onset_date=when,
+        source="form",
+    )
+    session.add(condition)
+    session.flush()
+    return condition
 
 
 def visits_on(session: Session, patient_id: int, visit_date: date) -> int:

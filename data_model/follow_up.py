@@ -180,6 +180,9 @@ def follow_up_schedule(
     index = index_status_or_surgeries
     if "index_surgery_date" not in index.columns:
         index = index_surgeries(index_status_or_surgeries, settings, cutoff)
+    if "surgery_known" in index.columns and not index["surgery_known"].all():
+        # the schedule counts from the surgery: a patient without a recorded one has none (fbss.py)
+        index = index[index["surgery_known"].to_numpy(bool)].reset_index(drop=True)
     surgery_day = days(index["index_surgery_date"].to_numpy())
     pos = index_positions(index, visits["patient_id"])
     vday = days(visits["visit_date"].to_numpy())

@@ -12,7 +12,7 @@ import pandas as pd
 from sqlalchemy import Select, and_, case, false, func, or_, select
 from sqlalchemy.orm import Session
 
-from . import bulk_read, changes
+from . import bulk_read, changes, fbss
 from .db import driver_connection
 from .import_runs import VISIBLE_SQL
 from .models import AuditEntry, Condition, FlagReview, Patient, Setting, Surgery, Treatment, User, Visit
@@ -204,7 +204,9 @@ def rows_dated_between(session: Session, after: date, until: date) -> bool:
         stmt = select(model.id).where(column > after, column <= until, model.voided_at.is_(None)).limit(1)
         if session.scalar(stmt) is not None:
             return True
-    return False
+    # a diagnosis can bring a patient without a surgery into the rules (fbss.py)
+    dated = select(Condition.id).where(Condition.onset_date > after, Condition.onset_date <= until).limit(1)
+    return session.scalar(dated) is not None
 
 
 def patient_names(session: Session) -> pd.DataFrame:
@@ -344,6 +346,28 @@ def conditions_table(session: Session, patient_id: int) -> pd.DataFrame:
         .order_by(Condition.onset_date)
     )
     return _frame(session, stmt, ["system", "code", "display", "onset_date"], [])
+
+
+def fbss_diagnoses_frame(
+    session: Session, patient_ids: list[int] | None = None, as_of: date | None = None
+) -> pd.DataFrame:
+    """Patients with post-laminectomy syndrome (fbss.diagnoses_of): patient_id, diagnosed_on. Only the
+    conditions whose code could mean it are read (SNOMED CT, ICD-10, ICD-11; fbss.is_fbss decides)."""
+    stmt = select(
+        Condition.patient_id, Condition.code_system, Condition.code, Condition.display, Condition.onset_date
+    ).where(
+        or_(
+            Condition.code == fbss.SNOMED_CODE,
+            Condition.code.like("M96.1%"),
+            Condition.code.like("M961%"),
+            Condition.code.like("MG30.20%"),
+            Condition.code.like("MG3020%"),
+        )
+    )
+    if patient_ids is not None:
+        stmt = stmt.where(Condition.patient_id.in_(patient_ids))
+    frame = _frame(session, stmt, ["patient_id", "system", "code", "display", "onset_date"], [])
+    return fbss.diagnoses_of(frame, None if as_of is None else pd.Timestamp(as_of))
 
 
 def surgeons(session: Session) -> list[str]:

@@ -33,6 +33,11 @@
 # - PASS (acceptable symptom state): each measure scored on the recent visits is within its limit,
 #   current_pain <= acceptable_pain_max and current_odi <= acceptable_odi_max (both when both were scored,
 #   either alone when only one was); <NA> when neither was. Success is the MCID or PASS.
+# - Post-laminectomy syndrome (FBSS) and no surgery on or before as_of (fbss.py, issue 14): given the
+#   diagnoses, such a patient gets a row too, past every window (window_weeks 0), surgery_known False,
+#   procedure fbss.PROCEDURE, weeks since surgery unknown (NaN); index_surgery_date holds the clock's
+#   start, the day before the first visit, so every visit is evidence after surgery; the first visit
+#   is the baseline, and the MCID stays unknown until a later visit exists.
 
 from __future__ import annotations
 
@@ -42,6 +47,7 @@ from typing import TypeAlias
 import numpy as np
 import pandas as pd
 
+from . import fbss
 from .arrays import NS_PER_DAY, empty_frame, segment_ends, segment_starts, segments, without_noise
 from .settings import Settings
 from .sorting import in_order
@@ -62,6 +68,9 @@ STATUS_COLUMNS: dict[str, str] = {
     "window_weeks": "int64",
     "window_end_date": "datetime64[ns]",
     "window_ended": "bool",
+    # False: no surgery recorded, post-laminectomy syndrome diagnosed (fbss.py); diagnosed_on its date
+    "surgery_known": "bool",
+    "diagnosed_on": "datetime64[ns]",
     # baseline per site; baseline_date is the date of the baseline the MCID compared
     "baseline_back": "float64",
     "baseline_leg": "float64",
@@ -146,9 +155,42 @@ def index_surgeries(surgeries: pd.DataFrame, settings: Settings, as_of: AsOf) ->
             "window_weeks": window,
             "window_end_date": date_ + (window * 7).astype("timedelta64[D]"),
             "window_ended": days >= window * 7,
+            "surgery_known": np.ones(len(index), dtype=bool),
+            "diagnosed_on": np.full(len(index), np.datetime64("NaT"), dtype="datetime64[ns]"),
         },
         copy=False,
     )
+
+
+def with_unknown_surgeries(
+    index: pd.DataFrame, diagnoses: pd.DataFrame | None, visits: pd.DataFrame, cutoff: pd.Timestamp
+) -> pd.DataFrame:
+    """index plus a row per patient with post-laminectomy syndrome and no surgery (fbss.py), in patient order."""
+    unknown = fbss.unknown_surgery_index(index["patient_id"].to_numpy("int64"), diagnoses, visits, cutoff)
+    if unknown is None:
+        return index
+    start = unknown["clock_start"].to_numpy("datetime64[ns]")
+    n = len(unknown)
+    rows = pd.DataFrame(
+        {
+            "patient_id": unknown["patient_id"].to_numpy("int64"),
+            "surgery_id": np.full(n, -1, dtype="int64"),  # no surgery row
+            "procedure": np.full(n, fbss.PROCEDURE, dtype=object),
+            "index_surgery_date": start,
+            "prior_surgeries": np.zeros(n, dtype="int64"),
+            "days_since_surgery": ((cutoff.to_datetime64() - start) // np.timedelta64(1, "D")).astype("int64"),
+            "weeks_since_surgery": np.full(n, np.nan),  # unknown: the worklist shows "–"
+            "window_weeks": np.zeros(n, dtype="int64"),  # past every window
+            "window_end_date": start,
+            "window_ended": np.ones(n, dtype=bool),
+            "surgery_known": np.zeros(n, dtype=bool),
+            "diagnosed_on": unknown["diagnosed_on"].to_numpy("datetime64[ns]"),
+        },
+        copy=False,
+    )
+    both = pd.concat([index, rows], ignore_index=True) if len(index) else rows
+    order = np.argsort(both["patient_id"].to_numpy("int64"), kind="stable")
+    return both.iloc[order].reset_index(drop=True)
 
 
 def visit_order(pos: np.ndarray, day: np.ndarray, visit_id: np.ndarray) -> np.ndarray | None:
@@ -197,7 +239,10 @@ def visit_sets(
     sd = surgery_by_pos[pos]  # pos -1 picks some date, but those rows fail `known` below
     known = (pos >= 0) & (vd <= cutoff.to_datetime64())
     lookback = np.timedelta64(settings.baseline_lookback_days, "D")
-    pre_rows = np.flatnonzero(known & (vd <= sd) & (vd >= sd - lookback))
+    # without a recorded surgery the clock starts the day before the first visit: that visit is the baseline
+    known_by_pos = index["surgery_known"].to_numpy(bool)
+    until = sd if known_by_pos.all() else sd + (~known_by_pos[pos]).astype("timedelta64[D]")
+    pre_rows = np.flatnonzero(known & (vd <= until) & (vd >= sd - lookback))
     # a visit holding only a dose or a symptom says nothing about pain: it must not count as the
     # latest visit nor push real scores out of the recent set
     scored = ~np.logical_and.reduce([np.isnan(visits[c].to_numpy("float64")) for c in SCORE_COLUMNS])
@@ -343,10 +388,12 @@ def patient_status(
     treatments: pd.DataFrame,
     settings: Settings,
     as_of: AsOf,
+    diagnoses: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """One row per patient with an index surgery on or before as_of; columns STATUS_COLUMNS."""
+    """One row per patient with an index surgery on or before as_of, or, given diagnoses
+    (fbss.diagnoses_of), with post-laminectomy syndrome and no surgery; columns STATUS_COLUMNS."""
     cutoff = to_timestamp(as_of)
-    st = index_surgeries(surgeries, settings, cutoff)
+    st = with_unknown_surgeries(index_surgeries(surgeries, settings, cutoff), diagnoses, visits, cutoff)
     if st.empty:
         return empty_status()
     pre, recent = visit_sets(visits, st, treatments, settings, cutoff)
@@ -363,5 +410,13 @@ def patient_status(
     a["last_visit_week"] = (a["last_visit_date"] - a["index_surgery_date"]) / np.timedelta64(7, "D")
     a["evidence_past_window"] = a["last_visit_date"] >= a["window_end_date"]  # NaT: False
     a |= _mcid(a, settings)
+    unknown = ~a["surgery_known"]
+    if unknown.any():
+        a["last_visit_week"] = np.where(unknown, np.nan, a["last_visit_week"])
+        # the first visit is the baseline: with no later visit there is nothing to compare it with
+        alone = unknown & ~(a["last_visit_date"] > a["baseline_date"])
+        a["mcid_met"] = pd.arrays.BooleanArray(
+            a["mcid_met"].to_numpy(bool, na_value=False), a["mcid_met"].isna() | alone
+        )
     a["pass_met"] = acceptable_state(a["current_pain"], a["current_odi"], settings)
     return pd.DataFrame({c: a[c] for c in STATUS_COLUMNS}, copy=False)

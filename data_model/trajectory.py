@@ -40,7 +40,8 @@ TRAJECTORY_COLUMNS: dict[str, str] = {
     "is_baseline": "bool",  # supplied at least one baseline score
     "in_current": "bool",  # one of the recent visits current pain is the mean of
     # per-patient constants repeated on each row, so a chart needs nothing else
-    "index_surgery_date": "datetime64[ns]",
+    "index_surgery_date": "datetime64[ns]",  # without a recorded surgery: the rules' clock start (fbss.py)
+    "surgery_known": "boolean",  # False: post-laminectomy syndrome, no surgery recorded; the chart runs on dates
     "procedure": "object",
     "prior_surgeries": "float64",
     "window_weeks": "float64",
@@ -73,11 +74,14 @@ def patient_trajectory(
     as_of: AsOf,
     settings: Settings = DEFAULT_SETTINGS,
     treatments: pd.DataFrame | None = None,
+    diagnoses: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """ONE patient's visits up to as_of against the index surgery, for the chart (TRAJECTORY_COLUMNS).
 
     Pass the patient's treatments to make in_current match the flags (a treatment start narrows
-    the recent visits); without them in_current ignores treatments.
+    the recent visits); without them in_current ignores treatments. Pass the diagnoses
+    (fbss.diagnoses_of) to lay out a patient with post-laminectomy syndrome and no recorded surgery
+    as the rules see them (baseline the first visit); their days and weeks from surgery stay NaN.
     """
     patients = np.unique(
         np.concatenate([surgeries["patient_id"].to_numpy("int64"), visits["patient_id"].to_numpy("int64")])
@@ -96,14 +100,15 @@ def patient_trajectory(
     out["pain"] = visit_pain(out)
     out["is_baseline"] = False
     out["in_current"] = False
-    st = patient_status(surgeries, visits, treatments, settings, cutoff)
+    st = patient_status(surgeries, visits, treatments, settings, cutoff, diagnoses)
     if st.empty or out.empty:
         return _trajectory_frame(out, st, settings)
     s = st.iloc[0]
     days = (out["visit_date"] - s["index_surgery_date"]).dt.days
-    out["days_from_surgery"] = days.astype("float64")
-    out["weeks_from_surgery"] = days / 7.0
-    out["phase"] = np.where(days <= 0, "pre-op", "post-op")
+    if s["surgery_known"]:
+        out["days_from_surgery"] = days.astype("float64")
+        out["weeks_from_surgery"] = days / 7.0
+        out["phase"] = np.where(days <= 0, "pre-op", "post-op")
     pre, recent = visit_sets(visits, st, treatments, settings, cutoff)
     supplied = [pre.loc[pre[c].notna(), "visit_id"].iloc[-1:] for c in SCORE_COLUMNS]
     out["is_baseline"] = out["visit_id"].isin(pd.concat(supplied))
@@ -114,6 +119,7 @@ def patient_trajectory(
 def _trajectory_frame(out: pd.DataFrame, st: pd.DataFrame, settings: Settings) -> pd.DataFrame:
     constants = [
         "index_surgery_date",
+        "surgery_known",
         "procedure",
         "prior_surgeries",
         "window_weeks",

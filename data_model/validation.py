@@ -316,6 +316,13 @@ def check_surgery(raw: dict[str, Any], today: date | None = None) -> tuple[Surge
     return SurgeryIn(when, procedure, levels, surgeon, notes), []
 
 
+def check_diagnosis_date(raw: dict[str, Any], today: date | None = None) -> tuple[date | None, list[FieldError]]:
+    """The date a diagnosis was made (diagnosed_on): required, YYYY-MM-DD, not in the future."""
+    f = Fields(raw, today)
+    when = f.date("diagnosed_on", required=True)
+    return (None, f.errors) if f.errors else (when, [])
+
+
 def check_visit(raw: dict[str, Any], today: date | None = None) -> tuple[VisitIn | None, list[FieldError]]:
     f = Fields(raw, today)
     when = f.date("visit_date", required=True)

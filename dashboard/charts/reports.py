@@ -15,7 +15,7 @@ from fpdf import FPDF
 from dashboard.charts import cohort as cohort_charts
 from dashboard.charts import trajectory as charts
 from dashboard.charts.figure_export import figure_bytes
-from dashboard.formatting import birth_year, flag_label, procedure_label, score, treatment_label
+from dashboard.formatting import birth_year, fbss_diagnosis_text, flag_label, procedure_label, score, treatment_label
 from dashboard.widgets.patient.tables import day, ended
 from data_model.catalog import TREATMENTS
 from data_model.exchange.deidentify import weeks_instead_of_dates
@@ -231,11 +231,17 @@ def patient_summary_pdf(
         raise ValueError("a de-identified summary needs the site key")
     p = record.patient
     s = None if record.status.empty else record.status.iloc[0]
-    index_date = None if s is None or pd.isna(s["index_surgery_date"]) else pd.Timestamp(s["index_surgery_date"])
+    # without a recorded surgery (data_model/fbss.py) there is no surgery date to count weeks from
+    known = s is not None and bool(s["surgery_known"])
+    index_date = pd.Timestamp(s["index_surgery_date"]) if known and s is not None else None
     if deidentified:
         assert key is not None  # checked on entry
         figure = trajectory_for_export(record, as_of, key)
-        now = f"week {s['weeks_since_surgery']:.0f} after surgery" if s is not None else "no surgery recorded"
+        now = (
+            f"week {s['weeks_since_surgery']:.0f} after surgery"
+            if known and s is not None
+            else ("surgery date unknown" if s is not None else "no surgery recorded")
+        )
         subtitle = (
             f"{pseudonym(str(p['mrn']), key)} - born {birth_year(p['birth_year'])} - {p['sex']} - "
             f"as of {now} - de-identified: no name, no MRN, no dates"
@@ -247,7 +253,18 @@ def patient_summary_pdf(
         )
     report = Report("Clinician summary", subtitle)
     report.add_page()
-    if s is not None:
+    if s is not None and not known:
+        diagnosed = (
+            "post-laminectomy syndrome diagnosed (date removed)"
+            if deidentified
+            else fbss_diagnosis_text(s["diagnosed_on"])
+        )
+        report.paragraph(
+            f"No surgery recorded; {diagnosed}: followed as past every recovery window. "
+            f"Current pain {score(s['current_pain'], '/10')}; baseline (the first recorded visit) "
+            f"{score(s[['baseline_back', 'baseline_leg', 'baseline_unspecified']].max(), '/10')}."
+        )
+    elif s is not None:
         when = "" if deidentified else f" on {index_date:%Y-%m-%d}"
         report.paragraph(
             f"{procedure_label(s['procedure'])}{when}, "

@@ -43,6 +43,10 @@ def trajectory_figure(
     The title gets the number of visits drawn. dates=False (a de-identified export) names no calendar
     date anywhere, in the axis title or the hover: only weeks since surgery.
     """
+    from dashboard.charts.dated_trajectory import dated_trajectory_figure, surgery_unknown  # it imports this module
+
+    if surgery_unknown(trajectory):  # post-laminectomy syndrome, no surgery recorded: on dates (data_model/fbss.py)
+        return dated_trajectory_figure(trajectory, treatments, as_of, title, dates)
     lanes = max(treatments["code"].nunique() if not treatments.empty else 0, 1)
     # The treatment lane grows with the number of distinct treatments so every label stays readable.
     lane_px, pain_px = LANE_PX * lanes + 30, 380

@@ -41,6 +41,13 @@ view = data.cohort(as_of, chosen)
 st.caption(
     f"Cohort: {plain(chosen.describe())}; as of {view.as_of:%d %b %Y}. Counts are patients, not visits."
 )  # it names surgeons
+if view.unknown_surgery:
+    n = view.unknown_surgery
+    st.caption(
+        f"{n:,} {'patient' if n == 1 else 'patients'} with post-laminectomy syndrome and no recorded surgery "
+        f"{'is' if n == 1 else 'are'} not in these charts: without a surgery date there is no week since "
+        "surgery to place them at. They are on the worklist."
+    )
 
 if view.patients.empty:
     st.info("No patient matches this cohort definition.")

@@ -41,6 +41,7 @@ if treatment_tab.open:
 if surgery_tab.open:
     with surgery_tab:
         forms.surgery_form(patient)
+        forms.fbss_form(patient)
 if correct_tab.open:
     with correct_tab:
         record = data.patient_record(int(patient["patient_id"]), date.today())

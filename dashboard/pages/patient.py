@@ -13,6 +13,7 @@ from dashboard.downloads.buttons import patient_downloads
 from dashboard.formatting import (
     SEVERITY_BADGE,
     birth_year,
+    fbss_diagnosis_text,
     flag_label,
     plain,
     procedure_label,
@@ -53,18 +54,26 @@ st.title(f"{plain(patient['mrn'])} · {plain(patient['display_name'] or '(no nam
 st.caption(f"Born {birth_year(patient['birth_year'])} · {patient['sex']}")
 
 if record.status.empty:
-    st.info("No surgery recorded for this patient yet: the recovery window starts with a surgery.")
+    st.info(
+        "No surgery recorded for this patient yet: the recovery window starts with a surgery. Operated on "
+        "elsewhere, date unknown? Record post-laminectomy syndrome on Enter visit (Surgery tab)."
+    )
 else:
     s = record.status.iloc[0]
+    known = bool(s["surgery_known"])
     cols = st.columns(6)
     cols[0].metric(
         "Procedure",
         str(s["procedure"]).capitalize(),
         help=f"{procedure_label(s['procedure'])}, the most recent surgery, "
-        f"{pd.Timestamp(s['index_surgery_date']):%Y-%m-%d}",
+        f"{pd.Timestamp(s['index_surgery_date']):%Y-%m-%d}"
+        if known
+        else f"No surgery recorded; {fbss_diagnosis_text(s['diagnosed_on'])}: followed as past every recovery window",
     )
     cols[1].metric(
-        "Weeks since surgery", f"{s['weeks_since_surgery']:.0f}", help=f"Recovery window: {s['window_weeks']} weeks"
+        "Weeks since surgery",
+        f"{s['weeks_since_surgery']:.0f}" if known else "–",
+        help=f"Recovery window: {s['window_weeks']} weeks" if known else "Surgery date unknown",
     )
     cols[2].metric(
         "Prior spine surgeries", int(s["prior_surgeries"]), help="Success rates fall with each repeat surgery."
@@ -78,7 +87,9 @@ else:
     cols[4].metric(
         "Baseline",
         score(baseline, "/10"),
-        help="Last score before the surgery (within the look-back); missing stays missing.",
+        help="Last score before the surgery (within the look-back); missing stays missing."
+        if known
+        else "The first recorded visit (the surgery date is unknown); missing stays missing.",
     )
     in_pass = s["pass_met"]
     cols[5].metric(

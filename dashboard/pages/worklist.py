@@ -24,7 +24,7 @@ from dashboard.signin import auth
 from dashboard.widgets import query_params
 from dashboard.widgets.paging import paginate
 from data_model.access.permissions import Action
-from data_model.catalog import FLAG_CODES, PROCEDURES
+from data_model.catalog import FLAG_CODES, PROCEDURES, UNKNOWN_SURGERY
 from data_model.services.worklist import (
     DEFAULT_SORT,
     WORKLIST_SORTS,
@@ -51,10 +51,12 @@ worklist = data.worklist(as_of)
 
 with st.expander("Filters", expanded=False):
     cols = st.columns(4)
+    # patients with post-laminectomy syndrome and no recorded surgery have a procedure of their own
+    procedure_choices = [*PROCEDURES, UNKNOWN_SURGERY]
     procedures = cols[0].multiselect(
         "Procedure",
-        list(PROCEDURES),
-        default=query_params.chosen("procedure", PROCEDURES),
+        procedure_choices,
+        default=query_params.chosen("procedure", procedure_choices),
         format_func=procedure_label,
         key="wl_procedures",
     )
@@ -69,7 +71,8 @@ with st.expander("Filters", expanded=False):
         format_func=lambda c: FLAG_CODES[c].label,
         key="wl_flags",
     )
-    max_weeks = int(worklist["weeks_since_surgery"].max()) + 1 if not worklist.empty else 104
+    longest = worklist["weeks_since_surgery"].max()  # NaN: nobody with a known surgery date
+    max_weeks = int(longest) + 1 if not pd.isna(longest) else 104
     every_week = (0, max(max_weeks, 1))
     weeks = cols[3].slider(
         "Weeks since surgery", *every_week, query_params.span("weeks", *every_week) or every_week, key="wl_weeks"
@@ -116,7 +119,16 @@ for name, value in (
 
 shown = filter_worklist(
     worklist,
-    WorklistFilter(tuple(procedures), tuple(surgeons), tuple(flags), weeks, show_reviewed, sort_by, way == "desc"),
+    WorklistFilter(
+        tuple(procedures),
+        tuple(surgeons),
+        tuple(flags),
+        # the whole range is no restriction: it keeps the patients whose surgery date is unknown
+        None if weeks == every_week else weeks,
+        show_reviewed,
+        sort_by,
+        way == "desc",
+    ),
 )
 reviewed_hidden = int(worklist["reviewed"].sum()) - int(shown["reviewed"].sum()) if not worklist.empty else 0
 top[3].metric("Flagged patients", len(shown), help="After filters; reviewed patients hidden unless shown.")

@@ -30,6 +30,7 @@ LABELS = {
     "mme_per_day": "Opioid MME/day",
     "notes": "Notes",
     "surgery_date": "Surgery date",
+    "diagnosed_on": "Date diagnosed",
     "procedure": "Procedure",
     "spinal_levels": "Levels",
     "surgeon": "Surgeon",

@@ -30,6 +30,7 @@ NEXT_TAB = "ev_tab_next"  # the tab to open on the next run (a drawn widget's va
 VISIT_TAB = "Visit"
 FINDER = "ef"
 # Said under a form, not in help icons: each icon would be one more stop for the Tab key.
+FBSS_DIAGNOSIS = "Post-laminectomy syndrome (failed back surgery syndrome)"
 FORM_NOTE = "Dates as YYYY-MM-DD. ODI: Oswestry Disability Index. MME/day: morphine milligram equivalents per day."
 
 
@@ -247,6 +248,29 @@ def surgery_form(patient: dict[str, Any]) -> None:
             lambda s: commands.add_surgery(s, pid, raw),
             f"Saved {procedure_label(raw['procedure'])} on {str(raw['surgery_date']).strip()} for "
             f"{patient['mrn']}; the recovery window restarts from this surgery.",
+        )
+
+
+def fbss_form(patient: dict[str, Any]) -> None:
+    """Post-laminectomy syndrome diagnosed, the surgery itself not recorded (done years ago, elsewhere):
+    the patient is then followed past every recovery window (data_model/fbss.py)."""
+    gen = generation("fbss")
+    pid = int(patient["patient_id"])
+    feedback = FormFeedback()
+    st.markdown("**Surgery done elsewhere, date unknown**")
+    with st.form(f"fbss_form_{gen}"):
+        st.caption(f"Diagnosis: {FBSS_DIAGNOSIS}")
+        cols = st.columns(4)
+        when = feedback.text(cols[0], "diagnosed_on", "Date diagnosed", f"fbss_date_{gen}", placeholder="YYYY-MM-DD")
+        submitted = st.form_submit_button("Save diagnosis", type="primary")
+        feedback.summary_here()
+    if submitted:
+        save(
+            "fbss",
+            feedback,
+            lambda s: commands.record_fbss(s, pid, {"diagnosed_on": when}),
+            f"Saved post-laminectomy syndrome diagnosed on {str(when).strip()} for {patient['mrn']}; without a "
+            "recorded surgery the patient is followed as past every recovery window.",
         )
 
 

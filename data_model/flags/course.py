@@ -28,10 +28,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..arrays import segment_ends, segment_starts, without_noise
+from ..arrays import NO_DAY, segment_ends, segment_starts, without_noise
 from ..recovery import mcid_target
 from .input import (
     FlagInput,
+    dated_days,
     empty_flags,
     g,
     make_flags,
@@ -42,8 +43,9 @@ from .input import (
     score_phrase,
     severity_text,
     week_text,
+    when_text,
 )
-from .timeline import take
+from .timeline import iso, take
 
 
 def worsening(inp: FlagInput) -> pd.DataFrame:
@@ -51,6 +53,7 @@ def worsening(inp: FlagInput) -> pd.DataFrame:
     s, st, tl = inp.settings, inp.status, inp.timeline
     k, m = s.worsening_previous_visits, s.recent_visit_max
     n = len(st)
+    known = st["surgery_known"].to_numpy(bool)
     rows = tl.latest(tl.post_pain, m + k)  # post-op only: the index surgery is the most recent one
     day_ = np.stack([take(tl.day, r, np.iinfo("int64").min) for r in rows])
     pain_ = np.stack([take(tl.pain, r) for r in rows])
@@ -99,10 +102,10 @@ def worsening(inp: FlagInput) -> pd.DataFrame:
         previous = f" from a mean of {{}} over the {k} visits before" if k > 1 else " from {} at the visit before"
         head, tail = previous.split("{}")
         week = take(tl.since, rows[0][r], 0) / 7
+        # without a recorded surgery (fbss.py) the visit's date, not weeks since an unknown day
+        on = np.where(known[r], NO_DAY, take(tl.day, rows[0][r], NO_DAY))
         mean = np.where(count[r] > 1, "/10 (mean of " + count[r].astype(str).astype(object) + " visits)", "/10")
-        reason[r] = (
-            "Pain rising to " + num(latest[r]) + mean + " at week " + week_text(week) + head + num(before[r]) + tail
-        )
+        reason[r] = "Pain rising to " + num(latest[r]) + mean + when_text(week, on) + head + num(before[r]) + tail
     a = np.flatnonzero(above)
     if len(a):
         site = np.array(sites, dtype=object)[which[a]]
@@ -110,7 +113,9 @@ def worsening(inp: FlagInput) -> pd.DataFrame:
         counts = np.column_stack(
             [f["current_leg_visits"], f["current_back_visits"], f["current_unspecified_visits"], _worse_site_visits(f)]
         )[np.arange(len(a)), which[a]]
-        named = score_phrase(site, cur[a], counts, f["last_visit_week"].to_numpy(), capital=~rising[a])
+        named = score_phrase(
+            site, cur[a], counts, f["last_visit_week"].to_numpy(), capital=~rising[a], on=dated_days(f)
+        )
         rise_text = per_distinct(
             [rounded(best[a])], lambda up: f", {one_decimal(up)} point{'' if up == 1 else 's'} above its baseline of "
         )
@@ -220,10 +225,16 @@ def rebound(inp: FlagInput) -> pd.DataFrame:
             count_now[who],
             f["last_visit_week"].to_numpy(),
             verb="back to ",
+            on=dated_days(f),
         )
         since = tl.since[rows]
         weeks = week_text(since[begin[best]] / 7) + "–" + week_text(since[best] / 7)
-        relief = per_distinct([rounded(level[best])], lambda x: f" after relief to {one_decimal(x)}/10 at weeks ")
+        relief = per_distinct([rounded(level[best])], lambda x: f" after relief to {one_decimal(x)}/10")
+        # without a recorded surgery (fbss.py) the relief's dates, not weeks since an unknown day
+        unknown = ~f["surgery_known"].to_numpy(bool)
+        weeks = " at weeks " + weeks
+        if unknown.any():
+            weeks[unknown] = " from " + iso(d[begin[best]][unknown]) + " to " + iso(d[best][unknown])
         base = baseline[who]
         context = per_distinct(
             [rounded(base)],

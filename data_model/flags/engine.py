@@ -81,9 +81,11 @@ def compute_flags(
     treatments: pd.DataFrame,
     settings: Settings,
     as_of: AsOf,
+    diagnoses: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The entry point the app and CLI call: (status per patient, flags FLAG_COLUMNS)."""
-    status, flags, _ = flags_with_curve(surgeries, visits, treatments, settings, as_of)
+    """The entry point the app and CLI call: (status per patient, flags FLAG_COLUMNS). diagnoses
+    (fbss.diagnoses_of): patients with post-laminectomy syndrome, followed even without a surgery."""
+    status, flags, _ = flags_with_curve(surgeries, visits, treatments, settings, as_of, diagnoses=diagnoses)
     return status, flags
 
 
@@ -94,10 +96,11 @@ def flags_with_curve(
     settings: Settings,
     as_of: AsOf,
     held_curve: Curve | None = None,
+    diagnoses: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, Curve]:
     """(status, flags, the clinic curve OFF_TRACK compared with). With held_curve (an earlier evaluation
     of the whole clinic), OFF_TRACK compares these patients with it instead of with themselves."""
     cutoff = to_timestamp(as_of)
-    status = patient_status(surgeries, visits, treatments, settings, cutoff)
+    status = patient_status(surgeries, visits, treatments, settings, cutoff, diagnoses)
     inp = FlagInput(status, surgeries, visits, treatments, settings, cutoff, held_curve)
     return status, run_rules(inp), inp.clinic_curve

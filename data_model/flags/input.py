@@ -16,11 +16,11 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from ..arrays import empty_frame
+from ..arrays import NO_DAY, days, empty_frame
 from ..catalog import PROCEDURES
 from ..settings import Settings
 from .clinic_curve import Curve, buckets_end, curve_from_visits, procedure_index
-from .timeline import Timeline
+from .timeline import Timeline, iso
 
 FLAG_COLUMNS: dict[str, str] = {
     "patient_id": "int64",
@@ -56,7 +56,11 @@ class FlagInput:
         if self.held_curve is not None:
             return self.held_curve
         s, tl = self.settings, self.timeline
+        # a patient without a recorded surgery (fbss.py) has no weeks since surgery to place on a curve
         early = np.flatnonzero(tl.post & (tl.since < buckets_end(max(s.window_weeks.values()) * 7)))
+        known = self.status["surgery_known"].to_numpy(bool)
+        if not known.all():
+            early = early[known[tl.pos[early]]]
         early = early[~np.isnan(tl.pain[early])]
         return curve_from_visits(
             procedure_index(self.status["procedure"]), tl.pos[early], tl.since[early], tl.pain[early], s
@@ -188,29 +192,62 @@ def severity_text(high, medium=None) -> np.ndarray:
     return SEVERITY_TEXT[rank]
 
 
-def score_phrase(site, value, n, week, verb: str = "", capital=True) -> np.ndarray:
+def score_phrase(site, value, n, week, verb: str = "", capital=True, on=None) -> np.ndarray:
     """'Leg pain 7.5/10 (mean of 2 visits) at week 14'; verb goes after the site ('back to');
-    capital may be one bool or one per row (a second clause starts in lower case)."""
+    capital may be one bool or one per row (a second clause starts in lower case). on: per row the
+    day (days since 1970) to name instead of the week, NO_DAY to keep the week (a patient without a
+    recorded surgery has no weeks since it: dated_days)."""
     capital = np.broadcast_to(np.asarray(capital, dtype=bool), (len(site),))
 
     def text(s: str, v: float, k: int, upper: bool) -> str:
         name = (SITE_TITLE if upper else SITE_NAME)[s]
         mean = f" (mean of {k} visits)" if k > 1 else ""
-        return f"{name} {verb}{one_decimal(v)}{'/100' if s == 'odi' else '/10'}{mean} at week "
+        return f"{name} {verb}{one_decimal(v)}{'/100' if s == 'odi' else '/10'}{mean}"
 
     # site, score, count and case take few values: the whole head is formatted once per combination
-    return per_distinct([site, rounded(value), n, capital], text) + week_text(week)  # a few thousand at most
+    return per_distinct([site, rounded(value), n, capital], text) + when_text(week, on)  # a few thousand at most
+
+
+def when_text(week, on=None) -> np.ndarray:
+    """' at week 14', or ' on 2026-03-02' for the rows whose day `on` gives (NO_DAY: the week)."""
+    out = " at week " + week_text(week)
+    if on is not None:
+        on = np.asarray(on, dtype="int64")
+        dated = on != NO_DAY
+        if dated.any():
+            out[dated] = " on " + iso(on[dated])
+    return out
+
+
+def dated_days(st: pd.DataFrame, column: str = "last_visit_date") -> np.ndarray:
+    """Per status row, the day of `column` where the surgery date is unknown (fbss.py), else NO_DAY:
+    score_phrase's `on`."""
+    day = days(st[column].to_numpy("datetime64[ns]"))
+    return np.where(st["surgery_known"].to_numpy(bool), NO_DAY, day)
 
 
 def window_phrase(st: pd.DataFrame) -> np.ndarray:
-    """', past the 6-week discectomy window (revision: 1 prior surgery)'."""
+    """', past the 6-week discectomy window (revision: 1 prior surgery)'; without a recorded surgery
+    (fbss.py) '; surgery date unknown; post-laminectomy syndrome diagnosed on 2023-04-01 (baseline: the
+    first recorded visit, 2023-01-10)'."""
 
     def text(procedure: str, weeks: int, prior: int) -> str:
         revision = f" (revision: {prior} prior {'surgery' if prior == 1 else 'surgeries'})"
         name = PROCEDURE_NAME.get(procedure, str(procedure))
         return f", past the {weeks}-week {name} window" + (revision if prior > 0 else "")
 
-    return per_distinct([st["procedure"], st["window_weeks"], st["prior_surgeries"]], text)
+    out = per_distinct([st["procedure"], st["window_weeks"], st["prior_surgeries"]], text)
+    unknown = ~st["surgery_known"].to_numpy(bool)
+    if unknown.any():
+        diagnosed = days(st["diagnosed_on"].to_numpy("datetime64[ns]")[unknown])
+        when = np.full(len(diagnosed), " (date not recorded)", dtype=object)
+        has = diagnosed != NO_DAY
+        when[has] = " on " + iso(diagnosed[has])
+        first = days(st["baseline_date"].to_numpy("datetime64[ns]")[unknown])
+        baseline = np.full(len(first), "", dtype=object)
+        baseline[first != NO_DAY] = " (baseline: the first recorded visit, " + iso(first[first != NO_DAY]) + ")"
+        out[unknown] = "; surgery date unknown; post-laminectomy syndrome diagnosed" + when + baseline
+    return out
 
 
 def baseline_phrase(st: pd.DataFrame, lead_site) -> np.ndarray:

@@ -129,7 +129,8 @@ def high_opioid_dose(inp: FlagInput) -> pd.DataFrame:
     rows = rows[(tl.since[rows] >= 0) & (tl.day[rows] < limit_day[tl.pos[rows]])]
     dosed_early = np.zeros(len(st), dtype=bool)
     dosed_early[tl.pos[rows]] = True
-    continued = using_late & (treated_early | dosed_early)
+    # "continued past 13 weeks after surgery" needs the surgery's date (fbss.py): the dose alone is judged
+    continued = using_late & (treated_early | dosed_early) & st["surgery_known"].to_numpy(bool)
 
     hit = reassess | continued
     if not hit.any():
@@ -178,7 +179,8 @@ def overdue_follow_up(inp: FlagInput) -> pd.DataFrame:
         return empty_flags()
     # only time points whose window closed lately can be overdue: look up visits for those alone
     status, _ = schedule_core(tl.surgery_day, tl.visit_index, s, tl.as_of_day, only=recent_close, which_visit=False)
-    late = (status == OVERDUE) & recent_close
+    # the schedule counts from the surgery: none without a recorded one (fbss.py)
+    late = (status == OVERDUE) & recent_close & st["surgery_known"].to_numpy(bool)[None, :]
     count = late.sum(axis=0)
     hit = count > 0
     if not hit.any():

@@ -32,6 +32,7 @@ from .input import (
     SITE_TITLE,
     FlagInput,
     baseline_phrase,
+    dated_days,
     empty_flags,
     g,
     make_flags,
@@ -63,7 +64,7 @@ def persistent_pain(inp: FlagInput) -> pd.DataFrame:
     st = st[past_window_with_evidence(st) & (st["current_pain"] >= s.persistent_pain_threshold)]
     site = st["current_site"]
     reason = (
-        score_phrase(site, st["current_pain"], _site_visits(st, site), st["last_visit_week"])
+        score_phrase(site, st["current_pain"], _site_visits(st, site), st["last_visit_week"], on=dated_days(st))
         + window_phrase(st)
         + "; "
         + baseline_phrase(st, site)
@@ -97,7 +98,7 @@ def no_meaningful_improvement(inp: FlagInput) -> pd.DataFrame:
     short = per_distinct([st["mcid_measure"]], shortfall)
     site = st["mcid_measure"]
     reason = (
-        score_phrase(site, st["mcid_current"], st["mcid_visits"], st["last_visit_week"])
+        score_phrase(site, st["mcid_current"], st["mcid_visits"], st["last_visit_week"], on=dated_days(st))
         + window_phrase(st)
         + "; "
         + baseline_phrase(st, site)

@@ -45,6 +45,9 @@ class CohortView:
     durations: pd.DataFrame  # time_to_recovery per patient: who the Kaplan-Meier curves leave out, and why
     summary: pd.DataFrame
     treatments: pd.DataFrame  # responder rate per treatment
+    # patients with post-laminectomy syndrome and no recorded surgery (fbss.py): no week since surgery
+    # places them on a chart, so they are counted apart, whatever the filter
+    unknown_surgery: int = 0
 
 
 def cohort_view(evaluation: Evaluation, chosen: CohortFilter) -> CohortView:
@@ -81,4 +84,5 @@ def cohort_view(evaluation: Evaluation, chosen: CohortFilter) -> CohortView:
         durations=durations,
         summary=summary_figures(status, flags, patients, visits, e.settings, as_of),
         treatments=treatment_response.responder_rates(courses),
+        unknown_surgery=int((~e.status["surgery_known"].to_numpy(bool)).sum()),
     )

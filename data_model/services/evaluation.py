@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 import pandas as pd
 from sqlalchemy.orm import Session
 
-from .. import changes, queries
+from .. import changes, fbss, queries
 from ..flags.clinic_curve import Curve
 from ..flags.engine import compute_flags, flags_with_curve
 from ..settings import Settings
@@ -16,11 +16,13 @@ from ..settings import Settings
 
 @dataclass(frozen=True)
 class ClinicalData:
-    """Every non-voided surgery, visit and treatment as of a date: the rules' whole input."""
+    """Every non-voided surgery, visit and treatment as of a date, and who has post-laminectomy syndrome
+    (fbss.diagnoses_of: followed even without a recorded surgery): the rules' whole input."""
 
     surgeries: pd.DataFrame
     visits: pd.DataFrame
     treatments: pd.DataFrame
+    diagnoses: pd.DataFrame = field(default_factory=lambda: fbss.diagnoses_of(pd.DataFrame()))
 
 
 def load_clinical_data(session: Session, as_of: date, patient_ids: list[int] | None = None) -> ClinicalData:
@@ -28,12 +30,13 @@ def load_clinical_data(session: Session, as_of: date, patient_ids: list[int] | N
         surgeries=queries.surgeries_frame(session, patient_ids, as_of),
         visits=queries.visits_frame(session, patient_ids, as_of),
         treatments=queries.treatments_frame(session, patient_ids, as_of),
+        diagnoses=queries.fbss_diagnoses_frame(session, patient_ids, as_of),
     )
 
 
 def evaluate(data: ClinicalData, settings: Settings, as_of: date) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(status, flags) for every patient in data."""
-    return compute_flags(data.surgeries, data.visits, data.treatments, settings, as_of)
+    return compute_flags(data.surgeries, data.visits, data.treatments, settings, as_of, data.diagnoses)
 
 
 @dataclass(frozen=True)
@@ -62,5 +65,7 @@ def evaluate_clinic(session: Session, as_of: date, settings: Settings | None = N
     stamp, read_at = changes.stamp(session, seen.version.last_id), datetime.now(UTC)
     settings = settings or queries.load_settings(session)
     data = load_clinical_data(session, as_of)
-    status, flags, curve = flags_with_curve(data.surgeries, data.visits, data.treatments, settings, as_of)
+    status, flags, curve = flags_with_curve(
+        data.surgeries, data.visits, data.treatments, settings, as_of, diagnoses=data.diagnoses
+    )
     return Evaluation(as_of, settings, data, status, flags, seen.version, curve, stamp, read_at, seen.snapshot)

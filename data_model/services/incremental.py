@@ -90,6 +90,7 @@ def refresh(session: Session, previous: Evaluation | None, as_of: date, base: Ev
         previous.settings,
         as_of,
         held_curve=previous.curve,
+        diagnoses=data.diagnoses,
     )
     old, key = previous.data, np.array(ids, dtype="int64")
     return replace(
@@ -101,6 +102,7 @@ def refresh(session: Session, previous: Evaluation | None, as_of: date, base: Ev
             surgeries=splice(old.surgeries, data.surgeries, key),
             visits=splice(old.visits, data.visits, key),
             treatments=splice(old.treatments, data.treatments, key),
+            diagnoses=splice(old.diagnoses, data.diagnoses, key),
         ),
         status=splice(previous.status, status, key),
         flags=splice(previous.flags, flags, key),
@@ -153,6 +155,10 @@ def redate(session: Session, base: Evaluation, as_of: date) -> Evaluation | None
             surgeries=data.surgeries[data.surgeries["surgery_date"] <= cutoff].reset_index(drop=True),
             visits=data.visits[data.visits["visit_date"] <= cutoff].reset_index(drop=True),
             treatments=data.treatments[data.treatments["start_date"] <= cutoff].reset_index(drop=True),
+            # a diagnosis dated after the new date was not known then (undated ones always were)
+            diagnoses=data.diagnoses[~(data.diagnoses["diagnosed_on"] > cutoff)].reset_index(drop=True),
         )
-    status, flags, curve = flags_with_curve(data.surgeries, data.visits, data.treatments, base.settings, as_of)
+    status, flags, curve = flags_with_curve(
+        data.surgeries, data.visits, data.treatments, base.settings, as_of, diagnoses=data.diagnoses
+    )
     return replace(base, as_of=as_of, data=data, status=status, flags=flags, curve=curve)

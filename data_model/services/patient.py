@@ -43,7 +43,9 @@ def patient_record(
     return PatientRecord(
         patient=patients.iloc[0].to_dict(),
         surgeries=data.surgeries,
-        trajectory=patient_trajectory(data.surgeries, data.visits, as_of, settings, data.treatments),
+        trajectory=patient_trajectory(
+            data.surgeries, data.visits, as_of, settings, data.treatments, diagnoses=data.diagnoses
+        ),
         status=status,
         flags=flags,
         visits=queries.visits_table(session, patient_id),

@@ -63,6 +63,7 @@ class Cohort:
     surgeries: list[dict] = field(default_factory=list)
     visits: list[dict] = field(default_factory=list)
     treatments: list[dict] = field(default_factory=list)
+    diagnoses: list[dict] = field(default_factory=list)
 
     def surgery(self, patient_id: int, on: date = SURGERY_DAY, procedure: str = "discectomy") -> Cohort:
         self.surgeries.append(
@@ -118,6 +119,14 @@ class Cohort:
         )
         return self
 
+    def fbss(self, patient_id: int, on: date | None) -> Cohort:
+        """Post-laminectomy syndrome (FBSS) diagnosed on that day (None: date not recorded)."""
+        self.diagnoses.append({"patient_id": patient_id, "diagnosed_on": on})
+        return self
+
+    def diagnosis_frame(self) -> pd.DataFrame:
+        return frame(self.diagnoses, {"patient_id": "int64", "diagnosed_on": "datetime64[ns]"})
+
     def frames(self) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
         return (
             frame(self.surgeries, SURGERY_COLUMNS),
@@ -127,10 +136,10 @@ class Cohort:
 
     def status(self, as_of: date, settings: Settings = DEFAULT_SETTINGS) -> pd.DataFrame:
         """Status indexed by patient_id, for row lookups in assertions."""
-        return patient_status(*self.frames(), settings, as_of).set_index("patient_id")
+        return patient_status(*self.frames(), settings, as_of, self.diagnosis_frame()).set_index("patient_id")
 
     def flags(self, as_of: date, settings: Settings = DEFAULT_SETTINGS) -> pd.DataFrame:
-        return compute_flags(*self.frames(), settings, as_of)[1]
+        return compute_flags(*self.frames(), settings, as_of, self.diagnosis_frame())[1]
 
 
 def codes(flags: pd.DataFrame, patient_id: int) -> list[str]:

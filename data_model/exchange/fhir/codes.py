@@ -21,8 +21,9 @@ are recognised by their display words instead):
 - SNOMED CT diagnoses 279039007, 278860009, 161891005, 82423001, 23056005, 279040009: FHIR examples and
   Synthea output, 161891005/279039007/23056005 checked by $lookup in a published test suite.
   ICD-10-CM M96.1 (postlaminectomy syndrome = FBSS), M54.x, G89.x: CMS ICD-10-CM.
-  No SNOMED CT code for failed back surgery syndrome could be confirmed: FBSS is recognised by ICD-10-CM
-  M96.1 or by its display words.
+  FBSS / post-laminectomy syndrome: SNOMED CT 202725007 as the clinic's own EHR records carry it (issue 14;
+  no terminology server confirmed it), ICD-10-CM M96.1, ICD-11 MG30.20 when it names the spine, or its
+  display words. data_model/fbss.py decides which codes mean it and cites each.
 - Opioid conversion factors: data_model.catalog.MME_FACTORS_CDC_2022 (CDC 2022 guideline).
 """
 
@@ -30,6 +31,7 @@ from __future__ import annotations
 
 import re
 
+from ... import fbss
 from ...catalog import MME_FACTORS_CDC_2022
 
 # --- Code systems --------------------------------------------------------------------------------
@@ -39,6 +41,7 @@ SNOMED = "http://snomed.info/sct"
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
 ICD10 = "http://hl7.org/fhir/sid/icd-10"
+ICD11 = fbss.ICD11
 UCUM = "http://unitsofmeasure.org"
 V2_0203 = "http://terminology.hl7.org/CodeSystem/v2-0203"  # identifier types (MR = medical record number)
 OBSERVATION_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
@@ -249,6 +252,7 @@ MEDICATION_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
 # --- Conditions ----------------------------------------------------------------------------------
 
 SNOMED_CONDITIONS: dict[str, str] = {
+    fbss.SNOMED_CODE: fbss.DISPLAY,
     "279039007": "Low back pain",
     "278860009": "Chronic low back pain",
     "161891005": "Backache",

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, overload
 
+from ... import fbss
 from ...catalog import INSTRUMENT_SCALE_TO_NRS, PROCEDURES, TREATMENTS
 from ...validation import MAX_MME_PER_DAY, Fields, check_patient, check_surgery, check_treatment, clinical_levels
 from . import codes as C
@@ -401,6 +402,10 @@ def _condition_coding(concept: dict[str, Any]) -> tuple[str, str, str] | None:
         if system == C.SNOMED and code in C.SNOMED_CONDITIONS:
             return system, code, coding.get("display") or C.SNOMED_CONDITIONS[code]
         compact = code.replace(".", "").upper()
+        if system == C.ICD11 and fbss.is_fbss(
+            system, code, " ".join([concept_text(concept), coding.get("display") or ""])
+        ):
+            return system, code, coding.get("display") or fbss.DISPLAY
         if system in (C.ICD10CM, C.ICD10) and any(compact.startswith(p) for p in C.ICD10_CONDITION_PREFIXES):
             prefix = next(p for p in C.ICD10_CONDITION_PREFIXES if compact.startswith(p))
             return system, code, coding.get("display") or C.ICD10_CONDITION_PREFIXES[prefix]
