@@ -56,10 +56,11 @@ class FlagInput:
         if self.held_curve is not None:
             return self.held_curve
         s, tl = self.settings, self.timeline
-        early = np.flatnonzero(tl.post & (tl.since < buckets_end(max(s.window_weeks.values()) * 7)))
+        end = buckets_end(max(s.window_weeks.values()) * 7)
+        early = np.flatnonzero(tl.post & (tl.since < end))
         early = early[~np.isnan(tl.pain[early])]
         return curve_from_visits(
-            procedure_index(self.status["procedure"]), tl.pos[early], tl.since[early], tl.pain[early], s
+            procedure_index(self.status["procedure"]), tl.pos[early], tl.since[early], tl.pain[early], s, end
         )
 
 
