@@ -168,13 +168,16 @@ class Curve:
     median: np.ndarray
     mirrored: np.ndarray
     min_patients: int  # Settings.off_track_min_cohort_patients when the curve was made
-    procedure_patients: np.ndarray  # per procedure, patients with a score in any bucket counted
+    first_seen: np.ndarray  # patients whose first post-op score falls in the cell (sums: distinct patients)
     counted_buckets: int  # the first buckets that were counted from visits (the later ones never are)
 
-    def band(self, procedure: str) -> ExpectedBand:
-        """The band of one procedure code (outside the catalogue: 'other'), over the counted buckets."""
+    def band(self, procedure: str, window_weeks: float) -> ExpectedBand:
+        """The band of one procedure code (outside the catalogue: 'other') over its recovery window: the
+        buckets OFF_TRACK compares a patient of that window with (to the end of the one holding its last
+        day). Later buckets are left out: past the window the clinic sees mostly the patients whose pain
+        brings them back between the registry's time points, which is no expected course."""
         row = int(procedure_index([procedure])[0])
-        k = self.counted_buckets
+        k = min(self.counted_buckets, int(np.searchsorted(_FIRST_WEEKS * 7, buckets_end(int(window_weeks * 7)))))
         return ExpectedBand(
             procedure=CURVE_PROCEDURES[row],
             percentiles=(
@@ -188,7 +191,7 @@ class Curve:
             upper=np.maximum(self.value, self.mirrored)[row, :k],
             patients=self.patients[row, :k],
             from_clinic=self.from_clinic[row, :k],
-            procedure_patients=int(self.procedure_patients[row]),
+            procedure_patients=int(self.first_seen[row, :k].sum()),
             min_patients=self.min_patients,
         )
 
@@ -206,7 +209,7 @@ class ExpectedBand:
     upper: np.ndarray
     patients: np.ndarray
     from_clinic: np.ndarray  # bool per bucket; False: the reference curve's values
-    procedure_patients: int  # distinct patients of the procedure behind the clinic's cells
+    procedure_patients: int  # distinct patients of the procedure with a score in any of these buckets
     min_patients: int
 
 
@@ -244,8 +247,12 @@ def curve_from_visits(
         cell_values = values[starts[cell] : starts[cell] + patients[cell]]
         for i, q in enumerate(wanted):
             clinic[i, cell] = _percentile(cell_values, q)
-    counted_patients = np.unique(cells // n_bucket)
-    procedure_patients = np.bincount(procedure_row[counted_patients], minlength=n_proc)
+    # cells are in (patient, bucket) order: a patient's first cell is their earliest bucket
+    patient_of_cell = cells // n_bucket
+    first_cells = cells[np.flatnonzero(np.diff(patient_of_cell, prepend=-1))]
+    first_seen = np.bincount(
+        procedure_row[first_cells // n_bucket] * n_bucket + first_cells % n_bucket, minlength=n_proc * n_bucket
+    ).reshape(n_proc, n_bucket)
     patients = patients.reshape(n_proc, n_bucket)
     clinic = clinic.reshape(3, n_proc, n_bucket)
     from_clinic = patients >= settings.off_track_min_cohort_patients
@@ -262,7 +269,7 @@ def curve_from_visits(
         median=median,
         mirrored=mirrored,
         min_patients=settings.off_track_min_cohort_patients,
-        procedure_patients=procedure_patients,
+        first_seen=first_seen,
         counted_buckets=counted,
     )
 

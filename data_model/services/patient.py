@@ -57,7 +57,7 @@ def patient_record(
     )
     band = None
     if clinic_curve is not None and not status.empty and pd.notna(status["index_surgery_date"].iloc[0]):
-        band = clinic_curve.band(str(status["procedure"].iloc[0]))
+        band = clinic_curve.band(str(status["procedure"].iloc[0]), float(status["window_weeks"].iloc[0]))
     return PatientRecord(
         patient=patients.iloc[0].to_dict(),
         surgeries=data.surgeries,

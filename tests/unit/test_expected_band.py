@@ -40,8 +40,9 @@ def _figure(cohort: Cohort, settings=FIVE_ENOUGH, patient: int = 1):
     """Patient's chart with the band of the whole cohort's curve, as the patient page draws it."""
     surgeries, visits, treatments = cohort.frames()
     status, _, curve = flags_with_curve(surgeries, visits, treatments, settings, AS_OF)
-    band = curve.band(str(status.set_index("patient_id").loc[patient, "procedure"]))
-    mine = surgeries["patient_id"] == patient
+    row = status.set_index("patient_id").loc[patient]
+    band = curve.band(str(row["procedure"]), float(row["window_weeks"]))
+    mine = (surgeries["patient_id"] == patient).to_numpy()
     trajectory = patient_trajectory(surgeries[mine], visits[visits["patient_id"] == patient], AS_OF, settings)
     return trajectory_figure(trajectory, surgeries[mine], treatments, pd.Timestamp(AS_OF), band=band)
 
@@ -124,3 +125,19 @@ def test_the_band_stops_where_the_chart_does():
     band = [t for t in fig.data if "course after fusion" in (t.name or "")]
     assert len(band) == 10  # a fill and a median per run: weeks 0-1, 2-3, 4-8, 9-13 and 14-26
     assert max(max(t.x) for t in band) == 26
+
+
+def test_the_band_covers_the_procedures_recovery_window_and_counts_the_patients_there():
+    # discectomy's window is 6 weeks: OFF_TRACK compares its patients with weeks 0-5 only; later weeks
+    # hold mostly the patients whose pain brings them back, so they are not drawn nor counted
+    cohort = Cohort()
+    for patient, pain in WEEK_3.items():
+        cohort.surgery(patient).visit(patient, week(3), leg=pain).visit(patient, week(12), leg=1)
+    for patient in (6, 7, 8):
+        cohort.surgery(patient).visit(patient, week(12), leg=8)
+    fig = _figure(cohort)
+    band = [t for t in fig.data if "course after discectomy" in (t.name or "")]
+    assert max(max(t.x) for t in band) == 6
+    fill, median = _band_traces(fig, "Clinic course")
+    assert fill[0].name == "Clinic course after discectomy, n = 5 patients: median and 20th–80th percentile"
+    assert _at(median, 3) == pytest.approx(5.0)
