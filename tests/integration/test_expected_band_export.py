@@ -7,6 +7,7 @@ import io
 from dataclasses import replace
 from datetime import date
 
+import pandas as pd
 import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
@@ -21,9 +22,15 @@ from data_model.audit import set_actor
 from data_model.db import make_engine, read_session, write_session
 from data_model.migrate import upgrade
 from data_model.models import Patient
-from data_model.services.evaluation import clinic_curve_as_of
+from data_model.services.evaluation import clinic_curve_as_of, evaluate_clinic
 from data_model.services.patient import patient_record
-from sample_data.generator import generate_cohort
+from sample_data.generator import (
+    ARCHETYPE_COLUMNS,
+    TREATMENT_COLUMNS,
+    VISIT_COLUMNS,
+    CohortFrames,
+    generate_cohort,
+)
 from sample_data.writer import write_cohort
 
 pytestmark = pytest.mark.xdist_group("kaleido-charts")  # one Chrome for the image tests
@@ -116,3 +123,47 @@ def test_a_patient_without_a_surgery_has_no_band(db):
     rec = _read(db, record)
     assert rec.expected_band is None
     assert not any("course after" in (t.name or "") for t in trajectory_for_export(rec, TODAY).data)
+
+
+def test_the_patient_record_judges_off_track_against_the_clinic_as_the_worklist_does(tmp_path):
+    # 30 discectomy patients at 2/10 in weeks 2-3 make the clinic's 80th percentile there 2; a patient at
+    # 4/10 on two visits in those weeks is above it (OFF_TRACK), though under the reference curve's 4.4
+    operated = TODAY - pd.Timedelta(days=25)
+    mrns = [f"CLINIC{i:02d}" for i in range(30)] + ["SLOW1"]
+    frames = CohortFrames(
+        patients=pd.DataFrame({"mrn": mrns, "display_name": "Ada Ambersley", "birth_year": 1970, "sex": "female"}),
+        surgeries=pd.DataFrame(
+            {"mrn": mrns, "surgery_date": pd.Timestamp(operated), "procedure": "discectomy"}
+            | {"spinal_levels": "L4-L5", "surgeon": None, "notes": None}
+        ),
+        visits=pd.DataFrame(
+            [
+                {"mrn": m, "visit_date": pd.Timestamp(operated) + pd.Timedelta(days=15), "leg_pain": 2.0}
+                for m in mrns[:30]
+            ]
+            + [
+                {"mrn": "SLOW1", "visit_date": pd.Timestamp(operated) + pd.Timedelta(days=d), "leg_pain": 4.0}
+                for d in (15, 22)
+            ]
+        ).reindex(columns=VISIT_COLUMNS),
+        treatments=pd.DataFrame(columns=TREATMENT_COLUMNS),
+        archetypes=pd.DataFrame(columns=ARCHETYPE_COLUMNS),
+    )
+    engine = make_engine(f"sqlite:///{tmp_path / 'clinic.db'}")
+    try:
+        upgrade(engine)
+        write_cohort(engine, frames)
+        with read_session(engine) as s:
+            patient_id = s.scalar(select(Patient.id).where(Patient.mrn == "SLOW1"))
+            alone = patient_record(s, patient_id, TODAY)
+            judged = patient_record(s, patient_id, TODAY, clinic_curve=clinic_curve_as_of(s, TODAY))
+            worklist = evaluate_clinic(s, TODAY).flags
+    finally:
+        engine.dispose()
+    assert "OFF_TRACK" in worklist.loc[worklist["patient_id"] == patient_id, "code"].tolist()
+    assert "OFF_TRACK" in judged.flags["code"].tolist()
+    assert "above the clinic's 80th percentile (2)" in judged.flags.set_index("code").loc["OFF_TRACK", "reason"]
+    assert "OFF_TRACK" not in alone.flags["code"].tolist()  # a curve of one patient: the reference's 4.4
+    band = judged.expected_band
+    assert band is not None and band.procedure_patients == 31
+    assert (band.upper[1], band.median[1], band.lower[1]) == (2.0, 2.0, 2.0)  # weeks 2-3
