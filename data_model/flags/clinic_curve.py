@@ -11,6 +11,14 @@
 # off_track_min_cohort_patients (30) patients per cell one patient moves the 80th percentile little.
 # Procedure codes outside the catalogue share the 'other' curve, as they share its window.
 #
+# The same pass gives the median and the percentile mirrored about it (the 20th for the 80th): with
+# the off_track_percentile they make the expected-recovery band the patient chart draws behind a
+# patient (Curve.band; dashboard/charts/expected_band.py), cell by cell from the clinic or the
+# reference curve exactly as OFF_TRACK's value is, so the chart shows what the flag compares with.
+# The band covers the procedure's recovery window only (the cells OFF_TRACK compares its patients
+# with): later, the clinic sees between the registry's time points mostly the patients whose pain
+# brings them back, which is no expected course.
+#
 # Week buckets (completed weeks since surgery; day 1-13 is "0-1"): 0-1, 2-3, 4-5, 6-8, 9-13, 14-26,
 # 27-52, 53+. Fine early, where pain changes week to week and the discectomy window (6 weeks) ends;
 # coarse later, around the registry time points (3, 12, 24 months).
