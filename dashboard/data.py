@@ -24,6 +24,7 @@ from data_model.db import read_session, run_write
 from data_model.exchange import deidentify
 from data_model.exchange.csv_folder.export import export_csv, zip_bytes
 from data_model.exchange.pseudonyms import ensure_site_key
+from data_model.flags.clinic_curve import Curve
 from data_model.services import incremental
 from data_model.services import patient as patient_service
 from data_model.services.cohort import CohortFilter, CohortView, cohort_view
@@ -168,12 +169,21 @@ def worklist(as_of: date) -> pd.DataFrame:
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def _patient_record(url: str, version: Version, patient_id: int, as_of: date) -> PatientRecord | None:
-    return _read(lambda s: patient_service.patient_record(s, patient_id, as_of))
+def _patient_record(
+    url: str, version: Version, patient_id: int, as_of: date, key: tuple | None, _curve: Curve | None
+) -> PatientRecord | None:
+    return _read(lambda s: patient_service.patient_record(s, patient_id, as_of, clinic_curve=_curve))
 
 
-def patient_record(patient_id: int, as_of: date) -> PatientRecord | None:
-    return _patient_record(database_url(), data_version(), patient_id, as_of)
+def patient_record(patient_id: int, as_of: date, against_clinic: bool = False) -> PatientRecord | None:
+    """The patient's record. against_clinic (the patient page): judged with the clinic curve of the held
+    evaluation of everyone (made once per date and server, never per patient), so OFF_TRACK reads as on
+    the worklist and the chart gets its expected-recovery band. Without it (a form that needs the
+    patient's visits only), nothing of the rest of the clinic is read."""
+    if not against_clinic:
+        return _patient_record(database_url(), data_version(), patient_id, as_of, None, None)
+    ev = evaluation(as_of)
+    return _patient_record(database_url(), data_version(), patient_id, as_of, _key(ev), ev.curve)
 
 
 def find_patients(text: str) -> pd.DataFrame:

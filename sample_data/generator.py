@@ -8,6 +8,8 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from data_model.catalog import TREATMENTS
+
 from . import params as P
 from .therapies import opioid_plan, opioid_rows, treatment_plan
 from .trajectories import baseline_pain, episode_curves, make_visits, true_pain
@@ -31,6 +33,10 @@ ARCHETYPE_COLUMNS = ["mrn", "surgery_date", "surgery_number", "procedure", "arch
 MAX_SURGERIES = 3
 FOLLOW_UP_DAYS = 3 * 365
 FIBROSIS_SHARE = 0.28  # epidural fibrosis explains 20-36 % of pain after spine surgery
+# treatments a patient is assessed for before and reviewed after (trajectories._procedure_visits)
+PROCEDURE_CODES_WITH_VISITS = tuple(
+    code for code, t in TREATMENTS.items() if t.group in ("interventional", "neuromodulation")
+)
 _EPOCH = date(1970, 1, 1)
 
 
@@ -115,7 +121,8 @@ def generate_cohort(
     patients = _patients(rng, mrn, proc, day)
     # routine visits draw from their own stream, so the calibrated cohort is the same with or without them
     routine_rng = np.random.default_rng([seed, 1]) if visits_per_patient is not None else None
-    visits = make_visits(rng, eps, opioids, today_day, visits_per_patient, routine_rng)
+    procedures = plan[plan["code"].isin(PROCEDURE_CODES_WITH_VISITS)]
+    visits = make_visits(rng, eps, opioids, today_day, visits_per_patient, routine_rng, procedures)
     treatments = _treatments(eps, plan, today_day)
 
     ep_order = np.lexsort((eps["day"].to_numpy(), eps["patient"].to_numpy()))

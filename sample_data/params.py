@@ -91,8 +91,34 @@ EARLY_PREOP_VISIT = 0.4  # an older pre-operative visit, outside the 90-day base
 REGISTRY_DAYS = np.array([42.0, 91.0, 365.0, 730.0])
 REGISTRY_JITTER_SD = np.array([5.0, 8.0, 18.0, 25.0])
 REGISTRY_MISSED = 0.15
-EXTRA_VISIT_SLOTS = 40
+# Unscheduled visits: a patient comes back between the registry's time points for a reason, so these
+# visits spread over the weeks the reasons do (a fixed first day would pile them into one week and put
+# a step into every curve that reads those weeks).
+# - Early review: a wound or early pain problem in the first weeks (days uniform in EARLY_REVIEW_DAYS),
+#   commoner when recovery goes badly; per archetype (full, partial, persistent, rebound, late).
+EARLY_REVIEW_SHARE = np.array([0.04, 0.08, 0.20, 0.08, 0.20])
+EARLY_REVIEW_DAYS = (7.0, 27.0)  # before the 6-week visit's window opens (day 28)
+# - Pain that persists or returns: the first visit once the patient finds it is not getting better
+#   (persistent, late: FLARE_FIRST_AFTER_DAYS plus a gamma-distributed wait (shape 2) averaging
+#   FLARE_FIRST_MEAN_DAYS; rebound:
+#   soon after the pain returns), then visits at log-normal gaps around FLARE_GAP_DAYS (spread
+#   FLARE_GAP_SIGMA, within FLARE_GAP_BOUNDS_DAYS), as long as the pain does (late responders: until 6
+#   months after the treatment that works). Partial responders: some, less often, for about a year.
+FLARE_FIRST_AFTER_DAYS = np.array([np.inf, 56.0, 14.0, 5.0, 14.0])  # rebound: after the pain returns
+FLARE_FIRST_MEAN_DAYS = np.array([np.inf, 90.0, 42.0, 21.0, 42.0])
+FLARE_GAP_DAYS = np.array([np.inf, 100.0, 56.0, 49.0, 56.0])
+FLARE_GAP_SIGMA = 0.45
+FLARE_GAP_BOUNDS_DAYS = (14.0, 200.0)
 PARTIAL_EXTRA_SHARE = 0.35
+PARTIAL_EXTRA_UNTIL_DAYS = (360.0, 720.0)
+LATE_EXTRA_AFTER_TREATMENT_DAYS = 180.0
+EXTRA_VISIT_SLOTS = 40
+# - Around an injection or a neuromodulation procedure: an assessment before it (that many days before,
+#   uniform) and a review of its effect after it.
+PROCEDURE_ASSESSMENT = 0.7
+PROCEDURE_ASSESSMENT_DAYS_BEFORE = (7.0, 28.0)
+PROCEDURE_REVIEW = 0.6
+PROCEDURE_REVIEW_DAYS_AFTER = (14.0, 42.0)
 # A dense clinic (generate_cohort(visits_per_patient=...), `paintrail seed --dense`): everyone is also
 # seen routinely from this many days after surgery, gaps uniform within +-SPREAD of a mean gap chosen
 # to reach the wanted visits per patient, and kept within these bounds (days).

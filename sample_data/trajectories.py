@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -68,8 +70,11 @@ def true_pain(eps: pd.DataFrame, e: np.ndarray, t: np.ndarray) -> tuple[np.ndarr
     return np.clip(back, 0.0, 10.0), np.clip(leg, 0.0, 10.0)
 
 
-def _visit_times(rng: np.random.Generator, eps: pd.DataFrame) -> pd.DataFrame:
-    """Candidate visits (episode, t, kind) before filtering by today and the next surgery."""
+def _visit_times(rng: np.random.Generator, eps: pd.DataFrame, procedures: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Candidate visits (episode, t, kind, note) before filtering by today and the next surgery.
+
+    procedures: the injections and neuromodulation procedures of the episodes (episode, code, start_t),
+    each with an assessment before it and a review after it, some of the time."""
     n_ep = len(eps)
     arch = eps["arch"].to_numpy()
     first = eps["k"].to_numpy() == 0
@@ -82,38 +87,91 @@ def _visit_times(rng: np.random.Generator, eps: pd.DataFrame) -> pd.DataFrame:
     t_reg = np.round(P.REGISTRY_DAYS + rng.normal(0.0, 1.0, (n_ep, 4)) * P.REGISTRY_JITTER_SD)
     has_reg = rng.random((n_ep, 4)) >= P.REGISTRY_MISSED
 
-    # Extra visits every 1-3 months while pain persists (partial responders: some, less often).
-    start_x = np.full(n_ep, np.inf)
-    end_x = np.full(n_ep, np.inf)
-    gap_lo = np.full(n_ep, 30.0)
-    gap_hi = np.full(n_ep, 90.0)
-    start_x[arch == P.PERSISTENT] = 60.0
-    rebound = arch == P.REBOUND
-    start_x[rebound] = eps["t_reb"].to_numpy()[rebound] + 7 + np.round(rng.random(rebound.sum()) * 23)
-    late = arch == P.LATE
-    start_x[late] = 60.0
-    end_x[late] = eps["t_eff"].to_numpy()[late] + 180.0
-    partial = (arch == P.PARTIAL) & (rng.random(n_ep) < P.PARTIAL_EXTRA_SHARE)
-    start_x[partial], end_x[partial] = 90.0, 540.0
-    gap_lo[partial], gap_hi[partial] = 60.0, 120.0
-    seen = np.flatnonzero(np.isfinite(start_x))  # only episodes with extra visits get the slots
-    lo, hi = gap_lo[seen, None], gap_hi[seen, None]
-    gaps = lo + rng.random((seen.shape[0], P.EXTRA_VISIT_SLOTS)) * (hi - lo)
-    t_extra = start_x[seen, None] + np.round(np.cumsum(gaps, axis=1)) - np.round(gaps[:, :1])
-    x_rows, x_cols = np.nonzero(t_extra < end_x[seen, None])
-
     times = np.concatenate([t_old[:, None], t_base[:, None], t_reg], axis=1)
     keep = np.concatenate([old_pre[:, None], has_base[:, None], has_reg], axis=1)
-    # kind: 0 older pre-operative, 1 baseline, 2 registry time point, 3 extra
+    # kind: 0 older pre-operative, 1 baseline, 2 registry time point, 3 unscheduled
     slot_kinds = np.array([0, 1, 2, 2, 2, 2], dtype=np.int8)
     rows, cols = np.nonzero(keep)
+    parts = [_early_reviews(rng, arch), _flare_visits(rng, eps)]
+    if procedures is not None and len(procedures):
+        parts += _procedure_visits(rng, procedures)
+    # one frame from arrays: pandas' concat of frames with an all-None column inspects every value
+    n_unscheduled = sum(len(p.episode) for p in parts)
     return pd.DataFrame(
         {
-            "episode": np.concatenate([ep_idx[rows], seen[x_rows]]),
-            "t": np.concatenate([times[rows, cols], t_extra[x_rows, x_cols]]),
-            "kind": np.concatenate([slot_kinds[cols], np.full(x_rows.shape[0], 3, dtype=np.int8)]),
+            "episode": np.concatenate([ep_idx[rows], *(p.episode for p in parts)]),
+            "t": np.concatenate([times[rows, cols], *(p.t for p in parts)]),
+            "kind": np.concatenate([slot_kinds[cols], np.full(n_unscheduled, 3, dtype=np.int8)]),
+            "note": np.concatenate([np.full(len(rows), None, dtype=object), *(p.notes() for p in parts)]),
         }
     )
+
+
+@dataclass(frozen=True)
+class _Unscheduled:
+    """Unscheduled candidate visits: episode, days after its surgery, and why (a note), when the clinic writes it."""
+
+    episode: np.ndarray
+    t: np.ndarray
+    note: np.ndarray | None = None
+
+    def notes(self) -> np.ndarray:
+        return np.full(len(self.episode), None, dtype=object) if self.note is None else self.note
+
+
+def _early_reviews(rng: np.random.Generator, arch: np.ndarray) -> _Unscheduled:
+    """A wound or early pain problem in the first weeks after surgery (params.EARLY_REVIEW_SHARE)."""
+    n_ep = arch.shape[0]
+    lo, hi = P.EARLY_REVIEW_DAYS
+    t = np.round(lo + rng.random(n_ep) * (hi - lo))
+    early = np.flatnonzero(rng.random(n_ep) < P.EARLY_REVIEW_SHARE[arch])
+    return _Unscheduled(early, t[early])
+
+
+def _flare_visits(rng: np.random.Generator, eps: pd.DataFrame) -> _Unscheduled:
+    """Visits while pain persists or after it returns, from a first visit spread over the weeks the
+    patient takes to come back, at log-normal gaps (params.FLARE_*); partial responders: some, for a year."""
+    n_ep = len(eps)
+    arch = eps["arch"].to_numpy()
+    wait = rng.gamma(2.0, 0.5, n_ep)  # mean 1, rarely near 0: no crowd on the first possible day
+    partial = arch == P.PARTIAL
+    troubled = np.isfinite(P.FLARE_FIRST_AFTER_DAYS[arch]) & (~partial | (rng.random(n_ep) < P.PARTIAL_EXTRA_SHARE))
+    rebound = arch == P.REBOUND
+    lo, hi = P.PARTIAL_EXTRA_UNTIL_DAYS
+    until = np.full(n_ep, np.inf)
+    until[partial] = np.round(lo + rng.random(partial.sum()) * (hi - lo))
+    late = arch == P.LATE
+    until[late] = eps["t_eff"].to_numpy()[late] + P.LATE_EXTRA_AFTER_TREATMENT_DAYS
+    seen = np.flatnonzero(troubled)
+    a = arch[seen]
+    start = P.FLARE_FIRST_AFTER_DAYS[a] + wait[seen] * P.FLARE_FIRST_MEAN_DAYS[a]
+    start = np.where(rebound[seen], eps["t_reb"].to_numpy()[seen] + start, start)
+    spread = np.exp(rng.normal(0.0, P.FLARE_GAP_SIGMA, (seen.shape[0], P.EXTRA_VISIT_SLOTS)))
+    gaps = np.clip(P.FLARE_GAP_DAYS[a, None] * spread, *P.FLARE_GAP_BOUNDS_DAYS)
+    t = np.round(start[:, None] + np.cumsum(gaps, axis=1) - gaps[:, :1])
+    x_rows, x_cols = np.nonzero(t < until[seen, None])
+    return _Unscheduled(seen[x_rows], t[x_rows, x_cols])
+
+
+def _procedure_visits(rng: np.random.Generator, procedures: pd.DataFrame) -> list[_Unscheduled]:
+    """An assessment before an injection or neuromodulation procedure and a review of its effect after."""
+    from data_model.catalog import TREATMENTS  # the labels the notes name the procedure by
+
+    m = len(procedures)
+    episode, start = procedures["episode"].to_numpy(), procedures["start_t"].to_numpy()
+    codes, distinct = pd.factorize(procedures["code"])
+    label = np.array([TREATMENTS[c].label.lower() for c in distinct], dtype=object)[codes]
+    lo, hi = P.PROCEDURE_ASSESSMENT_DAYS_BEFORE
+    before = start - np.round(lo + rng.random(m) * (hi - lo))
+    lo, hi = P.PROCEDURE_REVIEW_DAYS_AFTER
+    after = start + np.round(lo + rng.random(m) * (hi - lo))
+    # after surgery only: an assessment on or before surgery day would read as the baseline
+    assess = (rng.random(m) < P.PROCEDURE_ASSESSMENT) & (before >= 1)
+    review = rng.random(m) < P.PROCEDURE_REVIEW
+    return [
+        _Unscheduled(episode[assess], before[assess], "Assessment before " + label[assess]),
+        _Unscheduled(episode[review], after[review], "Review after " + label[review]),
+    ]
 
 
 def _routine_times(rng: np.random.Generator, eps: pd.DataFrame, today_day: int, wanted: float) -> pd.DataFrame:
@@ -159,18 +217,23 @@ def make_visits(
     today_day: int,
     visits_per_patient: float | None = None,
     routine_rng: np.random.Generator | None = None,
+    procedures: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Visits with measurements: episode, patient, day (days since 1970-01-01) and the model's columns.
 
     visits_per_patient (None: the calibrated clinic, about 6) adds routine follow-up visits for everyone
     until the cohort has about that many visits per patient; their times come from routine_rng, so the
-    calibrated visits keep their dates."""
-    v = _dated(eps, _visit_times(rng, eps), today_day)
+    calibrated visits keep their dates. procedures: the episodes' injections and neuromodulation
+    procedures (episode, code, start_t), with visits around them."""
+    v = _dated(eps, _visit_times(rng, eps, procedures), today_day)
     if visits_per_patient is not None:
         n_patients = int(eps["patient"].max()) + 1 if len(eps) else 0
         wanted = visits_per_patient * n_patients - len(v)
         routine = _routine_times(routine_rng or np.random.default_rng(0), eps, today_day, wanted)
-        v = pd.concat([v, _dated(eps, routine, today_day)], ignore_index=True)
+        routine = _dated(eps, routine, today_day)
+        # the notes apart: pandas' concat of an object column that is all None in one piece inspects every value
+        note = np.concatenate([v.pop("note").to_numpy(object), np.full(len(routine), None, dtype=object)])
+        v = pd.concat([v, routine], ignore_index=True).assign(note=note)
     v["patient"] = eps["patient"].to_numpy()[v["episode"].to_numpy()]
     # One visit a day per patient; registry and baseline visits win over extras.
     v = v.sort_values(["patient", "day", "kind"], kind="stable").drop_duplicates(["patient", "day"])
@@ -207,7 +270,7 @@ def make_visits(
     ever[patient[opioids["user"].to_numpy()]] = True
     v["mme_per_day"] = np.where(np.isnan(mme) & ever[patient[e]], 0.0, mme)
     v["notes"] = _visit_notes(rng, eps, v, worse)
-    return v
+    return v.drop(columns="note")
 
 
 def _nerve_symptoms(
@@ -247,6 +310,10 @@ def _visit_notes(rng: np.random.Generator, eps: pd.DataFrame, v: pd.DataFrame, w
     notes[noted] = np.where(
         worse[noted] < 4, GOOD_NOTES[pick[noted] % len(GOOD_NOTES)], BAD_NOTES[pick[noted] % len(BAD_NOTES)]
     )
+    # a visit made for a procedure says so, as the clinic writes why the patient came
+    reason = v["note"].to_numpy(object)
+    given = pd.notna(reason)
+    notes[given] = reason[given]
     # Epidural fibrosis (20-36 % of pain after spine surgery) is found on imaging at a later visit.
     e, t = v["episode"].to_numpy(), v["t"].to_numpy()
     candidates = np.flatnonzero(eps["fibrosis"].to_numpy()[e] & (t >= 120))

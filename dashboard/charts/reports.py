@@ -63,6 +63,7 @@ def trajectory_for_export(record, as_of: date, key: str | None = None) -> go.Fig
         pd.Timestamp(as_of),
         title=f"Pain trajectory of {who}",
         dates=key is None,
+        band=record.expected_band,
     )
 
 

@@ -9,8 +9,10 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from dashboard.charts.expected_band import add_expected_band
 from dashboard.formatting import procedure_label, score, treatment_label
 from data_model.catalog import TREATMENTS
+from data_model.flags.clinic_curve import ExpectedBand
 
 BACK_COLOUR = "#1f77b4"
 LEG_COLOUR = "#d62728"
@@ -36,12 +38,14 @@ def trajectory_figure(
     as_of: pd.Timestamp,
     title: str = "Pain trajectory",
     dates: bool = True,
+    band: ExpectedBand | None = None,
 ) -> go.Figure:
     """Back and leg pain against weeks since the index surgery, with baseline, MCID target, recovery
     window, earlier surgeries and the treatments tried in a lane below.
 
     The title gets the number of visits drawn. dates=False (a de-identified export) names no calendar
-    date anywhere, in the axis title or the hover: only weeks since surgery.
+    date anywhere, in the axis title or the hover: only weeks since surgery. band: the clinic's usual
+    course for the procedure (PatientRecord.expected_band), drawn behind the patient's pain.
     """
     from dashboard.charts.dated_trajectory import dated_trajectory_figure, surgery_unknown  # it imports this module
 
@@ -136,6 +140,8 @@ def trajectory_figure(
             col=1,
         )
     _treatment_lanes(fig, treatments, index_date, as_of, dates)
+    if band is not None:
+        add_expected_band(fig, band)
     fig.update_yaxes(title_text="Pain (NRS 0–10)", range=[0, 10.5], row=1, col=1)
     surgery = procedure_label(first["procedure"]).lower() + (f" of {index_date:%Y-%m-%d}" if dates else "")
     fig.update_xaxes(title_text=f"Weeks since {surgery}", row=2, col=1)

@@ -43,7 +43,7 @@ if chosen is None:
 patient_id = int(chosen["patient_id"])
 
 as_of = date.today()
-record = data.patient_record(patient_id, as_of)
+record = data.patient_record(patient_id, as_of, against_clinic=True)
 if record is None:
     st.error(f"Patient {patient_id} does not exist.")
     st.stop()
@@ -120,6 +120,7 @@ st.plotly_chart(
         record.treatments,
         pd.Timestamp(as_of),
         title=f"Pain trajectory of {patient['mrn']}",
+        band=record.expected_band,
     ),
     key="pt_trajectory",
 )

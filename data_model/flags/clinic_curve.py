@@ -11,6 +11,14 @@
 # off_track_min_cohort_patients (30) patients per cell one patient moves the 80th percentile little.
 # Procedure codes outside the catalogue share the 'other' curve, as they share its window.
 #
+# The same pass gives the median and the percentile mirrored about it (the 20th for the 80th): with
+# the off_track_percentile they make the expected-recovery band the patient chart draws behind a
+# patient (Curve.band; dashboard/charts/expected_band.py), cell by cell from the clinic or the
+# reference curve exactly as OFF_TRACK's value is, so the chart shows what the flag compares with.
+# The band covers the procedure's recovery window only (the cells OFF_TRACK compares its patients
+# with): later, the clinic sees between the registry's time points mostly the patients whose pain
+# brings them back, which is no expected course.
+#
 # Week buckets (completed weeks since surgery; day 1-13 is "0-1"): 0-1, 2-3, 4-5, 6-8, 9-13, 14-26,
 # 27-52, 53+. Fine early, where pain changes week to week and the discectomy window (6 weeks) ends;
 # coarse later, around the registry time points (3, 12, 24 months).
@@ -154,7 +162,8 @@ def procedure_index(procedures) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Curve:
-    """Arrays [procedure (CURVE_PROCEDURES), bucket (BUCKETS)] of one percentile."""
+    """Arrays [procedure (CURVE_PROCEDURES), bucket (BUCKETS)] of one percentile, with the band around
+    the clinic's median that the patient chart draws behind a patient's pain (ExpectedBand)."""
 
     percentile: float
     patients: np.ndarray  # patients with a post-op pain score in the cell
@@ -162,14 +171,68 @@ class Curve:
     reference: np.ndarray
     value: np.ndarray  # what OFF_TRACK compares with: clinic where it has enough patients
     from_clinic: np.ndarray  # bool
+    # The band: the median and the percentile mirrored about it (the 20th for the 80th), clinic or
+    # reference cell by cell exactly as `value` is; `value` and `mirrored` are its edges.
+    median: np.ndarray
+    mirrored: np.ndarray
+    min_patients: int  # Settings.off_track_min_cohort_patients when the curve was made
+    first_seen: np.ndarray  # patients whose first post-op score falls in the cell (sums: distinct patients)
+    counted_buckets: int  # the first buckets that were counted from visits (the later ones never are)
+
+    def band(self, procedure: str, window_weeks: float) -> ExpectedBand:
+        """The band of one procedure code (outside the catalogue: 'other') over its recovery window: the
+        buckets OFF_TRACK compares a patient of that window with (to the end of the one holding its last
+        day). Later buckets are left out: past the window the clinic sees mostly the patients whose pain
+        brings them back between the registry's time points, which is no expected course."""
+        row = int(procedure_index([procedure])[0])
+        k = min(self.counted_buckets, int(np.searchsorted(_FIRST_WEEKS * 7, buckets_end(int(window_weeks * 7)))))
+        return ExpectedBand(
+            procedure=CURVE_PROCEDURES[row],
+            percentiles=(
+                min(self.percentile, 100 - self.percentile),
+                50.0,
+                max(self.percentile, 100 - self.percentile),
+            ),
+            buckets=BUCKETS[:k],
+            lower=np.minimum(self.value, self.mirrored)[row, :k],
+            median=self.median[row, :k],
+            upper=np.maximum(self.value, self.mirrored)[row, :k],
+            patients=self.patients[row, :k],
+            from_clinic=self.from_clinic[row, :k],
+            procedure_patients=int(self.first_seen[row, :k].sum()),
+            min_patients=self.min_patients,
+        )
+
+
+@dataclass(frozen=True)
+class ExpectedBand:
+    """One procedure's row of the curve: per bucket, the low and high percentile and the median that
+    the patient chart draws, the patients behind each, and whether the clinic had enough of them."""
+
+    procedure: str
+    percentiles: tuple[float, float, float]  # (low, 50, high), e.g. (20, 50, 80)
+    buckets: tuple[Bucket, ...]
+    lower: np.ndarray
+    median: np.ndarray
+    upper: np.ndarray
+    patients: np.ndarray
+    from_clinic: np.ndarray  # bool per bucket; False: the reference curve's values
+    procedure_patients: int  # distinct patients of the procedure with a score in any of these buckets
+    min_patients: int
 
 
 def curve_from_visits(
-    procedure_row: np.ndarray, pos: np.ndarray, since_days: np.ndarray, pain: np.ndarray, settings: Settings
+    procedure_row: np.ndarray,
+    pos: np.ndarray,
+    since_days: np.ndarray,
+    pain: np.ndarray,
+    settings: Settings,
+    counted_to_day: float = np.inf,
 ) -> Curve:
     """The curve from per-visit arrays: the patient's curve row (procedure_index) by position, each
     visit's patient position, days since the index surgery and pain. Only post-op visits with a
-    pain score count; callers pass visits up to as_of only."""
+    pain score count; callers pass visits up to as_of only, and, with counted_to_day (a
+    buckets_end), only those before that day: the buckets from there on are marked not counted."""
     n_proc, n_bucket = len(CURVE_PROCEDURES), len(BUCKETS)
     b = bucket_of(since_days)
     ok = (b >= 0) & ~np.isnan(pain)
@@ -181,24 +244,41 @@ def curve_from_visits(
     mean = sums[cells] / counts[cells]
     group = procedure_row[cells // n_bucket] * n_bucket + cells % n_bucket
     # group the cells (a stable sort of small ints is a linear radix sort), then per group only the
-    # two order statistics the percentile needs (np.partition is linear too)
+    # order statistics the percentiles need (np.partition is linear too)
     values = mean[np.argsort(group.astype("int16"), kind="stable")]
     patients = np.bincount(group, minlength=n_proc * n_bucket)
     starts = np.concatenate(([0], np.cumsum(patients)[:-1]))
-    clinic: np.ndarray = np.full(n_proc * n_bucket, np.nan)
+    high = settings.off_track_percentile
+    wanted = (high, 50.0, 100 - high)  # OFF_TRACK's percentile, then the band's median and other edge
+    clinic: np.ndarray = np.full((3, n_proc * n_bucket), np.nan)
     for cell in np.flatnonzero(patients):
-        clinic[cell] = _percentile(values[starts[cell] : starts[cell] + patients[cell]], settings.off_track_percentile)
-    reference = reference_curve(settings.off_track_percentile)
+        cell_values = values[starts[cell] : starts[cell] + patients[cell]]
+        for i, q in enumerate(wanted):
+            clinic[i, cell] = _percentile(cell_values, q)
+    # cells are in (patient, bucket) order: a patient's first cell is their earliest bucket
+    patient_of_cell = cells // n_bucket
+    first_cells = cells[np.flatnonzero(np.diff(patient_of_cell, prepend=-1))]
+    first_seen = np.bincount(
+        procedure_row[first_cells // n_bucket] * n_bucket + first_cells % n_bucket, minlength=n_proc * n_bucket
+    ).reshape(n_proc, n_bucket)
     patients = patients.reshape(n_proc, n_bucket)
-    clinic = clinic.reshape(n_proc, n_bucket)
+    clinic = clinic.reshape(3, n_proc, n_bucket)
     from_clinic = patients >= settings.off_track_min_cohort_patients
+    reference = reference_curve(high)
+    value, median, mirrored = (np.where(from_clinic, clinic[i], reference_curve(q)) for i, q in enumerate(wanted))
+    counted = int(np.searchsorted(_FIRST_WEEKS * 7, counted_to_day, side="left"))
     return Curve(
-        settings.off_track_percentile,
+        high,
         patients,
-        clinic,
+        clinic[0],
         reference,
-        np.where(from_clinic, clinic, reference),
+        value,
         from_clinic,
+        median=median,
+        mirrored=mirrored,
+        min_patients=settings.off_track_min_cohort_patients,
+        first_seen=first_seen,
+        counted_buckets=counted,
     )
 
 

@@ -104,3 +104,13 @@ def flags_with_curve(
     status = patient_status(surgeries, visits, treatments, settings, cutoff, diagnoses)
     inp = FlagInput(status, surgeries, visits, treatments, settings, cutoff, held_curve)
     return status, run_rules(inp), inp.clinic_curve
+
+
+def clinic_curve(
+    surgeries: pd.DataFrame, visits: pd.DataFrame, treatments: pd.DataFrame, settings: Settings, as_of: AsOf
+) -> Curve:
+    """The curve OFF_TRACK compares these patients with (the whole clinic's, given everyone), without
+    running the rules: for one patient's chart made outside the app (`paintrail export chart trajectory`)."""
+    cutoff = to_timestamp(as_of)
+    status = patient_status(surgeries, visits, treatments, settings, cutoff)
+    return FlagInput(status, surgeries, visits, treatments, settings, cutoff).clinic_curve

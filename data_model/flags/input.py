@@ -56,14 +56,15 @@ class FlagInput:
         if self.held_curve is not None:
             return self.held_curve
         s, tl = self.settings, self.timeline
+        end = buckets_end(max(s.window_weeks.values()) * 7)
+        early = np.flatnonzero(tl.post & (tl.since < end))
         # a patient without a recorded surgery (fbss.py) has no weeks since surgery to place on a curve
-        early = np.flatnonzero(tl.post & (tl.since < buckets_end(max(s.window_weeks.values()) * 7)))
         known = self.status["surgery_known"].to_numpy(bool)
         if not known.all():
             early = early[known[tl.pos[early]]]
         early = early[~np.isnan(tl.pain[early])]
         return curve_from_visits(
-            procedure_index(self.status["procedure"]), tl.pos[early], tl.since[early], tl.pain[early], s
+            procedure_index(self.status["procedure"]), tl.pos[early], tl.since[early], tl.pain[early], s, end
         )
 
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from .. import changes, fbss, queries
 from ..flags.clinic_curve import Curve
-from ..flags.engine import compute_flags, flags_with_curve
+from ..flags.engine import clinic_curve, compute_flags, flags_with_curve
 from ..settings import Settings
 
 
@@ -69,3 +69,11 @@ def evaluate_clinic(session: Session, as_of: date, settings: Settings | None = N
         data.surgeries, data.visits, data.treatments, settings, as_of, diagnoses=data.diagnoses
     )
     return Evaluation(as_of, settings, data, status, flags, seen.version, curve, stamp, read_at, seen.snapshot)
+
+
+def clinic_curve_as_of(session: Session, as_of: date, settings: Settings | None = None) -> Curve:
+    """The clinic curve OFF_TRACK uses as of a date, read and computed on its own (no rule is run): for a
+    patient's chart made outside the app, which holds an evaluation of everyone (Evaluation.curve)."""
+    settings = settings or queries.load_settings(session)
+    data = load_clinical_data(session, as_of)
+    return clinic_curve(data.surgeries, data.visits, data.treatments, settings, as_of)

@@ -9,9 +9,11 @@ import pandas as pd
 from sqlalchemy.orm import Session
 
 from .. import queries, treatment_response
+from ..flags.clinic_curve import Curve, ExpectedBand
+from ..flags.engine import flags_with_curve
 from ..settings import Settings
 from ..trajectory import patient_trajectory
-from .evaluation import evaluate, load_clinical_data
+from .evaluation import load_clinical_data
 
 
 @dataclass(frozen=True)
@@ -29,17 +31,33 @@ class PatientRecord:
     review: dict | None  # the latest flag review (queries.latest_review)
     treatment_response: pd.DataFrame  # pain before and after each treatment started
     steps: pd.DataFrame  # the catalogue's stepped order, tried or not (information only)
+    # the clinic's usual course for the patient's procedure, drawn behind the trajectory: the band
+    # OFF_TRACK compares with (None: no surgery date, or no clinic curve was given)
+    expected_band: ExpectedBand | None = None
 
 
 def patient_record(
-    session: Session, patient_id: int, as_of: date, settings: Settings | None = None
+    session: Session,
+    patient_id: int,
+    as_of: date,
+    settings: Settings | None = None,
+    clinic_curve: Curve | None = None,
 ) -> PatientRecord | None:
+    """The patient as of a date. clinic_curve: the whole clinic's (Evaluation.curve, or
+    evaluation.clinic_curve_as_of), so that OFF_TRACK judges the patient as the worklist does and the
+    chart gets its expected-recovery band; without it, the patient is compared with the reference
+    curve alone (a curve of one patient) and there is no band."""
     settings = settings or queries.load_settings(session)
     patients = queries.patients_frame(session, [patient_id])
     if patients.empty:
         return None
     data = load_clinical_data(session, as_of, [patient_id])
-    status, flags = evaluate(data, settings, as_of)
+    status, flags, _ = flags_with_curve(
+        data.surgeries, data.visits, data.treatments, settings, as_of, held_curve=clinic_curve
+    )
+    band = None
+    if clinic_curve is not None and not status.empty and pd.notna(status["index_surgery_date"].iloc[0]):
+        band = clinic_curve.band(str(status["procedure"].iloc[0]), float(status["window_weeks"].iloc[0]))
     return PatientRecord(
         patient=patients.iloc[0].to_dict(),
         surgeries=data.surgeries,
@@ -56,4 +74,5 @@ def patient_record(
             data.visits, data.treatments, settings, as_of, surgeries=data.surgeries
         ),
         steps=treatment_response.not_yet_tried(data.treatments, as_of),
+        expected_band=band,
     )

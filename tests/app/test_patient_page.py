@@ -133,3 +133,15 @@ def test_treatment_response_shows_pain_before_and_after_with_the_windows(as_user
     steps = _table_with(at, "label").rename(columns={"label": "Treatment", "tried": ""})
     assert steps.set_index("Treatment").loc["Spinal cord stimulator implant", ""] == "tried"
     assert (steps[""] == "not yet").sum() == len(steps) - 1
+
+
+def test_the_chart_draws_the_clinics_usual_course_for_the_procedure_behind_the_patient(as_user):
+    at = _open(as_user("doc"), "PERSIST1")
+    names = [trace.get("name") or "" for trace in _figure(at)["data"]]
+    band = [i for i, name in enumerate(names) if name.startswith(("Clinic course after fusion", "Reference course"))]
+    assert band and max(band) < names.index("Back pain")  # behind the patient's lines
+    # the test clinic is small: fewer than 30 fusion patients in every week range, and the legend says so
+    assert names[band[0]] == (
+        "Reference course after fusion: median and 20th–80th percentile<br>"
+        "(the clinic has fewer than 30 patients in each week range)"
+    )

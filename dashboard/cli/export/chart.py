@@ -73,6 +73,7 @@ def trajectory_figure(engine: Engine, user: SignedIn, mrn: str, as_of: date, ide
     from dashboard.charts.reports import trajectory_for_export
     from data_model import queries
     from data_model.db import read_session
+    from data_model.services.evaluation import clinic_curve_as_of
     from data_model.services.patient import patient_record
 
     with read_session(engine) as session:
@@ -80,7 +81,8 @@ def trajectory_figure(engine: Engine, user: SignedIn, mrn: str, as_of: date, ide
         if patient is None:
             raise UserError(f"--mrn: {mrn!r} is not a patient in this database")
         patient_id = patient.id
-        record = patient_record(session, patient_id, as_of)
+        # the clinic's curve, as the app judges and draws the patient (flags and expected-recovery band)
+        record = patient_record(session, patient_id, as_of, clinic_curve=clinic_curve_as_of(session, as_of))
     key = None if identified else export_key(engine, user)
     return trajectory_for_export(record, as_of, key), patient_id
 
