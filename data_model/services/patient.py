@@ -53,10 +53,11 @@ def patient_record(
         return None
     data = load_clinical_data(session, as_of, [patient_id])
     status, flags, _ = flags_with_curve(
-        data.surgeries, data.visits, data.treatments, settings, as_of, held_curve=clinic_curve
+        data.surgeries, data.visits, data.treatments, settings, as_of, held_curve=clinic_curve, diagnoses=data.diagnoses
     )
     band = None
-    if clinic_curve is not None and not status.empty and pd.notna(status["index_surgery_date"].iloc[0]):
+    # no band without a recorded surgery (fbss.py: index_surgery_date is then only the clock's start)
+    if clinic_curve is not None and not status.empty and bool(status["surgery_known"].iloc[0]):
         band = clinic_curve.band(str(status["procedure"].iloc[0]), float(status["window_weeks"].iloc[0]))
     return PatientRecord(
         patient=patients.iloc[0].to_dict(),
