@@ -18,11 +18,12 @@ Codes that mean the diagnosis:
 - SNOMED CT 202725007 (post-laminectomy syndrome of the lumbar spine): the code issue 14 quotes from the
   clinic's own EHR records (no terminology server was reachable to confirm it, see exchange/fhir/codes.py).
 - ICD-10(-CM) M96.1 Postlaminectomy syndrome, not elsewhere classified: CMS ICD-10-CM.
-- ICD-11 MG30.20 Chronic postsurgical pain, only when the diagnosis names the spine: ICD-11 MMS has no
+- ICD-11 MG30.21 Chronic postsurgical pain, only when the diagnosis names the spine: ICD-11 MMS has no
   code of its own for FBSS; IASP's "chronic pain after spinal surgery" (Christelis et al., Pain Medicine
   2021;22(4):807, "Persistent spinal pain syndrome: a proposal for failed back surgery syndrome and
-  ICD-11") falls under MG30.20 (MG30.21 is post-traumatic pain). The MG30.2x numbering was read in two
-  public ICD-11 pick-lists, not in WHO's browser (not reachable here): check it there before relying on it.
+  ICD-11") falls under chronic postsurgical pain, MG30.21 in ICD-11 MMS (v2020-09: MG30.2 "chronic
+  postsurgical or post traumatic pain", MG30.21 its postsurgical child; the project's DESIGN.md names the
+  same code). WHO's browser was not reachable from here to check the newest release.
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ def is_fbss(system: str | None, code: str | None, text: str | None = "") -> bool
     if system in _ICD10_SYSTEMS:
         return compact.startswith("M961")
     if system == ICD11:
-        return compact == "MG3020" and bool(_SPINE_WORDS.search(text or ""))
+        return compact == "MG3021" and bool(_SPINE_WORDS.search(text or ""))
     return False
 
 

@@ -360,8 +360,8 @@ def fbss_diagnoses_frame(
             Condition.code == fbss.SNOMED_CODE,
             Condition.code.like("M96.1%"),
             Condition.code.like("M961%"),
-            Condition.code.like("MG30.20%"),
-            Condition.code.like("MG3020%"),
+            Condition.code.like("MG30.21%"),
+            Condition.code.like("MG3021%"),
         )
     )
     if patient_ids is not None:

@@ -133,8 +133,8 @@ def test_the_codes_that_mean_post_laminectomy_syndrome():
     assert fbss.is_fbss(fbss.SNOMED, "202725007")
     assert fbss.is_fbss(fbss.ICD10CM, "M96.1")
     assert fbss.is_fbss(fbss.ICD10, "M961")
-    assert fbss.is_fbss(fbss.ICD11, "MG30.20", "Chronic pain after spinal surgery")
+    assert fbss.is_fbss(fbss.ICD11, "MG30.21", "Chronic pain after spinal surgery")
     # chronic postsurgical pain after another operation is not FBSS; nor is low back pain
-    assert not fbss.is_fbss(fbss.ICD11, "MG30.20", "Chronic pain after breast surgery")
+    assert not fbss.is_fbss(fbss.ICD11, "MG30.21", "Chronic pain after breast surgery")
     assert not fbss.is_fbss(fbss.SNOMED, "279039007")
     assert not fbss.is_fbss(fbss.ICD10CM, "M54.5")

@@ -22,7 +22,7 @@ are recognised by their display words instead):
   Synthea output, 161891005/279039007/23056005 checked by $lookup in a published test suite.
   ICD-10-CM M96.1 (postlaminectomy syndrome = FBSS), M54.x, G89.x: CMS ICD-10-CM.
   FBSS / post-laminectomy syndrome: SNOMED CT 202725007 as the clinic's own EHR records carry it (issue 14;
-  no terminology server confirmed it), ICD-10-CM M96.1, ICD-11 MG30.20 when it names the spine, or its
+  no terminology server confirmed it), ICD-10-CM M96.1, ICD-11 MG30.21 (chronic postsurgical pain) when it names the spine, or its
   display words. data_model/fbss.py decides which codes mean it and cites each.
 - Opioid conversion factors: data_model.catalog.MME_FACTORS_CDC_2022 (CDC 2022 guideline).
 """
