@@ -57,7 +57,7 @@ def correction_form(patient: dict[str, Any], visits: pd.DataFrame) -> None:
             name: None if pd.isna(chosen[name]) else bool(chosen[name]) for name in ("numbness", "tingling", "weakness")
         }
         values["visit_date"] = pd.Timestamp(chosen["visit_date"]).date()
-        values |= {name: chosen.get(name) for name in odi.COLUMNS}
+        values |= {name: chosen.get(name) for name in (*odi.COLUMNS, "odi_source")}
         raw = visit_fields(feedback, "c", vid, values, odi_by_section=by_section)
         correct = st.form_submit_button("Save correction", type="primary")
         feedback.summary_here()

@@ -18,7 +18,7 @@ from dashboard.formatting import plain, procedure_label, score, treatment_label
 from dashboard.widgets import odi_sections
 from dashboard.widgets.feedback import LABELS, FormFeedback, saved, sentence
 from dashboard.widgets.patient.finder import show_next
-from data_model import commands
+from data_model import commands, odi
 from data_model.catalog import PROCEDURE_CODES, SEXES, TREATMENT_CODES, TREATMENTS
 from data_model.db import DatabaseBusyError
 from data_model.validation import FieldError, ValidationFailed, check_patient, check_surgery
@@ -101,6 +101,10 @@ def visit_fields(
         value = values.get(name)
         return "" if value is None else score(value)
 
+    # A total computed from the sections is not put back in its box: changing a section would otherwise
+    # make the old total disagree with the new sections, and the correction be refused.
+    computed = odi_by_section and values.get("odi_source") == odi.FROM_SECTIONS
+
     first = st.columns(4)
     raw: dict[str, Any] = {
         "visit_date": feedback.text(
@@ -122,7 +126,7 @@ def visit_fields(
             "odi",
             "ODI (0–100)",
             key("odi"),
-            value=shown("odi"),
+            value="" if computed else shown("odi"),
             placeholder="from the sections" if odi_by_section else "not recorded",
         ),
     }

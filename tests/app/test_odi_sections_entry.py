@@ -122,3 +122,19 @@ def test_correcting_another_value_keeps_the_sections_which_show_filled_in(as_use
     [corrected] = _visits(app_db, "EARLY1")
     assert corrected.leg_pain == 3.0 and corrected.odi_walking == 2 and corrected.odi_source == "sections"
     assert corrected.odi == pytest.approx(44.444, abs=0.001)
+
+
+def test_correcting_a_section_computes_the_total_again(as_user, app_db):
+    at = as_user("nurse")
+    _open_sections(at, "EARLY1")
+    _type_sections(at, PAPER)
+    _save(at)
+    [saved] = _visits(app_db, "EARLY1")
+    at.session_state["ev_tab"] = "Correct a visit"
+    at.run()
+    assert at.text_input(key=f"c_odi_{saved.id}").value == "", "the computed total is not typed back"
+    at.text_input(key=f"c_odi_walking_{saved.id}").input("4")  # 22 of 45 points = 48.89
+    at.button(key=f"FormSubmitter:correct_form_{saved.id}-Save correction").click().run()
+    assert not at.exception and not at.error
+    [corrected] = _visits(app_db, "EARLY1")
+    assert corrected.odi_walking == 4 and corrected.odi == pytest.approx(48.889, abs=0.001)
