@@ -106,35 +106,39 @@ def test_a_total_alone_is_saved_and_shown_as_entered(as_user, app_db):
     assert visits["ODI from"].iloc[0] == "entered as a total"
 
 
-def test_correcting_another_value_keeps_the_sections_which_show_filled_in(as_user, app_db):
-    at = as_user("nurse")
+def _correcting_the_paper_visit(at, app_db) -> int:
+    """The paper ODI saved by section for EARLY1, then the visit open on Correct a visit: its id."""
     _open_sections(at, "EARLY1")
     _type_sections(at, PAPER)
     _save(at)
     [saved] = _visits(app_db, "EARLY1")
     at.session_state["ev_tab"] = "Correct a visit"
     at.run()
-    assert at.text_input(key=f"c_odi_walking_{saved.id}").value == "2"
-    assert at.text_input(key=f"c_odi_sex_life_{saved.id}").value == ""
-    at.text_input(key=f"c_leg_{saved.id}").input("3")
-    at.button(key=f"FormSubmitter:correct_form_{saved.id}-Save correction").click().run()
+    return saved.id
+
+
+def _save_correction(at, vid: int, app_db) -> Visit:
+    at.button(key=f"FormSubmitter:correct_form_{vid}-Save correction").click().run()
     assert not at.exception and not at.error
     [corrected] = _visits(app_db, "EARLY1")
+    return corrected
+
+
+def test_correcting_another_value_keeps_the_sections_which_show_filled_in(as_user, app_db):
+    at = as_user("nurse")
+    vid = _correcting_the_paper_visit(at, app_db)
+    assert at.text_input(key=f"c_odi_walking_{vid}").value == "2"
+    assert at.text_input(key=f"c_odi_sex_life_{vid}").value == ""
+    at.text_input(key=f"c_leg_{vid}").input("3")
+    corrected = _save_correction(at, vid, app_db)
     assert corrected.leg_pain == 3.0 and corrected.odi_walking == 2 and corrected.odi_source == "sections"
     assert corrected.odi == pytest.approx(44.444, abs=0.001)
 
 
 def test_correcting_a_section_computes_the_total_again(as_user, app_db):
     at = as_user("nurse")
-    _open_sections(at, "EARLY1")
-    _type_sections(at, PAPER)
-    _save(at)
-    [saved] = _visits(app_db, "EARLY1")
-    at.session_state["ev_tab"] = "Correct a visit"
-    at.run()
-    assert at.text_input(key=f"c_odi_{saved.id}").value == "", "the computed total is not typed back"
-    at.text_input(key=f"c_odi_walking_{saved.id}").input("4")  # 22 of 45 points = 48.89
-    at.button(key=f"FormSubmitter:correct_form_{saved.id}-Save correction").click().run()
-    assert not at.exception and not at.error
-    [corrected] = _visits(app_db, "EARLY1")
+    vid = _correcting_the_paper_visit(at, app_db)
+    assert at.text_input(key=f"c_odi_{vid}").value == "", "the computed total is not typed back"
+    at.text_input(key=f"c_odi_walking_{vid}").input("4")  # 22 of 45 points = 48.89
+    corrected = _save_correction(at, vid, app_db)
     assert corrected.odi_walking == 4 and corrected.odi == pytest.approx(48.889, abs=0.001)
