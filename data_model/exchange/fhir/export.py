@@ -314,8 +314,9 @@ def export_fhir(
         resources.append(_patient(ctx))
         resources += [_surgery(ctx, s) for s in tables[Surgery][p.id]]
         for v in tables[Visit][p.id]:
-            resources += _visit(ctx, v)
-            forms.update(f for f in [Q.form_of(v)] if f is not None)
+            out = _visit(ctx, v)
+            resources += out
+            forms.update(r["questionnaire"].split("|")[0] for r in out if r["resourceType"] == "QuestionnaireResponse")
         resources += [_treatment(ctx, t) for t in tables[Treatment][p.id]]
         resources += [_condition(ctx, c) for c in tables[Condition][p.id]]
     # Each form answered once or more goes with the bundle, once, for a reader to know its items.
