@@ -15,6 +15,7 @@ import pandas as pd
 
 from dashboard.formatting import MISSING, day, flag_label, procedure_label, treatment_label, when
 from dashboard.widgets.feedback import LABELS
+from data_model import odi
 from data_model.setting_words import changes as setting_changes
 from data_model.setting_words import label_of
 from data_model.settings import DEFAULT_SETTINGS, to_values
@@ -69,6 +70,7 @@ FIELDS = {
     "pain_unspecified": "Pain (site not given)",
     "pain_instrument": "Pain scale",
     "mme_source": "MME/day from",
+    "odi_source": "ODI from",
     "source": "Source",
     "source_ref": "Source reference",
     "source_code": "Source code",
@@ -108,6 +110,7 @@ FIELDS = {
     "skipped": "Skipped",
     "unused": "Not used",
 }
+ODI_FROM = {odi.FROM_SECTIONS: "computed from its sections", odi.ENTERED_TOTAL: "entered as a total"}
 # Bookkeeping every row carries: said by the entry itself (who, when), or meaningless to a person.
 HIDDEN = {"id", "patient_id", "created_at", "import_id", "data_changed_at", "updated_at", "updated_by", "xact_id"}
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -143,6 +146,8 @@ def value_text(name: str, value: Any, zone: ZoneInfo) -> str:
         return treatment_label(text)
     if name == "flags":
         return ", ".join(flag_label(code) for code in text.split(";") if code)
+    if name == "odi_source":
+        return ODI_FROM.get(text, text)
     if _DATE.match(text):
         return day(text)
     if _MOMENT.match(text):

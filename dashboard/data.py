@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
@@ -16,7 +17,7 @@ from sqlalchemy.orm import Session
 from dashboard import state
 from dashboard.signin import browser_session
 from dashboard.store import database_url, engine, engine_for
-from data_model import queries
+from data_model import odi, queries
 from data_model.access import accounts
 from data_model.audit import record_event, set_actor
 from data_model.changes import Version
@@ -184,6 +185,16 @@ def patient_record(patient_id: int, as_of: date, against_clinic: bool = False) -
         return _patient_record(database_url(), data_version(), patient_id, as_of, None, None)
     ev = evaluation(as_of)
     return _patient_record(database_url(), data_version(), patient_id, as_of, _key(ev), ev.curve)
+
+
+@st.cache_data(max_entries=2, show_spinner=False)
+def _odi_wording(path: str) -> odi.Wording:
+    return odi.load_wording(path)
+
+
+def odi_wording() -> odi.Wording:
+    """The site's ODI statements (odi.load_wording); odi.WordingError when its file cannot be used."""
+    return _odi_wording(os.environ.get(odi.WORDING_ENV, "").strip())
 
 
 def find_patients(text: str) -> pd.DataFrame:

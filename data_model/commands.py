@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from . import fbss
 from .audit import ACTOR_KEY
 from .models import Condition, FlagReview, Patient, Setting, Surgery, Treatment, Visit, utcnow
-from .queries import patient_by_mrn
+from .queries import load_settings, patient_by_mrn
 from .settings import DEFAULT_SETTINGS, Settings, dumps, to_values, validate
 from .validation import (
     FieldError,
@@ -39,6 +39,12 @@ from .validation import (
 
 class SameDayVisitExists(ValidationFailed):
     """A visit is already recorded for that patient on that day; saving again needs confirmation."""
+
+
+def _visit_checker(session: Session):
+    """check_visit with the clinic's own least number of ODI sections to score (a setting)."""
+    min_sections = load_settings(session).odi_min_sections
+    return lambda raw, today: check_visit(raw, today, odi_min_sections=min_sections)
 
 
 def _validated(raw: Any, kind: type, checker, today: date | None):
@@ -144,9 +150,12 @@ def add_visit(
 ) -> Visit:
     """Record one visit; a second visit on the same day is refused unless allow_same_day.
 
+    raw may carry the ODI's section scores (odi.column(key): 0–5, blank when not answered): they are stored,
+    and the ODI total is computed from them (a total typed beside them must agree, else it is refused).
+    source says who gave the values: "form" (staff), "patient" (a self-report), an import.
     created_by is the session's actor (audit.set_actor), the one the audit trail names; `actor` is only
     for a caller that writes as someone else than the session's actor."""
-    data: VisitIn = _validated(raw, VisitIn, check_visit, today)
+    data: VisitIn = _validated(raw, VisitIn, _visit_checker(session), today)
     _born_after(get_patient(session, patient_id), "visit_date", data.visit_date)
     if not allow_same_day and visits_on(session, patient_id, data.visit_date):
         raise SameDayVisitExists(
@@ -254,8 +263,9 @@ def save_settings(session: Session, new: Settings) -> Settings:
 
 
 def correct_visit(session: Session, visit_id: int, raw: dict[str, Any] | VisitIn, today: date | None = None) -> Visit:
-    """Replace a visit's values with corrected ones; the audit trail keeps the values before."""
-    data: VisitIn = _validated(raw, VisitIn, check_visit, today)
+    """Replace a visit's values with corrected ones (the ODI's section scores with them); the audit trail
+    keeps the values before, a patient's own answers included."""
+    data: VisitIn = _validated(raw, VisitIn, _visit_checker(session), today)
     visit = session.get(Visit, visit_id)
     if visit is None or visit.voided_at is not None:
         raise ValidationFailed([FieldError("visit", visit_id, "no such visit, or it was voided")])

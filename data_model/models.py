@@ -16,6 +16,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    SmallInteger,
     String,
     Table,
     Text,
@@ -132,6 +133,20 @@ class Visit(Base):
     pain_unspecified: Mapped[float | None] = mapped_column(Float)
     pain_instrument: Mapped[str] = mapped_column(String(16), default="NRS")
     odi: Mapped[float | None] = mapped_column(Float)
+    # How the ODI total came about (odi.FROM_SECTIONS: computed from the section scores below;
+    # odi.ENTERED_TOTAL: entered or imported as a total alone), 0007
+    odi_source: Mapped[str | None] = mapped_column(String(16))
+    # The ODI's ten section scores (0–5 each, None: not answered), in odi.SECTIONS order, 0007
+    odi_pain_intensity: Mapped[int | None] = mapped_column(SmallInteger)
+    odi_personal_care: Mapped[int | None] = mapped_column(SmallInteger)
+    odi_lifting: Mapped[int | None] = mapped_column(SmallInteger)
+    odi_walking: Mapped[int | None] = mapped_column(SmallInteger)
+    odi_sitting: Mapped[int | None] = mapped_column(SmallInteger)
+    odi_standing: Mapped[int | None] = mapped_column(SmallInteger)
+    odi_sleeping: Mapped[int | None] = mapped_column(SmallInteger)
+    odi_sex_life: Mapped[int | None] = mapped_column(SmallInteger)
+    odi_social_life: Mapped[int | None] = mapped_column(SmallInteger)
+    odi_travelling: Mapped[int | None] = mapped_column(SmallInteger)
     numbness: Mapped[bool | None] = mapped_column(Boolean)
     tingling: Mapped[bool | None] = mapped_column(Boolean)
     weakness: Mapped[bool | None] = mapped_column(Boolean)

@@ -12,7 +12,7 @@ import pandas as pd
 from sqlalchemy import Select, and_, case, false, func, or_, select
 from sqlalchemy.orm import Session
 
-from . import bulk_read, changes, fbss
+from . import bulk_read, changes, fbss, odi
 from .db import driver_connection
 from .import_runs import VISIBLE_SQL
 from .models import AuditEntry, Condition, FlagReview, Patient, Setting, Surgery, Treatment, User, Visit
@@ -296,6 +296,8 @@ def visits_table(session: Session, patient_id: int) -> pd.DataFrame:
             Visit.source,
             Visit.created_by,
             Visit.voided_at,
+            Visit.odi_source,
+            *(getattr(Visit, column) for column in odi.COLUMNS),
         )
         .where(Visit.patient_id == patient_id)
         .order_by(Visit.visit_date.desc(), Visit.id.desc())
@@ -316,6 +318,8 @@ def visits_table(session: Session, patient_id: int) -> pd.DataFrame:
         "source",
         "entered_by",
         "voided_at",
+        "odi_source",  # odi.FROM_SECTIONS or odi.ENTERED_TOTAL
+        *odi.COLUMNS,  # the ODI's section scores, 0–5, None when not answered
     ]
     return _frame(session, stmt, columns, [])
 

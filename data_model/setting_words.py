@@ -23,7 +23,7 @@ class Described:
     @property
     def whole(self) -> bool:
         """Counts (visits, days, weeks, patients) are whole numbers; scores and percentages are not."""
-        return self.unit in ("visits", "days", "weeks", "patients")
+        return self.unit in ("visits", "days", "weeks", "patients", "sections")
 
     def amount(self, value: Any) -> str:
         """'2.5 points', '6 weeks', '30 %': a value as a clinic writes it, with its unit."""
@@ -37,7 +37,8 @@ RECENT = "Baseline and current pain"
 OPIOIDS = "Opioids and nerve symptoms"
 FOLLOW_UP = "Follow-up visits"
 CHARTS = "Cohort charts"
-SECTIONS = (PAIN, IMPROVEMENT, COURSE, RECENT, OPIOIDS, FOLLOW_UP, CHARTS)
+QUESTIONNAIRES = "ODI questionnaire"
+SECTIONS = (PAIN, IMPROVEMENT, COURSE, RECENT, OPIOIDS, FOLLOW_UP, CHARTS, QUESTIONNAIRES)
 
 # The pain scale is the numeric rating scale (NRS) 0–10; ODI is the Oswestry Disability Index 0–100.
 SCALAR_SETTINGS: dict[str, Described] = {
@@ -259,6 +260,14 @@ SCALAR_SETTINGS: dict[str, Described] = {
         1,
         10000,
         CHARTS,
+    ),
+    "odi_min_sections": Described(
+        "ODI: fewest sections answered to score",
+        "sections",
+        "An ODI with fewer of its ten sections answered is kept but not scored: no total is computed.",
+        1,
+        10,
+        QUESTIONNAIRES,
     ),
 }
 

@@ -8,6 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .catalog import PROCEDURES
+from .odi import DEFAULT_MIN_SECTIONS
 from .setting_words import SCALAR_SETTINGS, SCHEDULE_PARTS, WINDOW_RANGE, label_of, number
 from .validation import FieldError, Fields, ValidationFailed
 
@@ -81,6 +82,10 @@ class Settings:
             "help": "A time point of a cohort chart with fewer patients is drawn in grey and marked as too few.",
         },
     )
+
+    # ODI questionnaire: fewer sections answered than this is not scored (Fairbank & Pynsent 2000 allow
+    # up to two skipped sections)
+    odi_min_sections: int = DEFAULT_MIN_SECTIONS
 
     # The zone the app shows times of day in (an IANA name, e.g. Europe/Oslo); empty: the server's own zone.
     # Stored times stay UTC; only what a person reads is converted.

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from . import odi
 from .catalog import PROCEDURE_CODES, SEXES, TREATMENT_CODES
 
 MRN_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$")
@@ -270,6 +271,24 @@ class VisitIn:
     weakness: bool | None = None
     mme_per_day: float | None = None
     notes: str | None = None
+    # odi.FROM_SECTIONS when `odi` was computed from the section scores below, odi.ENTERED_TOTAL when
+    # it was given alone; None without an ODI
+    odi_source: str | None = None
+    # The ODI's section scores, 0–5 (None: not answered); named odi.column(key), as the visit's columns
+    odi_pain_intensity: int | None = None
+    odi_personal_care: int | None = None
+    odi_lifting: int | None = None
+    odi_walking: int | None = None
+    odi_sitting: int | None = None
+    odi_standing: int | None = None
+    odi_sleeping: int | None = None
+    odi_sex_life: int | None = None
+    odi_social_life: int | None = None
+    odi_travelling: int | None = None
+
+    def odi_items(self) -> dict[str, int | None]:
+        """The section scores by section key (odi.KEYS), None for a section not answered."""
+        return {key: getattr(self, odi.column(key)) for key in odi.KEYS}
 
 
 @dataclass(frozen=True)
@@ -323,18 +342,43 @@ def check_diagnosis_date(raw: dict[str, Any], today: date | None = None) -> tupl
     return (None, f.errors) if f.errors else (when, [])
 
 
-def check_visit(raw: dict[str, Any], today: date | None = None) -> tuple[VisitIn | None, list[FieldError]]:
+def _odi_total(f: Fields, min_sections: int) -> tuple[float | None, str | None, dict[str, int | None]]:
+    """The visit's ODI (total, how it came about, the section scores): computed from the sections when any
+    is given, a typed total then only checked against them; a total alone otherwise."""
+    items = {key: f.integer(odi.column(key), odi.LOWEST, odi.HIGHEST) for key in odi.KEYS}
+    typed = f.number("odi", 0, 100)
+    given = odi.answered(items)
+    if not given or f.errors:
+        return typed, (odi.ENTERED_TOTAL if typed is not None else None), items
+    computed = odi.score(given, min_sections)
+    if computed is None and typed is not None:
+        f.error(
+            "odi",
+            f"cannot be checked: only {len(given)} of the 10 sections are answered and at least {min_sections} "
+            "are needed to score the ODI; leave the total empty, or give the sections",
+        )
+    elif computed is not None and typed is not None and not odi.agrees(typed, computed):
+        f.error("odi", f"does not match the sections, which give {computed:.1f}; leave the total empty to use them")
+    return computed, odi.FROM_SECTIONS, items
+
+
+def check_visit(
+    raw: dict[str, Any], today: date | None = None, odi_min_sections: int = odi.DEFAULT_MIN_SECTIONS
+) -> tuple[VisitIn | None, list[FieldError]]:
+    """A visit as typed or imported. The ODI's section scores (fields odi.column(key)) are stored; its total is
+    computed from them when at least odi_min_sections are answered (a total typed beside them must agree)."""
     f = Fields(raw, today)
     when = f.date("visit_date", required=True)
     back_pain = f.number("back_pain", 0, 10)
     leg_pain = f.number("leg_pain", 0, 10)
-    odi = f.number("odi", 0, 100)
+    odi_total, odi_source, odi_items = _odi_total(f, odi_min_sections)
     numbness = f.flag01("numbness")
     tingling = f.flag01("tingling")
     weakness = f.flag01("weakness")
     mme_per_day = f.number("mme_per_day", 0, MAX_MME_PER_DAY)
     notes = f.text("notes", MAX_NOTE_LENGTH)
-    values = (back_pain, leg_pain, odi, numbness, tingling, weakness, mme_per_day)
+    # A questionnaire answered with too few sections to score still counts: its answers are kept.
+    values = (back_pain, leg_pain, odi_total, numbness, tingling, weakness, mme_per_day, *odi_items.values())
     if not f.errors and all(v is None for v in values):
         f.errors.append(FieldError("measurements", None, NO_MEASUREMENT))
     if f.errors:
@@ -344,12 +388,14 @@ def check_visit(raw: dict[str, Any], today: date | None = None) -> tuple[VisitIn
         visit_date=when,
         back_pain=back_pain,
         leg_pain=leg_pain,
-        odi=odi,
+        odi=odi_total,
         numbness=numbness,
         tingling=tingling,
         weakness=weakness,
         mme_per_day=mme_per_day,
         notes=notes,
+        odi_source=odi_source,
+        **{odi.column(key): value for key, value in odi_items.items()},
     )
     return visit, []
 

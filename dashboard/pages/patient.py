@@ -133,6 +133,10 @@ with visits_tab:
         st.caption("No visit recorded — enter one on Enter visit.")
     else:
         st.dataframe(tables.visits_table(record.visits), hide_index=True, key="pt_visits")
+        sections = tables.odi_sections_table(record.visits)
+        if not sections.empty:
+            st.caption("ODI by section: each scored 0–5; – not answered.")
+            st.dataframe(sections, hide_index=True, key="pt_odi_sections")
 with treatments_tab:
     if record.treatments.empty:
         st.caption("No treatment recorded.")

@@ -8,13 +8,14 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.formatting import score
+from dashboard.widgets import odi_sections
 from dashboard.widgets.feedback import FormFeedback
 from dashboard.widgets.forms import (  # one save path and one set of visit fields for every form
     LAST_VISIT,
     save,
     visit_fields,
 )
-from data_model import commands
+from data_model import commands, odi
 
 
 def _label(row: pd.Series) -> str:
@@ -49,13 +50,15 @@ def correction_form(patient: dict[str, Any], visits: pd.DataFrame) -> None:
     )
     chosen = rows[vid]
     feedback = FormFeedback()
+    by_section = odi_sections.wanted(f"c_odi_sections_{vid}", stored=odi_sections.has_sections(chosen.to_dict()))
     with st.form(f"correct_form_{vid}"):
         values = {name: _value(chosen[name]) for name in ("back_pain", "leg_pain", "odi", "mme_per_day", "notes")}
         values |= {
             name: None if pd.isna(chosen[name]) else bool(chosen[name]) for name in ("numbness", "tingling", "weakness")
         }
         values["visit_date"] = pd.Timestamp(chosen["visit_date"]).date()
-        raw = visit_fields(feedback, "c", vid, values)
+        values |= {name: chosen.get(name) for name in (*odi.COLUMNS, "odi_source")}
+        raw = visit_fields(feedback, "c", vid, values, odi_by_section=by_section)
         correct = st.form_submit_button("Save correction", type="primary")
         feedback.summary_here()
     void_feedback = FormFeedback()

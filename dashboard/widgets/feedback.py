@@ -12,6 +12,7 @@ from typing import Any
 import streamlit as st
 
 from dashboard.formatting import plain, score
+from data_model import odi
 from data_model.validation import FieldError
 
 # Clinic words for every field a form or a command can name; a field missing here is never shown by name.
@@ -46,6 +47,8 @@ LABELS = {
     "username": "User name",
     "password": "Password",
     "role": "Role",
+    # the ODI's sections, as the visit form heads them: "ODI, walking"
+    **{odi.column(key): f"ODI, {label.lower()}" for key, label in odi.SECTIONS},
 }
 SAVED = "fb_saved"  # the message of the last save, shown as a toast on the next run
 _SHOWN_LENGTH = 40

@@ -15,9 +15,10 @@ import streamlit as st
 
 from dashboard import data, state
 from dashboard.formatting import plain, procedure_label, score, treatment_label
+from dashboard.widgets import odi_sections
 from dashboard.widgets.feedback import LABELS, FormFeedback, saved, sentence
 from dashboard.widgets.patient.finder import show_next
-from data_model import commands
+from data_model import commands, odi
 from data_model.catalog import PROCEDURE_CODES, SEXES, TREATMENT_CODES, TREATMENTS
 from data_model.db import DatabaseBusyError
 from data_model.validation import FieldError, ValidationFailed, check_patient, check_surgery
@@ -82,10 +83,15 @@ def _symptom(where: Any, label: str, key: str, value: bool | None = None) -> boo
 
 
 def visit_fields(
-    feedback: FormFeedback, prefix: str, suffix: object, values: dict[str, Any] | None = None
+    feedback: FormFeedback,
+    prefix: str,
+    suffix: object,
+    values: dict[str, Any] | None = None,
+    odi_by_section: bool = False,
 ) -> dict[str, Any]:
-    """The visit's fields in the order of the paper form (Tab goes date, back, leg, ODI, numbness, tingling,
-    weakness, MME, notes, then the save button), each as typed; widget keys are prefix_field_suffix."""
+    """The visit's fields in the order of the paper form (Tab goes date, back, leg, ODI, the ODI's ten
+    sections when odi_by_section, numbness, tingling, weakness, MME, notes, then the save button), each as
+    typed; widget keys are prefix_field_suffix."""
     values = values or {}
 
     def key(name: str) -> str:
@@ -95,7 +101,11 @@ def visit_fields(
         value = values.get(name)
         return "" if value is None else score(value)
 
-    first, second = st.columns(4), st.columns(4)
+    # A total computed from the sections is not put back in its box: changing a section would otherwise
+    # make the old total disagree with the new sections, and the correction be refused.
+    computed = odi_by_section and values.get("odi_source") == odi.FROM_SECTIONS
+
+    first = st.columns(4)
     raw: dict[str, Any] = {
         "visit_date": feedback.text(
             first[0],
@@ -112,9 +122,17 @@ def visit_fields(
             first[2], "leg_pain", "Leg pain (0–10)", key("leg"), value=shown("leg_pain"), placeholder="not recorded"
         ),
         "odi": feedback.text(
-            first[3], "odi", "ODI (0–100)", key("odi"), value=shown("odi"), placeholder="not recorded"
+            first[3],
+            "odi",
+            "ODI (0–100)",
+            key("odi"),
+            value="" if computed else shown("odi"),
+            placeholder="from the sections" if odi_by_section else "not recorded",
         ),
     }
+    if odi_by_section:
+        raw |= odi_sections.section_fields(feedback, key, values)
+    second = st.columns(4)
     for column, name in zip(second, ("numbness", "tingling", "weakness"), strict=False):
         raw[name] = _symptom(column, LABELS[name], key(name), values.get(name))
         feedback.field(column, name)
@@ -130,11 +148,14 @@ def visit_form(patient: dict[str, Any]) -> None:
     gen = generation("visit")
     pid = int(patient["patient_id"])
     feedback = FormFeedback()
+    by_section = odi_sections.wanted(f"v_odi_sections_{pid}")
     with st.form(f"visit_form_{gen}", enter_to_submit=True):
-        raw = visit_fields(feedback, "v", gen)
+        raw = visit_fields(feedback, "v", gen, odi_by_section=by_section)
         submitted = st.form_submit_button("Save visit", type="primary")
         feedback.summary_here()
         st.caption(FORM_NOTE)
+    if by_section:
+        odi_sections.site_statements()
     if submitted:
         _save_visit(patient, pid, raw, feedback, allow_same_day=False)
     pending = st.session_state.get(PENDING_VISIT)
@@ -173,7 +194,8 @@ def _visit_summary(raw: dict[str, Any]) -> str:
         if str(raw.get(k) or "").strip()
     ]
     parts += [LABELS[k].lower() for k in ("numbness", "tingling", "weakness") if raw.get(k)]
-    return ", ".join(parts)
+    sections = odi_sections.answered_summary(raw)
+    return ", ".join(parts + ([sections] if sections else []))
 
 
 def _save_visit(

@@ -101,3 +101,10 @@ def test_values_as_a_clinic_writes_them():
 def test_a_site_secret_is_named_but_its_hidden_value_is_not_shown():
     after = {"id": 1, "name": "pseudonym_key", "value": "***", "created_at": "2026-12-03T13:05:00"}
     assert changes_text("insert", "site_secrets", None, after, OSLO) == "Name: pseudonym_key"
+
+
+def test_a_patient_s_odi_answer_corrected_by_staff_reads_in_section_words():
+    before = {"id": 7, "visit_date": "2026-11-02", "odi": 44.444444, "odi_source": "sections", "odi_walking": 2}
+    after = {**before, "odi": 48.888889, "odi_walking": 4}
+    assert changes_text("update", "visits", before, after, OSLO) == "ODI: 44.44 → 48.89 · ODI, walking: 2 → 4"
+    assert "ODI from: computed from its sections" in changes_text("insert", "visits", None, before, OSLO)

@@ -6,9 +6,16 @@ from __future__ import annotations
 import pandas as pd
 
 from dashboard.formatting import MISSING, day, procedure_label, treatment_label
+from data_model import odi
 from data_model.catalog import TREATMENTS
 
-SOURCES = {"form": "Entered", "csv": "CSV import", "fhir": "FHIR import", "seed": "Sample data"}
+SOURCES = {
+    "form": "Entered",
+    "patient": "Patient self-report",
+    "csv": "CSV import",
+    "fhir": "FHIR import",
+    "seed": "Sample data",
+}
 CODE_SYSTEMS = {
     "http://snomed.info/sct": "SNOMED CT",
     "http://hl7.org/fhir/sid/icd-10": "ICD-10",
@@ -21,6 +28,11 @@ def number(value: float | None, unit: str = "") -> str:
     if value is None or pd.isna(value):
         return MISSING
     return f"{float(value):g}{unit}"
+
+
+def odi_total(value: float | None) -> str:
+    """An ODI total to one decimal, as a clinic writes it: 44.4, not 44.4444 (nine sections give ninths)."""
+    return number(value if value is None or pd.isna(value) else round(float(value), 1))
 
 
 def yes_no(value: object) -> str:
@@ -57,7 +69,8 @@ def visits_table(visits: pd.DataFrame) -> pd.DataFrame:
             "Leg pain (0–10)": _column(v, "leg_pain").map(number),
             "Pain, site not recorded (0–10)": _column(v, "pain_unspecified").map(number),
             "Scale": _column(v, "instrument").map(text),
-            "ODI (0–100)": _column(v, "odi").map(number),
+            "ODI (0–100)": _column(v, "odi").map(odi_total),
+            "ODI from": [odi_from(row) for _, row in v.iterrows()],
             "Numbness": _column(v, "numbness").map(yes_no),
             "Tingling": _column(v, "tingling").map(yes_no),
             "Weakness": _column(v, "weakness").map(yes_no),
@@ -71,6 +84,34 @@ def visits_table(visits: pd.DataFrame) -> pd.DataFrame:
         }
     )
     return out.reset_index(drop=True)
+
+
+def _sections_answered(row: pd.Series) -> int:
+    return sum(1 for column in odi.COLUMNS if column in row.index and pd.notna(row[column]))
+
+
+def odi_from(row: pd.Series) -> str:
+    """How a visit's ODI came about: 'computed from 9 of 10 sections', 'entered as a total', or that its
+    sections were too few to score."""
+    answered = _sections_answered(row)
+    has_total = "odi" in row.index and pd.notna(row["odi"])
+    from_sections = row.get("odi_source") == odi.FROM_SECTIONS
+    if from_sections and has_total:
+        return f"computed from {answered} of 10 sections"
+    if from_sections or (answered and not has_total):
+        return f"{answered} of 10 sections answered: too few to score"
+    return "entered as a total" if has_total else MISSING
+
+
+def odi_sections_table(visits: pd.DataFrame) -> pd.DataFrame:
+    """The visits that hold ODI section scores, one row each (newest first), a column per section (0–5)."""
+    v = visits[[_sections_answered(row) > 0 for _, row in visits.iterrows()]] if not visits.empty else visits
+    columns: dict[str, object] = {"Visit date": _column(v, "visit_date").map(day)}
+    for key, label in odi.SECTIONS:
+        columns[f"{label} (0–5)"] = _column(v, odi.column(key)).map(lambda x: MISSING if pd.isna(x) else f"{x:.0f}")
+    columns["ODI (0–100)"] = _column(v, "odi").map(odi_total)
+    columns["ODI from"] = [odi_from(row) for _, row in v.iterrows()]
+    return pd.DataFrame(columns).reset_index(drop=True)
 
 
 def treatments_table(treatments: pd.DataFrame) -> pd.DataFrame:

@@ -15,6 +15,10 @@ The rules (decisions are explained in docs beside each):
 - Rows already present are not added again: by source_ref, and for surgeries, treatments and conditions
   also by what they say (same patient, date and type), so re-importing an export of this database adds
   nothing either.
+- A QuestionnaireResponse to PainTrail's ODI or self-report (questionnaire.py) gives its answers as
+  measures of the day it was authored, merged like observations; the same value given by a response and
+  an observation is one value. A visit with ODI sections gets its total computed from them when none is
+  given (the clinic's minimum of sections applies), and is marked as computed when a given one agrees.
 - Observations become one visit per patient and day. Two values for the same measure on one day: the
   higher is kept (the worse pain, as registries record the worse leg). A visit holds one pain
   instrument: pain on a second instrument that day is skipped. Values are never overwritten: a new
@@ -38,13 +42,14 @@ from ...audit import record_event, set_actor
 from ...db import DatabaseBusyError, run_write
 from .mapping import map_condition, map_observation, map_patient, map_procedure
 from .medication import MEDICATION_TYPES, map_medication
+from .questionnaire import map_questionnaire_response
 from .read import BundleRejected, Skipped, bundle_files, load_bundle, one_line, reference_forms
 from .report import BundleReport, FhirImportReport
 from .write import BundlePlan, write_bundle
 
 Progress = Callable[[int, int, Path], object]  # (bundles done, bundles, the one done); any result is ignored
 _log = logging.getLogger(__name__)
-READ_TYPES = ("Patient", "Observation", "Procedure", *MEDICATION_TYPES, "Condition")
+READ_TYPES = ("Patient", "Observation", "QuestionnaireResponse", "Procedure", *MEDICATION_TYPES, "Condition")
 
 
 def import_fhir(
@@ -141,20 +146,24 @@ def _plan(bundle: dict[str, Any], name: str, today: date, strict: bool) -> Bundl
             continue
         ref = f"{kind}/{resource.get('id', '?')}"
         try:
-            if kind == "Observation":
-                row: Any = map_observation(entry, resource, today)
+            rows: list[Any]
+            if kind == "QuestionnaireResponse":
+                rows = map_questionnaire_response(entry, resource, today)  # one measure per answer
+            elif kind == "Observation":
+                rows = [map_observation(entry, resource, today)]
             elif kind == "Procedure":
-                row = map_procedure(entry, resource, today)
+                rows = [map_procedure(entry, resource, today)]
             elif kind == "Condition":
-                row = map_condition(entry, resource, today)
+                rows = [map_condition(entry, resource, today)]
             else:
-                row = map_medication(entry, resource, today, medications)
+                rows = [map_medication(entry, resource, today, medications)]
         except Skipped as exc:
             plan.base.skip(exc.reason, ref, exc.detail, exc.error)
             continue
         # A subject in this bundle is known by its key; any other is looked up in the database later.
-        row.subject = plan.forms.get(row.subject, "ext:" + _external_ref(row.subject))
-        plan.rows.append(row)
+        for row in rows:
+            row.subject = plan.forms.get(row.subject, "ext:" + _external_ref(row.subject))
+            plan.rows.append(row)
     if strict and plan.base.errors:
         raise BundleRejected(f"{len(plan.base.errors)} data error(s) in strict mode, first: {plan.base.errors[0]}")
     return plan

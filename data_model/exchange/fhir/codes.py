@@ -55,6 +55,7 @@ PT_TREATMENT = f"{_BASE}/CodeSystem/treatment"  # data_model.catalog.TREATMENTS 
 PT_MRN = f"{_BASE}/sid/mrn"
 PT_PSEUDONYM = f"{_BASE}/sid/pseudonym"
 PT_MME_EXTENSION = f"{_BASE}/StructureDefinition/mme-per-day"
+PT_QUESTIONNAIRE = f"{_BASE}/Questionnaire"  # the ODI and the self-report (questionnaire.py)
 
 # --- Observations: pain instruments, function, symptoms ----------------------------------------------
 

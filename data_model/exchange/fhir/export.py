@@ -2,7 +2,8 @@
 
 Resources: Patient; Procedure per surgery; Observation per measure (pain on LOINC 72514-3 or its
 instrument's code with bodySite back/leg, ODI on LOINC 97909-6, nerve symptoms and MME/day on PainTrail's
-measure code system); MedicationStatement per medication treatment and Procedure per other treatment,
+measure code system); a QuestionnaireResponse beside them for a visit with ODI sections or a patient's
+self-report, and the Questionnaire of each form answered (questionnaire.py); MedicationStatement per medication treatment and Procedure per other treatment,
 coded in PainTrail's treatment code system; Condition per condition. data_model.exchange.fhir.bundle_import
 reads all of it back (the round trip is tested).
 
@@ -29,6 +30,7 @@ from ...models import Condition, Patient, Surgery, Treatment, Visit
 from ...validation import clinical_levels
 from ..pseudonyms import date_shift_days, pseudonym, shift, site_key
 from . import codes as C
+from . import questionnaire as Q
 
 # Resource ids are uuid5 names under this namespace, so the same data exports under the same ids.
 ID_NAMESPACE = uuid.UUID("5b0f2a4e-7c1d-4d8e-9a57-3f1e2c6b9d10")
@@ -183,6 +185,11 @@ def _visit(ctx: _Context, v: Visit) -> list[dict[str, Any]]:
                 {"coding": [_coding(C.PT_MEASURE, name, C.LOCAL_MEASURES[name])], "text": name.capitalize()},
                 {"valueBoolean": bool(getattr(v, name))},
             )
+    form = Q.form_of(v)
+    if form is not None:
+        answered = Q.response(v, form, ctx.id("visit", v.id, "questionnaire"), ctx.subject(), ctx.day(v.visit_date))
+        if answered is not None:
+            out.append(answered)
     if v.mme_per_day is not None:
         add(
             "mme_per_day",
@@ -301,14 +308,19 @@ def export_fhir(
     ids = [p.id for p in patients]
     tables = {m: _rows_by_patient(session, m, ids) for m in (Surgery, Visit, Treatment, Condition)}
     resources: list[dict[str, Any]] = []
+    forms: set[str] = set()
     for p in patients:
         ctx = _Context(p, deidentify, key)
         resources.append(_patient(ctx))
         resources += [_surgery(ctx, s) for s in tables[Surgery][p.id]]
         for v in tables[Visit][p.id]:
-            resources += _visit(ctx, v)
+            out = _visit(ctx, v)
+            resources += out
+            forms.update(r["questionnaire"].split("|")[0] for r in out if r["resourceType"] == "QuestionnaireResponse")
         resources += [_treatment(ctx, t) for t in tables[Treatment][p.id]]
         resources += [_condition(ctx, c) for c in tables[Condition][p.id]]
+    # Each form answered once or more goes with the bundle, once, for a reader to know its items.
+    resources += [Q.QUESTIONNAIRES[url]() for url in sorted(forms)]
     entries = []
     for resource in resources:
         entry: dict[str, Any] = {"fullUrl": f"urn:uuid:{resource['id']}", "resource": resource}

@@ -51,6 +51,7 @@ class Measure:
     source_ref: str
     note: str | None = None
     mme_source: str | None = None
+    kind: str = "Observation"  # the resource type it came from (a QuestionnaireResponse gives several)
 
 
 @dataclass

@@ -18,7 +18,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from ... import odi
 from ...models import Condition, Patient, Surgery, Treatment, Visit
+from ...queries import load_settings
 from .mapping import ConditionPlan, Measure, PatientPlan, SurgeryPlan, TreatmentPlan
 from .read import BundleRejected
 from .report import BundleReport
@@ -92,7 +94,9 @@ def _kind(row: Any) -> str:
     """The FHIR resource type a planned row came from."""
     if isinstance(row, TreatmentPlan):
         return row.kind
-    return {SurgeryPlan: "Procedure", ConditionPlan: "Condition", Measure: "Observation"}[type(row)]
+    if isinstance(row, Measure):
+        return row.kind
+    return {SurgeryPlan: "Procedure", ConditionPlan: "Condition"}[type(row)]
 
 
 def _skip(report: BundleReport, plan: BundlePlan, reason: str, row: Any, kind: str) -> None:
@@ -204,6 +208,8 @@ def _day_values(group: list[Measure], report: BundleReport, plan: BundlePlan) ->
         if other is None:
             kept[m.field] = m
             continue
+        if _same(m.value, other.value) and "QuestionnaireResponse" in (m.kind, other.kind):
+            continue  # one answer given both as a response and as an observation (PainTrail exports both)
         loser = m if (m.value <= other.value) else other
         kept[m.field] = other if loser is m else m
         _skip_measure(report, plan, loser, "a second value for the same measure the same day (the higher is kept)")
@@ -211,7 +217,7 @@ def _day_values(group: list[Measure], report: BundleReport, plan: BundlePlan) ->
 
 
 def _skip_measure(report: BundleReport, plan: BundlePlan, m: Measure, reason: str) -> None:
-    report.skip(f"Observation: {reason}", m.source_ref)
+    report.skip(f"{m.kind}: {reason}", m.source_ref)
 
 
 def _write_visits(
@@ -229,6 +235,7 @@ def _write_visits(
     for visit in session.scalars(select(Visit).where(Visit.patient_id.in_(patient_ids), Visit.voided_at.is_(None))):
         same_day[(visit.patient_id, visit.visit_date)].append(visit)
     new: list[Visit] = []
+    odi_visits: list[Visit] = []  # visits given an ODI or its sections: how it came about is settled last
     for key, group in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][1])):
         kept, instrument = _day_values(group, report, plan)
         stored = by_ref.get(refs[key])
@@ -250,10 +257,20 @@ def _write_visits(
             )
             new.append(visit)
             _count_used(report, kept)
+            if _odi_in(kept):
+                odi_visits.append(visit)
             continue
         _merge(stored, kept, instrument, report, plan)
+        if _odi_in(kept):
+            odi_visits.append(stored)
+    if odi_visits:
+        _settle_odi(odi_visits, load_settings(session).odi_min_sections, report)
     session.add_all(new)
     report.imported["visits"] += len(new)
+
+
+def _odi_in(kept: dict[str, Measure]) -> bool:
+    return any(name == "odi" or name in odi.COLUMNS for name in kept)
 
 
 def _visit_ref(patient_key: str, day: date) -> str:
@@ -269,8 +286,26 @@ def _holds(visit: Visit, kept: dict[str, Measure], instrument: str | None) -> bo
 
 
 def _count_used(report: BundleReport, kept: dict[str, Measure]) -> None:
-    report.used["Observation"] += len(kept)
+    report.used.update(m.kind for m in kept.values())
     report.values.update(kept.keys())
+
+
+def _settle_odi(visits: Iterable[Visit], min_sections: int, report: BundleReport) -> None:
+    """How each visit's ODI came about, as commands.add_visit would say: computed from its sections (the
+    total filled in from them when none was given), else entered as a total. A given total that differs
+    from the sections is kept as given, marked so, and counted in the report's notes."""
+    for visit in visits:
+        items = {key: getattr(visit, odi.column(key)) for key in odi.KEYS}
+        if not odi.answered(items):
+            visit.odi_source = odi.ENTERED_TOTAL if visit.odi is not None else None
+            continue
+        computed = odi.score(items, min_sections)
+        if visit.odi is None or (computed is not None and odi.agrees(visit.odi, computed)):
+            visit.odi = visit.odi if visit.odi is not None else computed
+            visit.odi_source = odi.FROM_SECTIONS
+        else:
+            visit.odi_source = odi.ENTERED_TOTAL
+            report.facts["an ODI total differs from its sections: kept as given"] += 1
 
 
 def _notes(measures: Iterable[Measure]) -> str | None:
