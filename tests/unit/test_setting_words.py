@@ -19,7 +19,7 @@ from data_model.settings import (
 )
 from data_model.validation import ValidationFailed
 
-SHAPED = {"window_weeks", "follow_up_schedule", "time_zone"}  # settings with a form of their own
+SHAPED = {"window_weeks", "follow_up_schedule", "time_zone", "site_name"}  # settings with a form of their own
 
 
 def test_every_number_setting_has_clinic_words_a_unit_an_explanation_and_its_default_in_range():
