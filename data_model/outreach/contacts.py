@@ -56,7 +56,9 @@ def check_contact(raw: dict[str, Any], today: date | None = None) -> ContactIn:
     today = today or date.today()
     fields_ = Fields(raw, today)
     outcome = raw.get("outcome")
-    if outcome not in OUTCOMES:
+    if outcome is None or outcome == "":
+        fields_.error("outcome", "is required: choose how the attempt went")
+    elif outcome not in OUTCOMES:
         fields_.error("outcome", f"must be one of: {', '.join(OUTCOMES.values())}")
         outcome = None
     contacted_on = fields_.date("contacted_on", required=True)

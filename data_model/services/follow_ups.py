@@ -65,7 +65,7 @@ def follow_up_list(session: Session, evaluation: Evaluation, days_ahead: int = 7
         how="left",
     )
     rows["outreach"] = rows["outreach"].fillna("none")
-    rows["attempts"] = rows["attempts"].fillna(0).astype("int64")
+    rows["attempts"] = pd.to_numeric(rows["attempts"]).fillna(0).astype("int64")
     return rows[FOLLOW_UP_LIST_COLUMNS]
 
 
