@@ -73,3 +73,26 @@ def test_the_list_filters_by_outreach_state(as_user):
     at.multiselect(key="fu_states").select("declined").run()
     overdue = at.dataframe[0].value
     assert list(overdue["mrn"]) == ["NOBASE1"] and list(overdue["outreach_words"]) == ["Declined"]
+
+
+def test_a_decline_logged_here_shows_as_lost_to_follow_up_on_the_cohort_page(as_user):
+    at = _follow_ups(as_user("nurse"))
+    at.multiselect(key="fu_pick").select(_nobase_three_months(at))
+    at.selectbox(key="fu_outcome_0").select("declined")
+    at.button(key="FormSubmitter:fu_contact_form-Log the attempt").click().run()
+    at.switch_page("pages/cohort.py").run()
+    assert not at.exception
+    table = next(d.value for d in at.dataframe if "Lost to follow-up" in d.value.columns).set_index("Time point")
+    # by hand, from the cohort's visits: the 3-month window (10-16 weeks) has closed for PERSIST1 (seen at
+    # week 13), RECOVER1 (seen at 13) and NOBASE1 (visits at 8 and 19 only, declined); EARLY1 is at week 4
+    three = table.loc["3 months"]
+    assert three["Window closed"] == 3
+    assert (three["Seen"], three["Lost to follow-up"], three["Declined"]) == ("67 % (2)", "33 % (1)", "33 % (1)")
+    assert three["Unreachable after 3 attempts"] == "0 % (0)"
+    # the 6-week window (4-8 weeks) closed for the same three; PERSIST1 has no visit in it and no outcome
+    six = table.loc["6 weeks"]
+    assert (six["Seen"], six["Lost to follow-up"], six["Not seen, no outcome yet"]) == (
+        "67 % (2)",
+        "0 % (0)",
+        "33 % (1)",
+    )
