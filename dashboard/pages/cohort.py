@@ -121,10 +121,7 @@ st.caption(
     f"(declined, or unreachable after {lost_after} attempts in a row on the Follow-ups page), or not seen with no "
     "outcome yet."
 )
-st.dataframe(
-    cohort_charts.follow_up_table(data.cohort_follow_up_shares(as_of, chosen), lost_after),
-    hide_index=True,
-    key="co_follow_up",
-)
+# a few rows: a plain table, readable as text (a screen reader, a copy) where a data grid is a drawing
+st.table(cohort_charts.follow_up_table(data.cohort_follow_up_shares(as_of, chosen), lost_after).set_index("Time point"))
 
 cohort_downloads(view, figures, as_of, f"{settings.mcid_nrs_points:g} points or {settings.mcid_nrs_percent:g} %")

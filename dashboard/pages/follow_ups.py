@@ -57,8 +57,9 @@ overdue = rows[rows["status"] == "overdue"]
 due = rows[rows["status"] != "overdue"]
 cols[2].metric("Overdue / due", f"{overdue['patient_id'].nunique()} / {due['patient_id'].nunique()} patients")
 
-filters = st.columns(2)
-states = filters[0].multiselect(
+filters = st.columns([1, 2, 1])
+find = filters[0].text_input("Find", key="fu_find", placeholder="MRN or name")
+states = filters[1].multiselect(
     "Outreach",
     list(STATES),
     format_func=lambda code: state_words(code, lost_after),
@@ -67,8 +68,8 @@ states = filters[0].multiselect(
     help=f"Unreachable: {lost_after} attempts in a row without reaching the patient (no answer, a message left, "
     "a letter sent). Declined and unreachable patients are counted as lost to follow-up on the cohort page.",
 )
-order = filters[1].selectbox("Sort by", list(ORDERS), format_func=lambda code: ORDERS[code], key="fu_order")
-rows = work_list(rows, states, str(order))
+order = filters[2].selectbox("Sort by", list(ORDERS), format_func=lambda code: ORDERS[code], key="fu_order")
+rows = work_list(rows, states, str(order), find)
 
 
 def _last_contact(row: pd.Series) -> str:
@@ -90,7 +91,7 @@ on_screen = []
 for title, part in (("Overdue", table[table["status"] == "overdue"]), ("Due", table[table["status"] != "overdue"])):
     st.subheader(f"{title} ({len(part):,})")
     if part.empty:
-        st.caption("None." if not states else "None in the outreach states chosen.")
+        st.caption("None." if not (states or find.strip()) else "None that matches the filters.")
         continue
     part = paginate(part, f"fu_{title.lower()}", noun="follow-ups")
     on_screen.append(part)

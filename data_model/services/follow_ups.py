@@ -69,9 +69,14 @@ def follow_up_list(session: Session, evaluation: Evaluation, days_ahead: int = 7
     return rows[FOLLOW_UP_LIST_COLUMNS]
 
 
-def work_list(rows: pd.DataFrame, states: Sequence[str] = (), order: str = "due") -> pd.DataFrame:
-    """The follow-up list narrowed to these outreach states (none: every one), in the chosen ORDERS order;
-    a missing date sorts last, and ties keep the list's own order."""
+def work_list(rows: pd.DataFrame, states: Sequence[str] = (), order: str = "due", find: str = "") -> pd.DataFrame:
+    """The follow-up list narrowed to these outreach states (none: every one) and to the MRNs or names holding
+    `find` (any case), in the chosen ORDERS order; a missing date sorts last, and ties keep the list's order."""
+    text = find.strip().casefold()
+    if text:
+        held = rows["mrn"].str.casefold().str.contains(text, regex=False)
+        held |= rows["display_name"].fillna("").str.casefold().str.contains(text, regex=False)
+        rows = rows[held]
     if states:
         rows = rows[rows["outreach"].isin(list(states))]
     if order == "next_attempt":

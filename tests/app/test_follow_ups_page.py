@@ -82,7 +82,7 @@ def test_a_decline_logged_here_shows_as_lost_to_follow_up_on_the_cohort_page(as_
     at.button(key="FormSubmitter:fu_contact_form-Log the attempt").click().run()
     at.switch_page("pages/cohort.py").run()
     assert not at.exception
-    table = next(d.value for d in at.dataframe if "Lost to follow-up" in d.value.columns).set_index("Time point")
+    table = next(t.value for t in at.table if "Lost to follow-up" in t.value.columns)
     # by hand, from the cohort's visits: the 3-month window (10-16 weeks) has closed for PERSIST1 (seen at
     # week 13), RECOVER1 (seen at 13) and NOBASE1 (visits at 8 and 19 only, declined); EARLY1 is at week 4
     three = table.loc["3 months"]

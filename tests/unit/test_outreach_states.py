@@ -122,3 +122,23 @@ def test_the_share_seen_and_lost_per_time_point_matches_a_hand_count():
     assert (three["eligible"], three["seen"], three["lost"], three["unreachable"], three["not_seen"]) == (2, 1, 1, 1, 0)
     assert three["lost_share"] == pytest.approx(1 / 2)
     assert list(table.index) == ["6 weeks", "3 months"]
+
+
+def test_the_work_list_finds_filters_and_sorts_by_outreach():
+    from data_model.services.follow_ups import work_list
+
+    rows = pd.DataFrame(
+        {
+            "mrn": ["A1", "B2", "C3", "D4"],
+            "display_name": ["Ann Oak", None, "Cy Oakley", "Di Ash"],
+            "outreach": ["trying", "none", "booked", "trying"],
+            "next_attempt_on": pd.to_datetime(["2026-05-09", None, None, "2026-05-02"]),
+            "last_contact_on": pd.to_datetime(["2026-05-01", None, "2026-05-03", "2026-04-20"]),
+        }
+    )
+    assert list(work_list(rows, find=" oak")["mrn"]) == ["A1", "C3"]  # names, any case
+    assert list(work_list(rows, find="b2")["mrn"]) == ["B2"]  # MRNs; a missing name is no match
+    assert list(work_list(rows, states=["trying"])["mrn"]) == ["A1", "D4"]
+    assert list(work_list(rows, order="next_attempt")["mrn"]) == ["D4", "A1", "B2", "C3"]  # none planned: last
+    assert list(work_list(rows, order="outreach")["mrn"]) == ["B2", "A1", "D4", "C3"]  # not contacted first
+    assert list(work_list(rows, order="last_contact")["mrn"]) == ["B2", "D4", "A1", "C3"]  # never contacted first
