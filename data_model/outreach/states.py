@@ -31,7 +31,7 @@ UNANSWERED = ("no_answer", "left_message", "letter_sent")
 # The states, in the order the list sorts them (the ones needing work first).
 STATES: dict[str, str] = {
     "none": "Not contacted",
-    "trying": "Being tried",
+    "trying": "Trying to reach",
     "reached": "Spoke, not booked",
     "booked": "Booked",
     "declined": "Declined",

@@ -58,7 +58,7 @@ def test_logging_a_contact_attempt_shows_in_the_list_and_its_log(as_user):
     assert [t.value.replace("\\", "") for t in at.toast] == ["Logged “Called, no answer” for 1 follow-up."]
     overdue = at.dataframe[0].value
     row = overdue[overdue["mrn"] == "NOBASE1"].iloc[0]
-    assert (row["outreach_words"], row["attempts"]) == ("Being tried", 1)
+    assert (row["outreach_words"], row["attempts"]) == ("Trying to reach", 1)
     assert row["last_contact"].endswith(": Called, no answer")
     log = at.dataframe[-1].value  # the contact log of the follow-ups chosen, under the list
     assert list(log["how"]) == ["Called, no answer"] and list(log["note_text"]) == ["rang the mobile, no voicemail"]

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from data_model.audit import set_actor
 from data_model.commands import add_surgery, register_patient
 from data_model.db import make_engine, read_session, write_session
-from data_model.models import FollowUpContact, Patient
+from data_model.models import AuditEntry, FollowUpContact, Patient
 from tests.e2e.staff_desk import settled, sign_in_as_staff, toast_then_settled, type_into, unique_mrn
 
 
@@ -50,6 +50,21 @@ def _declined(db: str, stem: str) -> list[str]:
     return sorted(mrn for mrn, _, _ in rows)
 
 
+def _letters_audited(db: str, stem: str) -> int:
+    engine = make_engine(db)
+    try:
+        with read_session(engine) as session:
+            return len(
+                session.execute(
+                    select(AuditEntry.id)
+                    .join(Patient, Patient.id == AuditEntry.patient_id)
+                    .where(AuditEntry.action == "export_letters", Patient.mrn.startswith(stem))
+                ).all()
+            )
+    finally:
+        engine.dispose()
+
+
 def test_ten_overdue_patients_get_an_attempt_each_ten_letters_and_count_as_lost(page_of_size, demo_url, demo_db):
     stem = _ten_overdue(demo_db)
     page = page_of_size(1280, 720)
@@ -79,6 +94,7 @@ def test_ten_overdue_patients_get_an_attempt_each_ten_letters_and_count_as_lost(
         f"Otto Reach{i}" for i in range(10)
     ]
     assert all("6-week follow-up visit" in text and "Declined" not in text for text in pages)
+    assert _letters_audited(demo_db, stem) == 10  # one entry under each patient
 
     page.get_by_role("link", name="Cohort").click()
     row = page.get_by_role("row").filter(has=page.get_by_text("6 weeks", exact=True))
