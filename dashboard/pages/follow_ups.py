@@ -99,18 +99,19 @@ for title, part in (("Overdue", table[table["status"] == "overdue"]), ("Due", ta
         part,
         hide_index=True,
         key=f"fu_table_{title}",
+        # who, which visit, how late, then how reaching them goes: what staff work from, in view at 1280 px
         column_order=[
             "state",
             "mrn",
             "display_name",
-            "procedure",
             "follow_up",
-            "window",
-            "days_overdue",
+            *(["days_overdue"] if title == "Overdue" else []),  # a due one is not late: no empty cell
             "outreach_words",
             "attempts",
-            "last_contact",
             "next_attempt",
+            "last_contact",
+            "window",
+            "procedure",
         ],
         column_config={
             "state": "",
