@@ -101,3 +101,27 @@ def test_values_as_a_clinic_writes_them():
 def test_a_site_secret_is_named_but_its_hidden_value_is_not_shown():
     after = {"id": 1, "name": "pseudonym_key", "value": "***", "created_at": "2026-12-03T13:05:00"}
     assert changes_text("insert", "site_secrets", None, after, OSLO) == "Name: pseudonym_key"
+
+
+def test_a_logged_contact_attempt_and_a_reminder_letter_read_in_clinic_words():
+    after = {
+        "id": 4,
+        "patient_id": 3,
+        "surgery_date": "2026-06-01",
+        "weeks": 13,
+        "time_point": "3 months",
+        "outcome": "no_answer",
+        "contacted_on": "2026-12-03",
+        "note": None,
+        "next_attempt_on": "2026-12-07",
+        "recorded_by": "nurse",
+    }
+    assert what_text("insert", "follow_up_contacts", None, after) == "Added a follow-up contact attempt"
+    said = changes_text("insert", "follow_up_contacts", None, after, OSLO)
+    assert "Outcome: Called, no answer" in said and "Next attempt on: 2026-12-07" in said
+    assert "no_answer" not in said and "_" not in said
+    letter = readable(
+        pd.DataFrame([_entry("export_letters", None, detail={"follow_up": "3 months", "via": "app"}, mrn="M1")]), OSLO
+    )
+    assert letter.iloc[0]["What"] == "Made a reminder letter"
+    assert letter.iloc[0]["Details"] == "Follow-up: 3 months · Through: app"
