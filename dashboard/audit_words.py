@@ -16,6 +16,7 @@ import pandas as pd
 from dashboard.formatting import MISSING, day, flag_label, procedure_label, treatment_label, when
 from dashboard.widgets.feedback import LABELS
 from data_model import odi
+from data_model.outreach.states import OUTCOMES
 from data_model.setting_words import changes as setting_changes
 from data_model.setting_words import label_of
 from data_model.settings import DEFAULT_SETTINGS, to_values
@@ -31,6 +32,7 @@ RECORDS = {
     "settings": "a setting",
     "users": "an account",
     "site_secrets": "a site secret",
+    "follow_up_contacts": "a follow-up contact attempt",
 }
 # The choices of the audit page's record filter: table name -> what a person calls it.
 RECORD_CHOICES = {
@@ -42,6 +44,7 @@ RECORD_CHOICES = {
     "flag_reviews": "Reviews",
     "settings": "Settings",
     "users": "Accounts",
+    "follow_up_contacts": "Follow-up contacts",
 }
 ACTIONS = {"insert": "Added", "update": "Changed", "void": "Voided", "delete": "Removed"}
 EVENTS = {
@@ -64,6 +67,7 @@ EVENTS = {
     "restore": "Restored the database",
     "users_listed": "Listed the accounts",
     "seed": "Added sample patients",
+    "export_letters": "Made a reminder letter",
 }
 FIELDS = {
     **LABELS,
@@ -109,6 +113,15 @@ FIELDS = {
     "merged": "Merged",
     "skipped": "Skipped",
     "unused": "Not used",
+    # follow-up outreach (data_model/outreach)
+    "outcome": "Outcome",
+    "contacted_on": "Contacted on",
+    "next_attempt_on": "Next attempt on",
+    "recorded_by": "Logged by",
+    "recorded_at": "Logged",
+    "time_point": "Time point",
+    "weeks": "Weeks after surgery",
+    "follow_up": "Follow-up",
 }
 ODI_FROM = {odi.FROM_SECTIONS: "computed from its sections", odi.ENTERED_TOTAL: "entered as a total"}
 # Bookkeeping every row carries: said by the entry itself (who, when), or meaningless to a person.
@@ -148,6 +161,8 @@ def value_text(name: str, value: Any, zone: ZoneInfo) -> str:
         return ", ".join(flag_label(code) for code in text.split(";") if code)
     if name == "odi_source":
         return ODI_FROM.get(text, text)
+    if name == "outcome":
+        return OUTCOMES.get(text, text)
     if _DATE.match(text):
         return day(text)
     if _MOMENT.match(text):

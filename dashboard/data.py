@@ -26,11 +26,12 @@ from data_model.exchange import deidentify
 from data_model.exchange.csv_folder.export import export_csv, zip_bytes
 from data_model.exchange.pseudonyms import ensure_site_key
 from data_model.flags.clinic_curve import Curve
+from data_model.outreach.contacts import contacts_frame
 from data_model.services import incremental
 from data_model.services import patient as patient_service
 from data_model.services.cohort import CohortFilter, CohortView, cohort_view
 from data_model.services.evaluation import Evaluation
-from data_model.services.follow_ups import follow_up_list
+from data_model.services.follow_ups import cohort_follow_up, follow_up_list
 from data_model.services.patient import PatientRecord
 from data_model.services.worklist import worklist_of
 from data_model.settings import Settings
@@ -287,3 +288,48 @@ def deidentified_csv_zip(patient_ids: list[int]) -> Callable[[], bytes]:
             return zip_bytes(export_csv(session, ids, deidentify=True, key=key))
 
     return make
+
+
+# --- follow-up outreach: the contact log, the cohort's share seen and lost, letters audited per patient -----
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _contact_log(url: str, version: Version, patient_ids: tuple[int, ...]) -> pd.DataFrame:
+    return _read(lambda s: contacts_frame(s, list(patient_ids)))
+
+
+def contact_log(patient_ids: list[int]) -> pd.DataFrame:
+    """Every contact attempt logged for these patients (outreach.contacts.CONTACT_COLUMNS), oldest first."""
+    return _contact_log(database_url(), data_version(), tuple(sorted(set(patient_ids))))
+
+
+@st.cache_data(max_entries=16, show_spinner="Counting who was seen and lost…")
+def _cohort_follow_up(url: str, key: tuple, as_of: date, chosen: CohortFilter, _evaluation: Evaluation) -> pd.DataFrame:
+    view = _cohort(url, key, as_of, chosen, _evaluation)
+    ids = [int(i) for i in view.patients["patient_id"]]
+    return _read(lambda s: cohort_follow_up(s, _evaluation, ids))
+
+
+def cohort_follow_up_shares(as_of: date, chosen: CohortFilter) -> pd.DataFrame:
+    """Per time point, the cohort's patients past its window: seen, lost (declined, unreachable), not seen."""
+    ev = evaluation(as_of)
+    return _cohort_follow_up(database_url(), _key(ev), as_of, chosen, ev)
+
+
+def audited_per_patient(event: str, details: list[tuple[int, dict]], make: Callable[[], bytes]) -> Callable[[], bytes]:
+    """make() for a deferred download about several patients (reminder letters): when the file is made, one
+    audit entry per (patient, detail), all in one transaction, so each patient's trail shows it."""
+    eng, actor = engine(), _actor()
+
+    def run() -> bytes:
+        content = make()
+
+        def record(session: Session) -> None:
+            set_actor(session, actor)
+            for patient_id, detail in details:
+                record_event(session, event, detail, patient_id)
+
+        run_write(eng, record)
+        return content
+
+    return run

@@ -224,6 +224,29 @@ class FlagReview(Base):
     __table_args__ = (Index("ix_flag_reviews_patient_at", "patient_id", "reviewed_at"),)
 
 
+class FollowUpContact(Base):
+    """One attempt to reach a patient about a follow-up time point (data_model/outreach): how it went,
+    when, a note, and when to try next (0008). Rows are never changed: the log is the history."""
+
+    __tablename__ = "follow_up_contacts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id", ondelete="RESTRICT"))
+    # The time point is named by the index surgery its schedule counts from and its weeks after it: a
+    # revision restarts the schedule, and a renamed time point keeps its log.
+    surgery_date: Mapped[date] = mapped_column(Date)
+    weeks: Mapped[int] = mapped_column(Integer)
+    time_point: Mapped[str] = mapped_column(String(40))  # its label when the attempt was logged
+    outcome: Mapped[str] = mapped_column(String(16))  # outreach.log.OUTCOMES
+    contacted_on: Mapped[date] = mapped_column(Date)
+    note: Mapped[str | None] = mapped_column(Text)
+    next_attempt_on: Mapped[date | None] = mapped_column(Date)
+    recorded_by: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __table_args__ = (Index("ix_follow_up_contacts_time_point", "patient_id", "surgery_date", "weeks"),)
+
+
 class User(Base):
     __tablename__ = "users"
 

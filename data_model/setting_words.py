@@ -23,7 +23,7 @@ class Described:
     @property
     def whole(self) -> bool:
         """Counts (visits, days, weeks, patients) are whole numbers; scores and percentages are not."""
-        return self.unit in ("visits", "days", "weeks", "patients", "sections")
+        return self.unit in ("visits", "days", "weeks", "patients", "sections", "attempts")
 
     def amount(self, value: Any) -> str:
         """'2.5 points', '6 weeks', '30 %': a value as a clinic writes it, with its unit."""
@@ -269,11 +269,22 @@ SCALAR_SETTINGS: dict[str, Described] = {
         10,
         QUESTIONNAIRES,
     ),
+    "follow_up_lost_after_attempts": Described(
+        "Lost to follow-up after attempts",
+        "attempts",
+        "A patient not reached after this many attempts in a row (no answer, a message left, a letter sent) is "
+        "counted as lost to follow-up at that time point.",
+        1,
+        20,
+        FOLLOW_UP,
+    ),
 }
 
 WINDOW_RANGE = (1, 104)  # weeks, per procedure
 TIME_ZONE_LABEL = "Site time zone"
 SCHEDULE_LABEL = "Follow-up schedule"
+SITE_NAME_LABEL = "Site name"
+SITE_NAME_LENGTH = 120  # characters: it heads a letter on one line
 # The columns of the schedule's table, as the settings page heads them
 SCHEDULE_PARTS = {"label": "time point", "weeks": "weeks after surgery", "tolerance_weeks": "± weeks"}
 
@@ -311,6 +322,8 @@ def label_of(key: str) -> str:
         return SCHEDULE_LABEL
     if key == "time_zone":
         return TIME_ZONE_LABEL
+    if key == "site_name":
+        return SITE_NAME_LABEL
     return "A setting"
 
 
@@ -341,6 +354,8 @@ def changes(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
             said.append(f"{SCHEDULE_LABEL}: {_schedule(old or [])} → {_schedule(new)}")
         elif key == "time_zone":
             said.append(f"{TIME_ZONE_LABEL}: {_zone(old)} → {_zone(new)}")
+        elif key == "site_name":
+            said.append(f"{SITE_NAME_LABEL}: {old or 'not set'} → {new or 'not set'}")
         else:
             said.append(f"{label_of(key)}: {old} → {new}")
     return said

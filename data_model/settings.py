@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .catalog import PROCEDURES
 from .odi import DEFAULT_MIN_SECTIONS
-from .setting_words import SCALAR_SETTINGS, SCHEDULE_PARTS, WINDOW_RANGE, label_of, number
-from .validation import FieldError, Fields, ValidationFailed
+from .setting_words import SCALAR_SETTINGS, SCHEDULE_PARTS, SITE_NAME_LENGTH, WINDOW_RANGE, label_of, number
+from .validation import NAME_FORBIDDEN, FieldError, Fields, ValidationFailed
 
 
 @dataclass(frozen=True)
@@ -91,6 +91,12 @@ class Settings:
     # Stored times stay UTC; only what a person reads is converted.
     time_zone: str = ""
 
+    # Follow-up outreach (data_model/outreach): a patient not reached after this many attempts in a row is
+    # lost to follow-up at that time point
+    follow_up_lost_after_attempts: int = 3
+    # The clinic's name as its reminder letters are signed; empty: the letters say "the clinic"
+    site_name: str = ""
+
     def window_for(self, procedure: str) -> int:
         return self.window_weeks.get(procedure, self.window_weeks["other"])
 
@@ -154,6 +160,13 @@ def validate(settings: Settings) -> Settings:
             f"{label_of('time_zone')}: “{settings.time_zone}” is not a time zone this server knows "
             "(a name such as Europe/Oslo or America/New_York).",
         )
+    if len(settings.site_name) > SITE_NAME_LENGTH or NAME_FORBIDDEN.search(settings.site_name):
+        raise SettingsError(
+            "site_name",
+            settings.site_name,
+            "is not a name on one line",
+            f"{label_of('site_name')}: at most {SITE_NAME_LENGTH} characters on one line, no invisible characters.",
+        )
     if not settings.follow_up_schedule:
         raise SettingsError("follow_up_schedule", None, "at least one time point is needed")
     for point in settings.follow_up_schedule:
@@ -205,6 +218,8 @@ def typed_values(typed: dict[str, str]) -> dict[str, Any]:
             weeks = fields_.integer(key, *WINDOW_RANGE, required=True)
             if weeks is not None:
                 windows[key.removeprefix("window_weeks.")] = weeks
+        elif key == "site_name":
+            values[key] = fields_.name(key, SITE_NAME_LENGTH) or ""
         elif key == "time_zone":
             zone = (typed[key] or "").strip()
             if zone and not is_time_zone(zone):

@@ -711,3 +711,23 @@ def summary_table(summary: pd.DataFrame) -> pd.DataFrame:
             "Window closed, no baseline": summary["n_ftp_no_baseline"],
         }
     )
+
+
+def follow_up_table(shares: pd.DataFrame, lost_after: int) -> pd.DataFrame:
+    """services.follow_ups.cohort_follow_up for reading: per time point, of the patients whose window has
+    closed, the share seen and the share lost to follow-up, with why."""
+
+    def part(n: pd.Series) -> list[str]:
+        return [f"{_percent(k / e if e else float('nan'))} ({k:,})" for k, e in zip(n, shares["eligible"], strict=True)]
+
+    return pd.DataFrame(
+        {
+            "Time point": shares["time_point"],
+            "Window closed": shares["eligible"],
+            "Seen": part(shares["seen"]),
+            "Lost to follow-up": part(shares["lost"]),
+            "Declined": part(shares["declined"]),
+            f"Unreachable after {lost_after} attempts": part(shares["unreachable"]),
+            "Not seen, no outcome yet": part(shares["not_seen"]),
+        }
+    )

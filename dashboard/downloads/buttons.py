@@ -21,12 +21,14 @@ import streamlit as st
 from dashboard import data, state
 from dashboard.charts import reports
 from dashboard.charts.figure_export import FORMATS, figure_bytes
+from dashboard.charts.letters import reminder_letters_pdf
 from dashboard.downloads import owned as owned_downloads
 from dashboard.signin import auth, browser_session
 from data_model.access import sign_ins
 from data_model.access.permissions import Action
 from data_model.exchange.csv_folder.export import neutralise
 from data_model.exchange.pseudonyms import PseudonymKeyMissing, pseudonym
+from data_model.outreach.letters import letters_of
 
 PDF = "application/pdf"
 
@@ -201,4 +203,28 @@ def worklist_download(shown: pd.DataFrame, as_of: date) -> None:
         mime="text/csv",
         file_name=f"paintrail-worklist-{as_of:%Y%m%d}.csv",
         help="Pseudonyms instead of MRNs and names; no surgeon, no dates (dates in the reasons become weeks)",
+    )
+
+
+def letters_download(rows: pd.DataFrame, site_name: str, written_on: date) -> None:
+    """The reminder letters of the chosen follow-ups as one PDF, a page each: for whoever works the follow-ups
+    (enters data), since a letter must name its patient; each letter is audited under its patient."""
+    if not auth.allowed(Action.ENTER_DATA):
+        _no_export("reminder letters")
+        return
+    letters = letters_of(rows)
+    details = [(int(r["patient_id"]), {"follow_up": r["time_point"], "via": "app"}) for r in rows.to_dict("records")]
+    n = len(letters)
+    _button(
+        st,
+        f"Reminder letters (PDF, {n} {'letter' if n == 1 else 'letters'})",
+        data.audited_per_patient(
+            "export_letters", details, lambda: reminder_letters_pdf(letters, site_name, written_on)
+        ),
+        key="dl_fu_letters",
+        mime=PDF,
+        file_name=f"paintrail-reminder-letters-{written_on:%Y%m%d}.pdf",
+        disabled=n == 0,
+        help="One page per patient: the site's name, the patient's name, a space for the address, the follow-up "
+        "and its dates, and a request to book. Nothing clinical.",
     )

@@ -114,4 +114,14 @@ for tab, (name, figure), table in zip(tabs, figures.items(), tables, strict=True
 with st.expander("Per procedure"):
     st.dataframe(cohort_charts.summary_table(view.summary), hide_index=True)
 
+st.subheader("Follow-up: seen and lost")
+lost_after = settings.follow_up_lost_after_attempts
+st.caption(
+    "Per time point, the patients whose due window has closed: seen (a visit in the window), lost to follow-up "
+    f"(declined, or unreachable after {lost_after} attempts in a row on the Follow-ups page), or not seen with no "
+    "outcome yet."
+)
+# a few rows: a plain table, readable as text (a screen reader, a copy) where a data grid is a drawing
+st.table(cohort_charts.follow_up_table(data.cohort_follow_up_shares(as_of, chosen), lost_after).set_index("Time point"))
+
 cohort_downloads(view, figures, as_of, f"{settings.mcid_nrs_points:g} points or {settings.mcid_nrs_percent:g} %")

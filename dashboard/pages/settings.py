@@ -13,7 +13,16 @@ from dashboard.widgets.feedback import FormFeedback, saved, show_saved
 from dashboard.widgets.forms import generation
 from data_model import commands
 from data_model.access.permissions import Action
-from data_model.setting_words import SCALAR_SETTINGS, SECTIONS, TIME_ZONE_LABEL, changes, label_of, number, window
+from data_model.setting_words import (
+    SCALAR_SETTINGS,
+    SECTIONS,
+    SITE_NAME_LABEL,
+    TIME_ZONE_LABEL,
+    changes,
+    label_of,
+    number,
+    window,
+)
 from data_model.settings import DEFAULT_SETTINGS, SettingsError, from_values, to_values, typed_schedule, typed_values
 from data_model.validation import ValidationFailed
 
@@ -59,6 +68,7 @@ gen = generation(FORM)  # new keys after a save: the boxes show what is stored n
 # Each box's setting in clinic words; a refused schedule cell adds its own (row and column) when refused.
 labels = {key: label_of(key) for key in (*SCALAR_SETTINGS, *(f"window_weeks.{p}" for p in current.window_weeks))}
 labels["time_zone"] = label_of("time_zone")
+labels["site_name"] = label_of("site_name")
 feedback = FormFeedback(labels=labels)
 typed: dict[str, str] = {}
 with st.form("settings_form"):
@@ -116,6 +126,16 @@ with st.form("settings_form"):
             "Empty: the server's own zone. Times are stored in UTC whatever is chosen.",
             f"the server's zone ({server_zone_name()})",
         ),
+    )
+    st.subheader("Site")
+    typed["site_name"] = feedback.text(
+        st,
+        "site_name",
+        SITE_NAME_LABEL,
+        key=f"set_site_name_{gen}",
+        value=current.site_name,
+        placeholder="e.g. Riverside Spine Clinic",
+        help=_help("The name reminder letters to patients are headed and signed with.", "none: “the clinic”"),
     )
     submitted = st.form_submit_button("Save settings", type="primary")
     feedback.summary_here()

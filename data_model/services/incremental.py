@@ -32,7 +32,7 @@ from .evaluation import ClinicalData, Evaluation, evaluate_clinic, load_clinical
 MAX_PATIENTS = 500
 PATIENT_TABLES = {"visits", "surgeries", "treatments", "conditions"}
 # tables whose rows no rule reads (the worklist joins names and reviews afresh on every build)
-NEUTRAL_TABLES = {"patients", "users", "flag_reviews", "site_secrets"}
+NEUTRAL_TABLES = {"patients", "users", "flag_reviews", "site_secrets", "follow_up_contacts"}
 BULK_EVENTS = {"seed", "import_csv", "import_fhir", "restore"}
 
 

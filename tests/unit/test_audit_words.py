@@ -108,3 +108,27 @@ def test_a_patient_s_odi_answer_corrected_by_staff_reads_in_section_words():
     after = {**before, "odi": 48.888889, "odi_walking": 4}
     assert changes_text("update", "visits", before, after, OSLO) == "ODI: 44.44 → 48.89 · ODI, walking: 2 → 4"
     assert "ODI from: computed from its sections" in changes_text("insert", "visits", None, before, OSLO)
+
+
+def test_a_logged_contact_attempt_and_a_reminder_letter_read_in_clinic_words():
+    after = {
+        "id": 4,
+        "patient_id": 3,
+        "surgery_date": "2026-06-01",
+        "weeks": 13,
+        "time_point": "3 months",
+        "outcome": "no_answer",
+        "contacted_on": "2026-12-03",
+        "note": None,
+        "next_attempt_on": "2026-12-07",
+        "recorded_by": "nurse",
+    }
+    assert what_text("insert", "follow_up_contacts", None, after) == "Added a follow-up contact attempt"
+    said = changes_text("insert", "follow_up_contacts", None, after, OSLO)
+    assert "Outcome: Called, no answer" in said and "Next attempt on: 2026-12-07" in said
+    assert "no_answer" not in said and "_" not in said
+    letter = readable(
+        pd.DataFrame([_entry("export_letters", None, detail={"follow_up": "3 months", "via": "app"}, mrn="M1")]), OSLO
+    )
+    assert letter.iloc[0]["What"] == "Made a reminder letter"
+    assert letter.iloc[0]["Details"] == "Follow-up: 3 months · Through: app"

@@ -19,7 +19,7 @@ from data_model.settings import (
 )
 from data_model.validation import ValidationFailed
 
-SHAPED = {"window_weeks", "follow_up_schedule", "time_zone"}  # settings with a form of their own
+SHAPED = {"window_weeks", "follow_up_schedule", "time_zone", "site_name"}  # settings with a form of their own
 
 
 def test_every_number_setting_has_clinic_words_a_unit_an_explanation_and_its_default_in_range():
@@ -104,3 +104,23 @@ def test_the_follow_up_schedule_typed_in_its_table_is_judged_cell_by_cell_naming
         ("Follow-up schedule, row 2, ± weeks", "three", "is not a number (allowed: 0 to 52)"),
     ]
     assert typed_schedule(rows[:1] + rows[2:]) == [{"label": "6 weeks", "weeks": 6, "tolerance_weeks": 2}]
+
+
+def test_the_site_name_is_said_in_words_and_judged_as_a_name_on_one_line():
+    assert changes({"site_name": ""}, {"site_name": "Riverside Spine Clinic"}) == [
+        "Site name: not set → Riverside Spine Clinic"
+    ]
+    assert typed_values({"site_name": "  Riverside Spine Clinic "}) == {"site_name": "Riverside Spine Clinic"}
+    with pytest.raises(ValidationFailed) as refused:
+        typed_values({"site_name": "Riverside\u202eClinic"})
+    assert refused.value.errors[0].field == "site_name" and "invisible" in refused.value.errors[0].message
+    with pytest.raises(ValidationFailed):
+        typed_values({"site_name": "x" * 121})
+    assert label_of("site_name") == "Site name"
+
+
+def test_the_attempts_after_which_a_patient_is_lost_is_a_whole_number_setting():
+    assert typed_values({"follow_up_lost_after_attempts": "4"}) == {"follow_up_lost_after_attempts": 4}
+    with pytest.raises(ValidationFailed) as refused:
+        typed_values({"follow_up_lost_after_attempts": "2.5"})
+    assert refused.value.errors[0].message == "must be a whole number"
