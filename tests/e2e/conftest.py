@@ -15,6 +15,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from dashboard.signin.cookie import COOKIE
 from tests.conftest import require_or_skip
@@ -138,6 +139,21 @@ def sign_in(page, url: str, username: str, password: str) -> None:
     page.get_by_role("textbox", name="User name").fill(username)
     page.locator("input[type=password]").fill(password)
     page.get_by_role("button", name="Sign in").click()
+
+
+def choose_option(page, box: str, option: str) -> None:
+    """Open a select box and click one of its options. A list opened while the page is still redrawing
+    can close again before it is seen; a person then clicks the box once more, and so does this."""
+    combobox = page.get_by_role("combobox", name=box)
+    choice = page.get_by_role("option", name=option, exact=True)
+    for _attempt in range(3):
+        combobox.click()
+        try:
+            choice.wait_for(timeout=5_000)
+            break
+        except PlaywrightTimeoutError:
+            page.keyboard.press("Escape")
+    choice.click()
 
 
 def open_expander(page, label: str) -> None:

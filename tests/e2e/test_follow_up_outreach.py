@@ -15,6 +15,7 @@ from data_model.audit import set_actor
 from data_model.commands import add_surgery, register_patient
 from data_model.db import make_engine, read_session, write_session
 from data_model.models import AuditEntry, FollowUpContact, Patient
+from tests.e2e.conftest import choose_option
 from tests.e2e.staff_desk import settled, sign_in_as_staff, toast_then_settled, type_into, unique_mrn
 
 
@@ -80,8 +81,7 @@ def test_ten_overdue_patients_get_an_attempt_each_ten_letters_and_count_as_lost(
     page.get_by_text("Every follow-up listed above (10)").click()
     expect(page.get_by_text("10 follow-ups chosen.")).to_be_visible()
     settled(page)
-    page.get_by_role("combobox", name="Outcome").click()
-    page.get_by_role("option", name="Declined").click()
+    choose_option(page, "Outcome", "Declined")
     page.get_by_role("button", name="Log the attempt").click()
     toast_then_settled(page, "Logged “Declined” for 10 follow-ups.")
     assert _declined(demo_db, stem) == [f"{stem}-{i}" for i in range(10)]

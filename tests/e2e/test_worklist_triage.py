@@ -10,7 +10,7 @@ from datetime import date, timedelta
 from playwright.sync_api import Page, expect
 
 from dashboard.demo import DEMO_ACCOUNTS
-from tests.e2e.conftest import sign_in, wait_for_sign_in_cookie
+from tests.e2e.conftest import choose_option, sign_in, wait_for_sign_in_cookie
 from tests.e2e.staff_desk import settled
 
 PASSWORD = {name: password for name, _role, password in DEMO_ACCOUNTS}
@@ -28,8 +28,7 @@ def _signed_in(page_of_size, demo_url: str) -> Page:
 
 
 def _choose(page: Page, box: str, option: str) -> None:
-    page.get_by_role("combobox", name=box).click()
-    page.get_by_role("option", name=option, exact=True).click()
+    choose_option(page, box, option)
     settled(page)
 
 
