@@ -172,6 +172,30 @@ def validate(settings: Settings) -> Settings:
     for point in settings.follow_up_schedule:
         _check_range(f"follow_up_schedule[{point.label}].weeks", point.weeks, 1, 520, "weeks after surgery")
         _check_range(f"follow_up_schedule[{point.label}].tolerance_weeks", point.tolerance_weeks, 0, 52, "weeks")
+    # Each time point is one point of the cohort charts and one column of the follow-up lists: two of
+    # the same name, or at the same week, would be drawn on top of each other and counted twice.
+    seen_labels: dict[str, FollowUpPoint] = {}
+    seen_weeks: dict[int, FollowUpPoint] = {}
+    for point in settings.follow_up_schedule:
+        same_name, same_week = seen_labels.get(point.label.strip().casefold()), seen_weeks.get(point.weeks)
+        if same_name is not None:
+            raise SettingsError(
+                "follow_up_schedule",
+                point.label,
+                "names two time points",
+                f"{label_of('follow_up_schedule')}: two time points are named “{point.label}” (at {same_name.weeks} "
+                f"and {point.weeks} weeks); each time point needs a name of its own.",
+            )
+        if same_week is not None:
+            raise SettingsError(
+                "follow_up_schedule",
+                point.weeks,
+                "holds two time points at the same week",
+                f"{label_of('follow_up_schedule')}: “{same_week.label}” and “{point.label}” are both at {point.weeks} "
+                "weeks after surgery; each time point needs a week of its own.",
+            )
+        seen_labels[point.label.strip().casefold()] = point
+        seen_weeks[point.weeks] = point
     return settings
 
 

@@ -172,5 +172,11 @@ if submitted:
     except SettingsError as problem:
         feedback.refuse_all("Nothing was saved. " + problem.in_words)
 
-if st.button("Restore every default", key="set_restore"):
-    _save(defaults, "Every setting is back to its default.")
+# One stray click would change every flag and every time shown: the button sits behind a second step.
+with st.popover("Restore every default…"):
+    st.write(
+        "Every threshold, recovery window, the follow-up schedule, the site's name and time zone go back to "
+        "their defaults, and every patient's flags are judged again. Each change is kept in the audit trail."
+    )
+    if st.button("Yes, restore every default", key="set_restore", type="primary"):
+        _save(defaults, "Every setting is back to its default.")

@@ -4,6 +4,7 @@ beside the Observations, with a Questionnaire for each form, and come back the s
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -53,7 +54,7 @@ def clinic(engine) -> Engine:
 
 
 @pytest.fixture
-def twin(tmp_path) -> Engine:
+def twin(tmp_path) -> Iterator[Engine]:
     empty = make_engine(f"sqlite:///{tmp_path / 'twin.db'}")
     upgrade(empty)
     yield empty

@@ -124,3 +124,26 @@ def test_the_attempts_after_which_a_patient_is_lost_is_a_whole_number_setting():
     with pytest.raises(ValidationFailed) as refused:
         typed_values({"follow_up_lost_after_attempts": "2.5"})
     assert refused.value.errors[0].message == "must be a whole number"
+
+
+def test_two_time_points_of_one_name_or_one_week_are_refused_in_words():
+    renamed = [
+        {"label": "6 weeks", "weeks": 6, "tolerance_weeks": 2},
+        {"label": "12 months", "weeks": 52, "tolerance_weeks": 6},
+        {"label": "12 Months", "weeks": 104, "tolerance_weeks": 8},
+    ]
+    with pytest.raises(SettingsError) as same_name:
+        from_values({**to_values(DEFAULT_SETTINGS), "follow_up_schedule": renamed})
+    assert same_name.value.in_words == (
+        "Follow-up schedule: two time points are named “12 Months” (at 52 and 104 weeks); "
+        "each time point needs a name of its own."
+    )
+    twice = [
+        {"label": "3 months", "weeks": 13, "tolerance_weeks": 3},
+        {"label": "Q1", "weeks": 13, "tolerance_weeks": 2},
+    ]
+    with pytest.raises(SettingsError) as same_week:
+        from_values({**to_values(DEFAULT_SETTINGS), "follow_up_schedule": twice})
+    assert same_week.value.in_words == (
+        "Follow-up schedule: “3 months” and “Q1” are both at 13 weeks after surgery; each time point needs a week of its own."
+    )
