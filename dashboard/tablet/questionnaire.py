@@ -39,6 +39,8 @@ header[data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stSideb
 .stMainBlockContainer { padding-top: 1.5rem; max-width: 60rem; }
 .stMainBlockContainer p, .stMainBlockContainer label, .stMainBlockContainer li { font-size: 1.2rem; }
 [data-testid="stButtonGroup"] button { min-height: 3.2rem; min-width: 3.2rem; font-size: 1.2rem; }
+[class*="st-key-tq_"][class*="_answer"] [data-testid="stButtonGroup"] button { min-width: 7rem; }
+.stMainBlockContainer [data-testid="stTextInput"] input { min-height: 3rem; font-size: 1.2rem; }
 [data-testid="stRadio"] label[data-baseweb="radio"] { min-height: 3rem; padding: 0.4rem 0; align-items: center; }
 [data-testid="stRadio"] label[data-baseweb="radio"] > div:first-child { transform: scale(1.4); margin-right: 0.6rem; }
 [data-testid="stFormSubmitButton"] button, [data-testid="stBaseButton-secondary"] { min-height: 3.2rem; }
@@ -142,10 +144,15 @@ def _patient_words(error) -> str:
 def _pain(site: str, question: str) -> int | None:
     with st.container(key=f"tq_{site}_pain"):
         chosen = st.segmented_control(question, PAIN_SCALE, key=f"tq_{site}_pain_score", width="stretch")
-        low, high = st.columns(2)
-        low.caption(f"0 = {self_report.PAIN_ANCHORS[0]}")
-        high.markdown(f":small[10 = {self_report.PAIN_ANCHORS[10]}]", text_alignment="right")
+        _anchors(f"0 = {self_report.PAIN_ANCHORS[0]}", f"10 = {self_report.PAIN_ANCHORS[10]}")
     return chosen
+
+
+def _anchors(low: str, high: str) -> None:
+    """The words at both ends of a scale, under its ends."""
+    left, right = st.columns(2)
+    left.markdown(low)
+    right.markdown(high, text_alignment="right")
 
 
 def _wording() -> odi.Wording:
@@ -173,9 +180,7 @@ def _odi_sections() -> dict[str, int | None]:
                 items[key] = None if chosen is None or chosen == LEAVE_OUT else int(chosen)
             else:
                 chosen = st.segmented_control(question, ODI_SCORES, key=f"tq_odi_{key}_score", width="stretch")
-                low, high = st.columns(2)
-                low.caption("0 = no difficulty")
-                high.markdown(":small[5 = the most difficulty]", text_alignment="right")
+                _anchors("0 = no problem", "5 = the worst")
                 items[key] = None if chosen is None else int(chosen)
     return items
 
