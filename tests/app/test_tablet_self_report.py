@@ -244,3 +244,40 @@ def test_a_self_report_is_started_from_follow_ups_for_the_patient_chosen_there(a
         mrn = s.execute(select(Patient.mrn).where(Patient.id == locked_to)).scalar_one()
     engine.dispose()
     assert chosen.startswith(mrn)
+
+
+def test_staff_see_the_self_report_on_the_patients_page_and_a_correction_keeps_the_patients_answers(as_user, app_db):
+    at = _tablet_started(as_user)
+    _answer(at, tq_back_pain_score=8, tq_medicines=["none"]).button(key="tq_send").click().run()
+    pid = _patient_id(app_db, "PERSIST1")
+    (sent,) = _self_reports(app_db, pid)
+    at = _take_back(at, "nurse", PASSWORDS["nurse"])
+    follow_hand_off(at)
+
+    staff = as_user(None).run()
+    staff.switch_page("pages/patient.py").run()
+    staff.text_input(key="pt_query").input("PERSIST1").run()
+    visits = next(df.value for df in staff.dataframe if "Recorded by" in df.value.columns)
+    today = visits[visits["Recorded by"] == "Patient self-report, tablet handed over by nurse"]
+    assert list(today["Back pain (0–10)"]) == ["8"]
+    assert list(today["Notes"]) == ["Pain medicines now (patient's report): none"]
+
+    # staff correct the back pain on Enter visit; the audit keeps what the patient gave
+    staff.switch_page("pages/enter_visit.py").run()
+    staff.text_input(key="ef_query").input("PERSIST1").run()
+    staff.session_state["ev_tab"] = "Correct a visit"
+    staff.run()
+    staff.text_input(key=f"c_back_{sent.id}").input("7")
+    staff.button(key=f"FormSubmitter:correct_form_{sent.id}-Save correction").click().run()
+    engine = _engine(app_db)
+    with read_session(engine) as s:
+        corrected = s.execute(
+            select(AuditEntry.before, AuditEntry.after).where(
+                AuditEntry.action == "update", AuditEntry.patient_id == pid
+            )
+        ).all()
+        source = s.execute(select(Visit.source, Visit.back_pain).where(Visit.id == sent.id)).one()
+    engine.dispose()
+    (before, after), *_ = corrected
+    assert json.loads(before)["back_pain"] == 8 and json.loads(after)["back_pain"] == 7
+    assert tuple(source) == ("patient", 7), "still the patient's report, corrected by staff"
