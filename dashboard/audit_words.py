@@ -68,6 +68,8 @@ EVENTS = {
     "users_listed": "Listed the accounts",
     "seed": "Added sample patients",
     "export_letters": "Made a reminder letter",
+    "self_report_started": "Handed the tablet to the patient for a self-report",
+    "self_report_handed_back": "Took the tablet back from the patient",
 }
 FIELDS = {
     **LABELS,
@@ -122,6 +124,8 @@ FIELDS = {
     "time_point": "Time point",
     "weeks": "Weeks after surgery",
     "follow_up": "Follow-up",
+    # the tablet self-report (data_model/access/tablet.py)
+    "sent": "Questionnaire sent",
 }
 ODI_FROM = {odi.FROM_SECTIONS: "computed from its sections", odi.ENTERED_TOTAL: "entered as a total"}
 # Bookkeeping every row carries: said by the entry itself (who, when), or meaningless to a person.

@@ -36,7 +36,17 @@ def pages_for(role: str) -> list[st.Page]:
 def sign_in_pages(login_page: Callable[[], None]) -> list[st.Page]:
     """The sign-in form at the root and at every page's address (hidden), so that a link or bookmark
     opened before signing in keeps its address, and lands on its page once the person is signed in."""
-    pages = [st.Page(login_page, title="Sign in", url_path="login", default=True)]
+    return _everywhere(login_page, "Sign in", "login")
+
+
+def tablet_pages(questionnaire: Callable[[], None]) -> list[st.Page]:
+    """A tablet handed to a patient: its questionnaire at the root and at every page's address, so that
+    no address (typed, bookmarked, reloaded) reaches any page of the app."""
+    return _everywhere(questionnaire, "Your questionnaire", "self-report")
+
+
+def _everywhere(page: Callable[[], None], title: str, url_path: str) -> list[st.Page]:
+    pages = [st.Page(page, title=title, url_path=url_path, default=True)]
     for file, *_ in PAGE_TABLE:
-        pages.append(st.Page(login_page, title="Sign in", url_path=Path(file).stem, visibility="hidden"))
+        pages.append(st.Page(page, title=title, url_path=Path(file).stem, visibility="hidden"))
     return pages

@@ -14,6 +14,7 @@ RUN_STARTED = "pt_run_started"
 PATIENT_ID = "pt_patient_id"
 NOTICE = "pt_notice"
 SSO = "pt_sso"
+TABLET = "pt_tablet"  # this run's reading of the sign-in's tablet lock (data_model/access/tablet.py)
 PATIENT_PARAM = "patient"
 
 
@@ -27,6 +28,14 @@ def signed_in_user() -> SignedIn:
     if user is None:
         raise RuntimeError("no one is signed in: auth.guard must run first")
     return user
+
+
+def held_sign_in() -> int:
+    """The id of the sign-in this run was checked against (browser_session.signed_in), on a signed-in page."""
+    sign_in_id = st.session_state.get(SIGN_IN)
+    if sign_in_id is None:
+        raise RuntimeError("no sign-in is held: browser_session.signed_in must run first")
+    return int(sign_in_id)
 
 
 def sign_in(user: SignedIn, sign_in_id: int | None, via_sso: bool = False) -> None:

@@ -75,7 +75,8 @@ def judge_media_request(file, token: str | None, method: str, fetch_mode: str | 
     """Whether Streamlit may serve this /media/ file to this request (file: Streamlit's MemoryFile or None)."""
     if file is None or not token:
         return Verdict.REFUSE
-    if sign_ins.check(server_engine(), token, idle_limit(), touch=False).user is None:
+    check = sign_ins.check(server_engine(), token, idle_limit(), touch=False)
+    if check.user is None or check.tablet is not None:  # a tablet held by a patient gets no file of the app
         return Verdict.REFUSE
     if file.kind != MediaFileKind.DOWNLOADABLE:
         return Verdict.SERVE

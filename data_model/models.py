@@ -282,6 +282,10 @@ class SignIn(Base):
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     ended_why: Mapped[str | None] = mapped_column(String(32))
+    # A tablet handed to a patient for their self-report (0009, data_model/access/tablet.py): while set, this
+    # browser shows only that patient's questionnaire, then the thank-you page, until staff sign in again.
+    tablet_stage: Mapped[str | None] = mapped_column(String(16))
+    tablet_patient_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class Setting(Base):

@@ -9,6 +9,7 @@ import streamlit as st
 from dashboard import data, state
 from dashboard.formatting import patient_label, plain
 from dashboard.signin import auth
+from dashboard.tablet.start import self_report_starter
 from dashboard.widgets import forms
 from dashboard.widgets.corrections import correction_form
 from dashboard.widgets.feedback import show_saved
@@ -26,6 +27,7 @@ if patient is None:
     st.stop()
 
 st.markdown(f"**{plain(patient_label(patient))}**")
+self_report_starter(patient, key="ev_self_report")
 forms.open_tab()
 # Keyed and tracked, the tabs stay where the person is across reruns: a refused save, or a reason typed
 # for voiding, shows in its own tab instead of sending them back to the first one. Only the open tab runs.

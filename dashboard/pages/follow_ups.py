@@ -12,6 +12,7 @@ from dashboard import data, state
 from dashboard.downloads.buttons import letters_download
 from dashboard.formatting import MISSING, day, patient_label
 from dashboard.signin import auth
+from dashboard.tablet.start import self_report_starter
 from dashboard.widgets.feedback import LABELS, FormFeedback, saved, show_saved
 from dashboard.widgets.forms import generation
 from dashboard.widgets.paging import paginate
@@ -141,6 +142,7 @@ if auth.allowed(Action.ENTER_DATA) and col[1].button("Enter their visit", type="
 
 if not auth.allowed(Action.ENTER_DATA):
     st.stop()
+self_report_starter(by_label[chosen], key="fu_self_report")
 
 st.subheader("Outreach")
 everyone = st.checkbox(f"Every follow-up listed above ({len(by_label):,})", key="fu_pick_all")

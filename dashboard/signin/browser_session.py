@@ -19,6 +19,7 @@ from dashboard.signin.cookie import COOKIE, HANDOFF_PATH, IDLE_MINUTES, idle_lim
 from dashboard.store import engine
 from data_model.access import sign_ins
 from data_model.access.accounts import SignedIn
+from data_model.access.tablet import Tablet
 from data_model.audit import set_actor
 from data_model.db import run_write
 
@@ -52,8 +53,15 @@ def signed_in() -> SignedIn | None:
     if check.user is None:
         return None
     state.sign_in(check.user, check.sign_in_id, check.via_sso)
+    st.session_state[state.TABLET] = check.tablet  # as the database says now, on every run
     st.session_state[state.RUN_STARTED] = time.monotonic()
     return check.user
+
+
+def tablet() -> Tablet | None:
+    """The patient self-report this browser's sign-in is locked to, as checked at the top of this run
+    (signed_in): the lock lives on the sign-in's row, this is only this run's reading of it."""
+    return st.session_state.get(state.TABLET)
 
 
 def still_signed_in() -> bool:
@@ -85,15 +93,16 @@ def seen() -> None:
         sign_ins.check(engine(), presented_token(), idle_limit())
 
 
-def hand_over(user: SignedIn, via_sso: bool = False) -> None:
+def hand_over(user: SignedIn, via_sso: bool = False, then: str | None = None) -> None:
     """Start the sign-in of a person who has just proven who they are, and send the browser to the
-    address that trades the one-time code for its cookie; it comes back to the page it is on."""
+    address that trades the one-time code for its cookie; it comes back to the page it is on (or to the
+    address `then`, a path of this site)."""
     code = run_write(engine(), lambda s: sign_ins.start(set_actor(s, user.username), user.username, via_sso))
     st.info("Signing you in…")
     target = json.dumps(f"{HANDOFF_PATH}?code={code}&next=")
+    back = json.dumps(then) if then else "window.location.pathname + window.location.search"
     st.html(
-        f"<script>window.location.replace({target} + encodeURIComponent(window.location.pathname"
-        " + window.location.search));</script>",
+        f"<script>window.location.replace({target} + encodeURIComponent({back}));</script>",
         unsafe_allow_javascript=True,
     )
     st.stop()

@@ -27,6 +27,7 @@ from ..audit import record_event, set_actor
 from ..db import DatabaseBusyError, read_session, run_write
 from ..models import SignIn, User, utcnow
 from .accounts import SignedIn
+from .tablet import Tablet, tablet_of
 
 HANDOFF_WINDOW = timedelta(minutes=2)  # a browser follows its hand-off at once; a stale code is worthless
 KEEP_ENDED = timedelta(days=1)  # ended and abandoned sign-ins are deleted after this (or twice the idle limit)
@@ -63,6 +64,7 @@ class Check:
     ended: str | None = None  # None with no user: nothing was presented
     sign_in_id: int | None = None
     via_sso: bool = False
+    tablet: Tablet | None = None  # the sign-in is a tablet locked to one patient's self-report (tablet.py)
 
 
 def start(session: Session, username: str, via_sso: bool = False) -> str:
@@ -156,6 +158,8 @@ def check(engine: Engine, token: str | None, idle: timedelta, *, touch: bool = T
                 SignIn.last_seen_at,
                 SignIn.ended_at,
                 SignIn.ended_why,
+                SignIn.tablet_stage,
+                SignIn.tablet_patient_id,
                 User.username,
                 User.display_name,
                 User.active,
@@ -176,7 +180,7 @@ def check(engine: Engine, token: str | None, idle: timedelta, *, touch: bool = T
     if touch and now - row.last_seen_at >= touch_interval(idle):
         _unless_busy(engine, lambda s: seen(s, row.id))
     user = SignedIn(row.username, row.role, row.display_name or row.username)
-    return Check(user, None, row.id, row.via_sso)
+    return Check(user, None, row.id, row.via_sso, tablet_of(row.tablet_stage, row.tablet_patient_id))
 
 
 def _unless_busy(engine: Engine, action: Callable[[Session], object]) -> None:

@@ -132,3 +132,20 @@ def test_a_logged_contact_attempt_and_a_reminder_letter_read_in_clinic_words():
     )
     assert letter.iloc[0]["What"] == "Made a reminder letter"
     assert letter.iloc[0]["Details"] == "Follow-up: 3 months · Through: app"
+
+
+def test_the_tablet_handed_to_a_patient_and_taken_back_read_in_words():
+    rows = readable(
+        pd.DataFrame(
+            [
+                _entry("self_report_started", None, detail={"mrn": "TAB1"}, mrn="TAB1", name="Tess Tablet"),
+                _entry("self_report_handed_back", None, detail={"sent": True}, mrn="TAB1", name="Tess Tablet"),
+            ]
+        ),
+        OSLO,
+    )
+    assert list(rows["What"]) == [
+        "Handed the tablet to the patient for a self-report",
+        "Took the tablet back from the patient",
+    ]
+    assert list(rows["Details"]) == ["MRN: TAB1", "Questionnaire sent: yes"]

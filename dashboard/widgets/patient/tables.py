@@ -77,13 +77,20 @@ def visits_table(visits: pd.DataFrame) -> pd.DataFrame:
             "Opioid dose (MME/day)": _column(v, "mme_per_day").map(number),
             "Notes": _column(v, "notes").map(text),
             "Recorded by": [
-                f"{SOURCES.get(s, text(s))}" + (f" by {b}" if isinstance(b, str) and b else "")
-                for s, b in zip(_column(v, "source"), _column(v, "entered_by"), strict=True)
+                recorded_by(s, b) for s, b in zip(_column(v, "source"), _column(v, "entered_by"), strict=True)
             ],
             "Voided": _column(v, "voided_at").map(lambda d: "" if d is None or pd.isna(d) else f"voided {day(d)}"),
         }
     )
     return out.reset_index(drop=True)
+
+
+def recorded_by(source: object, who: object) -> str:
+    """'Entered by mia'; a self-report says who handed the tablet over, not that they gave the answers."""
+    said = SOURCES.get(source, text(source)) if isinstance(source, str) else text(source)
+    if not isinstance(who, str) or not who:
+        return said
+    return f"{said}, tablet handed over by {who}" if source == "patient" else f"{said} by {who}"
 
 
 def _sections_answered(row: pd.Series) -> int:
