@@ -10,7 +10,7 @@ import streamlit as st
 # `streamlit run dashboard/app.py` puts dashboard/ on sys.path, not the project root.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from dashboard.formatting import plain
+from dashboard.formatting import ROLE_LABELS, plain
 from dashboard.navigation import pages_for, sign_in_pages, tablet_pages
 from dashboard.signin import (
     auth,
@@ -36,7 +36,7 @@ elif browser_session.tablet() is not None:
         browser_session.seen()
 else:
     with st.sidebar:
-        st.markdown(f"**{plain(user.display_name)}**  \n{user.role}")
+        st.markdown(f"**{plain(user.display_name)}**  \n{ROLE_LABELS.get(user.role, user.role)}")
         if st.button("Sign out", key="sign_out"):
             auth.sign_out()
             st.rerun()
