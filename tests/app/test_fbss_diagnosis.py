@@ -112,6 +112,8 @@ def test_the_patient_page_says_the_surgery_date_is_unknown_and_the_chart_runs_on
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Weeks since surgery"] == "–"
     assert metrics["Procedure"] == "Unknown (post-laminectomy syndrome)"
+    # operated on elsewhere by definition: not "0" prior surgeries
+    assert metrics["Prior spine surgeries"] == "Unknown"
     figure = json.loads(at.get("plotly_chart")[0].proto.spec)
     assert figure["layout"]["xaxis2"]["title"]["text"].startswith("Visit date")
     back = next(trace for trace in figure["data"] if trace.get("name") == "Back pain")
