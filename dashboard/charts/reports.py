@@ -205,6 +205,10 @@ def _single_day(code: str) -> bool:
     return code in TREATMENTS and TREATMENTS[code].single_day
 
 
+def _surgeries(n: int) -> str:
+    return f"{n} prior spine {'surgery' if n == 1 else 'surgeries'}"
+
+
 def _week(day: object, index_date: pd.Timestamp | None) -> str:
     if day is None or pd.isna(day):
         return ""
@@ -270,7 +274,7 @@ def patient_summary_pdf(
         report.paragraph(
             f"{procedure_label(s['procedure'])}{when}, "
             f"week {s['weeks_since_surgery']:.0f} of a {int(s['window_weeks'])}-week recovery window; "
-            f"{int(s['prior_surgeries'])} prior spine surgery(ies). Current pain {score(s['current_pain'], '/10')}; "
+            f"{_surgeries(int(s['prior_surgeries']))}. Current pain {score(s['current_pain'], '/10')}; "
             f"baseline {score(s[['baseline_back', 'baseline_leg', 'baseline_unspecified']].max(), '/10')}."
         )
     report.figure(figure, height_mm=100)
