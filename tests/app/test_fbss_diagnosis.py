@@ -120,6 +120,9 @@ def test_the_patient_page_says_the_surgery_date_is_unknown_and_the_chart_runs_on
     first_visit = (date.today() - timedelta(days=360)).isoformat()
     assert str(back["x"][0]).startswith(first_visit)  # a calendar date, not a week number
     assert "n = 3 visits" in figure["layout"]["title"]["text"]
+    # the de-identified downloads count weeks from the first visit, and say so
+    captions = " ".join(_text(c.value) for c in at.caption)
+    assert "weeks since the first recorded visit (the surgery date is unknown) instead of dates" in captions
 
 
 def test_the_cohort_page_counts_them_apart_from_its_charts(as_user, app_db):
