@@ -15,6 +15,7 @@ import pandas as pd
 
 from dashboard.formatting import MISSING, day, flag_label, procedure_label, treatment_label, when
 from dashboard.widgets.feedback import LABELS
+from dashboard.widgets.patient.tables import CODE_SYSTEMS
 from data_model import odi
 from data_model.outreach.states import OUTCOMES
 from data_model.setting_words import changes as setting_changes
@@ -126,6 +127,9 @@ FIELDS = {
     "follow_up": "Follow-up",
     # the tablet self-report (data_model/access/tablet.py)
     "sent": "Questionnaire sent",
+    # a diagnosis (conditions): its own words, see _diagnosis_row
+    "diagnosis_code": "Code",
+    "diagnosed_on": "Date diagnosed",
 }
 ODI_FROM = {odi.FROM_SECTIONS: "computed from its sections", odi.ENTERED_TOTAL: "entered as a total"}
 # Bookkeeping every row carries: said by the entry itself (who, when), or meaningless to a person.
@@ -199,10 +203,32 @@ def _setting_words(action: str, before: dict | None, after: dict | None) -> str:
     return "; ".join(said) or "No change"
 
 
+def _diagnosis_row(row: dict | None) -> dict | None:
+    """A diagnosis row in the words of the diagnosis form: 'Code: SNOMED CT 202725007' (the code system by
+    its name, not its URL, and not a treatment), 'Date diagnosed' for the onset."""
+    if row is None:
+        return None
+    out: dict[str, Any] = {}
+    for k, v in row.items():
+        if k == "code_system":
+            continue  # said with the code
+        if k == "code":
+            system = row.get("code_system")
+            name = CODE_SYSTEMS.get(system, system) if not _missing(system) and system else ""
+            out["diagnosis_code"] = f"{name} {v}".strip() if not _missing(v) and v else v
+        elif k == "onset_date":
+            out["diagnosed_on"] = v
+        else:
+            out[k] = v
+    return out
+
+
 def changes_text(action: str, table: str | None, before: dict | None, after: dict | None, zone: ZoneInfo) -> str:
     """'Back pain: 6 → 4 · Notes: – → better' for a change; the values set or removed otherwise."""
     if table == "settings":
         return _setting_words(action, before, after)
+    if table == "conditions":
+        before, after = _diagnosis_row(before), _diagnosis_row(after)
     if action in ("update", "void") and before is not None and after is not None:
         parts = [
             f"{field_label(k)}: {value_text(k, before.get(k), zone)} → {value_text(k, v, zone)}"

@@ -116,7 +116,7 @@ def record_fbss(session: Session, patient_id: int, raw: dict[str, Any], today: d
     )
     if session.execute(same).scalar_one():
         raise ValidationFailed(
-            [FieldError("diagnosed_on", when.isoformat(), "this diagnosis is already recorded on that day")]
+            [FieldError("diagnosed_on", when.isoformat(), "is already recorded as the date of this diagnosis")]
         )
     condition = Condition(
         patient_id=patient_id,

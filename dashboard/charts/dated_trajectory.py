@@ -99,6 +99,14 @@ def dated_trajectory_figure(
                 annotation_position="bottom right",
             )
     labels = _treatment_lanes(fig, treatments, as_of, x_of)
+    if treatments.empty:
+        # plotly draws no axis under a subplot without a trace: the empty treatment lane would leave the
+        # chart without its dates (or weeks). An invisible point per visit keeps the axis and its title.
+        fig.add_trace(
+            go.Scatter(x=x, y=[0] * len(x), mode="markers", marker={"opacity": 0}, showlegend=False, hoverinfo="skip"),
+            row=2,
+            col=1,
+        )
     fig.update_yaxes(title_text="Pain (NRS 0–10)", range=[0, 10.5], row=1, col=1)
     fig.update_xaxes(
         title_text="Visit date (surgery date unknown: post-laminectomy syndrome)"

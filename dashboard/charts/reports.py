@@ -18,7 +18,7 @@ from dashboard.charts.figure_export import figure_bytes
 from dashboard.formatting import birth_year, fbss_diagnosis_text, flag_label, procedure_label, score, treatment_label
 from dashboard.widgets.patient.tables import day, ended
 from data_model.catalog import TREATMENTS
-from data_model.exchange.deidentify import weeks_instead_of_dates
+from data_model.exchange.deidentify import weeks_after_first_visit, weeks_instead_of_dates
 from data_model.exchange.pseudonyms import pseudonym
 
 # The cohort page's figures, by the name the downloads and `paintrail export chart NAME` use.
@@ -205,6 +205,10 @@ def _single_day(code: str) -> bool:
     return code in TREATMENTS and TREATMENTS[code].single_day
 
 
+def _surgeries(n: int) -> str:
+    return f"{n} prior spine {'surgery' if n == 1 else 'surgeries'}"
+
+
 def _week(day: object, index_date: pd.Timestamp | None) -> str:
     if day is None or pd.isna(day):
         return ""
@@ -225,7 +229,8 @@ def patient_summary_pdf(
 
     deidentified=True (needs the site key): the pseudonym instead of the MRN and name, every date as weeks
     since the index surgery (the as-of day too, since it and the weeks would give the surgery date back),
-    no notes; the trajectory is drawn de-identified, whatever `figure` is. Otherwise `figure` defaults to
+    or since the first recorded visit for a patient without a recorded surgery (data_model/fbss.py), no
+    notes; the trajectory is drawn de-identified, whatever `figure` is. Otherwise `figure` defaults to
     the patient page's trajectory.
     """
     if deidentified and not key:
@@ -235,14 +240,23 @@ def patient_summary_pdf(
     # without a recorded surgery (data_model/fbss.py) there is no surgery date to count weeks from
     known = s is not None and bool(s["surgery_known"])
     index_date = pd.Timestamp(s["index_surgery_date"]) if known and s is not None else None
+    # de-identified, such a patient's days count from the first recorded visit, as the chart's axis does
+    first_visit = (
+        pd.Timestamp(record.trajectory["visit_date"].min())
+        if s is not None and not known and not record.trajectory.empty
+        else None
+    )
     if deidentified:
         assert key is not None  # checked on entry
         figure = trajectory_for_export(record, as_of, key)
-        now = (
-            f"week {s['weeks_since_surgery']:.0f} after surgery"
-            if known and s is not None
-            else ("surgery date unknown" if s is not None else "no surgery recorded")
-        )
+        if known and s is not None:
+            now = f"week {s['weeks_since_surgery']:.0f} after surgery"
+        elif first_visit is not None:
+            now = (
+                f"week {(pd.Timestamp(as_of) - first_visit).days / 7:.0f} after the first visit (surgery date unknown)"
+            )
+        else:
+            now = "surgery date unknown" if s is not None else "no surgery recorded"
         subtitle = (
             f"{pseudonym(str(p['mrn']), key)} - born {birth_year(p['birth_year'])} - {p['sex']} - "
             f"as of {now} - de-identified: no name, no MRN, no dates"
@@ -255,22 +269,23 @@ def patient_summary_pdf(
     report = Report("Clinician summary", subtitle)
     report.add_page()
     if s is not None and not known:
-        diagnosed = (
-            "post-laminectomy syndrome diagnosed (date removed)"
-            if deidentified
-            else fbss_diagnosis_text(s["diagnosed_on"])
+        # de-identified: the diagnosis date is left out (it is often years before the first visit)
+        diagnosed = "post-laminectomy syndrome diagnosed" if deidentified else fbss_diagnosis_text(s["diagnosed_on"])
+        counted = (
+            " Weeks are counted from the first recorded visit." if deidentified and first_visit is not None else ""
         )
         report.paragraph(
             f"No surgery recorded; {diagnosed}: followed as past every recovery window. "
+            "Prior spine surgeries: unknown (operated on elsewhere). "
             f"Current pain {score(s['current_pain'], '/10')}; baseline (the first recorded visit) "
-            f"{score(s[['baseline_back', 'baseline_leg', 'baseline_unspecified']].max(), '/10')}."
+            f"{score(s[['baseline_back', 'baseline_leg', 'baseline_unspecified']].max(), '/10')}.{counted}"
         )
     elif s is not None:
         when = "" if deidentified else f" on {index_date:%Y-%m-%d}"
         report.paragraph(
             f"{procedure_label(s['procedure'])}{when}, "
             f"week {s['weeks_since_surgery']:.0f} of a {int(s['window_weeks'])}-week recovery window; "
-            f"{int(s['prior_surgeries'])} prior spine surgery(ies). Current pain {score(s['current_pain'], '/10')}; "
+            f"{_surgeries(int(s['prior_surgeries']))}. Current pain {score(s['current_pain'], '/10')}; "
             f"baseline {score(s[['baseline_back', 'baseline_leg', 'baseline_unspecified']].max(), '/10')}."
         )
     report.figure(figure, height_mm=100)
@@ -278,19 +293,25 @@ def patient_summary_pdf(
     if record.flags.empty:
         report.paragraph("No flag.")
     for _, f in record.flags.iterrows():
-        reason = weeks_instead_of_dates(f["reason"], index_date) if deidentified else f["reason"]
+        if not deidentified:
+            reason = f["reason"]
+        elif known:
+            reason = weeks_instead_of_dates(f["reason"], index_date)
+        else:
+            reason = weeks_after_first_visit(f["reason"], first_visit)
         report.paragraph(f"{f['severity'].upper()} - {flag_label(f['code'])}: {reason}")
     report.heading("Treatments")
     if record.treatments.empty:
         report.paragraph("No treatment recorded.")
     elif deidentified:
+        weeks_from = index_date if known else first_visit
         report.data_table(
             ["Treatment", "Start", "End"],
             (
                 [
                     treatment_label(t["code"]),
-                    _week(t["start_date"], index_date),
-                    "single day" if _single_day(t["code"]) else (_week(t["end_date"], index_date) or "ongoing"),
+                    _week(t["start_date"], weeks_from),
+                    "single day" if _single_day(t["code"]) else (_week(t["end_date"], weeks_from) or "ongoing"),
                 ]
                 for _, t in record.treatments.tail(10).iterrows()
             ),

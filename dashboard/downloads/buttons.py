@@ -157,10 +157,16 @@ def patient_downloads(record, as_of: date) -> None:
         _no_export("patient data: no chart or summary download")
         return
     figure = reports.trajectory_for_export(record, as_of, key)
+    # without a recorded surgery (data_model/fbss.py) the export counts weeks from the first recorded visit
+    since = (
+        "the first recorded visit (the surgery date is unknown)"
+        if not record.status.empty and not bool(record.status.iloc[0]["surgery_known"])
+        else "surgery"
+    )
     st.caption(
         f"Downloads are {kind}"
         + (
-            ": pseudonym instead of MRN and name, weeks since surgery instead of dates."
+            f": pseudonym instead of MRN and name, weeks since {since} instead of dates."
             if key
             else ", with the MRN and name."
         )

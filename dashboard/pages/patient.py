@@ -76,7 +76,11 @@ else:
         help=f"Recovery window: {s['window_weeks']} weeks" if known else "Surgery date unknown",
     )
     cols[2].metric(
-        "Prior spine surgeries", int(s["prior_surgeries"]), help="Success rates fall with each repeat surgery."
+        "Prior spine surgeries",
+        int(s["prior_surgeries"]) if known else "Unknown",  # none recorded, yet operated on by definition
+        help="Success rates fall with each repeat surgery."
+        if known
+        else "Operated on elsewhere (post-laminectomy syndrome): how many times is not recorded.",
     )
     cols[3].metric(
         "Current pain",

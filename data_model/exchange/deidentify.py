@@ -47,6 +47,31 @@ def weeks_instead_of_dates(text: str, index_date: object) -> str:
     return ISO_DATE.sub(week_of, text)
 
 
+_DIAGNOSED_ON = re.compile(r"(diagnosed) on \d{4}-\d{2}-\d{2}\b")
+_FIRST_VISIT_ON = re.compile(r"(the first recorded visit), \d{4}-\d{2}-\d{2}\b")
+_ON_DATE = re.compile(r"\bon (\d{4}-\d{2}-\d{2})\b")
+
+
+def weeks_after_first_visit(text: str, first_visit: object) -> str:
+    """The reason of a patient without a recorded surgery (data_model/fbss.py) without its dates: each day
+    as "week 160 after the first visit" ("on 2026-03-02" reads "at week 160 after the first visit"); the
+    diagnosis date (years before the first visit, often) and the first visit's own date are left out.
+    Without a first visit the dates become "(date removed)" as in weeks_instead_of_dates."""
+    if not isinstance(text, str) or not text:
+        return text
+    if first_visit is None or pd.isna(first_visit):
+        return weeks_instead_of_dates(text, None)
+    first = pd.Timestamp(first_visit)
+
+    def weeks(day: str) -> str:
+        return f"week {(pd.Timestamp(day) - first).days / 7:.0f} after the first visit"
+
+    text = _DIAGNOSED_ON.sub(r"\1", text)
+    text = _FIRST_VISIT_ON.sub(r"\1", text)
+    text = _ON_DATE.sub(lambda m: "at " + weeks(m.group(1)), text)
+    return ISO_DATE.sub(lambda m: weeks(m.group(0)), text)
+
+
 def deidentified_worklist(worklist: pd.DataFrame, key: str) -> pd.DataFrame:
     """The worklist (services.worklist.worklist_of) with a pseudonym for each patient and nothing that identifies:
     no MRN, name, surgeon, dates or review note; dates inside the reasons become weeks since surgery."""

@@ -227,6 +227,14 @@ def dated_days(st: pd.DataFrame, column: str = "last_visit_date") -> np.ndarray:
     return np.where(st["surgery_known"].to_numpy(bool), NO_DAY, day)
 
 
+def compared_with_baseline(st: pd.DataFrame) -> np.ndarray:
+    """Per status row, whether a visit after the baseline exists to compare with it: always with a recorded
+    surgery (the baseline is before it); without one (fbss.py) the baseline is the first visit, and a
+    single visit compared with itself would read as "unchanged"."""
+    later = st["last_visit_date"].to_numpy("datetime64[ns]") > st["baseline_date"].to_numpy("datetime64[ns]")
+    return st["surgery_known"].to_numpy(bool) | later
+
+
 def window_phrase(st: pd.DataFrame) -> np.ndarray:
     """', past the 6-week discectomy window (revision: 1 prior surgery)'; without a recorded surgery
     (fbss.py) '; surgery date unknown; post-laminectomy syndrome diagnosed on 2023-04-01 (baseline: the
@@ -246,7 +254,8 @@ def window_phrase(st: pd.DataFrame) -> np.ndarray:
         when[has] = " on " + iso(diagnosed[has])
         first = days(st["baseline_date"].to_numpy("datetime64[ns]")[unknown])
         baseline = np.full(len(first), "", dtype=object)
-        baseline[first != NO_DAY] = " (baseline: the first recorded visit, " + iso(first[first != NO_DAY]) + ")"
+        named = (first != NO_DAY) & compared_with_baseline(st)[unknown]  # one visit: no baseline to name
+        baseline[named] = " (baseline: the first recorded visit, " + iso(first[named]) + ")"
         out[unknown] = "; surgery date unknown; post-laminectomy syndrome diagnosed" + when + baseline
     return out
 

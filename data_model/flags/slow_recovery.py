@@ -32,6 +32,7 @@ from .input import (
     SITE_TITLE,
     FlagInput,
     baseline_phrase,
+    compared_with_baseline,
     dated_days,
     empty_flags,
     g,
@@ -63,11 +64,13 @@ def persistent_pain(inp: FlagInput) -> pd.DataFrame:
     st = inp.status
     st = st[past_window_with_evidence(st) & (st["current_pain"] >= s.persistent_pain_threshold)]
     site = st["current_site"]
+    # a single visit of a patient without a recorded surgery is its own baseline: the pain and the
+    # diagnosis are said, no comparison
+    compared = np.where(compared_with_baseline(st), "; " + baseline_phrase(st, site), "")
     reason = (
         score_phrase(site, st["current_pain"], _site_visits(st, site), st["last_visit_week"], on=dated_days(st))
         + window_phrase(st)
-        + "; "
-        + baseline_phrase(st, site)
+        + compared
     )
     severity = severity_text(st["current_pain"] >= s.severe_pain_threshold)
     return make_flags(st, "PERSISTENT_PAIN", severity, reason)

@@ -112,12 +112,17 @@ def test_the_patient_page_says_the_surgery_date_is_unknown_and_the_chart_runs_on
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Weeks since surgery"] == "–"
     assert metrics["Procedure"] == "Unknown (post-laminectomy syndrome)"
+    # operated on elsewhere by definition: not "0" prior surgeries
+    assert metrics["Prior spine surgeries"] == "Unknown"
     figure = json.loads(at.get("plotly_chart")[0].proto.spec)
     assert figure["layout"]["xaxis2"]["title"]["text"].startswith("Visit date")
     back = next(trace for trace in figure["data"] if trace.get("name") == "Back pain")
     first_visit = (date.today() - timedelta(days=360)).isoformat()
     assert str(back["x"][0]).startswith(first_visit)  # a calendar date, not a week number
     assert "n = 3 visits" in figure["layout"]["title"]["text"]
+    # the de-identified downloads count weeks from the first visit, and say so
+    captions = " ".join(_text(c.value) for c in at.caption)
+    assert "weeks since the first recorded visit (the surgery date is unknown) instead of dates" in captions
 
 
 def test_the_cohort_page_counts_them_apart_from_its_charts(as_user, app_db):

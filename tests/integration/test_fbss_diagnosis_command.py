@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
+from dashboard.widgets.feedback import sentence
 from data_model import commands
 from data_model.audit import set_actor
 from data_model.db import read_session, run_write, write_session
@@ -58,5 +59,10 @@ def test_the_same_diagnosis_on_the_same_day_is_refused_the_second_time(engine):
     with write_session(engine) as s:
         set_actor(s, "nurse1")
         commands.record_fbss(s, patient_id, {"diagnosed_on": "2021-03-15"}, TODAY)
-    assert "already recorded on that day" in _refusal(engine, patient_id, "2021-03-15")
+    with pytest.raises(ValidationFailed) as refused, write_session(engine) as s:
+        set_actor(s, "nurse1")
+        commands.record_fbss(s, patient_id, {"diagnosed_on": "2021-03-15"}, TODAY)
+    # the sentence under the form's date field reads as one sentence
+    (error,) = refused.value.errors
+    assert sentence(error) == "Date diagnosed: “2021-03-15” is already recorded as the date of this diagnosis."
     assert _conditions(engine) == 1

@@ -132,5 +132,16 @@ def test_the_clinician_summary_says_the_surgery_date_is_unknown(sqlite_engine, t
     assert "nan" not in text and "week" not in text.lower()  # no week since an unknown surgery
 
     hidden = pdf_text(patient_summary_pdf(record, TODAY, deidentified=True, key=KEY))
-    assert "surgery date unknown" in hidden and "diagnosed (date removed)" in hidden
+    assert "surgery date unknown" in hidden and "date removed" not in hidden
+    assert "as of surgery date unknown" not in hidden
+    # 2023-02-01 (first visit) to 2026-06-01: 1216 days, week 174; to the latest visit 2026-03-02: 1125 days, week 161
+    assert "as of week 174 after the first visit (surgery date unknown)" in hidden
+    assert (
+        "Back pain 8/10 at week 161 after the first visit; surgery date unknown; post-laminectomy syndrome "
+        "diagnosed (baseline: the first recorded visit); baseline 6, 33 % higher"
+    ) in hidden
+    assert "Weeks are counted from the first recorded visit" in hidden
+    # operated on elsewhere by definition: the number of earlier surgeries is unknown, not 0
+    assert "Prior spine surgeries: unknown (operated on elsewhere)" in text
+    assert "0 prior spine" not in text + hidden
     assert re.search(r"\d{4}-\d{2}-\d{2}", hidden) is None, hidden

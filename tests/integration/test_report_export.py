@@ -5,6 +5,7 @@ About six images in all (four cohort charts, two trajectories), drawn by one kal
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import re
 from datetime import date
@@ -151,6 +152,16 @@ def test_the_deidentified_summary_has_the_pseudonym_and_weeks_but_no_mrn_name_or
     assert ISO_DATE.search(text) is None, ISO_DATE.findall(text)
     assert re.search(r"Treatment Start End .*week -?\d+", text)  # treatments dated in weeks since surgery
     assert "week" in text and "Flags" in text
+
+
+def test_the_clinician_summary_counts_prior_surgeries_in_words(record, renderer):
+    said = {}
+    for prior in (1, 2):
+        status = record.status.assign(prior_surgeries=prior, surgery_known=True)
+        said[prior] = pdf_text(patient_summary_pdf(dataclasses.replace(record, status=status), TODAY))[1]
+    assert "1 prior spine surgery." in said[1]
+    assert "2 prior spine surgeries." in said[2]
+    assert "(ies)" not in said[1] + said[2]
 
 
 def test_a_deidentified_summary_needs_the_key():

@@ -149,3 +149,23 @@ def test_the_tablet_handed_to_a_patient_and_taken_back_read_in_words():
         "Took the tablet back from the patient",
     ]
     assert list(rows["Details"]) == ["MRN: TAB1", "Questionnaire sent: yes"]
+
+
+def test_a_recorded_diagnosis_reads_with_its_code_system_by_name_and_the_date_diagnosed():
+    after = {
+        "id": 4,
+        "patient_id": 3,
+        "code_system": "http://snomed.info/sct",
+        "code": "202725007",
+        "display": "Post-laminectomy syndrome (failed back surgery syndrome)",
+        "onset_date": "2022-03-15",
+    }
+    assert changes_text("insert", "conditions", None, after, OSLO) == (
+        "Code: SNOMED CT 202725007 · Diagnosis: Post-laminectomy syndrome (failed back surgery syndrome) "
+        "· Date diagnosed: 2022-03-15"
+    )
+    icd = {**after, "code_system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "M96.1", "onset_date": None}
+    assert changes_text("insert", "conditions", None, icd, OSLO).startswith("Code: ICD-10-CM M96.1 · Diagnosis:")
+    eleven = {**after, "code_system": "http://id.who.int/icd/release/11/mms", "code": "MG30.21"}
+    corrected = changes_text("update", "conditions", after, {**eleven, "onset_date": "2022-03-16"}, OSLO)
+    assert corrected == "Code: SNOMED CT 202725007 → ICD-11 MG30.21 · Date diagnosed: 2022-03-15 → 2022-03-16"

@@ -49,3 +49,18 @@ def test_a_de_identified_chart_names_no_date():
     # weeks since the first visit: 0, 175 days = 25 weeks, 336 days = 48 weeks
     assert list(back.x) == [0.0, 25.0, 48.0]
     assert "2025" not in figure.to_json()
+
+
+def test_without_a_treatment_the_chart_keeps_its_dated_axis():
+    trajectory, treatments = _fbss_trajectory()
+    for dates, first, last in ((True, pd.Timestamp("2025-01-07"), pd.Timestamp("2025-12-09")), (False, 0.0, 48.0)):
+        figure = trajectory_figure(trajectory, trajectory.iloc[:0], treatments.iloc[:0], AS_OF, dates=dates)
+        # plotly draws the shared axis (dates, or weeks since the first visit) under the treatment lane
+        # only when that lane holds a trace: it must span the visits even with no treatment to show
+        lane = [t for t in figure.data if t.xaxis == "x2"]
+        assert lane, "the treatment lane is empty: the chart would show no dates"
+        xs = [pd.Timestamp(v) if dates else v for t in lane for v in t.x]
+        assert min(xs) == first and max(xs) == last
+        assert figure.layout.xaxis2.title.text.startswith(
+            "Visit date" if dates else "Weeks since the first recorded visit"
+        )
