@@ -77,6 +77,13 @@ IMPORT_LOAD = (
 BROWSER = (
     Row("server_ready", "server start until every patient is evaluated", "s", None, _median("server_ready")),
     Row(
+        "sign_in_page_browser",
+        "the sign-in page, in a browser (address to form)",
+        "s",
+        None,
+        _median("sign_in_page_browser"),
+    ),
+    Row(
         "first_worklist_browser",
         "first worklist after a start, in a browser (sign-in click to list)",
         "s",
