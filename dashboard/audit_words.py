@@ -18,9 +18,9 @@ from dashboard.widgets.feedback import LABELS
 from dashboard.widgets.patient.tables import CODE_SYSTEMS
 from data_model import odi
 from data_model.outreach.states import OUTCOMES
-from data_model.setting_words import changes as setting_changes
-from data_model.setting_words import label_of
 from data_model.settings import DEFAULT_SETTINGS, to_values
+from data_model.settings.words import changes as setting_changes
+from data_model.settings.words import label_of
 
 # What each table's row is, said after "Added", "Changed", "Voided", "Removed".
 RECORDS = {

@@ -13,7 +13,8 @@ from dashboard.widgets.feedback import FormFeedback, saved, show_saved
 from dashboard.widgets.forms import generation
 from data_model import commands
 from data_model.access.permissions import Action
-from data_model.setting_words import (
+from data_model.settings import DEFAULT_SETTINGS, SettingsError, from_values, to_values, typed_schedule, typed_values
+from data_model.settings.words import (
     SCALAR_SETTINGS,
     SECTIONS,
     SITE_NAME_LABEL,
@@ -23,7 +24,6 @@ from data_model.setting_words import (
     number,
     window,
 )
-from data_model.settings import DEFAULT_SETTINGS, SettingsError, from_values, to_values, typed_schedule, typed_values
 from data_model.validation import ValidationFailed
 
 FORM = "settings"

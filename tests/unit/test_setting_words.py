@@ -7,7 +7,6 @@ from dataclasses import fields
 
 import pytest
 
-from data_model.setting_words import SCALAR_SETTINGS, changes, label_of
 from data_model.settings import (
     DEFAULT_SETTINGS,
     Settings,
@@ -17,6 +16,7 @@ from data_model.settings import (
     typed_schedule,
     typed_values,
 )
+from data_model.settings.words import SCALAR_SETTINGS, changes, label_of
 from data_model.validation import ValidationFailed
 
 SHAPED = {"window_weeks", "follow_up_schedule", "time_zone", "site_name"}  # settings with a form of their own

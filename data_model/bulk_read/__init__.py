@@ -17,7 +17,7 @@ creating Python objects. Here each column crosses the driver as ONE value instea
     byte matrix, and anything else falls back to numpy's ISO parser.
   - a full read of a big table runs as two halves at once, the second on its own read-only
     connection in a thread, when both connections see the same last audit entry (the same data).
-- PostgreSQL (psycopg, bulk_read_postgres.py): one query whose string_agg builds the rows as CSV
+- PostgreSQL (psycopg, bulk_read/postgres.py): one query whose string_agg builds the rows as CSV
   lines server-side, parsed by pyarrow's multi-threaded CSV reader (pyarrow ships with Streamlit).
   Floats are printed with extra_float_digits = 3 (shortest exact text on PostgreSQL 12+), dates as
   whole days since 1970, text quoted (an unquoted empty field is NULL).
@@ -39,8 +39,8 @@ from pathlib import Path
 import numpy as np
 from sqlalchemy import Connection
 
-from .import_runs import VISIBLE_SQL
-from .sorting import in_order
+from ..import_runs import VISIBLE_SQL
+from ..sorting import in_order
 
 SMALL_PATIENT_SET = 2000  # up to this many patient ids: plain row fetch (index look-ups, no full scan)
 _FIELD, _NULL = "\x1f", "\x1e"
@@ -128,7 +128,7 @@ def read(
     if ids is not None and len(ids) <= SMALL_PATIENT_SET:
         return _row_read(raw, table, ids, as_of, sqlite)
     if not sqlite:
-        from .bulk_read_postgres import postgres_bulk  # it needs this module's tables: imported here, once
+        from .postgres import postgres_bulk  # it needs this module's tables: imported here, once
 
         return postgres_bulk(raw, table, ids, as_of)
     return _sqlite_bulk(raw, table, ids, as_of)

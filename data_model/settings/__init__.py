@@ -7,10 +7,10 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .catalog import PROCEDURES
-from .odi import DEFAULT_MIN_SECTIONS
-from .setting_words import SCALAR_SETTINGS, SCHEDULE_PARTS, SITE_NAME_LENGTH, WINDOW_RANGE, label_of, number
-from .validation import NAME_FORBIDDEN, FieldError, Fields, ValidationFailed
+from ..catalog import PROCEDURES
+from ..odi import DEFAULT_MIN_SECTIONS
+from ..validation import NAME_FORBIDDEN, FieldError, Fields, ValidationFailed
+from .words import SCALAR_SETTINGS, SCHEDULE_PARTS, SITE_NAME_LENGTH, WINDOW_RANGE, label_of, number
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from datetime import date
 
 import numpy as np
 
-from .bulk_read import Arrays, Table, from_python, ordered, where_clause
+from . import Arrays, Table, from_python, ordered, where_clause
 
 EPOCH_DAY = np.datetime64("1970-01-01", "D")
 

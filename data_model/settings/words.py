@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .catalog import PROCEDURES
+from ..catalog import PROCEDURES
 
 
 @dataclass(frozen=True)
