@@ -38,9 +38,8 @@ from tests.helpers.fhir_bundles import distinct_copies
 # patients are written first, in one batch; checking and writing the 8,000 rows after them leaves time
 # for the kill. Bigger folders prove no more and cost a minute each on a 2-core machine.
 CSV_PATIENTS = {"sqlite": 800, "postgresql": 800}
-FHIR_COPIES = (
-    8  # x 3 Synthea bundles = 24 bundles, 24 transactions: enough that the kill lands mid-import on a busy machine
-)
+# x 3 Synthea bundles = 24 bundles, 24 transactions: enough that the kill lands mid-import on a busy machine
+FHIR_COPIES = 8
 TABLES = {
     "patients": Patient,
     "surgeries": Surgery,
