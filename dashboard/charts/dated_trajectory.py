@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from dashboard.charts.trajectory import (
     BACK_COLOUR,
     GROUP_COLOURS,
-    LANE_PX,
     LEG_COLOUR,
     OTHER_COLOUR,
     lane_margin,
+    pain_over_treatments,
     wrapped,
 )
 from dashboard.formatting import score, treatment_label
@@ -48,15 +47,7 @@ def dated_trajectory_figure(
         days = pd.to_datetime(days)
         return days if dates else (days - first_visit).dt.days / 7.0
 
-    lanes = max(treatments["code"].nunique() if not treatments.empty else 0, 1)
-    lane_px, pain_px = LANE_PX * lanes + 30, 380
-    fig = make_subplots(
-        rows=2,
-        cols=1,
-        shared_xaxes=True,
-        vertical_spacing=0.04,
-        row_heights=[pain_px / (pain_px + lane_px), lane_px / (pain_px + lane_px)],
-    )
+    fig = pain_over_treatments(treatments)
     x = x_of(trajectory["visit_date"])
     hover = (
         trajectory["visit_date"].dt.strftime("%Y-%m-%d") if dates else "week " + x.map(lambda w: f"{w:.0f}")
@@ -117,7 +108,6 @@ def dated_trajectory_figure(
     )
     visits = int(trajectory[[c for c, _, _ in SITES]].notna().any(axis=1).sum())
     fig.update_layout(
-        height=pain_px + lane_px + 140,
         title=f"{title} (n = {visits} visit{'' if visits == 1 else 's'})",
         hovermode="closest",
         legend={"orientation": "h", "y": -0.15},

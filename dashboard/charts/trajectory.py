@@ -51,17 +51,7 @@ def trajectory_figure(
 
     if surgery_unknown(trajectory):  # post-laminectomy syndrome, no surgery recorded: on dates (data_model/fbss.py)
         return dated_trajectory_figure(trajectory, treatments, as_of, title, dates)
-    lanes = max(treatments["code"].nunique() if not treatments.empty else 0, 1)
-    # The treatment lane grows with the number of distinct treatments so every label stays readable.
-    lane_px, pain_px = LANE_PX * lanes + 30, 380
-    fig = make_subplots(
-        rows=2,
-        cols=1,
-        shared_xaxes=True,
-        vertical_spacing=0.04,
-        row_heights=[pain_px / (pain_px + lane_px), lane_px / (pain_px + lane_px)],
-    )
-    fig.update_layout(height=pain_px + lane_px + 140)
+    fig = pain_over_treatments(treatments)
     missing = missing_trajectory(surgeries, trajectory, dates)
     if missing and (trajectory.empty or trajectory["index_surgery_date"].isna().all()):
         fig.add_annotation(text=missing, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper")
@@ -152,6 +142,22 @@ def trajectory_figure(
         legend={"orientation": "h", "y": -0.15},
         margin={"l": lane_margin([treatment_label(c) for c in treatments.get("code", [])]), "r": 20, "t": 60, "b": 60},
     )
+    return fig
+
+
+def pain_over_treatments(treatments: pd.DataFrame) -> go.Figure:
+    """The chart's frame: pain on top, the treatment lanes under it on the same time axis. The lanes
+    grow with the number of distinct treatments so every label stays readable."""
+    lanes = max(treatments["code"].nunique() if not treatments.empty else 0, 1)
+    lane_px, pain_px = LANE_PX * lanes + 30, 380
+    fig = make_subplots(
+        rows=2,
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.04,
+        row_heights=[pain_px / (pain_px + lane_px), lane_px / (pain_px + lane_px)],
+    )
+    fig.update_layout(height=pain_px + lane_px + 140)
     return fig
 
 
