@@ -124,6 +124,10 @@ def _fast_frame(
     arrays = bulk_read.read(conn, table, patient_ids, as_of)
     if arrays is None:
         return None
+    return _from_arrays(arrays, table, columns)
+
+
+def _from_arrays(arrays: bulk_read.Arrays, table: bulk_read.Table, columns: list[str]) -> pd.DataFrame:
     frame = pd.DataFrame({c: arrays[c] for c in columns}, copy=False)
     if frame.empty:
         # the ORM path's empty frame: ids carry no type (object), as pandas infers from no rows
@@ -131,6 +135,29 @@ def _fast_frame(
             if bulk_read.TABLES[table.name].column(c).kind == "id":
                 frame[c] = frame[c].astype(object)
     return frame
+
+
+def clinic_frames(
+    session: Session, patient_ids: list[int] | None = None, as_of: date | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(surgeries, visits, treatments) of the whole clinic or of many patients: read by the columnar
+    reader (bulk_read.columnar) where it can, else table by table as surgeries_frame and the others do."""
+    if patient_ids is None or len(set(patient_ids)) > bulk_read.SMALL_PATIENT_SET:
+        from .bulk_read import columnar
+
+        ids = None if patient_ids is None else sorted({int(p) for p in patient_ids})
+        tables = columnar.read_tables(session.connection(), as_of, ids)
+        if tables is not None:
+            return (
+                _from_arrays(tables["surgeries"], bulk_read.SURGERIES, SURGERY_COLUMNS),
+                _from_arrays(tables["visits"], bulk_read.VISITS, VISIT_COLUMNS),
+                _from_arrays(tables["treatments"], bulk_read.TREATMENTS, TREATMENT_COLUMNS),
+            )
+    return (
+        surgeries_frame(session, patient_ids, as_of),
+        visits_frame(session, patient_ids, as_of),
+        treatments_frame(session, patient_ids, as_of),
+    )
 
 
 def surgeries_frame(session: Session, patient_ids: list[int] | None = None, as_of: date | None = None) -> pd.DataFrame:

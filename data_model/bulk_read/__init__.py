@@ -1,5 +1,10 @@
 """Fast, exact column reads of the rules' input (surgeries, visits, treatments) straight from the driver.
 
+A big clinic (visits past columnar.COLUMNAR_ROWS) is read through connectorx, a columnar reader made for
+this (bulk_read/columnar.py; queries.clinic_frames). This module is the session's own reader: for a
+small clinic, a few patients, and the fallback where connectorx cannot read (SQLite while writes keep
+coming in between its queries; a PostgreSQL server it cannot reach as the app does).
+
 queries.surgeries_frame / visits_frame / treatments_frame build their frames from these arrays; the ORM
 path (a Python tuple per row, then pandas) costs ~16 s for two million visits, almost all of it in
 creating Python objects. Here each column crosses the driver as ONE value instead:

@@ -26,12 +26,8 @@ class ClinicalData:
 
 
 def load_clinical_data(session: Session, as_of: date, patient_ids: list[int] | None = None) -> ClinicalData:
-    return ClinicalData(
-        surgeries=queries.surgeries_frame(session, patient_ids, as_of),
-        visits=queries.visits_frame(session, patient_ids, as_of),
-        treatments=queries.treatments_frame(session, patient_ids, as_of),
-        diagnoses=queries.fbss_diagnoses_frame(session, patient_ids, as_of),
-    )
+    surgeries, visits, treatments = queries.clinic_frames(session, patient_ids, as_of)
+    return ClinicalData(surgeries, visits, treatments, queries.fbss_diagnoses_frame(session, patient_ids, as_of))
 
 
 def evaluate(data: ClinicalData, settings: Settings, as_of: date) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -9,6 +9,7 @@ import pytest
 
 from data_model import bulk_read, queries
 from data_model.audit import set_actor
+from data_model.bulk_read import columnar
 from data_model.db import make_engine, read_session, run_write
 from data_model.migrate import upgrade
 from data_model.models import Surgery, Treatment, Visit
@@ -74,6 +75,16 @@ def _fast_and_reference(engine, patient_ids, as_of):
     return fast, reference
 
 
+@pytest.fixture
+def columnar_reads(monkeypatch):
+    """Every answer of bulk_read.columnar.read_tables (None: it could not read, the caller fell back)."""
+    monkeypatch.setattr(columnar, "COLUMNAR_ROWS", 10)  # the awkward clinic is small: read it so all the same
+    answers: list = []
+    real = columnar.read_tables
+    monkeypatch.setattr(columnar, "read_tables", lambda *a, **k: answers.append(real(*a, **k)) or answers[-1])
+    return answers
+
+
 @pytest.mark.parametrize("as_of", [None, date(2025, 6, 1)])
 @pytest.mark.parametrize("patients", ["all", "few", "many"])
 def test_fast_reads_equal_the_orm_reads(awkward_clinic, monkeypatch, patients, as_of):
@@ -84,6 +95,104 @@ def test_fast_reads_equal_the_orm_reads(awkward_clinic, monkeypatch, patients, a
     assert len(visits) > 0
     for got, want in zip((surgeries, visits, treatments), reference, strict=True):
         pd.testing.assert_frame_equal(got, want)
+
+
+@pytest.mark.parametrize("as_of", [None, date(2025, 6, 1)])
+@pytest.mark.parametrize("patients", ["all", "many"])
+def test_the_columnar_read_of_the_clinic_equals_the_orm_reads(
+    awkward_clinic, monkeypatch, columnar_reads, patients, as_of
+):
+    """The evaluation's read (queries.clinic_frames) goes through connectorx (bulk_read.columnar) for the
+    whole clinic or many patients, and gives the ORM's frames exactly: dtypes, NaN, NaT, None, order."""
+    ids = None if patients == "all" else list(range(1, 41))
+    monkeypatch.setattr(bulk_read, "SMALL_PATIENT_SET", 5)
+    with read_session(awkward_clinic) as session:
+        reference = queries.orm_frames(session, ids, as_of)
+        got = queries.clinic_frames(session, ids, as_of)
+    assert len(columnar_reads) == 1 and columnar_reads[0] is not None  # connectorx read it, no fallback
+    assert len(got[1]) > 0
+    for frame, want in zip(got, reference, strict=True):
+        pd.testing.assert_frame_equal(frame, want)
+
+
+def test_a_small_clinic_is_read_on_the_session_without_starting_connectorx(awkward_clinic, monkeypatch):
+    monkeypatch.setattr(columnar, "COLUMNAR_ROWS", 1_000_000)
+    started = []
+    monkeypatch.setattr(columnar, "_postgres", lambda *a: started.append(a))
+    monkeypatch.setattr(columnar, "_sqlite_process", lambda *a: started.append(a))
+    with read_session(awkward_clinic) as session:
+        reference = queries.orm_frames(session, None, None)
+        got = queries.clinic_frames(session, None, None)
+    assert started == []
+    for frame, want in zip(got, reference, strict=True):
+        pd.testing.assert_frame_equal(frame, want)
+
+
+def test_a_few_patients_are_read_row_by_row_on_the_session(awkward_clinic, columnar_reads):
+    with read_session(awkward_clinic) as session:
+        reference = queries.orm_frames(session, [1, 2, 3], None)
+        got = queries.clinic_frames(session, [1, 2, 3], None)
+    assert columnar_reads == []  # an index look-up per patient, no whole-table read
+    for frame, want in zip(got, reference, strict=True):
+        pd.testing.assert_frame_equal(frame, want)
+
+
+ON_SQLITE = pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
+ON_POSTGRESQL = pytest.mark.parametrize(
+    "engine", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
+)
+
+
+@ON_SQLITE
+def test_a_sqlite_read_crossed_by_writes_every_time_is_made_again_on_the_sessions_snapshot(
+    awkward_clinic, monkeypatch, columnar_reads, caplog
+):
+    """connectorx reads SQLite on connections of its own, each query seeing the data as it was when it
+    began; when the newest audit entry moved during every attempt (a write came in between), the read
+    is made on the session's own snapshot instead, and the result is still exact."""
+    monkeypatch.setattr(columnar, "_VERSION_SQL", "SELECT abs(random()) AS last_id")  # a new answer every time
+    with caplog.at_level("INFO", logger=columnar.__name__), read_session(awkward_clinic) as session:
+        reference = queries.orm_frames(session, None, None)
+        got = queries.clinic_frames(session, None, None)
+    assert columnar_reads == [None]
+    assert "writes kept coming in between" in caplog.text
+    for frame, want in zip(got, reference, strict=True):
+        pd.testing.assert_frame_equal(frame, want)
+
+
+@ON_POSTGRESQL
+def test_a_postgresql_read_sees_the_sessions_snapshot_not_a_later_commit(awkward_clinic, columnar_reads):
+    """A visit committed after the session's first read is not in the columnar read of that session:
+    connectorx's connections join the session's snapshot (pg_export_snapshot), so the three tables and
+    both halves of each are read as one."""
+    with read_session(awkward_clinic) as session:
+        before = queries.orm_frames(session, None, None)
+
+        def add(other):
+            set_actor(other, "test")
+            other.add(Visit(patient_id=1, visit_date=date(2021, 5, 5), back_pain=6.0))
+
+        run_write(awkward_clinic, add)
+        got = queries.clinic_frames(session, None, None)
+    assert columnar_reads[0] is not None
+    pd.testing.assert_frame_equal(got[1], before[1])
+
+
+@ON_SQLITE
+def test_a_sqlite_read_sees_a_commit_made_after_the_sessions_version_was_read(awkward_clinic, columnar_reads):
+    """SQLite's column reader runs in a process of its own and sees the data as it is when it reads: at
+    least as new as the version the evaluation read first, which incremental.refresh goes on from."""
+    with read_session(awkward_clinic) as session:
+        queries.orm_frames(session, None, None)
+
+        def add(other):
+            set_actor(other, "test")
+            other.add(Visit(patient_id=1, visit_date=date(2021, 5, 5), back_pain=6.0))
+
+        run_write(awkward_clinic, add)
+        visits = queries.clinic_frames(session, None, None)[1]
+    assert columnar_reads[0] is not None
+    assert ((visits["patient_id"] == 1) & (visits["visit_date"] == pd.Timestamp("2021-05-05"))).sum() == 1
 
 
 def test_awkward_values_survive_the_fast_path(awkward_clinic):
@@ -121,27 +230,3 @@ def test_a_big_sqlite_table_read_in_two_halves_at_once_equals_the_orm_read(tmp_p
     for got, want in zip((surgeries, visits, treatments), reference, strict=True):
         pd.testing.assert_frame_equal(got, want)
     sqlite_engine.dispose()
-
-
-def test_the_benchmarks_columnar_reader_reads_exactly_what_the_app_reads(awkward_clinic):
-    """dashboard/benchmark/columnar.py (connectorx) against the app's reader, array for array: the
-    bench's side-by-side figures compare the same work (docs/PERFORMANCE.md). The app's arrays are
-    read and its connections closed first: connectorx's own SQLite must not share the process with an
-    open sqlite3 connection (two copies of SQLite break each other's locks)."""
-    from dashboard.benchmark import columnar
-
-    with read_session(awkward_clinic) as session:
-        conn = session.connection()
-        source = columnar.source_url(conn)
-        wanted = {
-            (table.name, as_of): bulk_read.read(conn, table, None, as_of)
-            for table in bulk_read.TABLES.values()
-            for as_of in (None, date(2025, 6, 1))
-        }
-    awkward_clinic.dispose()
-    for (name, as_of), want in wanted.items():
-        table = bulk_read.TABLES[name]
-        got = columnar.read(source, table, as_of)
-        for column in table.columns:
-            assert got[column.name].dtype == want[column.name].dtype, (name, column.name)
-            assert pd.Series(got[column.name]).equals(pd.Series(want[column.name])), (name, column.name)

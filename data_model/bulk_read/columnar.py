@@ -1,0 +1,215 @@
+"""The whole-table reads of the rules' input through connectorx, a columnar reader made for this.
+
+A read of many patients (the whole clinic, or more than SMALL_PATIENT_SET of them) comes back from the
+database as Arrow columns and becomes the same numpy arrays bulk_read.read returns (dtypes, NaN, NaT,
+None, order; tests/integration/test_bulk_read.py holds them to the ORM's frames).
+
+- PostgreSQL: in this process, on connections of connectorx's own that join the session's snapshot
+  (pg_export_snapshot, then SET TRANSACTION SNAPSHOT before each query): the three tables and both
+  halves of the visits are read exactly as the session sees them. The session's search_path goes along.
+- SQLite: in a process of its own (reader_process.py; connectorx's copy of SQLite must not share a
+  process with the sqlite3 module's). Each query sees the data as it was when it began; the newest
+  audit entry, read before and after, says whether a write came in between (then the read is made
+  again). When writes keep coming, read_tables returns None and the caller reads on the session's
+  own snapshot instead (bulk_read.read).
+
+Each table is read in two halves at once (ranges of patients; the machine PainTrail is sized for has
+two cores), whose batches arrive interleaved: they are put back in each half's order (_by_half), so rows
+stored in patient order stay so, and bulk_read.ordered sorts only what the table did not hold in order.
+docs/PERFORMANCE.md has the figures.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import struct
+import subprocess
+import sys
+import tempfile
+from datetime import date
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import numpy as np
+from sqlalchemy import Connection
+
+from ..import_runs import VISIBLE_SQL
+from . import TABLES, Arrays, Table, ordered
+
+log = logging.getLogger(__name__)
+
+# Below this many visits the session's own reader (bulk_read.read) is quicker than starting connectorx's
+# connections, and on SQLite a process (a few tenths of a second): a clinic of some thousand patients.
+COLUMNAR_ROWS = 200_000
+PARTITION_ON = "patient_id"  # every table is read in two halves at once, by patient
+_ATTEMPTS = 3  # SQLite: reads made again while writes keep coming in between
+_READER = Path(__file__).with_name("reader_process.py")
+# the data a reader is shown: the newest audit entry outside unfinished imports (every write is audited)
+_VERSION_SQL = f"SELECT coalesce(max(id), 0) AS last_id FROM audit_log WHERE {VISIBLE_SQL}"
+
+
+def source_url(conn: Connection) -> str | None:
+    """The database as connectorx names it; None for one it cannot open on its own (SQLite in memory,
+    another engine). PostgreSQL: the session's search_path goes along (a connect hook may have set it)."""
+    url = conn.engine.url
+    if url.get_backend_name() == "sqlite" and conn.dialect.driver == "pysqlite":
+        if not url.database or url.database == ":memory:" or url.query.get("mode") == "memory":
+            return None
+        return "sqlite://" + quote(str(Path(url.database).resolve()))
+    if url.get_backend_name() == "postgresql" and conn.dialect.driver == "psycopg":
+        schemas = conn.exec_driver_sql("SELECT array_to_string(current_schemas(false), ',')").scalar()
+        target = url.set(drivername="postgresql")
+        if schemas:
+            target = target.update_query_dict({"options": f"-csearch_path={schemas}"})
+        return target.render_as_string(hide_password=False)
+    return None
+
+
+def sql(table: Table, as_of: date | None, patient_ids: list[int] | None = None, sqlite: bool = True) -> str:
+    """One table's rules' columns, filtered as bulk_read.read filters them. connectorx takes no
+    parameters, so values are written into the text: the date as ISO digits, the ids as integers."""
+    clauses = ["voided_at IS NULL", VISIBLE_SQL]
+    if as_of is not None:
+        clauses.append(f"{table.date_column} <= '{as_of.isoformat()}'")
+    if patient_ids is not None:
+        ids = ",".join(str(int(p)) for p in patient_ids)  # int(): nothing but digits reaches the SQL
+        clauses.append(
+            f"patient_id IN (SELECT value FROM json_each('[{ids}]'))" if sqlite else f"patient_id = ANY('{{{ids}}}')"
+        )
+    select = ", ".join(f"{c.sql} AS {c.name}" for c in table.columns)
+    return f"SELECT {select} FROM {table.name} WHERE {' AND '.join(clauses)}"
+
+
+def read_tables(conn: Connection, as_of: date | None, patient_ids: list[int] | None = None) -> dict[str, Arrays] | None:
+    """Surgeries, visits and treatments (bulk_read.TABLES) as bulk_read.read returns them, or None when
+    this database cannot be read so (SQLite in memory, another driver; SQLite while writes keep coming)."""
+    source = source_url(conn)
+    if source is None or not _big(conn):
+        return None
+    sqlite = conn.dialect.name == "sqlite"
+    queries = {name: sql(table, as_of, patient_ids, sqlite) for name, table in TABLES.items()}
+    arrow = _sqlite_process(source, queries) if sqlite else _postgres(conn, source, queries)
+    if arrow is None:
+        return None
+    out = {}
+    for name, table in TABLES.items():
+        halves = _by_half(arrow[name])
+        out[name] = ordered(table, {c.name: numpy_column(c.kind, halves.column(c.name)) for c in table.columns})
+    return out
+
+
+def _by_half(table: Any) -> Any:  # a pyarrow Table
+    """The batches of a read in two halves, the first half's first. Each half covers its own range of
+    patients and comes in order, so a stable sort of the batches by their first patient does it."""
+    import pyarrow as pa
+
+    batches = [b for b in table.to_batches() if b.num_rows]
+    if len(batches) < 2:
+        return table
+    batches.sort(key=lambda batch: batch.column(PARTITION_ON)[0].as_py())
+    return pa.Table.from_batches(batches, schema=table.schema)
+
+
+def _big(conn: Connection) -> bool:
+    """Whether the visits table has grown to about COLUMNAR_ROWS rows (its largest id: one index look-up)."""
+    return (conn.exec_driver_sql("SELECT max(id) FROM visits").scalar() or 0) >= COLUMNAR_ROWS
+
+
+def _postgres(conn: Connection, source: str, queries: dict[str, str]) -> dict[str, Any] | None:
+    import connectorx as cx
+
+    # connectorx's connections join the session's snapshot: the tables are read as the session sees them
+    snapshot = conn.exec_driver_sql("SELECT pg_export_snapshot()").scalar()
+    join = ["BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", f"SET TRANSACTION SNAPSHOT '{snapshot}'"]
+    out = {}
+    try:
+        for name, query in queries.items():
+            out[name] = cx.read_sql(
+                source, query, return_type="arrow", pre_execution_query=join, partition_on=PARTITION_ON, partition_num=2
+            )
+    except Exception as exc:  # a server connectorx cannot reach as the app does (a socket, a client certificate)
+        log.warning("column read with connectorx failed (%s); reading on the session's connection instead", exc)
+        return None
+    return out
+
+
+def _sqlite_process(source: str, queries: dict[str, str]) -> dict[str, Any] | None:
+    import pyarrow as pa
+
+    request = {
+        "source": source,
+        "check": _VERSION_SQL,
+        "queries": queries,
+        "partition_on": PARTITION_ON,
+        "attempts": _ATTEMPTS,
+    }
+    # -P: the reader's folder is not put on the import path (its neighbours are this package's modules).
+    # The reader needs no PainTrail setting, and gets none (a password among them).
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PAINTRAIL_")}
+    # its complaints go to a file: a full stderr pipe nobody reads yet would stall the reader
+    with (
+        tempfile.TemporaryFile() as complaints,
+        subprocess.Popen(
+            [sys.executable, "-P", str(_READER)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=complaints,
+            env=env,
+        ) as reader,
+    ):
+        assert reader.stdin is not None and reader.stdout is not None
+        reader.stdin.write(json.dumps(request).encode())
+        reader.stdin.close()
+        header = reader.stdout.readline()
+        out = {}
+        try:
+            consistent = bool(json.loads(header)["consistent"])
+            for name in queries if consistent else ():
+                (size,) = struct.unpack("<Q", _exactly(reader.stdout, 8))
+                out[name] = pa.ipc.open_stream(pa.py_buffer(_exactly(reader.stdout, size))).read_all()
+        except (ValueError, KeyError, struct.error, EOFError):
+            consistent = False
+        reader.stdout.close()
+        failed = reader.wait() != 0 or not header
+        complaints.seek(0)
+        problem = complaints.read().decode(errors="replace").strip()
+        if failed:
+            log.warning("the column reader failed (%s); reading on the session's connection instead", problem[-2000:])
+            return None
+    if not consistent:
+        log.info("column read: writes kept coming in between; reading on the session's own snapshot instead")
+        return None
+    return out
+
+
+def _exactly(stream: Any, size: int) -> bytearray:
+    """size bytes from the pipe, read straight into one buffer (the visits are about 150 MB)."""
+    buffer = bytearray(size)
+    view, at = memoryview(buffer), 0
+    while at < size:
+        got = stream.readinto(view[at:])
+        if not got:
+            raise EOFError(f"the column reader stopped after {at} of {size} bytes")
+        at += got
+    return buffer
+
+
+def numpy_column(kind: str, column: Any) -> np.ndarray:  # column: a pyarrow ChunkedArray
+    """One Arrow column as bulk_read.read gives it: ids int64, floats and flags float64 with NaN,
+    dates datetime64[ns] with NaT, text object with None."""
+    import pyarrow as pa
+
+    if kind == "id":
+        return column.cast(pa.int64()).to_numpy()
+    if kind in ("float", "flag"):
+        return column.cast(pa.float64()).to_numpy(zero_copy_only=False)  # null -> NaN; True/False -> 1.0/0.0
+    if kind in ("date", "date_or_null"):
+        if not pa.types.is_date32(column.type):
+            column = column.cast(pa.date32())  # ISO text; anything else fails loudly rather than as NaT
+        # days since 1970 as int64, the NULLs as numpy's NaT (the smallest int64): no Python object per row
+        days = column.cast(pa.int32()).cast(pa.int64()).fill_null(np.iinfo(np.int64).min).to_numpy()
+        return days.view("datetime64[D]").astype("datetime64[ns]")
+    return column.to_numpy(zero_copy_only=False).astype(object)
