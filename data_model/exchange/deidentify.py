@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
+import numpy as np
 import pandas as pd
 
 from .pseudonyms import pseudonym
@@ -34,15 +36,23 @@ def weeks_instead_of_dates(text: str, index_date: object) -> str:
     if not isinstance(text, str) or not text:
         return text
     index = pd.Timestamp(index_date) if index_date is not None and not pd.isna(index_date) else None
+    return _weeks_since(text, None if index is None else index.date().toordinal())
+
+
+def _weeks_since(text: str, index_day: int | None) -> str:
+    """weeks_instead_of_dates with the index date as a day number (date.toordinal), None: unknown. The
+    worklist calls it once per flagged patient: plain dates, no Timestamp per match."""
+    if "-" not in text:
+        return text  # no ISO date can be in it
 
     def week_of(match: re.Match[str]) -> str:
         try:
-            day = pd.Timestamp(match.group(0))
+            day = date.fromisoformat(match.group(0))
         except ValueError:
             return "(date removed)"
-        if index is None:
+        if index_day is None:
             return "(date removed)"
-        return f"week {(day - index).days / 7:.0f}"
+        return f"week {(day.toordinal() - index_day) / 7:.0f}"
 
     return ISO_DATE.sub(week_of, text)
 
@@ -72,6 +82,14 @@ def weeks_after_first_visit(text: str, first_visit: object) -> str:
     return ISO_DATE.sub(lambda m: weeks(m.group(0)), text)
 
 
+def _day_numbers(days: pd.Series) -> list[int | None]:
+    """Each date as date.toordinal() (None: unknown), the whole column at once."""
+    as_days = pd.to_datetime(days).to_numpy(dtype="datetime64[D]")
+    known = ~np.isnat(as_days)
+    numbers = as_days.astype("int64") + date(1970, 1, 1).toordinal()
+    return [int(n) if k else None for n, k in zip(numbers.tolist(), known.tolist(), strict=True)]
+
+
 def deidentified_worklist(worklist: pd.DataFrame, key: str) -> pd.DataFrame:
     """The worklist (services.worklist.worklist_of) with a pseudonym for each patient and nothing that identifies:
     no MRN, name, surgeon, dates or review note; dates inside the reasons become weeks since surgery."""
@@ -83,7 +101,10 @@ def deidentified_worklist(worklist: pd.DataFrame, key: str) -> pd.DataFrame:
     out = pd.DataFrame(
         {
             "pseudonym": worklist["mrn"].map(lambda mrn: pseudonym(str(mrn), key)),
-            "reasons": [weeks_instead_of_dates(r, d) for r, d in zip(worklist["reasons"], index_dates, strict=True)],
+            "reasons": [
+                _weeks_since(r, d) if isinstance(r, str) and r else r
+                for r, d in zip(worklist["reasons"], _day_numbers(index_dates), strict=True)
+            ],
         },
         index=worklist.index,
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import os
 import secrets
@@ -26,7 +25,7 @@ class PseudonymKeyMissing(RuntimeError):
 
 def _digest(mrn: str, key: str | bytes) -> bytes:
     secret = key.encode("utf-8") if isinstance(key, str) else key
-    return hmac.new(secret, mrn.encode("utf-8"), hashlib.sha256).digest()
+    return hmac.digest(secret, mrn.encode("utf-8"), "sha256")  # one-shot (OpenSSL): a worklist calls it per row
 
 
 def pseudonym(mrn: str, key: str | bytes) -> str:
