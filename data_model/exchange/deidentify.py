@@ -90,20 +90,36 @@ def _day_numbers(days: pd.Series) -> list[int | None]:
     return [int(n) if k else None for n, k in zip(numbers.tolist(), known.tolist(), strict=True)]
 
 
+def _dates(days: pd.Series) -> list[pd.Timestamp | None]:
+    """Each date as a Timestamp, None where unknown (most rows: only patients without a surgery have one)."""
+    as_days = pd.to_datetime(days).reset_index(drop=True)
+    out: list[pd.Timestamp | None] = [None] * len(as_days)
+    for at in np.flatnonzero(as_days.notna().to_numpy()):
+        out[at] = as_days.iloc[at]
+    return out
+
+
 def deidentified_worklist(worklist: pd.DataFrame, key: str) -> pd.DataFrame:
     """The worklist (services.worklist.worklist_of) with a pseudonym for each patient and nothing that identifies:
     no MRN, name, surgeon, dates or review note; dates inside the reasons become weeks since surgery."""
     if worklist.empty:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in DEIDENTIFIED_WORKLIST_COLUMNS})
-    index_dates = (
-        worklist["index_surgery_date"] if "index_surgery_date" in worklist else pd.Series(None, index=worklist.index)
-    )
+    unknown = pd.Series(None, index=worklist.index)
+    index_dates = worklist.get("index_surgery_date", unknown)
+    # a patient without a recorded surgery (data_model/fbss.py): weeks after the first recorded visit
+    first_visits = worklist.get("first_visit_date", unknown)
     out = pd.DataFrame(
         {
             "pseudonym": worklist["mrn"].map(lambda mrn: pseudonym(str(mrn), key)),
             "reasons": [
-                _weeks_since(r, d) if isinstance(r, str) and r else r
-                for r, d in zip(worklist["reasons"], _day_numbers(index_dates), strict=True)
+                r
+                if not isinstance(r, str) or not r
+                else _weeks_since(r, index_day)
+                if first_visit is None or index_day is not None
+                else weeks_after_first_visit(r, first_visit)
+                for r, index_day, first_visit in zip(
+                    worklist["reasons"], _day_numbers(index_dates), _dates(first_visits), strict=True
+                )
             ],
         },
         index=worklist.index,

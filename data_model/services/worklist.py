@@ -77,8 +77,12 @@ def worklist_of(session: Session, evaluation: Evaluation) -> pd.DataFrame:
     worklist = build_worklist(status, evaluation.flags)
     if worklist.empty:
         return pd.DataFrame(columns=WORKLIST_VIEW_COLUMNS)
-    # without a recorded surgery (fbss.py) the rules' clock start is no surgery date: none is shown or exported
-    worklist["index_surgery_date"] = worklist["index_surgery_date"].where(worklist["surgery_known"].astype(bool))
+    # without a recorded surgery (fbss.py) the rules' clock start is no surgery date: none is shown or
+    # exported. That clock starts the day before the first recorded visit, from which de-identified
+    # reasons count their weeks (exchange/deidentify.py), as the patient's chart and summary do.
+    known = worklist["surgery_known"].astype(bool)
+    worklist["first_visit_date"] = (worklist["index_surgery_date"] + pd.Timedelta(days=1)).where(~known)
+    worklist["index_surgery_date"] = worklist["index_surgery_date"].where(known)
     worklist = worklist.merge(queries.patient_names(session), on="patient_id", how="left")
     worklist["surgeon"] = worklist["patient_id"].map(_index_surgeon(data.surgeries, status))
     worklist = attach_reviews(worklist, queries.reviews_frame(session), evaluation.as_of)

@@ -16,7 +16,9 @@ from sqlalchemy import select
 
 from dashboard.charts.reports import patient_summary_pdf
 from data_model.db import read_session
+from data_model.exchange.deidentify import deidentified_worklist
 from data_model.exchange.fhir.bundle_import import import_fhir
+from data_model.exchange.pseudonyms import pseudonym
 from data_model.models import Condition, Patient
 from data_model.services.patient import patient_record
 from data_model.services.worklist import flag_worklist
@@ -112,6 +114,15 @@ def test_an_imported_fbss_patient_without_a_surgery_is_on_the_worklist(engine, t
     assert row["procedure"] == "unknown (post-laminectomy syndrome)"
     assert row["weeks_since_surgery"] != row["weeks_since_surgery"]  # NaN: unknown, shown as "–"
     assert row["index_surgery_date"] is pd.NaT  # no surgery date is made up
+
+    # de-identified (the worklist download, `paintrail flags`): weeks after the first visit, as the summary
+    hidden = deidentified_worklist(worklist, KEY)
+    reasons = hidden.loc[hidden["pseudonym"] == pseudonym("FB-001", KEY), "reasons"].iloc[0]
+    assert (
+        "Back pain 8/10 at week 161 after the first visit; surgery date unknown; post-laminectomy syndrome "
+        "diagnosed (baseline: the first recorded visit); baseline 6, 33 % higher"
+    ) in reasons
+    assert "date removed" not in reasons and re.search(r"\d{4}-\d{2}-\d{2}", reasons) is None
 
 
 def pdf_text(data: bytes) -> str:
