@@ -99,10 +99,10 @@ BROWSER = (
 # (key, label, target): the figures, in its order
 TIMED = (
     ("seed", "seed the cohort (generate + write; n=1)", 60.0),
-    ("raw_read", "raw column read (the app's reader: the floor)", None),
+    ("raw_read", "raw column read (the app's reader: connectorx, both halves at once)", None),
     ("flags", "flags: read + compute (evaluate_clinic)", 2.0),
     ("compute_only", "flags: compute alone, on what was read", None),
-    ("columnar_read", "raw column read with connectorx (columnar.py)", None),
+    ("columnar_read", "raw column read with connectorx, one thread (columnar.py)", None),
     ("next_day", "flags for the next day, from the held rows", None),
     ("patient_reads", "one patient's reads (patient_record)", 0.05),
     ("refresh_after_visit", "flags after one new visit (refresh)", 0.2),

@@ -174,8 +174,9 @@ def _notes(params: Params, databases: dict[str, dict], problem: str | None) -> l
     notes = [
         "seed: generated and written once per database (n=1); seeding this many patients several times is "
         "too slow to repeat.",
-        "raw column read: services.load_clinical_data, the same column reader (data_model.bulk_read) the "
-        "app's flags use, so it is the floor any evaluation pays; flags/raw is the median of per-run ratios.",
+        "raw column read: services.load_clinical_data, the same column reader (data_model.bulk_read: "
+        "connectorx for a big clinic, SQLite in a reader process) the app's flags use, so it is the floor any "
+        "evaluation pays; flags/raw is the median of per-run ratios.",
         "cold page: every Streamlit cache cleared (engine, settings, evaluation) after an untimed first "
         "render that imports the page's modules (its time is first_render_seconds in the JSON); warm: the "
         "same session rerun.",
