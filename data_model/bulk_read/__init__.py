@@ -31,7 +31,7 @@ creating Python objects. Here each column crosses the driver as ONE value instea
   numpy (cheaper than SQLite's ORDER BY through the index).
 
 read() returns None for any other database or driver: the caller then uses the ORM path.
-Everything runs on the session's own connection, so the three tables are read in one transaction.
+This module runs on the session's own connection, so the three tables are read in one transaction.
 """
 
 from __future__ import annotations

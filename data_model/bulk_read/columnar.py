@@ -1,17 +1,23 @@
 """The whole-table reads of the rules' input through connectorx, a columnar reader made for this.
 
-A read of many patients (the whole clinic, or more than SMALL_PATIENT_SET of them) comes back from the
-database as Arrow columns and becomes the same numpy arrays bulk_read.read returns (dtypes, NaN, NaT,
-None, order; tests/integration/test_bulk_read.py holds them to the ORM's frames).
+A read of many patients (the whole clinic, or more than SMALL_PATIENT_SET of them) of a big clinic comes
+back from the database as Arrow columns and becomes the same numpy arrays bulk_read.read returns
+(dtypes, NaN, NaT, None, order; tests/integration/test_bulk_read.py holds them to the ORM's frames). The
+result is always the data the session's own snapshot holds, so what the session reads besides (names,
+reviews, diagnoses) agrees with it; where that cannot be had, read_tables returns None and the caller
+reads on the session (bulk_read.read).
 
 - PostgreSQL: in this process, on connections of connectorx's own that join the session's snapshot
-  (pg_export_snapshot, then SET TRANSACTION SNAPSHOT before each query): the three tables and both
-  halves of the visits are read exactly as the session sees them. The session's search_path goes along.
+  (pg_export_snapshot, then SET TRANSACTION SNAPSHOT before each query) — for a read-only session in
+  REPEATABLE READ, which the app's read_session is; the partitions' patient range is found by the session.
+  The session's search_path goes along.
 - SQLite: in a process of its own (reader_process.py; connectorx's copy of SQLite must not share a
   process with the sqlite3 module's). Each query sees the data as it was when it began; the newest
-  audit entry, read before and after, says whether a write came in between (then the read is made
-  again). When writes keep coming, read_tables returns None and the caller reads on the session's
-  own snapshot instead (bulk_read.read).
+  audit entry and the newest finished import, read by the session and by the reader before and after
+  its queries, say whether the reader saw the session's data (every PainTrail write is audited, in the
+  same transaction, and SQLite commits one writer at a time in id order). A write since the session's
+  snapshot began means None. A change made outside PainTrail without an audit entry is not seen by this
+  check, as by the rest of PainTrail (services/incremental.py; the app reads everything again daily).
 
 Each table is read in two halves at once (ranges of patients; the machine PainTrail is sized for has
 two cores), whose batches arrive interleaved: they are put back in each half's order (_by_half), so rows
@@ -28,6 +34,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import threading
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -45,10 +52,16 @@ log = logging.getLogger(__name__)
 # connections, and on SQLite a process (a few tenths of a second): a clinic of some thousand patients.
 COLUMNAR_ROWS = 200_000
 PARTITION_ON = "patient_id"  # every table is read in two halves at once, by patient
-_ATTEMPTS = 3  # SQLite: reads made again while writes keep coming in between
+READ_TIMEOUT = 600.0  # seconds: a reader process still reading then is stopped (the caller falls back)
 _READER = Path(__file__).with_name("reader_process.py")
+_MAX_TABLE_BYTES = 1 << 36  # a length past this is not a table but a broken pipe's garbage
 # the data a reader is shown: the newest audit entry outside unfinished imports (every write is audited)
-_VERSION_SQL = f"SELECT coalesce(max(id), 0) AS last_id FROM audit_log WHERE {VISIBLE_SQL}"
+# and the newest finished import (an import's rows appear when it turns done)
+_VERSION_SQL = (
+    f"SELECT coalesce(max(id), 0) AS last_id, "
+    f"(SELECT coalesce(max(id), 0) FROM imports WHERE state = 'done') AS last_import "
+    f"FROM audit_log WHERE {VISIBLE_SQL}"
+)
 
 
 def source_url(conn: Connection) -> str | None:
@@ -60,11 +73,23 @@ def source_url(conn: Connection) -> str | None:
             return None
         return "sqlite://" + quote(str(Path(url.database).resolve()))
     if url.get_backend_name() == "postgresql" and conn.dialect.driver == "psycopg":
-        schemas = conn.exec_driver_sql("SELECT array_to_string(current_schemas(false), ',')").scalar()
+        # quoted as identifiers (a schema "Clinic A" is not clinic_a), then escaped for libpq's options
+        schemas = conn.exec_driver_sql(
+            "SELECT string_agg(quote_ident(name), ',') FROM unnest(current_schemas(false)) AS name"
+        ).scalar()
         target = url.set(drivername="postgresql")
         if schemas:
-            target = target.update_query_dict({"options": f"-csearch_path={schemas}"})
-        return target.render_as_string(hide_password=False)
+            escaped = schemas.replace("\\", "\\\\").replace(" ", "\\ ")
+            given = url.query.get("options")  # a site's own (a statement timeout, say) stay
+            given_text = " ".join(given) if isinstance(given, tuple) else given
+            options = " ".join(o for o in (given_text, f"-csearch_path={escaped}") if o)
+            target = target.update_query_dict({"options": options})
+        rendered = target.render_as_string(hide_password=False)
+        if "?" not in rendered:
+            return rendered
+        # SQLAlchemy writes a space in the query as "+", which connectorx reads as a plus sign
+        address, query = rendered.split("?", 1)
+        return address + "?" + query.replace("+", "%20")
     return None
 
 
@@ -90,8 +115,10 @@ def read_tables(conn: Connection, as_of: date | None, patient_ids: list[int] | N
     if source is None or not _big(conn):
         return None
     sqlite = conn.dialect.name == "sqlite"
+    if sqlite and not Path(conn.engine.url.database or "").is_file():
+        return None  # connectorx would make an empty database there
     queries = {name: sql(table, as_of, patient_ids, sqlite) for name, table in TABLES.items()}
-    arrow = _sqlite_process(source, queries) if sqlite else _postgres(conn, source, queries)
+    arrow = _sqlite_process(conn, source, queries) if sqlite else _postgres(conn, source, queries)
     if arrow is None:
         return None
     out = {}
@@ -121,31 +148,59 @@ def _big(conn: Connection) -> bool:
 def _postgres(conn: Connection, source: str, queries: dict[str, str]) -> dict[str, Any] | None:
     import connectorx as cx
 
-    # connectorx's connections join the session's snapshot: the tables are read as the session sees them
-    snapshot = conn.exec_driver_sql("SELECT pg_export_snapshot()").scalar()
-    join = ["BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", f"SET TRANSACTION SNAPSHOT '{snapshot}'"]
+    # Joining the session's snapshot gives the session's data only for a read-only session in one snapshot
+    # for the whole transaction (its own uncommitted writes would be missing): otherwise the session reads.
+    isolation, written = conn.exec_driver_sql(
+        "SELECT current_setting('transaction_isolation'), txid_current_if_assigned()"
+    ).one()
+    if isolation not in ("repeatable read", "serializable") or written is not None or conn.in_nested_transaction():
+        return None
     out = {}
     try:
+        snapshot = conn.exec_driver_sql("SELECT pg_export_snapshot()").scalar()
+        join = ["BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", f"SET TRANSACTION SNAPSHOT '{snapshot}'"]
+        # The halves' patient range, from the session: connectorx would ask for it outside the snapshot
+        # (a patient removed since would cut their rows off). Every row's patient is a patient.
+        low, high = conn.exec_driver_sql("SELECT min(id), max(id) FROM patients").one()
         for name, query in queries.items():
+            if low is None:  # no patient: nothing to halve
+                out[name] = cx.read_sql(source, query, return_type="arrow", pre_execution_query=join)
+                continue
             out[name] = cx.read_sql(
-                source, query, return_type="arrow", pre_execution_query=join, partition_on=PARTITION_ON, partition_num=2
+                source,
+                query,
+                return_type="arrow",
+                pre_execution_query=join,
+                partition_on=PARTITION_ON,
+                partition_range=(int(low), int(high)),
+                partition_num=2,
             )
-    except Exception as exc:  # a server connectorx cannot reach as the app does (a socket, a client certificate)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # connectorx's own panics are BaseExceptions; a server it cannot reach as the app does
         log.warning("column read with connectorx failed (%s); reading on the session's connection instead", exc)
         return None
     return out
 
 
-def _sqlite_process(source: str, queries: dict[str, str]) -> dict[str, Any] | None:
-    import pyarrow as pa
-
+def _sqlite_process(conn: Connection, source: str, queries: dict[str, str]) -> dict[str, Any] | None:
     request = {
         "source": source,
         "check": _VERSION_SQL,
+        "expect": list(conn.exec_driver_sql(_VERSION_SQL).one()),  # what the session's snapshot holds
         "queries": queries,
         "partition_on": PARTITION_ON,
-        "attempts": _ATTEMPTS,
     }
+    try:
+        return _run_reader(request)
+    except (OSError, ValueError, MemoryError, OverflowError, struct.error, EOFError) as exc:
+        log.warning("the column reader failed (%s); reading on the session's connection instead", exc)
+        return None
+
+
+def _run_reader(request: dict[str, Any]) -> dict[str, Any] | None:
+    import pyarrow as pa
+
     # -P: the reader's folder is not put on the import path (its neighbours are this package's modules).
     # The reader needs no PainTrail setting, and gets none (a password among them).
     env = {k: v for k, v in os.environ.items() if not k.startswith("PAINTRAIL_")}
@@ -161,26 +216,30 @@ def _sqlite_process(source: str, queries: dict[str, str]) -> dict[str, Any] | No
         ) as reader,
     ):
         assert reader.stdin is not None and reader.stdout is not None
-        reader.stdin.write(json.dumps(request).encode())
-        reader.stdin.close()
-        header = reader.stdout.readline()
-        out = {}
+        watchdog = threading.Timer(READ_TIMEOUT, reader.kill)  # a stuck reader must not hold every page
+        watchdog.start()
         try:
-            consistent = bool(json.loads(header)["consistent"])
-            for name in queries if consistent else ():
+            reader.stdin.write(json.dumps(request).encode())
+            reader.stdin.close()
+            header = reader.stdout.readline()
+            seen = bool(header) and bool(json.loads(header)["consistent"])
+            out = {}
+            for name in request["queries"] if seen else ():
                 (size,) = struct.unpack("<Q", _exactly(reader.stdout, 8))
+                if size > _MAX_TABLE_BYTES:
+                    raise ValueError(f"the column reader announced {size} bytes for {name}")
                 out[name] = pa.ipc.open_stream(pa.py_buffer(_exactly(reader.stdout, size))).read_all()
-        except (ValueError, KeyError, struct.error, EOFError):
-            consistent = False
-        reader.stdout.close()
-        failed = reader.wait() != 0 or not header
+        finally:
+            reader.stdout.close()
+            failed = reader.wait() != 0
+            watchdog.cancel()
         complaints.seek(0)
         problem = complaints.read().decode(errors="replace").strip()
-        if failed:
-            log.warning("the column reader failed (%s); reading on the session's connection instead", problem[-2000:])
-            return None
-    if not consistent:
-        log.info("column read: writes kept coming in between; reading on the session's own snapshot instead")
+    if failed or not header:
+        log.warning("the column reader failed (%s); reading on the session's connection instead", problem[-2000:])
+        return None
+    if not seen:
+        log.info("column read: the data changed since the session's snapshot; reading on the session instead")
         return None
     return out
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, date, datetime
 
 import pandas as pd
@@ -10,8 +11,7 @@ import pytest
 from data_model import bulk_read, queries
 from data_model.audit import set_actor
 from data_model.bulk_read import columnar
-from data_model.db import make_engine, read_session, run_write
-from data_model.migrate import upgrade
+from data_model.db import read_session, run_write
 from data_model.models import Surgery, Treatment, Visit
 from sample_data.generator import generate_cohort
 from sample_data.writer import write_cohort
@@ -144,89 +144,83 @@ ON_POSTGRESQL = pytest.mark.parametrize(
 
 
 @ON_SQLITE
-def test_a_sqlite_read_crossed_by_writes_every_time_is_made_again_on_the_sessions_snapshot(
+def test_a_sqlite_read_that_did_not_see_the_sessions_data_is_made_on_the_session(
     awkward_clinic, monkeypatch, columnar_reads, caplog
 ):
-    """connectorx reads SQLite on connections of its own, each query seeing the data as it was when it
-    began; when the newest audit entry moved during every attempt (a write came in between), the read
-    is made on the session's own snapshot instead, and the result is still exact."""
+    """connectorx reads SQLite in a process of its own, on connections of its own; when the data it saw
+    is not the session's (the check's answer differs), the session's own reader reads, still exactly."""
     monkeypatch.setattr(columnar, "_VERSION_SQL", "SELECT abs(random()) AS last_id")  # a new answer every time
     with caplog.at_level("INFO", logger=columnar.__name__), read_session(awkward_clinic) as session:
         reference = queries.orm_frames(session, None, None)
         got = queries.clinic_frames(session, None, None)
     assert columnar_reads == [None]
-    assert "writes kept coming in between" in caplog.text
+    assert "the data changed since the session's snapshot" in caplog.text
     for frame, want in zip(got, reference, strict=True):
         pd.testing.assert_frame_equal(frame, want)
 
 
-@ON_POSTGRESQL
-def test_a_postgresql_read_sees_the_sessions_snapshot_not_a_later_commit(awkward_clinic, columnar_reads):
-    """A visit committed after the session's first read is not in the columnar read of that session:
-    connectorx's connections join the session's snapshot (pg_export_snapshot), so the three tables and
-    both halves of each are read as one."""
+def _add_visit(engine, patient_id: int) -> None:
+    def add(other):
+        set_actor(other, "test")
+        other.add(Visit(patient_id=patient_id, visit_date=date(2021, 5, 5), back_pain=6.0))
+
+    run_write(engine, add)
+
+
+@pytest.mark.parametrize("engine", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True)
+def test_a_commit_after_the_session_began_is_not_in_its_read(awkward_clinic, columnar_reads):
+    """The evaluation's read is the session's data, as the names and reviews the session reads beside
+    it: a visit committed after the session's first read is not in it (PostgreSQL: connectorx joins the
+    session's snapshot; SQLite: the reader's data is not the session's, so the session reads)."""
     with read_session(awkward_clinic) as session:
         before = queries.orm_frames(session, None, None)
+        _add_visit(awkward_clinic, 1)
+        got = queries.clinic_frames(session, None, None)
+    assert columnar_reads == [None] if awkward_clinic.dialect.name == "sqlite" else columnar_reads[0] is not None
+    for frame, want in zip(got, before, strict=True):
+        pd.testing.assert_frame_equal(frame, want)
 
-        def add(other):
+
+@ON_POSTGRESQL
+def test_a_postgresql_read_keeps_a_patient_whose_rows_were_voided_since_the_session_began(
+    awkward_clinic, columnar_reads
+):
+    """The halves' patient range comes from the session: connectorx's own would be asked outside the
+    snapshot, and the rows of the last patient, voided since, would fall outside it."""
+    with read_session(awkward_clinic) as session:
+        before = queries.orm_frames(session, None, None)
+        last = int(before[1]["patient_id"].max())
+
+        def void(other):
             set_actor(other, "test")
-            other.add(Visit(patient_id=1, visit_date=date(2021, 5, 5), back_pain=6.0))
+            for visit in other.query(Visit).filter(Visit.patient_id == last):
+                visit.voided_at = datetime(2026, 6, 1, tzinfo=UTC)
+                visit.void_reason = "entered in error"
 
-        run_write(awkward_clinic, add)
+        run_write(awkward_clinic, void)
         got = queries.clinic_frames(session, None, None)
     assert columnar_reads[0] is not None
+    assert (got[1]["patient_id"] == last).sum() > 0
     pd.testing.assert_frame_equal(got[1], before[1])
 
 
-@ON_SQLITE
-def test_a_sqlite_read_sees_a_commit_made_after_the_sessions_version_was_read(awkward_clinic, columnar_reads):
-    """SQLite's column reader runs in a process of its own and sees the data as it is when it reads: at
-    least as new as the version the evaluation read first, which incremental.refresh goes on from."""
-    with read_session(awkward_clinic) as session:
-        queries.orm_frames(session, None, None)
+@ON_POSTGRESQL
+def test_connectorx_reads_the_schema_the_session_reads_whatever_its_name(engine):
+    """A schema named "Clinic A" is not clinic_a: the search_path travels quoted and escaped."""
+    import connectorx as cx
+    from sqlalchemy import text
 
-        def add(other):
-            set_actor(other, "test")
-            other.add(Visit(patient_id=1, visit_date=date(2021, 5, 5), back_pain=6.0))
-
-        run_write(awkward_clinic, add)
-        visits = queries.clinic_frames(session, None, None)[1]
-    assert columnar_reads[0] is not None
-    assert ((visits["patient_id"] == 1) & (visits["visit_date"] == pd.Timestamp("2021-05-05"))).sum() == 1
-
-
-def test_awkward_values_survive_the_fast_path(awkward_clinic):
-    (surgeries, visits, treatments), _ = _fast_and_reference(awkward_clinic, None, None)
-    first = visits[(visits["patient_id"] == 1) & (visits["visit_date"] == pd.Timestamp("2020-01-02"))].iloc[0]
-    assert first["back_pain"] == 1 / 3 and first["odi"] == 12.345 and pd.isna(first["leg_pain"])
-    assert first["numbness"] == 1.0 and pd.isna(first["tingling"]) and first["weakness"] == 0.0
-    assert 9.0 not in visits.loc[visits["patient_id"] == 2, "back_pain"].tolist()  # the voided visit
-    odd = surgeries[surgeries["surgery_date"] == pd.Timestamp("2019-12-31")].iloc[0]
-    assert odd["surgeon"] == 'Dr \x1fUnit, "Quoted"' and odd["notes"] == "line one\nline two, with \x1e"
-    assert odd["spinal_levels"] is None
-    assert pd.isna(treatments.loc[treatments["code"] == "physio", "end_date"]).any()
-
-
-def test_empty_database_gives_the_orm_empty_frames(engine):
-    fast, reference = _fast_and_reference(engine, None, None)
-    for got, want in zip(fast, reference, strict=True):
-        assert list(got.columns) == list(want.columns) and got.empty
-        pd.testing.assert_series_equal(got.dtypes, want.dtypes)
-
-
-@pytest.mark.parametrize("folder", ["plain", "clinic #1 100% (copy)"])
-def test_a_big_sqlite_table_read_in_two_halves_at_once_equals_the_orm_read(tmp_path, monkeypatch, folder):
-    (tmp_path / folder).mkdir()
-    sqlite_engine = make_engine(f"sqlite:///{tmp_path / folder / 'paintrail.db'}")
-    upgrade(sqlite_engine)
-    write_cohort(sqlite_engine, generate_cohort(60, seed=11, today=TODAY))
-    _add_awkward_rows(sqlite_engine)
-    monkeypatch.setattr(bulk_read, "_PARALLEL_ROWS", 10)
-    halves = []
-    real = bulk_read._parallel_rows
-    monkeypatch.setattr(bulk_read, "_parallel_rows", lambda *a: halves.append(real(*a)) or halves[-1])
-    (surgeries, visits, treatments), reference = _fast_and_reference(sqlite_engine, None, None)
-    assert halves and all(h is not None and len(h) == 2 for h in halves)  # every table took the two-half path
-    for got, want in zip((surgeries, visits, treatments), reference, strict=True):
-        pd.testing.assert_frame_equal(got, want)
-    sqlite_engine.dispose()
+    schema = "Clinic A " + uuid.uuid4().hex[:6]
+    with engine.connect() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        conn.commit()
+        try:
+            conn.execute(text(f'SET search_path TO "{schema}"'))
+            source = columnar.source_url(conn)
+            assert source is not None
+            seen = cx.read_sql(source, "SELECT current_schema() AS s", return_type="arrow").to_pylist()
+            assert seen == [{"s": schema}]
+        finally:
+            conn.rollback()
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+            conn.commit()
