@@ -118,13 +118,15 @@ def _zone_abbreviation(moment: datetime) -> str:
     return f"UTC{name}" if name[:1] in "+-" else name
 
 
-def when(value: object, zone: ZoneInfo, missing: str = MISSING) -> str:
-    """A stored moment as the site reads it: '2026-12-03 14:05 CET' (naive values are UTC)."""
+def when(value: object, zone: ZoneInfo, missing: str = MISSING, seconds: bool = False) -> str:
+    """A stored moment as the site reads it: '2026-12-03 14:05 CET' (naive values are UTC); with seconds,
+    '2026-12-03 14:05:07 CET' (an audit trail, whose entries within one minute are told apart)."""
     moment = _moment(value)
     if moment is None:
         return missing
     local = moment.astimezone(zone)
-    return f"{local:%Y-%m-%d %H:%M} {_zone_abbreviation(local)}"
+    shown = f"{local:%Y-%m-%d %H:%M:%S}" if seconds else f"{local:%Y-%m-%d %H:%M}"
+    return f"{shown} {_zone_abbreviation(local)}"
 
 
 def day(value: object, missing: str = MISSING) -> str:

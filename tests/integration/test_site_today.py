@@ -1,10 +1,11 @@
 """Every flag is judged on the site's date (its time zone), not the server's: a follow-up due on the
-clinic's today is overdue only once the clinic's day is over, in data_model and on the command line.
-The clock is fixed (a `now` passed, or data_model.clock.utc_now replaced): nothing here depends on the
-wall clock."""
+clinic's today is overdue only once the clinic's day is over, in data_model and on the command line,
+which also says times as the clinic reads them. The clock is fixed (a `now` passed, or
+data_model.clock.utc_now replaced): nothing here depends on the wall clock."""
 
 from __future__ import annotations
 
+import csv
 import json
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
@@ -79,3 +80,22 @@ def test_the_flags_command_judges_on_the_sites_date_by_default(engine, monkeypat
     with read_session(engine) as session:
         detail = session.scalars(select(AuditEntry.detail).where(AuditEntry.action == "flags")).one()
     assert json.loads(detail)["as_of"] == ("2026-12-04" if overdue else "2026-12-03")
+
+
+def test_the_audit_export_says_each_time_in_the_sites_zone_and_names_it(engine, tmp_path):
+    _site_in(engine, "Australia/Sydney")
+    _operated_patient(engine)
+    url, _ = subprocess_url(engine)
+    env = add_account(url)
+    out = tmp_path / "audit.csv"
+    result = runner.invoke(app, ["export", "audit", "--out", str(out), "--db", url], env=env)
+    assert result.exit_code == 0, result.output
+    assert "times in Australia/Sydney" in result.stdout
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    with read_session(engine) as session:
+        stored = {entry_id: at for entry_id, at in session.execute(select(AuditEntry.id, AuditEntry.at))}
+    for row in rows:
+        moment = stored[int(row["id"])]
+        moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+        in_sydney = moment.astimezone(clock.site_zone("Australia/Sydney"))
+        assert row["at"] == f"{in_sydney:%Y-%m-%d %H:%M:%S} {in_sydney.tzname()}"  # AEDT in December
