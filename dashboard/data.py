@@ -7,7 +7,7 @@ import os
 import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import TypeVar
 
 import pandas as pd
@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from dashboard import state
 from dashboard.signin import browser_session
 from dashboard.store import database_url, engine, engine_for
-from data_model import odi, queries
+from data_model import clock, odi, queries
 from data_model.access import accounts
 from data_model.audit import record_event, set_actor
 from data_model.changes import Version
@@ -57,6 +57,12 @@ def _settings(url: str, version: Version) -> Settings:
 
 def settings() -> Settings:
     return _settings(database_url(), data_version())
+
+
+def today() -> date:
+    """The site's date now (data_model.clock.site_today): every page's as-of date and default date. Not
+    cached: the evaluation caches are keyed by it, so the site's new day starts a new evaluation."""
+    return clock.site_today(settings())
 
 
 class _HeldEvaluation:
@@ -102,7 +108,8 @@ def _evaluation(as_of: date, spinner: Callable[[str], AbstractContextManager[obj
             with spinner(wait_text):
                 held.current = current = _read(lambda s: incremental.refresh(s, held.current, as_of, base))
             latest.current = current
-            stale = current.read_at is not None and current.read_at.date() < datetime.now(UTC).date()
+            # "once a day" is the site's day: its new day reads every row again behind the held rows
+            stale = current.read_at is not None and clock.site_day_of(current.read_at, current.settings) < today()
             if stale and not held.rereading:
                 _read_again_in_background(held, as_of)
         return current

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import math
-import os
 import re
 from datetime import UTC, date, datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pandas as pd
 
 from data_model.catalog import FLAG_CODES, PROCEDURES, TREATMENTS, UNKNOWN_SURGERY, UNKNOWN_SURGERY_LABEL
-from data_model.settings import is_time_zone
+
+# The site's zone is resolved in data_model.clock; re-exported for the pages and the CLI.
+from data_model.clock import server_zone_name as server_zone_name
+from data_model.clock import site_zone as site_zone
+from data_model.settings import is_time_zone as is_time_zone
 
 MISSING = "–"  # a value not recorded: a dash, never "None" or "nan"
 
@@ -100,29 +102,7 @@ def patient_label(patient: dict) -> str:
 
 # --- Times of day in the site's time zone ---------------------------------------------------------
 # Stored times are UTC; a person reads them in the site's zone (a setting), with the zone named.
-
-
-def server_zone_name() -> str:
-    """The IANA name of the server's own zone: $TZ, else where /etc/localtime points, else /etc/timezone."""
-    named = os.environ.get("TZ", "").removeprefix(":")
-    if named and is_time_zone(named):
-        return named
-    try:
-        target = str(Path("/etc/localtime").resolve())
-    except OSError:
-        target = ""
-    if "zoneinfo/" in target and is_time_zone(name := target.split("zoneinfo/", 1)[1]):
-        return name
-    try:
-        written = Path("/etc/timezone").read_text(encoding="utf-8").strip()
-    except OSError:
-        written = ""
-    return written if written and is_time_zone(written) else "UTC"
-
-
-def site_zone(setting: str) -> ZoneInfo:
-    """The zone times are shown in: the setting (an IANA name), or the server's zone when it is empty."""
-    return ZoneInfo(setting or server_zone_name())
+# The zone itself is resolved in data_model.clock (site_zone, server_zone_name), which also gives the site's today.
 
 
 def _moment(value: object) -> datetime | None:
@@ -138,13 +118,15 @@ def _zone_abbreviation(moment: datetime) -> str:
     return f"UTC{name}" if name[:1] in "+-" else name
 
 
-def when(value: object, zone: ZoneInfo, missing: str = MISSING) -> str:
-    """A stored moment as the site reads it: '2026-12-03 14:05 CET' (naive values are UTC)."""
+def when(value: object, zone: ZoneInfo, missing: str = MISSING, seconds: bool = False) -> str:
+    """A stored moment as the site reads it: '2026-12-03 14:05 CET' (naive values are UTC); with seconds,
+    '2026-12-03 14:05:07 CET' (an audit trail, whose entries within one minute are told apart)."""
     moment = _moment(value)
     if moment is None:
         return missing
     local = moment.astimezone(zone)
-    return f"{local:%Y-%m-%d %H:%M} {_zone_abbreviation(local)}"
+    shown = f"{local:%Y-%m-%d %H:%M:%S}" if seconds else f"{local:%Y-%m-%d %H:%M}"
+    return f"{shown} {_zone_abbreviation(local)}"
 
 
 def day(value: object, missing: str = MISSING) -> str:

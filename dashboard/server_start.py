@@ -10,7 +10,6 @@ import threading
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import date
 
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
@@ -58,7 +57,7 @@ def _warm() -> None:
         _import_app_modules()
         from dashboard import data
 
-        data.warm_up(date.today())
+        data.warm_up(data.today())  # the site's date: the one the first page will ask for
     except BaseException:  # also st.stop() (a database that cannot be opened), which is no Exception
         # The first page then evaluates as it always could, and says what is wrong in words.
         _warm_up.failed = True

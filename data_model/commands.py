@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from . import fbss
+from . import clock, fbss
 from .audit import ACTOR_KEY
 from .models import Condition, FlagReview, Patient, Setting, Surgery, Treatment, Visit, utcnow
 from .queries import load_settings, patient_by_mrn
@@ -47,6 +47,12 @@ def _visit_checker(session: Session):
     return lambda raw, today: check_visit(raw, today, odi_min_sections=min_sections)
 
 
+def site_today(session: Session, today: date | None = None) -> date:
+    """`today` when the caller gives one, else the site's date now (in its time zone, clock.site_today):
+    the day a date "in the future" is judged against, as the clinic's wall calendar says."""
+    return today if today is not None else clock.site_today(load_settings(session))
+
+
 def _validated(raw: Any, kind: type, checker, today: date | None):
     if isinstance(raw, kind):
         return raw
@@ -75,7 +81,7 @@ def _mrn_taken(mrn: str, owner: str) -> ValidationFailed:
 
 
 def register_patient(session: Session, raw: dict[str, Any] | PatientIn, source: str = "form") -> Patient:
-    data: PatientIn = _validated(raw, PatientIn, check_patient, None)
+    data: PatientIn = _validated(raw, PatientIn, check_patient, site_today(session))
     clash = patient_by_mrn(session, data.mrn)
     if clash is not None:
         raise _mrn_taken(data.mrn, clash.mrn)
@@ -91,7 +97,7 @@ def register_patient(session: Session, raw: dict[str, Any] | PatientIn, source: 
 def add_surgery(
     session: Session, patient_id: int, raw: dict[str, Any] | SurgeryIn, today: date | None = None, source: str = "form"
 ) -> Surgery:
-    data: SurgeryIn = _validated(raw, SurgeryIn, check_surgery, today)
+    data: SurgeryIn = _validated(raw, SurgeryIn, check_surgery, site_today(session, today))
     _born_after(get_patient(session, patient_id), "surgery_date", data.surgery_date)
     surgery = Surgery(patient_id=patient_id, source=source, **asdict(data))
     session.add(surgery)
@@ -103,7 +109,7 @@ def record_fbss(session: Session, patient_id: int, raw: dict[str, Any], today: d
     """Record post-laminectomy syndrome (failed back surgery syndrome) diagnosed on raw['diagnosed_on']: a
     patient without a recorded surgery is then followed past every recovery window (fbss.py). Coded as
     SNOMED CT 202725007, as an imported one would be; the same diagnosis twice on one day is refused."""
-    when, errors = check_diagnosis_date(raw, today)
+    when, errors = check_diagnosis_date(raw, site_today(session, today))
     if errors:
         raise ValidationFailed(errors)
     assert when is not None  # required: None only with an error recorded
@@ -155,7 +161,7 @@ def add_visit(
     source says who gave the values: "form" (staff), "patient" (a self-report), an import.
     created_by is the session's actor (audit.set_actor), the one the audit trail names; `actor` is only
     for a caller that writes as someone else than the session's actor."""
-    data: VisitIn = _validated(raw, VisitIn, _visit_checker(session), today)
+    data: VisitIn = _validated(raw, VisitIn, _visit_checker(session), site_today(session, today))
     _born_after(get_patient(session, patient_id), "visit_date", data.visit_date)
     if not allow_same_day and visits_on(session, patient_id, data.visit_date):
         raise SameDayVisitExists(
@@ -181,7 +187,7 @@ def add_treatment(
     today: date | None = None,
     source: str = "form",
 ) -> Treatment:
-    data: TreatmentIn = _validated(raw, TreatmentIn, check_treatment, today)
+    data: TreatmentIn = _validated(raw, TreatmentIn, check_treatment, site_today(session, today))
     _born_after(get_patient(session, patient_id), "start_date", data.start_date)
     treatment = Treatment(patient_id=patient_id, source=source, **asdict(data))
     session.add(treatment)
@@ -220,7 +226,7 @@ def review_flags(
         errors.append(FieldError("note", note or "", "is required: say what was decided for this patient"))
     elif len(text) > 4000:
         errors.append(FieldError("note", text[:40] + "…", "is longer than 4000 characters"))
-    today = today or date.today()
+    today = site_today(session, today)
     if recheck_on is not None and recheck_on <= today:
         errors.append(FieldError("recheck_on", recheck_on.isoformat(), "must be a day after today"))
     if errors:
@@ -265,7 +271,7 @@ def save_settings(session: Session, new: Settings) -> Settings:
 def correct_visit(session: Session, visit_id: int, raw: dict[str, Any] | VisitIn, today: date | None = None) -> Visit:
     """Replace a visit's values with corrected ones (the ODI's section scores with them); the audit trail
     keeps the values before, a patient's own answers included."""
-    data: VisitIn = _validated(raw, VisitIn, _visit_checker(session), today)
+    data: VisitIn = _validated(raw, VisitIn, _visit_checker(session), site_today(session, today))
     visit = session.get(Visit, visit_id)
     if visit is None or visit.voided_at is not None:
         raise ValidationFailed([FieldError("visit", visit_id, "no such visit, or it was voided")])

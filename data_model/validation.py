@@ -58,6 +58,8 @@ class Fields:
 
     def __init__(self, raw: dict[str, Any], today: date | None = None):
         self.raw = raw
+        # Every caller that judges a date passes the site's today (commands.site_today, clock.site_today);
+        # the server's date is only the fallback of checks with no date in them (settings, numbers).
         self.today = today or date.today()
         self.errors: list[FieldError] = []
 

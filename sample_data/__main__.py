@@ -7,6 +7,7 @@ import sys
 import time
 from datetime import date
 
+from data_model.clock import site_today_of
 from data_model.db import make_engine, resolve_url
 from data_model.migrate import upgrade
 
@@ -19,7 +20,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m sample_data", description=__doc__)
     parser.add_argument("--patients", type=int, required=True)
     parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--today", type=date.fromisoformat, default=None, help="YYYY-MM-DD (default: today)")
+    parser.add_argument("--today", type=date.fromisoformat, default=None, help="YYYY-MM-DD (default: the site's today)")
     parser.add_argument("--dense", action="store_true", help="about 20 visits per patient (routine follow-up)")
     parser.add_argument("--db", default=None, help="database URL (default: $PAINTRAIL_DATABASE_URL or SQLite)")
     args = parser.parse_args(argv)
@@ -29,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     frames = generate_cohort(
         args.patients,
         seed=args.seed,
-        today=args.today,
+        today=args.today or site_today_of(engine),  # the date the database's site is on (its time zone)
         visits_per_patient=DENSE_VISITS_PER_PATIENT if args.dense else None,
     )
     generated = time.perf_counter()

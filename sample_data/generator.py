@@ -74,6 +74,8 @@ def generate_cohort(
         raise ValueError(f"visits_per_patient: {visits_per_patient!r} must be positive")
     if n_patients < 0:
         raise ValueError(f"n_patients: {n_patients!r} must not be negative")
+    # A cohort of no site: the server's date. Callers writing into a site's database pass its today
+    # (data_model.clock.site_today), as `paintrail seed` and the demo do.
     today_day = ((today or date.today()) - _EPOCH).days
     rng = np.random.default_rng(seed)
     n = n_patients

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from dashboard.cli.common import parse_date, user_errors
+from dashboard.cli.common import optional_date, user_errors
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
@@ -51,7 +51,7 @@ def bench(
             "--as-of",
             metavar="DATE",
             help="The cohort's today and the measures' as-of date "
-            "(YYYY-MM-DD). Default: today, as the app's pages use.",
+            "(YYYY-MM-DD). Default: today in the server's zone (the throwaway databases' own setting).",
             show_default=False,
         ),
     ] = None,
@@ -63,6 +63,8 @@ def bench(
     Progress goes to stderr. Exits 1 when PostgreSQL was asked for and could not be used.
     """
     from dashboard.benchmark.run import Params, run
+    from data_model.clock import site_today
+    from data_model.settings import DEFAULT_SETTINGS
     from sample_data.params import DENSE_VISITS_PER_PATIENT
 
     with user_errors():
@@ -71,7 +73,8 @@ def bench(
             visits_per_patient=DENSE_VISITS_PER_PATIENT if dense else None,
             runs=runs,
             seed=seed,
-            as_of=parse_date("--as-of", as_of),
+            # the throwaway databases keep the default settings: the site's zone is the server's
+            as_of=optional_date("--as-of", as_of) or site_today(DEFAULT_SETTINGS),
             postgres_url=None if skip_postgres else postgres_url,
             json_path=json_path,
             import_rows=import_rows,

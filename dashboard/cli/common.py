@@ -35,7 +35,10 @@ DbOption = Annotated[
 AsOfOption = Annotated[
     str | None,
     typer.Option(
-        "--as-of", metavar="DATE", help="Evaluate as of this date (YYYY-MM-DD). Default: today.", show_default=False
+        "--as-of",
+        metavar="DATE",
+        help="Evaluate as of this date (YYYY-MM-DD). Default: the site's today, in its time zone.",
+        show_default=False,
     ),
 ]
 
@@ -132,18 +135,22 @@ class OneLineErrorsGroup(TyperGroup):
         sys.exit(result if isinstance(result, int) else 0)
 
 
-def parse_date(option: str, value: str | None) -> date:
-    """An ISO date for an option, today when not given; a bad value is a one-line error naming it."""
+def optional_date(option: str, value: str | None) -> date | None:
+    """An ISO date for an option, None when not given; a bad value is a one-line error naming it."""
     if value is None or value.strip() == "":
-        return date.today()
+        return None
     try:
         return date.fromisoformat(value.strip())
     except ValueError:
         raise UserError(f"{option}: {value!r} is not a date in the form YYYY-MM-DD") from None
 
 
-def optional_date(option: str, value: str | None) -> date | None:
-    return None if value is None or value.strip() == "" else parse_date(option, value)
+def site_today_of(engine: Engine) -> date:
+    """The site's date now, in the time zone of its settings (data_model.clock): the default of --as-of,
+    as the app's pages use it."""
+    from data_model import clock
+
+    return clock.site_today_of(engine)
 
 
 def cohort_filter(

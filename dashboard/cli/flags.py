@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from dashboard.cli.acting_account import AsUserOption, audit_command, export_action, export_key, open_as
-from dashboard.cli.common import AsOfOption, DbOption, parse_date, user_errors
+from dashboard.cli.common import AsOfOption, DbOption, optional_date, site_today_of, user_errors
 
 if TYPE_CHECKING:  # pandas is imported where the worklist is formatted, not for --help
     import pandas as pd
@@ -211,9 +211,10 @@ def flags(
     De-identified by default (clinicians and admins); --identified for admins. Audited under --as-user.
     """
     with user_errors():
-        when = parse_date("--as-of", as_of)
+        given = optional_date("--as-of", as_of)
         engine, user = open_as(db, as_user, export_action(identified), "flags")
         try:
+            when = given or site_today_of(engine)
             from data_model.db import read_session
             from data_model.exchange.deidentify import deidentified_worklist
             from data_model.services.worklist import flag_worklist

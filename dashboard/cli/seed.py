@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from dashboard.cli.acting_account import AsUserOption, open_as
-from dashboard.cli.common import DbOption, UserError, parse_date, user_errors
+from dashboard.cli.common import DbOption, UserError, optional_date, site_today_of, user_errors
 from data_model.access.permissions import Action
 
 if TYPE_CHECKING:
@@ -35,7 +35,7 @@ def seed(
         typer.Option(
             "--as-of",
             metavar="DATE",
-            help="The cohort's 'today' (YYYY-MM-DD); nothing is dated later. Default: today.",
+            help="The cohort's 'today' (YYYY-MM-DD); nothing is dated later. Default: the site's today, in its time zone.",
             show_default=False,
         ),
     ] = None,
@@ -55,9 +55,10 @@ def seed(
     that enters data), under whose name every row is audited.
     """
     with user_errors():
-        today: date = parse_date("--as-of", as_of)
+        given = optional_date("--as-of", as_of)
         engine, user = open_as(db, as_user, Action.ENTER_DATA, "seed")
         try:
+            today: date = given or site_today_of(engine)
             from sample_data.generator import generate_cohort
             from sample_data.params import DENSE_VISITS_PER_PATIENT
             from sample_data.writer import write_cohort

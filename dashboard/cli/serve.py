@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from dashboard.cli.common import DbOption, UserError, open_database, shown_url, user_errors
+from dashboard.cli.common import DbOption, UserError, open_database, shown_url, site_today_of, user_errors
 from dashboard.demo import DEMO_ACCOUNTS, DEMO_DATABASE_URL, DEMO_ENV, DEMO_PATIENTS
 
 # The store is imported inside the commands, so `paintrail --help` does not load it.
@@ -183,7 +183,7 @@ def demo(
         url = db or DEMO_DATABASE_URL
         engine = open_database(url)
         try:
-            done = prepare_demo(engine, patients, date.today())
+            done = prepare_demo(engine, patients, site_today_of(engine))
         finally:
             engine.dispose()
         typer.echo(

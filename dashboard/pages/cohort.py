@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import streamlit as st
 
 from dashboard import data
@@ -27,7 +25,7 @@ with st.expander("Cohort definition", expanded=True):
     dates = cols[2].date_input(
         "Index surgery between",
         value=(),  # type: ignore[arg-type]  # an empty range is allowed; streamlit's hints list only 1 or 2 dates
-        max_value=date.today(),
+        max_value=data.today(),
         key="co_dates",
         help="Leave empty for any date; the most recent surgery is the index surgery.",
     )
@@ -36,7 +34,7 @@ with st.expander("Cohort definition", expanded=True):
 date_from = dates[0] if len(dates) > 0 else None
 date_to = dates[1] if len(dates) > 1 else None
 chosen = CohortFilter(tuple(procedures), tuple(surgeons), date_from, date_to, order)
-as_of = date.today()
+as_of = data.today()
 view = data.cohort(as_of, chosen)
 st.caption(
     f"Cohort: {plain(chosen.describe())}; as of {view.as_of:%d %b %Y}. Counts are patients, not visits."

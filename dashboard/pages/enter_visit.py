@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import streamlit as st
 
 from dashboard import data, state
@@ -46,7 +44,7 @@ if surgery_tab.open:
         forms.fbss_form(patient)
 if correct_tab.open:
     with correct_tab:
-        record = data.patient_record(int(patient["patient_id"]), date.today())
+        record = data.patient_record(int(patient["patient_id"]), data.today())
         if record is None:  # removed since it was chosen
             st.error("This patient's record is no longer there: choose the patient again.")
         else:

@@ -3,8 +3,6 @@ contact log, sorted and filtered by its state), reminder letters, and the way to
 
 from __future__ import annotations
 
-from datetime import date
-
 import pandas as pd
 import streamlit as st
 
@@ -45,7 +43,8 @@ settings = data.settings()
 lost_after = settings.follow_up_lost_after_attempts
 
 cols = st.columns([1, 1, 2])
-as_of = cols[0].date_input("As of", value=date.today(), max_value=date.today(), key="fu_as_of")
+today = data.today()  # the site's date, in its time zone
+as_of = cols[0].date_input("As of", value=today, max_value=today, key="fu_as_of")
 # A choice, not a typed number: a number box would silently keep its last value when 90 is typed past its limit.
 ahead = cols[1].selectbox("Due within (days)", (7, 14, 30, 60), index=0, key="fu_ahead")
 rows = data.follow_ups(as_of, int(ahead))
@@ -172,7 +171,7 @@ with st.form("fu_contact_form"):
     )
     feedback.field(c[0], "outcome")
     contacted_on = feedback.text(
-        c[1], "contacted_on", "Date of the attempt", key=f"fu_contacted_{gen}", value=date.today().isoformat()
+        c[1], "contacted_on", "Date of the attempt", key=f"fu_contacted_{gen}", value=today.isoformat()
     )
     next_attempt_on = feedback.text(
         c[2], "next_attempt_on", "Next attempt on (optional)", key=f"fu_next_{gen}", placeholder="YYYY-MM-DD"
@@ -209,7 +208,7 @@ if submitted:
         st.rerun()
 
 st.markdown("**Reminder letters**")
-letters_download(pd.DataFrame(picked_rows), settings.site_name, date.today())
+letters_download(pd.DataFrame(picked_rows), settings.site_name, today)
 st.caption(
     "One PDF, a page per follow-up chosen: the site's name, the patient's name, the follow-up and its dates, and "
     "a request to book; nothing clinical. PainTrail keeps no postal address: each letter leaves three lines for "

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import pandas as pd
 import streamlit as st
 
@@ -42,7 +40,7 @@ if chosen is None:
     st.stop()
 patient_id = int(chosen["patient_id"])
 
-as_of = date.today()
+as_of = data.today()
 record = data.patient_record(patient_id, as_of, against_clinic=True)
 if record is None:
     st.error(f"Patient {patient_id} does not exist.")

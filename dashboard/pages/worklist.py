@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import pandas as pd
 import streamlit as st
 
@@ -37,7 +35,7 @@ auth.guard(Action.VIEW_PATIENTS)
 st.title("Worklist")
 
 # The date and the filters live in the URL: a reload, a bookmark or a shared link shows the same list.
-today = date.today()
+today = data.today()  # the site's date, in its time zone
 top = st.columns([1, 1, 1, 2], vertical_alignment="bottom")
 as_of = top[0].date_input(
     "As of",

@@ -8,8 +8,6 @@ address. Answers are chosen by tapping (or Tab and Space/Enter with a keyboard):
 
 from __future__ import annotations
 
-from datetime import date
-
 import streamlit as st
 
 from dashboard import data, state
@@ -122,7 +120,7 @@ def _questionnaire() -> None:
     )
     sign_in_id = state.held_sign_in()
     try:
-        raw = self_report.visit_values(answers, date.today())
+        raw = self_report.visit_values(answers, data.today())
         data.write(lambda session: tablet.submit(session, sign_in_id, raw))
     except ValidationFailed as failure:
         problem.error(plain(" ".join(_patient_words(error) for error in failure.errors)))

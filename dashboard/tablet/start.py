@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 import pandas as pd
@@ -42,8 +41,9 @@ def self_report_starter(patient: dict[str, Any], key: str) -> None:
 
 
 def _has_visit_today(patient_id: int) -> bool:
-    record = data.patient_record(patient_id, date.today())
+    today = data.today()  # the site's date: the day the patient's visit is on
+    record = data.patient_record(patient_id, today)
     if record is None or record.visits.empty:
         return False
     live = record.visits[record.visits["voided_at"].isna()]
-    return bool((pd.to_datetime(live["visit_date"]).dt.date == date.today()).any())
+    return bool((pd.to_datetime(live["visit_date"]).dt.date == today).any())

@@ -8,7 +8,6 @@ maximum would put back the date shown before, so the app would save what the per
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
 from typing import Any
 
 import streamlit as st
@@ -112,7 +111,7 @@ def visit_fields(
             "visit_date",
             "Visit date",
             key("date"),
-            value=(values.get("visit_date") or date.today()).isoformat(),
+            value=(values.get("visit_date") or data.today()).isoformat(),
             placeholder="YYYY-MM-DD",
         ),
         "back_pain": feedback.text(
@@ -236,7 +235,7 @@ def treatment_form(patient: dict[str, Any]) -> None:
             "start_date",
             "Start date",
             f"t_start_{gen}",
-            value=date.today().isoformat(),
+            value=data.today().isoformat(),
             placeholder="YYYY-MM-DD",
         )
         end = feedback.text(
@@ -340,7 +339,8 @@ def _register(raw: dict[str, Any], surgery: dict[str, Any], feedback: FormFeedba
 
     def register(session: Any) -> int:
         # Both halves judged before anything is written, so every mistake is shown at once.
-        errors = check_patient(raw)[1] + (check_surgery(surgery)[1] if with_surgery else [])
+        today = commands.site_today(session)  # the site's date: a date after it is "in the future"
+        errors = check_patient(raw, today)[1] + (check_surgery(surgery, today)[1] if with_surgery else [])
         if errors:
             raise ValidationFailed(errors)
         created = commands.register_patient(session, raw)

@@ -3,7 +3,7 @@ required, a re-check date optional), and undo."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pandas as pd
 import streamlit as st
@@ -21,7 +21,7 @@ def _status(review: dict, flags: pd.DataFrame) -> str:
     if review["newer_data"] or not set(flags["code"]) <= set(review["flags"]):
         return "new data or new flags since; review again"
     recheck = review.get("recheck_on")
-    if recheck is not None and recheck <= date.today():
+    if recheck is not None and recheck <= data.today():
         return f"re-check date {recheck:%Y-%m-%d} has come; review again"
     return f"holds until {recheck:%Y-%m-%d} or new data" if recheck is not None else "holds until new data"
 
@@ -54,7 +54,7 @@ def review_section(patient_id: int, flags: pd.DataFrame, review: dict | None) ->
             placeholder="e.g. SCS trial booked; re-assess in 6 weeks",
             help="What was decided for this patient. Shown on the worklist row when reviewed patients are shown.",
         )
-        tomorrow = date.today() + timedelta(days=1)
+        tomorrow = data.today() + timedelta(days=1)
         recheck = st.date_input(
             "Re-check on (optional)",
             value=None,

@@ -11,6 +11,7 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..commands import site_today
 from ..models import FollowUpContact, Surgery
 from ..validation import MAX_NOTE_LENGTH, FieldError, Fields, ValidationFailed
 from .states import OUTCOMES
@@ -50,10 +51,9 @@ class ContactIn:
     next_attempt_on: date | None
 
 
-def check_contact(raw: dict[str, Any], today: date | None = None) -> ContactIn:
+def check_contact(raw: dict[str, Any], today: date) -> ContactIn:
     """The form's values (outcome code, contacted_on, note, next_attempt_on; dates as YYYY-MM-DD or dates)
-    judged field by field; ValidationFailed names every refused one."""
-    today = today or date.today()
+    judged field by field against the site's today; ValidationFailed names every refused one."""
     fields_ = Fields(raw, today)
     outcome = raw.get("outcome")
     if outcome is None or outcome == "":
@@ -86,7 +86,7 @@ def log_contacts(
     """One attempt per time point, all or none (the caller's transaction), each audited as an insert.
 
     A time point must be one of the patient's: a surgery on that day (not voided)."""
-    contact = check_contact(raw, today)
+    contact = check_contact(raw, site_today(session, today))
     if not time_points:
         raise ValidationFailed([FieldError("follow_up", "", "choose at least one follow-up to log the attempt for")])
     known = _surgery_days(session, {t.patient_id for t in time_points})

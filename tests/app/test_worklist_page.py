@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import replace
+from datetime import UTC, date, datetime
 
+import pytest
 from sqlalchemy import select
 
-from data_model import commands
+from data_model import clock, commands
 from data_model.audit import set_actor
 from data_model.db import make_engine, read_session, run_write
 from data_model.models import Patient
+from data_model.queries import load_settings
 
 
 def _table(at):
@@ -128,3 +131,20 @@ def test_every_reason_of_the_chosen_patient_is_shown_in_full_under_the_list(as_u
 def _patient_choice(at):
     """The choice of patient under the list (its key changes with the page shown, so that it starts at the top)."""
     return next(box for box in at.selectbox if box.label == "Patient")
+
+
+@pytest.mark.parametrize(
+    ("zone", "site_date"), [("Australia/Sydney", date(2026, 12, 4)), ("America/Los_Angeles", date(2026, 12, 3))]
+)
+def test_the_worklist_is_as_of_the_sites_date_not_the_servers(as_user, app_db, monkeypatch, zone, site_date):
+    """23:30 UTC on 3 December: a clinic in Sydney is on the 4th, one in Los Angeles still on the 3rd."""
+    engine = make_engine(app_db)
+    run_write(
+        engine,
+        lambda s: commands.save_settings(set_actor(s, "boss"), replace(load_settings(s), time_zone=zone)),
+    )
+    engine.dispose()
+    monkeypatch.setattr(clock, "utc_now", lambda: datetime(2026, 12, 3, 23, 30, tzinfo=UTC))
+    at = as_user("doc").run()
+    assert not at.exception
+    assert at.date_input(key="wl_as_of").value == site_date

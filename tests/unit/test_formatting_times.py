@@ -25,6 +25,11 @@ def test_a_naive_stored_time_is_utc_and_a_late_evening_moves_to_the_next_day_eas
     assert when("2026-12-31T23:30:00", OSLO) == "2027-01-01 00:30 CET"
 
 
+def test_an_audit_time_keeps_its_seconds_in_the_site_zone():
+    assert when(datetime(2026, 12, 3, 13, 5, 7), OSLO, seconds=True) == "2026-12-03 14:05:07 CET"
+    assert when(None, OSLO, missing="", seconds=True) == ""
+
+
 def test_a_zone_without_a_letter_abbreviation_is_named_by_its_offset():
     assert when(datetime(2026, 7, 3, 13, 5, tzinfo=UTC), site_zone("America/Sao_Paulo")) == "2026-07-03 10:05 UTC-03"
 

@@ -1,11 +1,14 @@
-"""`paintrail export audit --out FILE.csv`: the audit trail as CSV, for admins only."""
+"""`paintrail export audit --out FILE.csv`: the audit trail as CSV, for admins only.
+
+When each entry was made (`at`) is written as the clinic reads it: in the site's time zone (its setting,
+else the server's) with the zone named, '2026-12-03 14:05:07 CET', as the app's audit page shows it."""
 
 from __future__ import annotations
 
 import csv
 import io
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -14,11 +17,17 @@ from dashboard.cli.common import DbOption, UserError, user_errors
 from dashboard.cli.export.out_file import write_atomically
 from data_model.access.permissions import Action
 
+if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
 
-def audit_csv(entries) -> str:
-    """CSV text of audit entries; every text cell is neutralised against spreadsheet formulas."""
+
+def audit_csv(entries, zone: ZoneInfo) -> str:
+    """CSV text of audit entries, their times in the site's zone; every text cell is neutralised against
+    spreadsheet formulas."""
+    from dashboard.formatting import when
     from data_model.exchange.csv_folder.export import neutralise
 
+    entries = entries.assign(at=[when(at, zone, missing="", seconds=True) for at in entries["at"]])
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(list(entries.columns))
@@ -37,6 +46,7 @@ def export_audit_command(
 ) -> None:
     """Export the audit trail (who, when, what, before and after) as CSV, newest first. Admins only."""
     from data_model import queries
+    from data_model.clock import site_zone
     from data_model.db import read_session
 
     with user_errors():
@@ -46,8 +56,9 @@ def export_audit_command(
         try:
             with read_session(engine) as session:
                 entries = queries.audit_frame(session, actor, table, None, limit)
-            write_atomically(out, audit_csv(entries))
+                zone = site_zone(queries.load_settings(session))
+            write_atomically(out, audit_csv(entries, zone))
             audit_command(engine, user, "export_audit", {"file": out.name, "entries": len(entries)})
         finally:
             engine.dispose()
-    typer.echo(f"Wrote {out}: {len(entries)} audit entries.")
+    typer.echo(f"Wrote {out}: {len(entries)} audit entries (times in {zone.key}).")

@@ -27,7 +27,8 @@ from dashboard.cli.common import (
     ToOption,
     UserError,
     cohort_filter,
-    parse_date,
+    optional_date,
+    site_today_of,
     user_errors,
 )
 from dashboard.cli.export.out_file import write_atomically
@@ -171,9 +172,10 @@ def export_chart(
         if (name == TRAJECTORY) != (mrn is not None):
             raise UserError("--mrn: give it with NAME trajectory, and only then")
         chosen = cohort_filter(procedure, surgeon, date_from, date_to, surgery)
-        day = parse_date("--as-of", as_of)
+        given = optional_date("--as-of", as_of)
         engine, user = open_as(db, as_user, export_action(identified), "export chart")
         try:
+            day = given or site_today_of(engine)
             patient_id = None
             if name == TRAJECTORY:
                 figure, patient_id = trajectory_figure(engine, user, mrn or "", day, identified)

@@ -19,7 +19,8 @@ from dashboard.cli.common import (
     ToOption,
     UserError,
     cohort_filter,
-    parse_date,
+    optional_date,
+    site_today_of,
     user_errors,
 )
 from dashboard.cli.export.out_file import write_atomically
@@ -50,9 +51,10 @@ def export_report(
         if not out.parent.is_dir():
             raise UserError(f"--out: the folder {str(out.parent)!r} does not exist")
         chosen = cohort_filter(procedure, surgeon, date_from, date_to, surgery)
-        day = parse_date("--as-of", as_of)
+        given = optional_date("--as-of", as_of)
         engine, user = open_as(db, as_user, Action.EXPORT_DEIDENTIFIED, "export report")
         try:
+            day = given or site_today_of(engine)
             key = export_key(engine, user)
             from dashboard.charts.figure_export import image_batch
             from dashboard.charts.reports import cohort_figures, cohort_report_pdf

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 import streamlit as st
@@ -93,5 +92,5 @@ def _open_patient() -> dict[str, Any] | None:
     open_id = state.selected_patient()
     if open_id is None:
         return None
-    record = data.patient_record(open_id, date.today())
+    record = data.patient_record(open_id, data.today())
     return None if record is None else record.patient

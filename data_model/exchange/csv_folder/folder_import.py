@@ -11,8 +11,10 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from ...clock import site_today
 from ...db import in_chunks, read_session
 from ...models import Patient
+from ...queries import load_settings
 from ...validation import FieldError, Fields, before_birth, check_patient, check_surgery, check_treatment, check_visit
 from .files import CsvTable, FileSpec, Problem, read_table, same_file_clashes
 from .staging import Progress, Staging
@@ -257,6 +259,7 @@ def import_csv_folder(
     with read_session(engine) as session:
         existing = _existing_mrns(session, _referenced_mrns(tables))
         born = _birth_years(session, existing)
+        today = today or site_today(load_settings(session))
     with Staging(engine, actor, report.folder, existing, problems, report.total_rows, progress) as plan:
         _validate(tables, existing, today, problems, plan, born)
         plan.finish({"folder": report.folder, "rows": report.counts})

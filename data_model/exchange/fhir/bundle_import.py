@@ -39,6 +39,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from ...audit import record_event, set_actor
+from ...clock import site_today_of
 from ...db import DatabaseBusyError, run_write
 from .mapping import map_condition, map_observation, map_patient, map_procedure
 from .medication import MEDICATION_TYPES, map_medication
@@ -87,7 +88,7 @@ def import_fhir(
 def import_bundle(
     engine: Engine, path: Path, actor: str, *, today: date | None = None, strict: bool = False, name: str | None = None
 ) -> BundleReport:
-    today = today or date.today()
+    today = today or site_today_of(engine)
     name = name or str(path)
     try:
         plan = _plan(load_bundle(path), name, today, strict)
