@@ -125,6 +125,8 @@ FIELDS = {
     "time_point": "Time point",
     "weeks": "Weeks after surgery",
     "follow_up": "Follow-up",
+    "voided_by": "Voided by",
+    "void_reason": "Reason for voiding",
     # the tablet self-report (data_model/access/tablet.py)
     "sent": "Questionnaire sent",
     # a diagnosis (conditions): its own words, see _diagnosis_row

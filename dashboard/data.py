@@ -302,11 +302,12 @@ def deidentified_csv_zip(patient_ids: list[int]) -> Callable[[], bytes]:
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def _contact_log(url: str, version: Version, patient_ids: tuple[int, ...]) -> pd.DataFrame:
-    return _read(lambda s: contacts_frame(s, list(patient_ids)))
+    return _read(lambda s: contacts_frame(s, list(patient_ids), with_voided=True))
 
 
 def contact_log(patient_ids: list[int]) -> pd.DataFrame:
-    """Every contact attempt logged for these patients (outreach.contacts.CONTACT_COLUMNS), oldest first."""
+    """Every contact attempt logged for these patients (outreach.contacts.CONTACT_COLUMNS), oldest first;
+    voided ones too (voided_at set), for the log staff read."""
     return _contact_log(database_url(), data_version(), tuple(sorted(set(patient_ids))))
 
 

@@ -9,10 +9,23 @@ from typing import Any
 from sqlalchemy import Date, DateTime, event, insert, inspect, update
 from sqlalchemy.orm import Session
 
-from .models import AuditEntry, Base, Condition, Patient, Surgery, Treatment, UTCDateTime, Visit, utcnow
+from .models import (
+    AuditEntry,
+    Base,
+    Condition,
+    FollowUpContact,
+    Patient,
+    Surgery,
+    Treatment,
+    UTCDateTime,
+    Visit,
+    utcnow,
+)
 
 ACTOR_KEY = "paintrail_actor"
 CLINICAL = (Visit, Surgery, Treatment, Condition)
+# Rows voided rather than deleted: setting voided_at is audited as a "void", not as a change.
+VOIDABLE = (*CLINICAL, FollowUpContact)
 # Never copy a password hash into the audit trail, nor a site secret (site_secrets.value: only that
 # table's `value`, since settings.value must stay visible). The row's insert is still audited, as "***".
 REDACTED_COLUMNS = {"password_hash"}
@@ -82,7 +95,7 @@ def _audit_after_flush(session: Session, _flush_context) -> None:
             before = None if action == "insert" else _before_values(obj)
             if (
                 action == "update"
-                and isinstance(obj, CLINICAL)
+                and isinstance(obj, VOIDABLE)
                 and after is not None
                 and before is not None
                 and after.get("voided_at")

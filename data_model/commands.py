@@ -165,7 +165,13 @@ def add_visit(
     _born_after(get_patient(session, patient_id), "visit_date", data.visit_date)
     if not allow_same_day and visits_on(session, patient_id, data.visit_date):
         raise SameDayVisitExists(
-            [FieldError("visit_date", data.visit_date.isoformat(), "this patient already has a visit on that day")]
+            [
+                FieldError(
+                    "visit_date",
+                    data.visit_date.isoformat(),
+                    "is a day this patient already has a visit on — open that visit to change it",
+                )
+            ]
         )
     values = asdict(data)
     visit = Visit(

@@ -226,7 +226,8 @@ class FlagReview(Base):
 
 class FollowUpContact(Base):
     """One attempt to reach a patient about a follow-up time point (data_model/outreach): how it went,
-    when, a note, and when to try next (0008). Rows are never changed: the log is the history."""
+    when, a note, and when to try next (0008). Rows are never changed nor deleted, the log is the history: an
+    attempt logged in error is voided (0010), kept with who voided it and why, and no longer counts."""
 
     __tablename__ = "follow_up_contacts"
 
@@ -243,6 +244,9 @@ class FollowUpContact(Base):
     next_attempt_on: Mapped[date | None] = mapped_column(Date)
     recorded_by: Mapped[str] = mapped_column(String(64))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    voided_by: Mapped[str | None] = mapped_column(String(64))
+    void_reason: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (Index("ix_follow_up_contacts_time_point", "patient_id", "surgery_date", "weeks"),)
 

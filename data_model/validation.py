@@ -23,6 +23,10 @@ NAME_FORBIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-
 EARLIEST_DATE = date(1900, 1, 1)
 MAX_NOTE_LENGTH = 4000
 MAX_MME_PER_DAY = 5000.0  # far above any real dose: a typo guard, not a clinical limit
+# A number as a clinic types it: digits with at most one decimal point or comma ("5.5", "5,5"). Not what
+# float() reads besides: "1e2", "inf", "nan", which no form means and which would pass a range as 100.
+PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)", re.ASCII)
+DECIMAL_COMMA = re.compile(r"([+-]?\d*),(\d+)", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -125,6 +129,18 @@ class Fields:
                     return None
                 if "_" in text:  # float() reads "5_0" as 50 (Python's digit grouping): no one means that
                     raise ValueError(text)
+                comma = DECIMAL_COMMA.fullmatch(text)
+                if comma and len(comma.group(2)) == 3:  # 1,500: a thousands separator as much as a decimal comma
+                    self.error(
+                        name, f"could be read two ways: type it without a comma, or with a decimal point ({allowed})"
+                    )
+                    return None
+                if comma:
+                    text = f"{comma.group(1)}.{comma.group(2)}"  # a decimal comma: 5,5 is 5.5
+                if not PLAIN_NUMBER.fullmatch(text):
+                    float(text)  # not a number at all: said as such below
+                    self.error(name, f"is not a plain number: type digits, e.g. 5.5 or 5,5 ({allowed})")
+                    return None
                 value = float(text)
             else:
                 value = float(raw)

@@ -8,7 +8,7 @@ import streamlit as st
 
 from dashboard import data, state
 from dashboard.downloads.buttons import letters_download
-from dashboard.formatting import MISSING, day, patient_label
+from dashboard.formatting import MISSING, day, patient_label, plain
 from dashboard.signin import auth
 from dashboard.tablet.start import self_report_starter
 from dashboard.widgets.feedback import LABELS, FormFeedback, saved, show_saved
@@ -17,10 +17,10 @@ from dashboard.widgets.paging import paginate
 from data_model.access.permissions import Action
 from data_model.db import DatabaseBusyError
 from data_model.follow_up import time_point_name
-from data_model.outreach.contacts import TimePoint, log_contacts
+from data_model.outreach.contacts import TimePoint, log_contacts, void_contact
 from data_model.outreach.states import OUTCOMES, STATES, state_words
 from data_model.services.follow_ups import ORDERS, work_list
-from data_model.validation import ValidationFailed
+from data_model.validation import FieldError, ValidationFailed
 
 FORM = "fu_contact"
 CONTACT_LABELS = {
@@ -31,6 +31,100 @@ CONTACT_LABELS = {
     "note": "Note",
     "follow_up": "Follow-up",
 }
+VOID_FORM = "fu_void"
+VOID_PENDING = "fu_void_pending"  # the attempt and reason waiting for the person's confirmation
+VOID_LABELS = {**LABELS, "reason": "Reason for voiding", "attempt": "Attempt"}
+
+
+def _attempt_label(row: dict) -> str:
+    """'NOBASE1 · … · 3-month follow-up · 2026-12-03 · Called, no answer · by nurse': which attempt, in words."""
+    how = OUTCOMES.get(row["outcome"], MISSING)
+    return f"{row['follow_up']} · {day(row['contacted_on'])} · {how} · by {row['recorded_by']}"
+
+
+def _void_form(live: pd.DataFrame) -> None:
+    """Void one attempt logged in error: choose it, say why, then confirm."""
+    if live.empty:
+        return
+    attempts = {int(r["contact_id"]): r for r in live.to_dict("records")}
+    feedback = FormFeedback(labels=VOID_LABELS)
+    void_gen = generation(VOID_FORM)
+    with st.form("fu_void_form"):
+        st.markdown("**Void an attempt logged in error** (wrong patient, wrong outcome)")
+        chosen_id = st.selectbox(
+            "Attempt",
+            list(attempts),
+            index=None,
+            format_func=lambda cid: _attempt_label(attempts[cid]),
+            placeholder="Choose the attempt to void",
+            key=f"fu_void_attempt_{void_gen}",
+        )
+        feedback.field(st, "attempt")
+        reason = feedback.text(
+            st,
+            "reason",
+            "Reason for voiding",
+            f"fu_void_reason_{void_gen}",
+            placeholder="e.g. logged for the wrong patient",
+        )
+        asked = st.form_submit_button("Void this attempt")
+        feedback.summary_here()
+    if asked:
+        errors = []
+        if chosen_id is None:
+            errors.append(FieldError("attempt", "", "is required: choose the attempt to void"))
+        if not reason.strip():
+            errors.append(FieldError("reason", "", "is required: say why the attempt is voided"))
+        if chosen_id is not None and not errors:
+            attempt = attempts[int(chosen_id)]
+            st.session_state[VOID_PENDING] = {
+                "contact_id": int(chosen_id),
+                "label": _attempt_label(attempt),
+                "short": f"of {day(attempt['contacted_on'])} ({OUTCOMES.get(attempt['outcome'], MISSING)})",
+                "reason": reason.strip(),
+            }
+        else:
+            feedback.refuse(errors)
+    pending = st.session_state.get(VOID_PENDING)
+    if pending and pending["contact_id"] in attempts:
+        _confirm_void(pending)
+
+
+def _void_dismissed() -> None:
+    st.session_state.pop(VOID_PENDING, None)
+
+
+@st.dialog("Void this attempt?", on_dismiss=_void_dismissed)
+def _confirm_void(pending: dict) -> None:
+    st.markdown(
+        plain(
+            f"{pending['label']}, voided because: {pending['reason']}. It stays in the log, marked voided, and no "
+            "longer counts for the outreach."
+        )
+    )
+    feedback = FormFeedback(labels=VOID_LABELS)
+    yes, no = st.columns(2)
+    if yes.button("Void it", type="primary", key="fu_void_confirm"):
+        st.session_state.pop(VOID_PENDING, None)
+        feedback.summary_here()
+        if not auth.allowed(Action.ENTER_DATA):  # the role may have changed since the page was drawn
+            feedback.refuse_all("Nothing was voided: your role may not record contact attempts.")
+            return
+        actor = state.signed_in_user().username
+        try:
+            data.write(lambda s: void_contact(s, int(pending["contact_id"]), pending["reason"], actor))
+        except ValidationFailed as failure:
+            feedback.refuse(failure.errors)
+        except DatabaseBusyError as busy:
+            feedback.refuse_all(str(busy))
+        else:
+            saved(f"Voided the attempt {pending['short']}; it stays in the log, marked voided.")
+            st.session_state[f"ef_gen_{VOID_FORM}"] = generation(VOID_FORM) + 1
+            st.rerun()
+    if no.button("Cancel", key="fu_void_cancel"):
+        st.session_state.pop(VOID_PENDING, None)
+        st.rerun()
+
 
 auth.guard(Action.VIEW_PATIENTS)
 st.title("Follow-ups")
@@ -224,7 +318,11 @@ if picked_rows:
     log = data.contact_log([key[0] for key in chosen_keys])
     keys = list(zip(log["patient_id"], log["surgery_date"], log["weeks"], strict=True))
     log = log.assign(follow_up=[chosen_keys.get(k) for k in keys]).dropna(subset=["follow_up"])
-    with st.expander(f"Contact log of the follow-ups chosen ({len(log):,} attempts)", expanded=n == 1):
+    voided = log["voided_at"].notna()
+    counted = f"{len(log):,} {'attempt' if len(log) == 1 else 'attempts'}" + (
+        f", {int(voided.sum()):,} of them voided" if voided.any() else ""
+    )
+    with st.expander(f"Contact log of the follow-ups chosen ({counted})", expanded=n == 1):
         if log.empty:
             st.caption("No attempt logged yet.")
         else:
@@ -234,10 +332,14 @@ if picked_rows:
                     how=log["outcome"].map(lambda code: OUTCOMES.get(code, MISSING)),
                     next_on=log["next_attempt_on"].map(lambda d: day(d, missing="")),
                     note_text=log["note"].map(lambda text: text if isinstance(text, str) else ""),  # a cell is text
+                    voided_text=[
+                        f"voided ({reason})" if was else ""
+                        for was, reason in zip(voided, log["void_reason"].fillna(""), strict=True)
+                    ],
                 ),
                 hide_index=True,
                 key="fu_log",
-                column_order=["follow_up", "contacted", "how", "note_text", "next_on", "recorded_by"],
+                column_order=["follow_up", "contacted", "how", "note_text", "next_on", "recorded_by", "voided_text"],
                 column_config={
                     "follow_up": "Follow-up",
                     "contacted": "Date",
@@ -245,5 +347,11 @@ if picked_rows:
                     "note_text": "Note",
                     "next_on": "Next attempt",
                     "recorded_by": "Logged by",
+                    "voided_text": "Voided",
                 },
             )
+            if voided.any():
+                st.caption(
+                    "A voided attempt stays in the log and the audit trail; it no longer counts for the outreach."
+                )
+            _void_form(log[~voided])

@@ -170,10 +170,7 @@ def _dismissed() -> None:
 def _confirm_same_day(patient: dict[str, Any], pending: dict[str, Any]) -> None:
     # A dialog is in view wherever the person had scrolled, and nothing else can be clicked meanwhile.
     st.markdown(
-        plain(
-            f"{patient['mrn']} already has a visit on {str(pending['raw']['visit_date']).strip()}. "
-            "Save this one as a second visit that day?"
-        )
+        plain(f"{patient['mrn']} already has a visit on {pending['day']}. Save this one as a second visit that day?")
     )
     yes, no = st.columns(2)
     if yes.button("Save second visit", type="primary", key="v_confirm_same_day"):
@@ -212,8 +209,9 @@ def _save_visit(
             f"Saved the visit of {str(raw['visit_date']).strip()} for {patient['mrn']}: {_visit_summary(raw)}.",
             after=remember,
         )
-    except commands.SameDayVisitExists:
-        st.session_state[PENDING_VISIT] = {"patient_id": pid, "raw": raw}
+    except commands.SameDayVisitExists as same_day:
+        # the day as read from the form (2026-12-03), not as typed
+        st.session_state[PENDING_VISIT] = {"patient_id": pid, "raw": raw, "day": same_day.errors[0].value}
         st.rerun()
 
 

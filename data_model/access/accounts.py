@@ -249,6 +249,7 @@ def _settle(session: Session, name: str, claim: _Claim | None, verified: bool, p
     if _hasher.check_needs_rehash(claim.password_hash):
         cleared["password_hash"] = _hasher.hash(password)
     session.execute(update(User.__table__).where(User.__table__.c.username == claim.username).values(**cleared))
+    set_actor(session, claim.username)  # the account's name, however its case was typed (the last sign-in)
     record_event(session, "login", {"username": claim.username})
     return LoginResult(SignedIn(claim.username, claim.role, claim.display_name or claim.username))
 
@@ -293,6 +294,9 @@ def sso_sign_in(session: Session, email: str | None) -> LoginResult:
     if user is None or not user.active:
         record_event(session, "login_failed", {"username": email, "why": "single sign-on without an active account"})
         return LoginResult(None, f"{email or 'This identity'} has no active PainTrail account; ask an administrator.")
+    # The account's own name as the actor, not the provider's spelling of the e-mail (Dr.Lee@Clinic.org for
+    # dr.lee@clinic.org): the Accounts page reads an account's last sign-in from the events it is the actor of.
+    set_actor(session, user.username)
     record_event(session, "login", {"username": user.username, "via": "single sign-on"})
     return LoginResult(SignedIn(user.username, user.role, user.display_name or user.username))
 

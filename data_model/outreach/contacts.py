@@ -1,5 +1,5 @@
-"""The contact log's one write path (validated, audited, one transaction for any number of time points) and
-its reads."""
+"""The contact log's write paths (validated, audited; logging is one transaction for any number of time points,
+voiding takes back one attempt logged in error) and its reads."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..commands import site_today
-from ..models import FollowUpContact, Surgery
+from ..models import FollowUpContact, Surgery, utcnow
 from ..validation import MAX_NOTE_LENGTH, FieldError, Fields, ValidationFailed
 from .states import OUTCOMES
 
@@ -28,6 +28,9 @@ CONTACT_COLUMNS = [
     "next_attempt_on",
     "recorded_by",
     "recorded_at",
+    "voided_at",  # NaT for an attempt that stands
+    "voided_by",
+    "void_reason",
 ]
 # A next attempt further off than this is a typo (2062 for 2026), not a plan.
 NEXT_ATTEMPT_HORIZON = timedelta(days=366)
@@ -122,6 +125,22 @@ def log_contacts(
     return rows
 
 
+def void_contact(session: Session, contact_id: int, reason: str, actor: str) -> FollowUpContact:
+    """Take back one attempt logged in error (wrong patient, wrong outcome): the row stays, marked voided with
+    who and why, and the audit trail records the void; the time point's state is then made without it."""
+    text = (reason or "").strip()
+    if not text:
+        raise ValidationFailed([FieldError("reason", "", "is required: say why the attempt is voided")])
+    if len(text) > MAX_NOTE_LENGTH:
+        raise ValidationFailed([FieldError("reason", text, f"is longer than {MAX_NOTE_LENGTH:,} characters")])
+    contact = session.get(FollowUpContact, contact_id)
+    if contact is None or contact.voided_at is not None:
+        raise ValidationFailed([FieldError("attempt", "", "was voided already, or is no longer in the log")])
+    contact.voided_at, contact.voided_by, contact.void_reason = utcnow(), actor, text
+    session.flush()
+    return contact
+
+
 def _surgery_days(session: Session, patient_ids: set[int]) -> dict[int, set[date]]:
     stmt = select(Surgery.patient_id, Surgery.surgery_date).where(
         Surgery.patient_id.in_(patient_ids), Surgery.voided_at.is_(None)
@@ -132,8 +151,10 @@ def _surgery_days(session: Session, patient_ids: set[int]) -> dict[int, set[date
     return days
 
 
-def contacts_frame(session: Session, patient_ids: list[int] | None = None) -> pd.DataFrame:
-    """Every logged attempt (of these patients), CONTACT_COLUMNS, oldest first; dates as Timestamps."""
+def contacts_frame(session: Session, patient_ids: list[int] | None = None, with_voided: bool = False) -> pd.DataFrame:
+    """Every logged attempt (of these patients), CONTACT_COLUMNS, oldest first; dates as Timestamps.
+
+    Voided attempts are left out (they count for nothing) unless with_voided: the log as staff read it."""
     stmt = select(
         FollowUpContact.id.label("contact_id"),
         FollowUpContact.patient_id,
@@ -146,7 +167,12 @@ def contacts_frame(session: Session, patient_ids: list[int] | None = None) -> pd
         FollowUpContact.next_attempt_on,
         FollowUpContact.recorded_by,
         FollowUpContact.recorded_at,
+        FollowUpContact.voided_at,
+        FollowUpContact.voided_by,
+        FollowUpContact.void_reason,
     ).order_by(FollowUpContact.contacted_on, FollowUpContact.id)
+    if not with_voided:
+        stmt = stmt.where(FollowUpContact.voided_at.is_(None))
     if patient_ids is not None:
         stmt = stmt.where(FollowUpContact.patient_id.in_(patient_ids))
     frame = pd.DataFrame(session.execute(stmt).all(), columns=CONTACT_COLUMNS)

@@ -133,6 +133,36 @@ def is_time_zone(name: str) -> bool:
     return True
 
 
+# The areas of the IANA zone names a clinic's zone is written in: Europe/Berlin, America/New_York,
+# America/Argentina/Buenos_Aires. Not the abbreviations the database keeps for old systems (CET, EST, PST),
+# which name no place and may not follow the clinic's daylight saving, nor Etc/GMT+1 (its sign is reversed).
+ZONE_AREAS = (
+    "Africa",
+    "America",
+    "Antarctica",
+    "Arctic",
+    "Asia",
+    "Atlantic",
+    "Australia",
+    "Europe",
+    "Indian",
+    "Pacific",
+)
+
+
+def is_region_city(name: str) -> bool:
+    """A zone named as a clinic's place is (Region/City, e.g. Europe/Berlin), or UTC; not CET, EST or US/Eastern."""
+    area, _, place = name.partition("/")
+    return name == "UTC" or (area in ZONE_AREAS and bool(place) and is_time_zone(name))
+
+
+def _without_percent_sign(raw: Any) -> Any:
+    """'30%', '30 %' -> '30'; anything else as it is."""
+    if isinstance(raw, str) and raw.strip().endswith("%"):
+        return raw.strip().removesuffix("%").strip()
+    return raw
+
+
 def validate(settings: Settings) -> Settings:
     """Raise SettingsError naming the first refused setting; return the settings otherwise."""
     for proc in PROCEDURES:
@@ -225,7 +255,12 @@ def typed_values(typed: dict[str, str]) -> dict[str, Any]:
     """Settings typed into text boxes (keys as in SCALAR_SETTINGS, 'window_weeks.<procedure>', 'time_zone')
     as values for from_values; ValidationFailed names every box that holds no allowed value. Judged here,
     not by number boxes with limits: those put back their last value when a typed one breaks a limit."""
-    fields_ = Fields(typed)
+    # A percentage may be typed with its sign ("30%", "30 %"); it is stored as the number of percent (30).
+    cleaned = {
+        key: _without_percent_sign(raw) if key in SCALAR_SETTINGS and SCALAR_SETTINGS[key].unit == "%" else raw
+        for key, raw in typed.items()
+    }
+    fields_ = Fields(cleaned)
     values: dict[str, Any] = {}
     windows: dict[str, int] = {}
     for key in typed:
@@ -248,11 +283,20 @@ def typed_values(typed: dict[str, str]) -> dict[str, Any]:
             zone = (typed[key] or "").strip()
             if zone and not is_time_zone(zone):
                 fields_.errors.append(FieldError(key, zone, "is not a time zone this server knows (e.g. Europe/Oslo)"))
+            elif zone and not is_region_city(zone):
+                fields_.errors.append(
+                    FieldError(
+                        key,
+                        zone,
+                        "is an abbreviation or an old alias, not a place: type the region and city, "
+                        "e.g. Europe/Berlin (or UTC)",
+                    )
+                )
             values[key] = zone
         else:
             fields_.errors.append(FieldError(key, typed[key], "is not a setting"))
-    if fields_.errors:
-        raise ValidationFailed(fields_.errors)
+    if fields_.errors:  # each refusal quotes what was typed, its percent sign included
+        raise ValidationFailed([FieldError(e.field, typed.get(e.field, e.value), e.message) for e in fields_.errors])
     if windows:
         values["window_weeks"] = windows
     return values

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
+from sqlalchemy import select
 
 from data_model.access import accounts
-from data_model.db import make_engine
+from data_model.audit import set_actor
+from data_model.db import make_engine, read_session, run_write
+from data_model.models import AuditEntry
 from tests.app.conftest import add_account_on_page
 
 
@@ -59,3 +63,21 @@ def test_accounts_read_in_words_with_role_status_and_last_sign_in_in_the_site_zo
     shown = " ".join(table.astype(str).to_numpy().ravel())
     assert "None" not in shown and "NaT" not in shown and "nan" not in shown
     assert "Times in Asia/Tokyo" in [c.value for c in at.caption]
+
+
+def test_a_single_sign_on_account_shows_its_last_sign_in(as_user, app_db):
+    engine = make_engine(app_db)
+    run_write(engine, lambda s: accounts.add_user(set_actor(s, "boss"), "Dr.Lee@clinic.org", "clinician", None))
+    add_account_on_page(as_user, "nina", "nina-password", "staff")
+    # the identity provider spells the e-mail its own way; a person may type their name in capitals
+    assert run_write(engine, lambda s: accounts.sso_sign_in(set_actor(s, "sso"), "DR.LEE@Clinic.org")).user
+    assert accounts.sign_in(engine, "NINA", "nina-password").user is not None
+    at = as_user("boss").run()
+    at.switch_page("pages/users.py").run()
+    table = at.dataframe[0].value.set_index("User name")
+    for name in ("Dr.Lee@clinic.org", "nina"):
+        assert re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2} \S+", table.loc[name, "Last sign-in"]), name
+    with read_session(engine) as session:
+        logins = session.scalars(select(AuditEntry).where(AuditEntry.action == "login")).all()
+    assert sorted(e.actor for e in logins) == ["Dr.Lee@clinic.org", "nina"]  # audited as the password sign-ins
+    assert {json.loads(e.detail).get("via") for e in logins} == {"single sign-on", None}

@@ -54,7 +54,7 @@ def test_an_out_of_range_setting_is_refused_by_name_and_a_valid_one_is_saved_in_
         assert _stored_mcid(demo_db) == 2.0, "a refused value changes nothing"
         expect(field(page, MCID)).to_have_value("12")  # what was typed stays, to be corrected
 
-        type_into(field(page, MCID), "2.5")
+        type_into(field(page, MCID), "2,5")  # a decimal comma, as many clinics type it
         page.get_by_role("button", name="Save settings").click()
         expect(page.get_by_test_id("stToast").filter(has_text="Saved")).to_contain_text(
             "Meaningful improvement in pain (MCID): 2 → 2.5 points"

@@ -170,3 +170,13 @@ def test_a_second_visit_the_same_day_is_asked_about_in_view_and_saved_only_when_
     question.get_by_role("button", name="Save second visit").click()
     expect(page.get_by_test_id("stToast").filter(has_text="back pain 6")).to_be_visible()
     assert [v[1] for v in visits_of(demo_db, mrn)] == [5.0, 6.0]
+
+
+def test_scores_typed_with_a_decimal_comma_are_saved_as_meant(staff_page, demo_db):
+    page, mrn = staff_page()
+    type_into(field(page, "Back pain (0–10)"), "5,5")
+    type_into(field(page, "Opioid MME/day"), "12,5")
+    press_enter(field(page, "Opioid MME/day"))
+    toast_then_settled(page, "Saved the visit")
+    saved = last_visit(demo_db, mrn)
+    assert (saved["back_pain"], saved["mme_per_day"]) == (5.5, 12.5)

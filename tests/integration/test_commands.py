@@ -9,6 +9,7 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
+from dashboard.widgets.feedback import sentence
 from data_model import commands, queries
 from data_model.audit import set_actor
 from data_model.db import read_session, run_write, write_session
@@ -62,8 +63,11 @@ def test_second_visit_on_the_same_day_needs_confirmation(engine):
     pid = _register(engine)
     visit = {"visit_date": "2026-03-01", "back_pain": 5}
     run_write(engine, lambda s: commands.add_visit(set_actor(s, "n"), pid, visit, TODAY))
-    with pytest.raises(commands.SameDayVisitExists):
+    with pytest.raises(commands.SameDayVisitExists) as same_day:
         run_write(engine, lambda s: commands.add_visit(set_actor(s, "n"), pid, visit, TODAY))
+    assert sentence(same_day.value.errors[0]) == (
+        "Visit date: “2026-03-01” is a day this patient already has a visit on — open that visit to change it."
+    )
     run_write(engine, lambda s: commands.add_visit(set_actor(s, "n"), pid, visit, TODAY, allow_same_day=True))
     with read_session(engine) as s:
         assert s.scalar(select(func.count(Visit.id))) == 2

@@ -14,7 +14,7 @@ from data_model import commands
 from data_model.audit import set_actor
 from data_model.db import read_session, run_write
 from data_model.models import AuditEntry, FollowUpContact
-from data_model.outreach.contacts import TimePoint, log_contacts
+from data_model.outreach.contacts import TimePoint, contacts_frame, log_contacts, void_contact
 from data_model.services.evaluation import evaluate_clinic
 from data_model.services.follow_ups import cohort_follow_up, follow_up_list
 from data_model.validation import ValidationFailed
@@ -113,3 +113,38 @@ def test_bad_input_names_each_field_and_writes_nothing(engine):
         run_write(engine, lambda s: log_contacts(set_actor(s, "nurse1"), both, raw_ok, "nurse1"))
     with read_session(engine) as session:
         assert session.scalars(select(FollowUpContact)).all() == []
+
+
+def test_a_voided_attempt_no_longer_counts_towards_lost_and_the_audit_says_who_and_why(engine):
+    lost, _ = _overdue_patients(engine, 2)
+    for days_ago, outcome in ((6, "no_answer"), (4, "left_message"), (2, "letter_sent")):
+        _log(engine, [lost], outcome, days_ago)
+    assert _list(engine).loc["O000", "outreach"] == "unreachable"
+    with read_session(engine) as session:
+        wrong = session.scalars(
+            select(FollowUpContact.id).where(FollowUpContact.outcome == "left_message")
+        ).one()  # logged for the wrong patient
+
+    with pytest.raises(ValidationFailed) as no_reason:
+        run_write(engine, lambda s: void_contact(set_actor(s, "nurse2"), wrong, "   ", "nurse2"))
+    assert no_reason.value.errors[0].field == "reason"
+    run_write(engine, lambda s: void_contact(set_actor(s, "nurse2"), wrong, " wrong patient ", "nurse2"))
+
+    row = _list(engine).loc["O000"]
+    assert (row["outreach"], row["attempts"]) == ("trying", 2)  # two unanswered attempts left: not lost yet
+    with read_session(engine) as session:
+        shares = cohort_follow_up(session, evaluate_clinic(session, TODAY), [lost])
+        kept = session.get(FollowUpContact, wrong)  # never deleted
+        (entry,) = session.scalars(
+            select(AuditEntry).where(AuditEntry.table_name == "follow_up_contacts", AuditEntry.action == "void")
+        ).all()
+    assert shares.set_index("time_point").loc["3 months", "lost"] == 0
+    assert kept is not None and (kept.voided_by, kept.void_reason) == ("nurse2", "wrong patient")
+    after = json.loads(entry.after)
+    assert (entry.actor, entry.row_id, entry.patient_id) == ("nurse2", wrong, lost)
+    assert (after["voided_by"], after["void_reason"]) == ("nurse2", "wrong patient") and after["voided_at"]
+    with pytest.raises(ValidationFailed):  # voided once: a second void is refused, nothing changes
+        run_write(engine, lambda s: void_contact(set_actor(s, "nurse2"), wrong, "again", "nurse2"))
+    with read_session(engine) as session:
+        log = contacts_frame(session, [lost], with_voided=True)
+    assert list(log["void_reason"].fillna("")) == ["", "wrong patient", ""]

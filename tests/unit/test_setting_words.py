@@ -7,6 +7,7 @@ from dataclasses import fields
 
 import pytest
 
+from dashboard.widgets.feedback import sentence
 from data_model.settings import (
     DEFAULT_SETTINGS,
     Settings,
@@ -147,3 +148,58 @@ def test_two_time_points_of_one_name_or_one_week_are_refused_in_words():
     assert same_week.value.in_words == (
         "Follow-up schedule: “3 months” and “Q1” are both at 13 weeks after surgery; each time point needs a week of its own."
     )
+
+
+@pytest.mark.parametrize(
+    ("key", "text", "value"),
+    [
+        ("mcid_nrs_points", "5,5", 5.5),  # a decimal comma, as a clinic types it
+        ("mcid_nrs_points", " 2,25 ", 2.25),
+        ("mcid_nrs_percent", "30%", 30.0),  # a percentage keeps its meaning: stored as the number of percent
+        ("mcid_nrs_percent", "30 %", 30.0),
+        ("mcid_odi_percent", "27,5 %", 27.5),
+        ("off_track_percentile", "80", 80.0),
+        ("recent_visit_max", "4,0", 4),
+    ],
+)
+def test_a_setting_typed_with_a_decimal_comma_or_a_percent_sign_is_read_as_meant(key, text, value):
+    assert typed_values({key: text}) == {key: value}
+
+
+@pytest.mark.parametrize("text", ["1e2", "1E1", "inf", "-inf", "nan", "Infinity"])
+def test_scientific_notation_inf_and_nan_are_refused_naming_the_setting_and_the_value(text):
+    with pytest.raises(ValidationFailed) as refused:
+        typed_values({"opioid_mme_threshold": text})
+    (error,) = refused.value.errors
+    assert (error.field, error.value) == ("opioid_mme_threshold", text)
+    assert error.message == "is not a plain number: type digits, e.g. 5.5 or 5,5 (allowed: 1 to 1000)"
+    assert sentence(error, labels={"opioid_mme_threshold": label_of("opioid_mme_threshold")}) == (
+        f"Opioid dose to reassess: “{text}” is not a plain number: type digits, e.g. 5.5 or 5,5 (allowed: 1 to 1000)."
+    )
+
+
+def test_a_percent_sign_is_only_for_a_percentage_and_a_comma_before_three_digits_is_refused():
+    with pytest.raises(ValidationFailed) as refused:
+        typed_values({"mcid_nrs_points": "30%", "opioid_mme_high": "1,500"})
+    assert [(e.field, e.value, e.message) for e in refused.value.errors] == [
+        ("mcid_nrs_points", "30%", "is not a number (allowed: 0 to 10)"),
+        (
+            "opioid_mme_high",
+            "1,500",
+            "could be read two ways: type it without a comma, or with a decimal point (allowed: 1 to 1000)",
+        ),
+    ]
+
+
+@pytest.mark.parametrize("zone", ["Europe/Berlin", "America/New_York", "America/Argentina/Buenos_Aires", "UTC"])
+def test_a_time_zone_named_by_region_and_city_is_accepted(zone):
+    assert typed_values({"time_zone": zone}) == {"time_zone": zone}
+
+
+@pytest.mark.parametrize("zone", ["CET", "EST", "PST8PDT", "EST5EDT", "GMT", "US/Eastern", "Etc/GMT+1"])
+def test_a_time_zone_abbreviation_or_alias_is_refused_with_an_example(zone):
+    with pytest.raises(ValidationFailed) as refused:
+        typed_values({"time_zone": zone})
+    (error,) = refused.value.errors
+    assert (error.field, error.value) == ("time_zone", zone)
+    assert "Europe/Berlin" in error.message and "abbreviation" in error.message

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from data_model.validation import before_birth, check_patient, check_visit
+from data_model.validation import Fields, before_birth, check_patient, check_visit
 
 TODAY = date(2026, 6, 1)
 
@@ -85,3 +85,16 @@ def test_a_visit_with_no_measurement_is_refused_in_clinic_words():
 def test_a_date_in_other_digits_is_not_a_date(text):
     _, errors = check_visit({"visit_date": text, "back_pain": 3}, TODAY)
     assert [(e.field, e.message) for e in errors] == [("visit_date", "is not a date in the form YYYY-MM-DD")]
+
+
+@pytest.mark.parametrize(("text", "value"), [("5,5", 5.5), ("5.5", 5.5), (",5", 0.5), ("7", 7.0), ("0,25", 0.25)])
+def test_a_visit_score_typed_with_a_decimal_comma_is_read_as_meant(text, value):
+    fields = Fields({"back_pain": text})
+    assert fields.number("back_pain", 0, 10) == value and fields.errors == []
+
+
+@pytest.mark.parametrize("text", ["1e1", "inf", "nan", "5,5,5", "5.5.5", "5, 5"])
+def test_a_visit_score_in_scientific_notation_or_with_stray_separators_is_refused(text):
+    fields = Fields({"back_pain": text})
+    assert fields.number("back_pain", 0, 10) is None
+    assert [(e.field, e.value) for e in fields.errors] == [("back_pain", text)]
