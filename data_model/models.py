@@ -238,7 +238,7 @@ class FollowUpContact(Base):
     surgery_date: Mapped[date] = mapped_column(Date)
     weeks: Mapped[int] = mapped_column(Integer)
     time_point: Mapped[str] = mapped_column(String(40))  # its label when the attempt was logged
-    outcome: Mapped[str] = mapped_column(String(16))  # outreach.log.OUTCOMES
+    outcome: Mapped[str] = mapped_column(String(16))  # outreach.states.OUTCOMES
     contacted_on: Mapped[date] = mapped_column(Date)
     note: Mapped[str | None] = mapped_column(Text)
     next_attempt_on: Mapped[date | None] = mapped_column(Date)

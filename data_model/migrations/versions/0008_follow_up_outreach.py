@@ -1,7 +1,7 @@
 """follow-up outreach: the contact log of each due or overdue time point
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-03 18:00:00
 
 - `follow_up_contacts`: one row per attempt to reach a patient about a follow-up time point (named by
