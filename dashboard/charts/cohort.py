@@ -199,7 +199,11 @@ def pain_curve_figure(
     order = list(dict.fromkeys(curve["time_point"]))
     fig.update_layout(title=_titled(f"{title} ({_patients(total)})", subtitle), **_LAYOUT)
     _n_table(fig, curve, order)
-    _caption(fig, f"Median, band: interquartile range; under the axis: patients per point; {_too_few(min_patients)}.")
+    _caption(
+        fig,
+        f"Median, band: interquartile range; under the axis: patients per point; {_too_few(min_patients)}.",
+        below=True,
+    )
     fig.update_xaxes(title_text=x_title, categoryorder="array", categoryarray=order)
     fig.update_yaxes(title_text=y_title, range=[0, 10.5], dtick=2)
     return fig
@@ -217,7 +221,7 @@ Cell = tuple[object, str, str]  # (x, text, colour)
 
 def _rows_under_axis(fig: go.Figure, header: str, rows: list[tuple[str, str, list[Cell]]]) -> None:
     """Under the x axis, as survival plots put their numbers at risk: a header, then per row its
-    label (left of the axis, in its colour) and its cells at their x; then the legend."""
+    label (left of the axis, in its colour) and its cells at their x; the legend goes above the plot."""
     label_style = {"x": 0, "y": 0, "xref": "paper", "yref": "paper", "xanchor": "right", "yanchor": "top"}
     fig.add_annotation(
         text=f"<b>{header}</b>", **label_style, xshift=-12, yshift=-_TABLE_TOP_PX, showarrow=False, font={"size": 11}
@@ -241,12 +245,8 @@ def _rows_under_axis(fig: go.Figure, header: str, rows: list[tuple[str, str, lis
                 font={"size": 11, "color": cell_colour},
             )
     below = _TABLE_TOP_PX + _ROW_PX * (len(rows) + 1)
-    plot = _HEIGHT_PX - _MARGIN["t"] - below - 40
-    fig.update_layout(
-        height=_HEIGHT_PX,
-        margin={**_MARGIN, "l": 200, "b": below + 40},
-        legend={**_LEGEND, "y": -(below + 6) / plot},
-    )
+    fig.update_layout(height=_HEIGHT_PX, margin={**_MARGIN, "l": 200, "b": below + 40})
+    _legend_above(fig)
 
 
 def _legend_above(fig: go.Figure) -> None:
@@ -443,7 +443,6 @@ def responder_figure(
             for procedure, rows in rates.groupby("procedure", sort=False)
         ],
     )
-    _legend_above(fig)
     _caption(
         fig,
         "On the bars: share of responders; under the axis: patients seen (missing) at that time point.<br>"
@@ -525,7 +524,6 @@ def km_figure(
         ],
     )
     left_out = left_out_text(durations) if durations is not None else ""
-    _legend_above(fig)
     _caption(
         fig,
         " ".join(

@@ -106,6 +106,12 @@ def test_the_kaplan_meier_legend_sits_above_the_plot_clear_of_the_numbers_at_ris
     assert at_risk_rows and all(a.yshift is not None and a.yshift < 0 for a in at_risk_rows)
 
 
+def test_the_pain_curve_legend_sits_above_the_plot_clear_of_the_patients_per_point(frames):
+    surgeries, visits, _, selected = frames
+    fig = pain_curve_figure(pain_curve(surgeries, visits, selected, DEFAULT_SETTINGS, AS_OF))
+    assert fig.layout.legend.yanchor == "bottom" and fig.layout.legend.y >= 1.0
+
+
 def test_the_treatment_bars_carry_their_n(frames):
     _, visits, treatments, _ = frames
     fig = treatment_response_figure(treatment_rates(per_treatment(visits, treatments, DEFAULT_SETTINGS, AS_OF)))
