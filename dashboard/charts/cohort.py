@@ -199,7 +199,11 @@ def pain_curve_figure(
     order = list(dict.fromkeys(curve["time_point"]))
     fig.update_layout(title=_titled(f"{title} ({_patients(total)})", subtitle), **_LAYOUT)
     _n_table(fig, curve, order)
-    _caption(fig, f"Median, band: interquartile range; under the axis: patients per point; {_too_few(min_patients)}.")
+    _caption(
+        fig,
+        f"Median, band: interquartile range; under the axis: patients per point; {_too_few(min_patients)}.",
+        below=True,
+    )
     fig.update_xaxes(title_text=x_title, categoryorder="array", categoryarray=order)
     fig.update_yaxes(title_text=y_title, range=[0, 10.5], dtick=2)
     return fig
@@ -208,6 +212,8 @@ def pain_curve_figure(
 _HEIGHT_PX = 700  # the print size; the plot area gives way to the rows under it
 _TABLE_TOP_PX = 62  # below the plot: tick labels and the axis title first
 _ROW_PX = 19
+_BAR_TEXT_PX = 12  # the share on a responder bar
+_LEGEND_ABOVE_PX = 48  # two lines of legend above a plot
 
 
 Cell = tuple[object, str, str]  # (x, text, colour)
@@ -215,7 +221,7 @@ Cell = tuple[object, str, str]  # (x, text, colour)
 
 def _rows_under_axis(fig: go.Figure, header: str, rows: list[tuple[str, str, list[Cell]]]) -> None:
     """Under the x axis, as survival plots put their numbers at risk: a header, then per row its
-    label (left of the axis, in its colour) and its cells at their x; then the legend."""
+    label (left of the axis, in its colour) and its cells at their x; the legend goes above the plot."""
     label_style = {"x": 0, "y": 0, "xref": "paper", "yref": "paper", "xanchor": "right", "yanchor": "top"}
     fig.add_annotation(
         text=f"<b>{header}</b>", **label_style, xshift=-12, yshift=-_TABLE_TOP_PX, showarrow=False, font={"size": 11}
@@ -239,11 +245,16 @@ def _rows_under_axis(fig: go.Figure, header: str, rows: list[tuple[str, str, lis
                 font={"size": 11, "color": cell_colour},
             )
     below = _TABLE_TOP_PX + _ROW_PX * (len(rows) + 1)
-    plot = _HEIGHT_PX - _MARGIN["t"] - below - 40
+    fig.update_layout(height=_HEIGHT_PX, margin={**_MARGIN, "l": 200, "b": below + 40})
+    _legend_above(fig)
+
+
+def _legend_above(fig: go.Figure) -> None:
+    """The legend above the plot, as many entries a line as the width allows: under the rows below the
+    axis it met them whenever the plot was drawn at another height than the print size (a clinic laptop)."""
     fig.update_layout(
-        height=_HEIGHT_PX,
-        margin={**_MARGIN, "l": 200, "b": below + 40},
-        legend={**_LEGEND, "y": -(below + 6) / plot},
+        legend={**_LEGEND, "yanchor": "bottom", "y": 1.0, "x": 0, "xanchor": "left"},
+        margin={"t": _MARGIN["t"] + _LEGEND_ABOVE_PX},
     )
 
 
@@ -282,17 +293,27 @@ def left_out_text(durations: pd.DataFrame) -> str:
     return f"Not in the curves: {' and '.join(parts)}." if parts else ""
 
 
-def _caption(fig: go.Figure, text: str) -> None:
+def _caption(fig: go.Figure, text: str, below: bool = False) -> None:
+    """A line of small grey text above the plot; below=True: under the rows below the axis
+    (_rows_under_axis), from the figure's left edge, where a legend now above the plot (_legend_above) was."""
+    place: dict[str, object] = {"y": 1.0, "yanchor": "bottom"}
+    if below:
+        place = {
+            "y": 0,
+            "yanchor": "top",
+            "xshift": -(fig.layout.margin.l - 10),
+            "yshift": -(fig.layout.margin.b - 34),
+            "align": "left",
+        }
     fig.add_annotation(
         text=text,
         showarrow=False,
         x=0,
-        y=1.0,
         xref="paper",
         yref="paper",
         xanchor="left",
-        yanchor="bottom",
         font={"size": 11, "color": "#555555"},
+        **place,
     )
 
 
@@ -330,10 +351,9 @@ def responder_figure(
         opacity = _weight(seen.astype("float64"), enough, float(top.max()))
         rate = 100 * rows["responder_rate"].to_numpy("float64")
         low, high = 100 * rows["rate_low"].to_numpy("float64"), 100 * rows["rate_high"].to_numpy("float64")
-        text = [
-            f"{_percent(r)}<br>n = {n:,}<br>{m:,} missing" + ("" if ok else "<br>too few")
-            for r, n, m, ok in zip(rows["responder_rate"], seen, rows["n_missing"], enough, strict=True)
-        ]
+        # only the share on the bar: four bars a time point are narrow on a clinic laptop, and plotly shrank
+        # three lines to fit them; the n seen and the missing stand in rows under the axis (_seen_rows)
+        text = [_percent(r) for r in rows["responder_rate"]]
         colour = _colour(procedure)
         fig.add_trace(
             go.Bar(
@@ -347,9 +367,9 @@ def responder_figure(
                 textposition=["inside" if r >= 25 else "outside" for r in np.nan_to_num(rate)],
                 insidetextanchor="start",
                 textangle=0,
-                textfont={"size": 11},
-                insidetextfont={"size": 11, "color": "#1a1a1a"},
-                outsidetextfont={"size": 11, "color": "#1a1a1a"},
+                textfont={"size": _BAR_TEXT_PX},
+                insidetextfont={"size": _BAR_TEXT_PX, "color": "#1a1a1a"},
+                outsidetextfont={"size": _BAR_TEXT_PX, "color": "#1a1a1a"},
                 marker={
                     "color": [colour if ok else GREY for ok in enough],
                     "opacity": opacity,
@@ -404,10 +424,30 @@ def responder_figure(
         )
     total = int(per_procedure.sum())
     fig.update_layout(title=_titled(f"{title} ({_patients(total)})", subtitle), barmode="group", **_LAYOUT)
+    # never shrunk below a readable size (plotly fits a bar's text to its width otherwise)
+    fig.update_layout(uniformtext={"minsize": _BAR_TEXT_PX, "mode": "show"})
+    _rows_under_axis(
+        fig,
+        "Seen (missing)",
+        [
+            (
+                procedure_label(procedure),
+                _colour(procedure),
+                [
+                    (point, f"{n:,} ({m:,})", _colour(procedure) if not few else GREY)
+                    for point, n, m, few in zip(
+                        rows["time_point"], rows["n_with_visit"], rows["n_missing"], rows["below_minimum"], strict=True
+                    )
+                ],
+            )
+            for procedure, rows in rates.groupby("procedure", sort=False)
+        ],
+    )
     _caption(
         fig,
-        "On the bars: n seen at that time point; whiskers: 95 % interval (Wilson); "
-        f"fainter bars: fewer patients; {_too_few(min_patients)}.",
+        "On the bars: share of responders; under the axis: patients seen (missing) at that time point.<br>"
+        f"Whiskers: 95 % interval (Wilson); fainter bars: fewer patients; {_too_few(min_patients)}.",
+        below=True,
     )
     points = list(dict.fromkeys(rates["time_point"]))
     fig.update_xaxes(title_text=x_title, categoryorder="array", categoryarray=points)
@@ -491,6 +531,7 @@ def km_figure(
             for t in ("Tick marks (on a small cohort): censored, no improvement seen by the last visit.", left_out)
             if t
         ),
+        below=True,
     )
     fig.update_xaxes(title_text=x_title, rangemode="tozero", tickvals=ticks)
     fig.update_yaxes(title_text=y_title, range=[0, 102], ticksuffix=" %")

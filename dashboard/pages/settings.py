@@ -46,7 +46,8 @@ def _help(what: str, default: str) -> str:
 
 
 with st.expander("What each setting changes"):
-    st.dataframe(
+    # a static table wraps its long sentences, so it reads whole at 1280×720 (a data grid cuts them)
+    st.table(
         pd.DataFrame(
             [
                 {

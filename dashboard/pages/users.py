@@ -32,13 +32,18 @@ def _apply(action, success: str) -> None:
     st.rerun()
 
 
-def _status(account: dict, now: pd.Timestamp) -> str:
-    if not account["active"]:
-        return "Inactive"
+def _locked_until(account: dict, now: pd.Timestamp) -> pd.Timestamp | None:
     locked = account["locked_until"]
     if locked is not None and not pd.isna(locked) and pd.Timestamp(locked).tz_localize(None) > now:
-        return f"Locked after failed sign-ins, until {when(locked, zone)}"
-    return "Active"
+        return pd.Timestamp(locked)
+    return None
+
+
+def _status(account: dict, now: pd.Timestamp) -> str:
+    """A few words, so the table fits a clinic laptop; a lockout's detail is in the caption under it."""
+    if not account["active"]:
+        return "Inactive"
+    return "Locked" if _locked_until(account, now) is not None else "Active"
 
 
 users = data.users()
@@ -61,6 +66,13 @@ st.dataframe(
     ),
     hide_index=True,
 )
+for account in users.to_dict("records"):
+    until = _locked_until(account, now) if account["active"] else None
+    if until is not None:
+        st.caption(
+            plain(f"{account['username']} is locked after failed sign-ins until {when(until, zone)}")
+            + " (lift it under *Change an account*)."
+        )
 st.caption(zone_caption(zone))
 
 add, change = st.tabs(["Add an account", "Change an account"])

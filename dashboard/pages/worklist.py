@@ -153,6 +153,13 @@ def _pain(value: float | None) -> str:
 zone = site_zone(data.settings().time_zone)
 
 
+def _procedure(code: object) -> str:
+    """The procedure in a word or two, so the column reads whole on a clinic laptop (header help says PLS)."""
+    if not isinstance(code, str):
+        return MISSING
+    return "Unknown (PLS)" if code == UNKNOWN_SURGERY else code.capitalize()
+
+
 def _reviewed(row: dict) -> str:
     """Who reviewed, when, and the note: on the row when reviewed patients are shown."""
     if not row.get("reviewed") or pd.isna(row.get("reviewed_at")):
@@ -169,9 +176,7 @@ table = pd.DataFrame(
         "Severity": [SEVERITY_TEXT.get(r["severity"], str(r["severity"])) for r in records],
         "MRN": [r["mrn"] for r in records],
         "Name": [r["display_name"] if isinstance(r["display_name"], str) else MISSING for r in records],
-        "Procedure": [
-            str(r["procedure"]).capitalize() if isinstance(r["procedure"], str) else MISSING for r in records
-        ],
+        "Procedure": [_procedure(r["procedure"]) for r in records],
         "Weeks": [
             MISSING if pd.isna(r["weeks_since_surgery"]) else str(int(round(r["weeks_since_surgery"]))) for r in records
         ],
@@ -197,20 +202,24 @@ st.session_state["wl_row_ids"] = [int(pid) for pid in page["patient_id"]]
 st.dataframe(
     table,
     column_config={
-        "Severity": st.column_config.TextColumn("Severity", width="small", help=SEVERITY_LEGEND.replace("**", "")),
-        "MRN": st.column_config.TextColumn("MRN", width="small"),
-        "Name": st.column_config.TextColumn("Name", width="medium"),
-        "Procedure": st.column_config.TextColumn("Procedure", width="small"),
-        "Weeks": st.column_config.TextColumn("Weeks", width="small", help="Weeks since the most recent surgery"),
+        # Widths in pixels so that every column up to Flags reads whole beside the menu on a 1280-wide clinic
+        # laptop; the reasons come last (and in full below the list).
+        "Severity": st.column_config.TextColumn("Severity", width=72, help=SEVERITY_LEGEND.replace("**", "")),
+        "MRN": st.column_config.TextColumn("MRN", width=100),
+        "Name": st.column_config.TextColumn("Name", width=150),
+        "Procedure": st.column_config.TextColumn(
+            "Procedure", width=110, help="Unknown (PLS): post-laminectomy syndrome with no surgery on record"
+        ),
+        "Weeks": st.column_config.TextColumn("Weeks", width=62, help="Weeks since the most recent surgery"),
         "Pain": st.column_config.TextColumn(
-            "Pain /10", width="small", help="Current pain (0–10), the worse of back and leg; – when none recorded"
+            "Pain /10", width=70, help="Current pain (0–10), the worse of back and leg; – when none recorded"
         ),
         "Acceptable": st.column_config.TextColumn(
-            "Acceptable state",
-            width="small",
+            "Acceptable",
+            width=104,
             help="Patient acceptable symptom state (PASS): pain and ODI now within the limits set in Settings",
         ),
-        "Flags": st.column_config.TextColumn("Flags", width="medium"),
+        "Flags": st.column_config.TextColumn("Flags", width=200),
         "Why": st.column_config.TextColumn("Why (every reason below the list)", width="large"),
         "Reviewed": st.column_config.TextColumn("Reviewed (by, when, note)", width="large"),
     },

@@ -61,7 +61,7 @@ def test_staff_record_the_diagnosis_and_the_patient_appears_on_the_worklist(as_u
     table = at.dataframe[0].value.set_index("MRN")
     row = table.loc["FBSS1"]
     assert row["Weeks"] == "–"
-    assert row["Procedure"] == "Unknown (post-laminectomy syndrome)"
+    assert row["Procedure"] == "Unknown (PLS)"  # the header's help says post-laminectomy syndrome
     assert "Persistent pain" in row["Flags"]
     assert "surgery date unknown; post-laminectomy syndrome diagnosed on 2021-03-15" in row["Why"]
 

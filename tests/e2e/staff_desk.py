@@ -15,7 +15,7 @@ from data_model.audit import set_actor
 from data_model.commands import register_patient
 from data_model.db import make_engine, read_session, write_session
 from data_model.models import Patient, Visit
-from tests.e2e.conftest import sign_in
+from tests.e2e.conftest import sign_in, wait_for_sign_in_cookie
 
 PASSWORD = {name: password for name, _role, password in DEMO_ACCOUNTS}
 _numbers = itertools.count(1)
@@ -67,6 +67,17 @@ def settled(page: Page) -> None:
     """Wait until the app has finished drawing the page, as a person waits for it before acting: a form
     typed into while it is still being drawn may not have its save button yet (Enter only applies)."""
     expect(page.get_by_test_id("stApp")).to_have_attribute("data-test-script-state", "notRunning")
+
+
+def admin_on(page: Page, url: str, path: str) -> Page:
+    """The app's page at `path`, drawn whole, for the demo administrator signed in on this page."""
+    sign_in(page, url, "admin", PASSWORD["admin"])
+    expect(page.get_by_role("button", name="Sign in")).to_have_count(0)
+    wait_for_sign_in_cookie(page)
+    settled(page)
+    page.goto(f"{url}/{path}")
+    settled(page)
+    return page
 
 
 def sign_in_as_staff(page: Page, url: str) -> None:

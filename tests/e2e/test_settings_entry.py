@@ -10,8 +10,7 @@ from data_model.commands import save_settings
 from data_model.db import make_engine, read_session, write_session
 from data_model.queries import load_settings
 from data_model.settings import DEFAULT_SETTINGS
-from tests.e2e.conftest import sign_in, wait_for_sign_in_cookie
-from tests.e2e.staff_desk import PASSWORD, field, settled, type_into
+from tests.e2e.staff_desk import admin_on, field, settled, type_into
 
 MCID = "Meaningful improvement in pain (MCID), points"
 
@@ -36,13 +35,7 @@ def _restore_defaults(db: str) -> None:
 
 
 def test_an_out_of_range_setting_is_refused_by_name_and_a_valid_one_is_saved_in_words(page_of_size, demo_url, demo_db):
-    page = page_of_size(1280, 720)
-    sign_in(page, demo_url, "admin", PASSWORD["admin"])
-    expect(page.get_by_role("button", name="Sign in")).to_have_count(0)
-    wait_for_sign_in_cookie(page)
-    settled(page)
-    page.goto(f"{demo_url}/settings")
-    settled(page)
+    page = admin_on(page_of_size(1280, 720), demo_url, "settings")
     assert _stored_mcid(demo_db) == 2.0
     try:
         type_into(field(page, MCID), "12")

@@ -97,7 +97,9 @@ def test_responder_bars_carry_the_wilson_interval_as_whiskers_and_are_weighted_b
     assert bars.error_y.arrayminus[at] == pytest.approx(31.0, abs=0.05)
     assert bars.marker.opacity[at] == pytest.approx(1.0)  # the largest n of the chart
     six_weeks = list(bars.x).index("6 weeks")
-    assert bars.marker.color[six_weeks] == GREY and "too few" in bars.text[six_weeks]  # nobody seen
+    assert bars.marker.color[six_weeks] == GREY  # nobody seen
+    seen = {a.x: (a.text, a.font.color) for a in fig.layout.annotations if a.name == "n"}
+    assert seen["6 weeks"][1] == GREY and seen["3 months"][0].startswith("10 (")  # under the axis: seen (missing)
 
 
 def test_every_cohort_chart_carries_the_cohort_definition_and_the_as_of_date_in_its_title():

@@ -67,10 +67,23 @@ def test_the_responder_bars_carry_their_n(frames):
     fig = responder_figure(responder_rates(surgeries, visits, selected, DEFAULT_SETTINGS, AS_OF))
     discectomy = next(t for t in fig.data if t.name == "Discectomy")
     three_months = list(discectomy.x).index("3 months")
-    assert "n = 2" in discectomy.text[three_months]  # patients 2 and 3 were seen at 3 months
-    assert "3 missing" in discectomy.text[three_months]
+    assert discectomy.text[three_months].endswith(" %")  # the share on the bar
+    cells = {(a.x, a.yshift): a.text for a in fig.layout.annotations if a.name == "n"}
+    first_row = max(shift for _, shift in cells)  # discectomy: the first row under the axis
+    assert cells[("3 months", first_row)] == "2 (3)"  # patients 2 and 3 seen at 3 months, 3 missing
+    assert "Seen (missing)" in " ".join(a.text for a in fig.layout.annotations)
     assert "n = 6 patients" in fig.layout.title.text
     assert fig.layout.yaxis.ticksuffix == " %"
+
+
+def test_the_responder_shares_are_never_shrunk_below_a_readable_size_and_the_legend_stands_above(frames):
+    surgeries, visits, _, selected = frames
+    fig = responder_figure(responder_rates(surgeries, visits, selected, DEFAULT_SETTINGS, AS_OF))
+    # four bars a time point are narrow at 1280×720: plotly shrank their three-line labels to fit them
+    assert fig.layout.uniformtext.mode == "show" and fig.layout.uniformtext.minsize >= 12
+    bars = [t for t in fig.data if t.type == "bar"]
+    assert bars and all("<br>" not in text for bar in bars for text in bar.text)
+    assert fig.layout.legend.yanchor == "bottom" and fig.layout.legend.y >= 1.0
 
 
 def test_the_kaplan_meier_legend_gives_n_and_median(frames):
@@ -80,6 +93,23 @@ def test_the_kaplan_meier_legend_gives_n_and_median(frames):
     assert _legend(fig) == ["Discectomy (n = 5, median 13.0 weeks)", "Fusion (n = 1, median not reached)"]
     assert "n = 6 patients" in fig.layout.title.text
     assert fig.data[0].line.shape == "hv"
+
+
+def test_the_kaplan_meier_legend_sits_above_the_plot_clear_of_the_numbers_at_risk(frames):
+    surgeries, visits, _, selected = frames
+    km = kaplan_meier(time_to_recovery(surgeries, visits, selected, DEFAULT_SETTINGS, AS_OF))
+    fig = km_figure(km)
+    # under the axis the legend met the numbers-at-risk rows whenever the plot was not drawn at print height
+    assert fig.layout.legend.orientation == "h"
+    assert fig.layout.legend.yanchor == "bottom" and fig.layout.legend.y >= 1.0
+    at_risk_rows = [a for a in fig.layout.annotations if a.yref == "paper" and a.y == 0]
+    assert at_risk_rows and all(a.yshift is not None and a.yshift < 0 for a in at_risk_rows)
+
+
+def test_the_pain_curve_legend_sits_above_the_plot_clear_of_the_patients_per_point(frames):
+    surgeries, visits, _, selected = frames
+    fig = pain_curve_figure(pain_curve(surgeries, visits, selected, DEFAULT_SETTINGS, AS_OF))
+    assert fig.layout.legend.yanchor == "bottom" and fig.layout.legend.y >= 1.0
 
 
 def test_the_treatment_bars_carry_their_n(frames):
