@@ -142,22 +142,28 @@ def read(
 # --- The WHERE clause ----------------------------------------------------------------------------------
 
 
-def where_clause(table: Table, ids: list[int] | None, as_of: date | None, sqlite: bool) -> tuple[str, list]:
+def where_clause(
+    table: Table, ids: list[int] | None, as_of: date | None, sqlite: bool, inline: bool = False
+) -> tuple[str, list]:
+    """The rows every reader reads: not voided, not in an unfinished import, dated on or before as_of, of
+    these patients. inline: the values written into the text, for a reader that takes no parameters
+    (connectorx): the date as ISO digits, the ids as integers, so nothing else can reach the SQL."""
     mark = "?" if sqlite else "%s"
     clauses = ["voided_at IS NULL", VISIBLE_SQL]
     params: list[object] = []
     if as_of is not None:
-        clauses.append(f"{table.date_column} <= {mark}")
         # SQLAlchemy stores a SQLite Date as 'YYYY-MM-DD' text, compared as text
+        clauses.append(f"{table.date_column} <= " + (f"'{as_of.isoformat()}'" if inline else mark))
         params.append(as_of.isoformat() if sqlite else as_of)
     if ids is not None:
+        listed = ",".join(str(int(p)) for p in ids)
         if sqlite:
-            clauses.append("patient_id IN (SELECT value FROM json_each(?))")
+            clauses.append("patient_id IN (SELECT value FROM json_each(" + (f"'[{listed}]'" if inline else "?") + "))")
             params.append(json.dumps(ids))
         else:
-            clauses.append("patient_id = ANY(%s)")
+            clauses.append("patient_id = ANY(" + (f"'{{{listed}}}'" if inline else "%s") + ")")
             params.append(ids)
-    return " AND ".join(clauses), params
+    return " AND ".join(clauses), [] if inline else params
 
 
 # --- Plain row fetch (few patients) --------------------------------------------------------------------

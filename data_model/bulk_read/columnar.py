@@ -44,7 +44,7 @@ import numpy as np
 from sqlalchemy import Connection
 
 from ..import_runs import VISIBLE_SQL
-from . import TABLES, Arrays, Table, ordered
+from . import TABLES, Arrays, Table, ordered, where_clause
 
 log = logging.getLogger(__name__)
 
@@ -94,18 +94,11 @@ def source_url(conn: Connection) -> str | None:
 
 
 def sql(table: Table, as_of: date | None, patient_ids: list[int] | None = None, sqlite: bool = True) -> str:
-    """One table's rules' columns, filtered as bulk_read.read filters them. connectorx takes no
-    parameters, so values are written into the text: the date as ISO digits, the ids as integers."""
-    clauses = ["voided_at IS NULL", VISIBLE_SQL]
-    if as_of is not None:
-        clauses.append(f"{table.date_column} <= '{as_of.isoformat()}'")
-    if patient_ids is not None:
-        ids = ",".join(str(int(p)) for p in patient_ids)  # int(): nothing but digits reaches the SQL
-        clauses.append(
-            f"patient_id IN (SELECT value FROM json_each('[{ids}]'))" if sqlite else f"patient_id = ANY('{{{ids}}}')"
-        )
+    """One table's rules' columns, filtered as bulk_read.read filters them (where_clause, its values
+    written into the text: connectorx takes no parameters)."""
+    where, _ = where_clause(table, patient_ids, as_of, sqlite, inline=True)
     select = ", ".join(f"{c.sql} AS {c.name}" for c in table.columns)
-    return f"SELECT {select} FROM {table.name} WHERE {' AND '.join(clauses)}"
+    return f"SELECT {select} FROM {table.name} WHERE {where}"
 
 
 def read_tables(conn: Connection, as_of: date | None, patient_ids: list[int] | None = None) -> dict[str, Arrays] | None:
